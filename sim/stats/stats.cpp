@@ -1,0 +1,2 @@
+#include "sim/stats/stats.h"
+// implementation pending
