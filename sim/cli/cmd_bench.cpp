@@ -1,10 +1,16 @@
-// slmsim bench — placeholder until implemented.
+// slmsim bench — microbenchmarks printing numbers (never assertions).
+//   slmsim bench golden ...   native golden-engine decode tokens/s (cmd_bench_golden.cpp)
+//   slmsim bench tlm ...      simulated TLM transactions/s and bytes/s (cmd_bench_tlm.cpp)
 #include "sim/cli/commands.h"
-#include "workloads/common/error.h"
 
 namespace slm::cli {
+void register_bench_golden(CLI::App& bench);
+void register_bench_tlm(CLI::App& bench);
+
 void register_bench(CLI::App& app) {
-  auto* cmd = app.add_subcommand("bench", "(not implemented yet)");
-  cmd->callback([] { throw slm::Error("'bench' is not implemented yet"); });
+  auto* bench = app.add_subcommand("bench", "Microbenchmarks: golden-engine tokens/s, TLM transactions/s");
+  bench->require_subcommand(1);
+  register_bench_golden(*bench);
+  register_bench_tlm(*bench);
 }
 }  // namespace slm::cli
