@@ -35,7 +35,11 @@ struct Formula {
 
 class Group {
  public:
+  // With a parent, the group attaches itself to it (it appears in the parent's dumps) and
+  // detaches when destroyed; a parent destroyed first detaches its attached children.
+  // A sibling with the same name is an slm::Error (two instances named alike).
   Group(std::string name, Group* parent = nullptr);
+  ~Group();
   Group(const Group&) = delete;
   Group& operator=(const Group&) = delete;
 
@@ -60,7 +64,8 @@ class Group {
   Group* parent_;
   std::vector<std::unique_ptr<Counter>> counters_;
   std::vector<Formula> formulas_;
-  std::map<std::string, std::unique_ptr<Group>> children_;
+  std::map<std::string, std::unique_ptr<Group>> children_;  // owned, made by child()
+  std::map<std::string, Group*> attached_;                  // not owned, attached by constructor
 };
 
 }  // namespace slm::stats

@@ -1,0 +1,57 @@
+// Reservation-based contention for loosely-timed (LT) models.
+//
+// A Resource is anything that can serve one transfer at a time: a memory port, a bank,
+// a bus link. A request asks for `duration` starting no earlier than `earliest` and is
+// granted the first idle gap of that length at or after `earliest` (a calendar of busy
+// intervals; adjacent intervals merge, so a back-to-back stream is one interval).
+// Nothing waits: the caller adds the granted start to its annotated delay. This keeps
+// b_transport free of context switches (fast) while still serialising contending
+// masters. Accuracy/speed trade-off: with temporal decoupling a master that runs ahead
+// by up to one quantum books the resource first, so the share two masters get depends on
+// the quantum (tested in tests/models/resource_quantum_test.cpp, docs/timing-model.md).
+// Intervals ending at or before sc_time_stamp() are forgotten (no request can start earlier).
+//
+// SlotPool models a limit of k concurrent transactions (max outstanding): a transaction
+// holds one slot from its issue to its completion; a new one starts when a slot is free.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include <systemc>
+
+namespace slm {
+
+class Resource {
+ public:
+  // Returns the granted start (>= earliest) and books [start, start + duration).
+  sc_core::sc_time reserve(const sc_core::sc_time& earliest, const sc_core::sc_time& duration);
+  // First start >= earliest at which `duration` fits, without booking.
+  sc_core::sc_time probe(const sc_core::sc_time& earliest, const sc_core::sc_time& duration) const;
+  // Books [start, start + duration); `start` must come from probe() with nothing booked since.
+  void book(const sc_core::sc_time& start, const sc_core::sc_time& duration);
+  // Sum of all booked durations since construction (busy time, for utilisation).
+  sc_core::sc_time busy_time() const { return sc_core::sc_time::from_value(busy_fs_); }
+
+ private:
+  struct Interval { uint64_t begin_fs, end_fs; };
+  void forget_past();
+  std::deque<Interval> busy_;  // sorted, disjoint, non-adjacent
+  uint64_t busy_fs_ = 0;
+};
+
+class SlotPool {
+ public:
+  explicit SlotPool(uint32_t slots) : free_at_fs_(slots, 0) {}
+  // Earliest time >= t at which a slot is free; the slot is then taken by release_at().
+  sc_core::sc_time acquire(const sc_core::sc_time& t);
+  // Marks the slot chosen by the last acquire() busy until `done`.
+  void release_at(const sc_core::sc_time& done);
+  uint32_t slots() const { return static_cast<uint32_t>(free_at_fs_.size()); }
+
+ private:
+  std::vector<uint64_t> free_at_fs_;  // (slots,) time each slot becomes free
+  size_t last_ = 0;
+};
+
+}  // namespace slm
