@@ -36,6 +36,17 @@ struct ModelConfig {
   uint64_t n_params() const;
 };
 
+// Limits used to refuse absurd headers before any allocation (generous: Llama-2-70B fits).
+inline constexpr int kMaxDim = 65536;
+inline constexpr int kMaxHiddenDim = 262144;
+inline constexpr int kMaxLayers = 1024;
+inline constexpr int kMaxVocab = 1 << 20;
+inline constexpr int kMaxSeqLen = 1 << 20;
+
+// Throws slm::Error naming `where` and the offending field unless the shape is usable:
+// every field in range, dim % n_heads == 0, n_heads % n_kv_heads == 0, even head size.
+void validate_config(const ModelConfig& c, const std::string& where);
+
 // Float32 weights, one contiguous vector per tensor family, shapes as in run.c.
 struct FloatWeights {
   std::vector<float> token_embedding;  // (vocab_size, dim); empty when !has_vocab
