@@ -15,8 +15,10 @@
 // So a stream sustains min(port width, max_outstanding * burst_bytes / round-trip) bytes per
 // cycle; exact cases are in docs/timing-model.md and tests/models/dma_test.cpp.
 // Time is kept by one tlm_utils::tlm_quantumkeeper per channel (global quantum from
-// tlm::tlm_global_quantum, set by the platform): a channel runs ahead of SystemC time by
-// up to one quantum and synchronises when it exceeds it or goes idle.
+// tlm::tlm_global_quantum, set by the platform): before each burst the channel sets its
+// local time to the issue time and synchronises (wait) once that passes the quantum, so
+// with quantum 0 every burst is issued at its exact simulated time. Descriptors of one
+// channel run back to back: the next starts when the previous completes.
 // Not modelled: descriptor fetch from memory, interrupts/registers, scatter-gather chains,
 // address alignment penalties. A bus error response aborts the descriptor: it is counted
 // and reported by error(ticket).
@@ -116,7 +118,8 @@ class Dma : public sc_core::sc_module {
 
   void channel_thread(unsigned ch);
   // Runs one descriptor starting at local time `start`; returns its completion time.
-  sc_core::sc_time run(Channel& c, const DmaDescriptor& d, sc_core::sc_time start, bool& error);
+  sc_core::sc_time run(Channel& c, const DmaDescriptor& d, sc_core::sc_time start,
+                       tlm_utils::tlm_quantumkeeper& qk, bool& error);
   TicketState& state(Ticket t);
   const TicketState& state(Ticket t) const;
 

@@ -1,0 +1,139 @@
+// Bus model: see bus.h for the timing formula.
+#include "models/interconnect/bus.h"
+
+#include <algorithm>
+
+#include "workloads/common/error.h"
+
+namespace slm {
+using sc_core::sc_time;
+using params::Field;
+using params::Unit;
+
+void Bus::Params::describe(params::Visitor& v, Params& p) {
+  v.field(Field{"topology", Unit::none, "crossbar (one link per target) or shared (one link)"}, p.topology,
+          {"crossbar", "shared"});
+  v.field(Field{"width_bytes", Unit::bytes, "bytes per bus cycle per link", false, 1, 4096}, p.width_bytes);
+  v.field(Field{"clock_hz", Unit::hz, "bus clock", false, 1, 1e12}, p.clock_hz);
+  v.field(Field{"latency_cycles", Unit::cycles, "request latency through the fabric", false, 0, 1e6},
+          p.latency_cycles);
+  v.field(Field{"max_outstanding", Unit::none, "transactions in flight per initiator", false, 1, 4096},
+          p.max_outstanding);
+  v.field(Field{"pj_per_byte", Unit::pj_per_byte, "energy per byte carried"}, p.pj_per_byte);
+  v.field(Field{"leakage_mw", Unit::mw, "static power"}, p.leakage_mw);
+}
+
+void Bus::Params::validate(const std::string& who) const {
+  if (topology != "crossbar" && topology != "shared")
+    throw slm::err(who, ": field topology = '", topology, "': must be crossbar or shared");
+  if (width_bytes == 0) throw slm::err(who, ": field width_bytes = 0: must be >= 1");
+  if (clock_hz == 0) throw slm::err(who, ": field clock_hz = 0: must be >= 1");
+  if (max_outstanding == 0) throw slm::err(who, ": field max_outstanding = 0: must be >= 1");
+  if (pj_per_byte < 0 || leakage_mw < 0) throw slm::err(who, ": energy fields must be >= 0");
+}
+
+std::vector<params::EnergyEvent> Bus::energy_events() {
+  return {{"pj_per_byte", "bytes", "bytes carried x energy per byte"}};
+}
+
+Bus::Bus(sc_core::sc_module_name name, const Params& p, stats::Group& parent)
+    : sc_module(name),
+      in("in"),
+      out("out"),
+      p_(p),
+      clk_((p.validate(this->name()), p.clock_hz)),
+      stats_(basename(), &parent),
+      transactions_(stats_.counter("transactions", "transactions", "transactions routed")),
+      bytes_(stats_.counter("bytes", "bytes", "bytes carried (read + write)")),
+      link_busy_cycles_(stats_.counter("link_busy_cycles", "cycles", "link data cycles, summed over links")),
+      stall_cycles_(stats_.counter("stall_cycles", "cycles",
+                                   "cycles waited for an outstanding slot or a busy link")),
+      decode_errors_(stats_.counter("decode_errors", "transactions", "transactions to unmapped addresses")) {
+  in.register_b_transport(this, &Bus::b_transport);
+  in.register_get_direct_mem_ptr(this, &Bus::get_direct_mem_ptr);
+  in.register_transport_dbg(this, &Bus::transport_dbg);
+  auto& b = bytes_;
+  stats_.formula("bandwidth_bytes_per_s", "bytes/s", "bytes / simulated seconds",
+                 [&b](double s) { return s > 0 ? double(b.value) / s : 0.0; });
+}
+
+void Bus::end_of_elaboration() {
+  links_.assign(p_.topology == "shared" ? 1 : std::max<size_t>(out.size(), 1), Resource{});
+  slots_.assign(std::max<size_t>(in.size(), 1), SlotPool(p_.max_outstanding));
+  for (const auto& e : map_.entries())
+    if (e.target >= out.size())
+      throw slm::err(name(), ": address map entry '", e.name, "' names target ", e.target, " but only ",
+                     out.size(), " targets are bound");
+}
+
+Resource& Bus::link(unsigned target) { return links_[p_.topology == "shared" ? 0 : target]; }
+SlotPool& Bus::initiator_slots(int id) { return slots_[static_cast<size_t>(id)]; }
+
+void Bus::b_transport(int id, tlm::tlm_generic_payload& tx, sc_time& delay) {
+  const uint64_t addr = tx.get_address(), len = tx.get_data_length();
+  const AddressMap::Entry* e = map_.find(addr, std::max<uint64_t>(len, 1));
+  if (!e) {
+    ++decode_errors_;
+    tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return;
+  }
+  const sc_time now = sc_core::sc_time_stamp();
+  const sc_time t0 = clk_.next_edge(now + delay);
+  SlotPool& slots = initiator_slots(id);
+  const sc_time ts = slots.acquire(t0);
+  const sc_time tr = ts + clk_.cycles(p_.latency_cycles);
+
+  sc_time d = tr - now;  // forward with the target offset
+  tx.set_address(addr - e->base);
+  out[e->target]->b_transport(tx, d);
+  tx.set_address(addr);
+  if (tx.is_response_error()) {  // the target refused: no data crosses the link
+    slots.release_at(tr);
+    delay = tr - now;
+    return;
+  }
+  const sc_time c = now + d;
+
+  const uint64_t bb = (len + p_.width_bytes - 1) / p_.width_bytes;
+  const sc_time dur = clk_.cycles(bb);
+  const sc_time want = clk_.next_edge(std::max(tr, c > dur ? c - dur : sc_time()));
+  const sc_time start = link(e->target).reserve(want, dur);
+  const sc_time done = start + dur;
+  slots.release_at(done);
+  delay = done - now;
+
+  ++transactions_;
+  bytes_ += len;
+  link_busy_cycles_ += bb;
+  stall_cycles_ += clk_.to_cycles(ts - t0) + clk_.to_cycles(start - want);
+}
+
+bool Bus::get_direct_mem_ptr(int, tlm::tlm_generic_payload& tx, tlm::tlm_dmi& dmi) {
+  const uint64_t addr = tx.get_address();
+  const AddressMap::Entry* e = map_.find(addr);
+  if (!e) return false;
+  tx.set_address(addr - e->base);
+  const bool ok = out[e->target]->get_direct_mem_ptr(tx, dmi);
+  tx.set_address(addr);
+  if (!ok) return false;
+  // Back to global addresses, clipped to the entry.
+  dmi.set_start_address(dmi.get_start_address() + e->base);
+  dmi.set_end_address(std::min<uint64_t>(dmi.get_end_address() + e->base, e->end() - 1));
+  return true;
+}
+
+unsigned Bus::transport_dbg(int, tlm::tlm_generic_payload& tx) {
+  const uint64_t addr = tx.get_address();
+  const AddressMap::Entry* e = map_.find(addr);
+  if (!e) return 0;
+  const uint64_t len = std::min<uint64_t>(tx.get_data_length(), e->end() - addr);
+  const unsigned orig_len = tx.get_data_length();
+  tx.set_address(addr - e->base);
+  tx.set_data_length(static_cast<unsigned>(len));
+  const unsigned n = out[e->target]->transport_dbg(tx);
+  tx.set_address(addr);
+  tx.set_data_length(orig_len);
+  return n;
+}
+
+}  // namespace slm

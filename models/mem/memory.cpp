@@ -1,0 +1,251 @@
+// Memory model: see memory.h for what is modelled and the exact timing formula.
+#include "models/mem/memory.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "workloads/common/error.h"
+
+namespace slm {
+using sc_core::sc_time;
+using params::Field;
+using params::Unit;
+
+namespace {
+constexpr uint64_t kPageBytes = 64 * 1024;
+constexpr uint64_t kMaxBytes = 64ull << 30;  // sparse store: page table (size/64 KiB) pointers
+constexpr uint64_t kNoRow = UINT64_MAX;
+}  // namespace
+
+void Memory::Params::describe(params::Visitor& v, Params& p) {
+  v.field(Field{"kind", Unit::none, "memory technology: sram, flash, mram or dram"}, p.kind,
+          {"sram", "flash", "mram", "dram"});
+  v.field(Field{"size_bytes", Unit::bytes, "capacity", true, 1, double(kMaxBytes)}, p.size_bytes);
+  v.field(Field{"width_bytes", Unit::bytes, "bytes transferred per cycle per port", false, 1, 4096}, p.width_bytes);
+  v.field(Field{"clock_hz", Unit::hz, "memory clock", false, 1, 1e12}, p.clock_hz);
+  v.field(Field{"read_latency_cycles", Unit::cycles, "cycles from request to first read beat", false, 0, 1e6},
+          p.read_latency_cycles);
+  v.field(Field{"write_latency_cycles", Unit::cycles, "cycles from request to first write beat", false, 0, 1e6},
+          p.write_latency_cycles);
+  v.field(Field{"banks", Unit::none, "independent banks", false, 1, 1024}, p.banks);
+  v.field(Field{"bank_interleave_bytes", Unit::bytes, "consecutive bytes mapped to one bank", false, 1, 1ull << 30},
+          p.bank_interleave_bytes);
+  v.field(Field{"ports", Unit::none, "independent access ports", false, 1, 64}, p.ports);
+  v.field(Field{"max_outstanding", Unit::none, "transactions in flight at once", false, 1, 4096}, p.max_outstanding);
+  v.field(Field{"read_only", Unit::none, "reject run-time writes (always true for flash)"}, p.read_only);
+  v.field(Field{"row_bytes", Unit::bytes, "dram: row (page) size per bank", false, 1, 1ull << 30}, p.row_bytes);
+  v.field(Field{"row_miss_extra_cycles", Unit::cycles, "dram: extra cycles when the row is not open", false, 0, 1e6},
+          p.row_miss_extra_cycles);
+  v.field(Field{"read_pj_per_byte", Unit::pj_per_byte, "energy per byte read"}, p.read_pj_per_byte);
+  v.field(Field{"write_pj_per_byte", Unit::pj_per_byte, "energy per byte written"}, p.write_pj_per_byte);
+  v.field(Field{"leakage_mw", Unit::mw, "static power"}, p.leakage_mw);
+}
+
+void Memory::Params::validate(const std::string& who) const {
+  if (kind != "sram" && kind != "flash" && kind != "mram" && kind != "dram")
+    throw slm::err(who, ": field kind = '", kind, "': must be one of sram, flash, mram, dram");
+  if (size_bytes == 0 || size_bytes > kMaxBytes)
+    throw slm::err(who, ": field size_bytes = ", size_bytes, ": must be in [1, ", kMaxBytes, "]");
+  if (clock_hz == 0) throw slm::err(who, ": field clock_hz = 0: must be >= 1");
+  if (width_bytes == 0) throw slm::err(who, ": field width_bytes = 0: must be >= 1");
+  if (banks == 0) throw slm::err(who, ": field banks = 0: must be >= 1");
+  if (ports == 0) throw slm::err(who, ": field ports = 0: must be >= 1");
+  if (max_outstanding == 0) throw slm::err(who, ": field max_outstanding = 0: must be >= 1");
+  if (bank_interleave_bytes == 0) throw slm::err(who, ": field bank_interleave_bytes = 0: must be >= 1");
+  if (kind == "dram" && row_bytes == 0) throw slm::err(who, ": field row_bytes = 0: must be >= 1");
+  if (kind != "dram" && row_miss_extra_cycles != 0)
+    throw slm::err(who, ": field row_miss_extra_cycles = ", row_miss_extra_cycles, ": only valid for kind dram");
+  if (read_pj_per_byte < 0 || write_pj_per_byte < 0 || leakage_mw < 0)
+    throw slm::err(who, ": energy fields must be >= 0");
+}
+
+std::vector<params::EnergyEvent> Memory::energy_events() {
+  return {{"read_pj_per_byte", "read_bytes", "bytes read x energy per byte read"},
+          {"write_pj_per_byte", "write_bytes", "bytes written x energy per byte written"}};
+}
+
+Memory::Memory(sc_core::sc_module_name name, const Params& p, stats::Group& parent)
+    : sc_module(name),
+      socket("socket"),
+      p_(p),
+      clk_((p.validate(this->name()), p.clock_hz), "clock_hz"),
+      pages_((p.size_bytes + kPageBytes - 1) / kPageBytes),
+      ports_(p.ports),
+      banks_(p.banks),
+      open_row_(p.banks, kNoRow),
+      slots_(p.max_outstanding),
+      stats_(basename(), &parent),
+      reads_(stats_.counter("reads", "transactions", "read transactions served")),
+      writes_(stats_.counter("writes", "transactions", "write transactions served")),
+      read_bytes_(stats_.counter("read_bytes", "bytes", "bytes read")),
+      write_bytes_(stats_.counter("write_bytes", "bytes", "bytes written")),
+      busy_cycles_(stats_.counter("busy_cycles", "cycles", "port data-phase cycles, summed over ports")),
+      stall_cycles_(stats_.counter("stall_cycles", "cycles",
+                                   "cycles requests waited beyond their uncontended latency")),
+      bank_conflicts_(stats_.counter("bank_conflicts", "transactions", "transactions delayed by a busy bank")),
+      row_misses_(stats_.counter("row_misses", "transactions", "dram accesses to a closed row")),
+      errors_(stats_.counter("errors", "transactions", "transactions answered with an error response")) {
+  if (p_.kind == "flash") p_.read_only = true;
+  socket.register_b_transport(this, &Memory::b_transport);
+  socket.register_get_direct_mem_ptr(this, &Memory::get_direct_mem_ptr);
+  socket.register_transport_dbg(this, &Memory::transport_dbg);
+  const double hz = double(p_.clock_hz), nports = p_.ports;
+  auto& rb = read_bytes_;
+  auto& wb = write_bytes_;
+  auto& busy = busy_cycles_;
+  stats_.formula("read_bandwidth_bytes_per_s", "bytes/s", "read_bytes / simulated seconds",
+                 [&rb](double s) { return s > 0 ? double(rb.value) / s : 0.0; });
+  stats_.formula("write_bandwidth_bytes_per_s", "bytes/s", "write_bytes / simulated seconds",
+                 [&wb](double s) { return s > 0 ? double(wb.value) / s : 0.0; });
+  stats_.formula("utilisation", "ratio", "busy_cycles / (ports x simulated cycles)",
+                 [&busy, hz, nports](double s) { return s > 0 ? double(busy.value) / (nports * s * hz) : 0.0; });
+}
+
+uint64_t Memory::uncontended_cycles(uint64_t len, bool is_write) const {
+  const uint64_t lat = is_write ? p_.write_latency_cycles : p_.read_latency_cycles;
+  return lat + (len + p_.width_bytes - 1) / p_.width_bytes;
+}
+
+sc_time Memory::account(uint64_t offset, uint64_t len, bool is_write, const sc_time& arrival) {
+  const uint64_t beats = (len + p_.width_bytes - 1) / p_.width_bytes;
+  uint64_t lat = is_write ? p_.write_latency_cycles : p_.read_latency_cycles;
+  const uint64_t first_bank_unit = offset / p_.bank_interleave_bytes;
+  const uint64_t last_bank_unit = (offset + std::max<uint64_t>(len, 1) - 1) / p_.bank_interleave_bytes;
+  const uint64_t nbanks_touched = std::min<uint64_t>(last_bank_unit - first_bank_unit + 1, p_.banks);
+  if (p_.kind == "dram") {
+    const uint64_t bank = first_bank_unit % p_.banks, row = offset / p_.row_bytes;
+    if (open_row_[bank] != row) {
+      lat += p_.row_miss_extra_cycles;
+      open_row_[bank] = row;
+      ++row_misses_;
+    }
+  }
+  const sc_time t0 = clk_.next_edge(arrival);
+  const sc_time ts = slots_.acquire(t0);
+  const sc_time dur = clk_.cycles(beats);
+  // Earliest start at which one port and every touched bank are idle for `dur`.
+  sc_time s = ts + clk_.cycles(lat);
+  const sc_time wanted = s;
+  bool bank_delayed = false;
+  size_t port = 0;
+  for (;;) {
+    sc_time best = ports_[0].probe(s, dur);
+    port = 0;
+    for (size_t i = 1; i < ports_.size(); ++i) {
+      const sc_time c = ports_[i].probe(s, dur);
+      if (c < best) best = c, port = i;
+    }
+    sc_time b = best;
+    for (uint64_t u = 0; u < nbanks_touched; ++u) b = std::max(b, banks_[(first_bank_unit + u) % p_.banks].probe(b, dur));
+    if (b == best) { s = b; break; }
+    bank_delayed = true;
+    s = b;
+  }
+  ports_[port].book(s, dur);
+  for (uint64_t u = 0; u < nbanks_touched; ++u) banks_[(first_bank_unit + u) % p_.banks].book(s, dur);
+  const sc_time done = s + dur;
+  slots_.release_at(done);
+
+  (is_write ? writes_ : reads_) += 1;
+  (is_write ? write_bytes_ : read_bytes_) += len;
+  busy_cycles_ += beats;
+  stall_cycles_ += clk_.to_cycles(s - wanted) + clk_.to_cycles(ts - t0);
+  if (bank_delayed) ++bank_conflicts_;
+  return done;
+}
+
+void Memory::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
+  const uint64_t off = tx.get_address(), len = tx.get_data_length();
+  const bool is_write = tx.get_command() == tlm::TLM_WRITE_COMMAND;
+  if (tx.get_command() == tlm::TLM_IGNORE_COMMAND) {
+    tx.set_response_status(tlm::TLM_OK_RESPONSE);
+    return;
+  }
+  if (len == 0 || off >= p_.size_bytes || len > p_.size_bytes - off || tx.get_byte_enable_ptr()) {
+    ++errors_;
+    tx.set_response_status(tx.get_byte_enable_ptr() ? tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE
+                                                     : tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return;
+  }
+  if (is_write && p_.read_only) {
+    ++errors_;
+    tx.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+    return;
+  }
+  const sc_time now = sc_core::sc_time_stamp();
+  const sc_time done = account(off, len, is_write, now + delay);
+  if (is_write)
+    copy_in(off, tx.get_data_ptr(), len);
+  else
+    copy_out(off, tx.get_data_ptr(), len);
+  delay = done - now;
+  tx.set_dmi_allowed(true);
+  tx.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+bool Memory::get_direct_mem_ptr(tlm::tlm_generic_payload& tx, tlm::tlm_dmi& dmi) {
+  const uint64_t off = tx.get_address();
+  if (off >= p_.size_bytes) return false;
+  const uint64_t index = off / kPageBytes;
+  const uint64_t begin = index * kPageBytes;
+  const uint64_t end = std::min(begin + kPageBytes, p_.size_bytes) - 1;
+  dmi.set_dmi_ptr(page(index));
+  dmi.set_start_address(begin);
+  dmi.set_end_address(end);
+  dmi.set_granted_access(p_.read_only ? tlm::tlm_dmi::DMI_ACCESS_READ : tlm::tlm_dmi::DMI_ACCESS_READ_WRITE);
+  const sc_time beat = clk_.period();
+  dmi.set_read_latency(clk_.cycles(p_.read_latency_cycles) + beat);
+  dmi.set_write_latency(clk_.cycles(p_.write_latency_cycles) + beat);
+  return true;
+}
+
+unsigned Memory::transport_dbg(tlm::tlm_generic_payload& tx) {
+  const uint64_t off = tx.get_address();
+  if (off >= p_.size_bytes) return 0;
+  const uint64_t len = std::min<uint64_t>(tx.get_data_length(), p_.size_bytes - off);
+  if (tx.get_command() == tlm::TLM_WRITE_COMMAND)
+    copy_in(off, tx.get_data_ptr(), len);  // debug writes may patch flash
+  else if (tx.get_command() == tlm::TLM_READ_COMMAND)
+    copy_out(off, tx.get_data_ptr(), len);
+  return static_cast<unsigned>(len);
+}
+
+uint8_t* Memory::page(uint64_t index) {
+  auto& pg = pages_[index];
+  if (!pg) pg.reset(new uint8_t[kPageBytes]());  // zero-filled
+  return pg.get();
+}
+
+void Memory::copy_in(uint64_t offset, const uint8_t* src, uint64_t len) {
+  while (len) {
+    const uint64_t in_page = offset % kPageBytes, n = std::min(len, kPageBytes - in_page);
+    std::memcpy(page(offset / kPageBytes) + in_page, src, n);
+    offset += n, src += n, len -= n;
+  }
+}
+
+void Memory::copy_out(uint64_t offset, uint8_t* dst, uint64_t len) const {
+  while (len) {
+    const uint64_t in_page = offset % kPageBytes, n = std::min(len, kPageBytes - in_page);
+    const auto& pg = pages_[offset / kPageBytes];
+    if (pg)
+      std::memcpy(dst, pg.get() + in_page, n);
+    else
+      std::memset(dst, 0, n);
+    offset += n, dst += n, len -= n;
+  }
+}
+
+void Memory::load(uint64_t offset, const void* data, uint64_t len) {
+  if (offset > p_.size_bytes || len > p_.size_bytes - offset)
+    throw slm::err(name(), ": load of ", len, " bytes at offset ", offset, " exceeds size_bytes = ", p_.size_bytes);
+  copy_in(offset, static_cast<const uint8_t*>(data), len);
+}
+
+void Memory::peek(uint64_t offset, void* out, uint64_t len) const {
+  if (offset > p_.size_bytes || len > p_.size_bytes - offset)
+    throw slm::err(name(), ": peek of ", len, " bytes at offset ", offset, " exceeds size_bytes = ", p_.size_bytes);
+  copy_out(offset, static_cast<uint8_t*>(out), len);
+}
+
+}  // namespace slm
