@@ -31,3 +31,9 @@ Clock::Clock(uint64_t hz, const char* who) : hz_(hz), period_fs_(0) {
 }
 
 }  // namespace slm
+
+// slmsim and its tests drive SystemC from their own main() (sc_start after elaboration),
+// but libsystemc references sc_main. This weak stub satisfies the link for every program
+// that uses the models (they all pull in this file through Clock); it is never called.
+// A program that wants SystemC's own main() defines a strong sc_main.
+extern "C" __attribute__((weak)) int sc_main(int, char**) { return 0; }
