@@ -62,6 +62,7 @@ OpKind opkind_from_string(const std::string&);
 
 enum class Phase : uint8_t { prefill, decode };
 const char* to_string(Phase);
+Phase phase_from_string(const std::string&);  // throws slm::Error on unknown names
 
 struct Op {
   uint32_t index = 0;       // position in the step, from 0
@@ -79,7 +80,7 @@ struct Op {
   DType acc = DType::i32;   // accumulator type
   nlohmann::json quant;     // per-tensor quantisation parameters (scales, zero points,
                             // multipliers, shifts); per-channel arrays are named by tensor
-  // Totals over inputs/outputs by role (computed by finalize()).
+  // Totals over inputs/outputs by role.
   uint64_t bytes_in(Role r) const;
   uint64_t bytes_out(Role r) const;
   uint64_t weight_bytes() const { return bytes_in(Role::weight); }

@@ -1,0 +1,586 @@
+// Integer transformer step, op emission and the golden dispatcher (see int_model.h).
+#include "workloads/quant/int_model.h"
+
+#include <cstring>
+#include <type_traits>
+
+#include "workloads/common/error.h"
+
+namespace slm::quant {
+namespace {
+
+using nlohmann::json;
+using trace::DType;
+using trace::Op;
+using trace::OpKind;
+using trace::Role;
+using trace::TensorRef;
+
+static_assert(sizeof(QMul) == 8, "QMul arrays are stored as int32 pairs");
+
+template <typename T>
+DType act_dtype() { return std::is_same_v<T, int8_t> ? DType::i8 : DType::i16; }
+
+uint64_t dense_bytes(DType d, const std::vector<int64_t>& shape) {
+  uint64_t e = 1;
+  for (int64_t s : shape) e *= static_cast<uint64_t>(s);
+  return (e * static_cast<uint64_t>(trace::dtype_bits(d)) + 7) / 8;
+}
+
+TensorRef tref(std::string name, Role role, DType d, std::vector<int64_t> shape, int64_t bytes = -1) {
+  TensorRef t;
+  t.name = std::move(name);
+  t.role = role;
+  t.dtype = d;
+  t.bytes = bytes >= 0 ? static_cast<uint64_t>(bytes) : dense_bytes(d, shape);
+  t.shape = std::move(shape);
+  return t;
+}
+
+int32_t geti(const json& q, const char* key, const std::string& op) {
+  if (!q.contains(key) || !q[key].is_number_integer()) throw err("op ", op, ": quant parameter '", key, "' missing or not an integer");
+  return q[key].get<int32_t>();
+}
+QMul getm(const json& q, const char* key, const std::string& op) {
+  if (!q.contains(key)) throw err("op ", op, ": quant parameter '", key, "' missing");
+  return qmul_from_json(q[key], "op " + op + " " + key);
+}
+
+golden::RmsNormParams rms_from(const json& q, const std::string& op, const int16_t* gain) {
+  golden::RmsNormParams p;
+  p.x_zp = geti(q, "x_zp", op);
+  p.y_zp = geti(q, "y_zp", op);
+  p.eps_q = geti(q, "eps_q", op);
+  p.gain_shift = geti(q, "gain_shift", op);
+  p.gain = gain;
+  return p;
+}
+golden::RopeParams rope_from(const json& q, const std::string& op, const int16_t* c, const int16_t* s) {
+  return golden::RopeParams{geti(q, "x_zp", op), geti(q, "y_zp", op), getm(q, "mul", op), c, s};
+}
+golden::ScoreParams scores_from(const json& q, const std::string& op) {
+  return golden::ScoreParams{geti(q, "q_zp", op), geti(q, "k_zp", op), getm(q, "mul", op)};
+}
+golden::AttnValueParams values_from(const json& q, const std::string& op) {
+  return golden::AttnValueParams{geti(q, "p_zp", op), geti(q, "v_zp", op), geti(q, "y_zp", op), getm(q, "mul", op)};
+}
+golden::MulParams mul_from(const json& q, const std::string& op) {
+  return golden::MulParams{geti(q, "a_zp", op), geti(q, "b_zp", op), geti(q, "y_zp", op), getm(q, "mul", op)};
+}
+golden::AddParams add_from(const json& q, const std::string& op) {
+  golden::AddParams p;
+  p.a_zp = geti(q, "a_zp", op);
+  p.b_zp = geti(q, "b_zp", op);
+  p.y_zp = geti(q, "y_zp", op);
+  p.left_shift = geti(q, "left_shift", op);
+  if (p.left_shift < 0 || p.left_shift > 20) throw err("op ", op, ": left_shift ", p.left_shift, " must be in [0, 20]");
+  p.a_mul = getm(q, "a_mul", op);
+  p.b_mul = getm(q, "b_mul", op);
+  p.y_mul = getm(q, "y_mul", op);
+  return p;
+}
+
+// One matmul's operands and integer parameters.
+struct MatMul {
+  std::string name, weight, x, y;
+  golden::WeightView w;
+  int32_t x_zp = 0, y_zp = 0;
+};
+
+}  // namespace
+
+struct IntTransformer::Layer {
+  golden::RmsNormParams att_norm, ffn_norm;
+  MatMul wq, wk, wv, wo, w1, w3, w2;
+  golden::RopeParams rope_q, rope_k;
+  golden::ScoreParams scores;
+  golden::AttnValueParams values;
+  golden::AddParams add_att, add_ffn;
+  golden::MulParams mul;
+  const void* silu_lut = nullptr;
+};
+
+// Step buffers (bytes; typed by the activation dtype). Empty in shape-only mode.
+struct IntTransformer::Bufs {
+  std::vector<uint8_t> x, xm, xb, q, k, v, qr, kr, att, xb2, h1, h3, hs, g;  // (m, width)
+  std::vector<int32_t> scores;                                       // (m, n_heads, pos0+m)
+  std::vector<uint8_t> probs;                                        // (m, n_heads, pos0+m)
+  std::vector<uint8_t> kcache, vcache;                               // (layers, seq_len, kv_dim)
+  std::vector<int16_t> logits;                                       // (vocab)
+  std::vector<uint8_t> out;                                          // (dim) final norm of the last token
+  int32_t next_token = 0;                                            // argmax of the logits
+};
+
+IntTransformer::IntTransformer(const QuantModel& qm) : cfg_(qm.config), prec_(qm.precision), qm_(&qm), b_(new Bufs) {
+  bind_params();
+  const size_t es = is_a16(prec_) ? 2 : 1;
+  const uint64_t kv = uint64_t(cfg_.n_layers) * cfg_.seq_len * cfg_.kv_dim() * es;
+  if (kv > (16ull << 30)) throw err("integer model: KV cache of ", kv, " bytes is too large");
+  b_->kcache.assign(kv, 0);
+  b_->vcache.assign(kv, 0);
+  b_->logits.assign(static_cast<size_t>(cfg_.vocab_size), 0);
+}
+
+IntTransformer::IntTransformer(const llama2::ModelConfig& c, Precision p) : cfg_(c), prec_(p), b_(new Bufs) {
+  if (c.dim <= 0 || c.n_heads <= 0 || c.n_kv_heads <= 0 || c.dim % c.n_heads || c.n_heads % c.n_kv_heads || c.n_layers <= 0 || c.seq_len <= 0)
+    throw err("integer model: inconsistent shape ", c.name);
+}
+
+IntTransformer::~IntTransformer() = default;
+
+void IntTransformer::bind_params() {
+  const QuantModel& q = *qm_;
+  const bool i4 = prec_ == Precision::w4a8;
+  auto mm = [&](const std::string& name) {
+    const json& o = q.op(name);
+    MatMul m;
+    m.name = name;
+    m.weight = o.at("weight").get<std::string>();
+    m.x = o.at("x").get<std::string>();
+    m.y = o.at("y").get<std::string>();
+    m.x_zp = geti(o, "x_zp", name);
+    m.y_zp = geti(o, "y_zp", name);
+    const Blob& w = q.tensor(m.weight);
+    m.w.format = o.at("w_format") == "i4" ? golden::WFormat::i4 : golden::WFormat::i8;
+    m.w.n = w.shape.at(0);
+    m.w.k = w.shape.at(1);
+    m.w.data = w.as<int8_t>();
+    if (m.w.format == golden::WFormat::i4) m.w.group_sub = q.tensor(name + ".group_sub").as<uint16_t>();
+    else m.w.row_sum = q.tensor(name + ".row_sum").as<int32_t>();
+    m.w.requant = q.tensor(name + ".requant").as<QMul>();
+    return m;
+  };
+  (void)i4;
+  rope_cos_ = q.tensor("rope.cos").as<int16_t>();
+  rope_sin_ = q.tensor("rope.sin").as<int16_t>();
+  exp_lut_ = q.tensor("softmax.exp_lut").as<int32_t>();
+  layers_.resize(static_cast<size_t>(cfg_.n_layers));
+  for (int l = 0; l < cfg_.n_layers; ++l) {
+    const std::string p = "l" + std::to_string(l) + ".";
+    Layer& L = layers_[l];
+    L.att_norm = rms_from(q.op(p + "att_norm"), p + "att_norm", q.tensor(p + "att_norm.gain").as<int16_t>());
+    L.ffn_norm = rms_from(q.op(p + "ffn_norm"), p + "ffn_norm", q.tensor(p + "ffn_norm.gain").as<int16_t>());
+    L.wq = mm(p + "wq"); L.wk = mm(p + "wk"); L.wv = mm(p + "wv"); L.wo = mm(p + "wo");
+    L.w1 = mm(p + "w1"); L.w3 = mm(p + "w3"); L.w2 = mm(p + "w2");
+    L.rope_q = rope_from(q.op(p + "rope_q"), p + "rope_q", rope_cos_, rope_sin_);
+    L.rope_k = rope_from(q.op(p + "rope_k"), p + "rope_k", rope_cos_, rope_sin_);
+    L.scores = scores_from(q.op(p + "attn_scores"), p + "attn_scores");
+    L.values = values_from(q.op(p + "attn_values"), p + "attn_values");
+    L.add_att = add_from(q.op(p + "add_att"), p + "add_att");
+    L.add_ffn = add_from(q.op(p + "add_ffn"), p + "add_ffn");
+    L.mul = mul_from(q.op(p + "mul"), p + "mul");
+    L.silu_lut = q.tensor(p + "silu.lut").bytes.data();
+  }
+  final_norm_ = rms_from(q.op("final.rmsnorm"), "final.rmsnorm", q.tensor("final.rmsnorm.gain").as<int16_t>());
+  if (cfg_.has_vocab()) {
+    embed_.table = q.tensor("embed.table").as<int8_t>();
+    embed_.row_mul = q.tensor("embed.row_mul").as<QMul>();
+    embed_.vocab = cfg_.vocab_size;
+    embed_.dim = cfg_.dim;
+    embed_.y_zp = geti(q.op("embed"), "y_zp", "embed");
+    MatMul c = mm("cls");
+    cls_ = c.w;
+    cls_x_zp_ = c.x_zp;
+  }
+}
+
+void IntTransformer::check_step(int m, int pos0) const {
+  if (m < 1) throw err("integer model: a step needs at least one token (got ", m, ")");
+  if (pos0 < 0 || int64_t{pos0} + m > cfg_.seq_len)
+    throw err("integer model: positions ", pos0, "..", int64_t{pos0} + m - 1, " exceed seq_len ", cfg_.seq_len);
+}
+
+void IntTransformer::forward(std::span<const int32_t> tokens, int pos0, trace::OpSink* sink) {
+  forward(tokens, pos0, tokens.size() > 1 ? trace::Phase::prefill : trace::Phase::decode, sink);
+}
+
+void IntTransformer::forward(std::span<const int32_t> tokens, int pos0, trace::Phase phase, trace::OpSink* sink) {
+  if (!cfg_.has_vocab()) throw err("integer model: ", cfg_.name, " has no vocabulary; use vector inputs");
+  const int m = static_cast<int>(tokens.size());
+  check_step(m, pos0);
+  for (int32_t t : tokens)
+    if (t < 0 || t >= cfg_.vocab_size) throw err("integer model: token ", t, " outside [0, ", cfg_.vocab_size, ")");
+  if (is_a16(prec_)) run<int16_t>(tokens.data(), nullptr, m, pos0, phase, sink);
+  else run<int8_t>(tokens.data(), nullptr, m, pos0, phase, sink);
+}
+
+void IntTransformer::forward_vectors(const void* x, int m, int pos0, trace::OpSink* sink) {
+  if (cfg_.has_vocab()) throw err("integer model: ", cfg_.name, " takes tokens, not vectors");
+  check_step(m, pos0);
+  if (!shape_only() && x == nullptr) throw err("integer model: no input vectors given");
+  const auto phase = m > 1 ? trace::Phase::prefill : trace::Phase::decode;
+  if (is_a16(prec_)) run<int16_t>(nullptr, static_cast<const int16_t*>(x), m, pos0, phase, sink);
+  else run<int8_t>(nullptr, static_cast<const int8_t*>(x), m, pos0, phase, sink);
+}
+
+template <typename T>
+void IntTransformer::run(const int32_t* tokens, const T* x_in, int m, int pos0, trace::Phase phase, trace::OpSink* sink) {
+  const llama2::ModelConfig& c = cfg_;
+  const bool data = qm_ != nullptr;
+  const DType A = act_dtype<T>();
+  const int64_t D = c.dim, KV = c.kv_dim(), HID = c.hidden_dim, HS = c.head_size(), NH = c.n_heads;
+  const int64_t tt = int64_t{pos0} + m, M = m;
+  const bool i4 = prec_ == Precision::w4a8;
+  const size_t es = sizeof(T);
+  uint32_t index = 0;
+  auto buf = [&](std::vector<uint8_t>& v, int64_t n) -> T* {
+    if (!data) return nullptr;
+    if (v.size() < static_cast<size_t>(n) * es) v.resize(static_cast<size_t>(n) * es);
+    return reinterpret_cast<T*>(v.data());
+  };
+  auto emit = [&](Op& op, std::vector<const void*> in, std::vector<const void*> out) {
+    if (!sink) return;
+    op.index = index++;
+    if (data && op.quant.is_null()) op.quant = qm_->params["ops"].value(op.name, json::object());
+    if (!data) op.quant = json::object();
+    sink->on_op(op, trace::OpOperands{std::move(in), std::move(out), qm_});
+  };
+  auto mk = [&](const std::string& name, OpKind kind, int layer, int64_t rows, int64_t n, int64_t k) {
+    Op op;
+    op.name = name;
+    op.kind = kind;
+    op.layer = layer;
+    op.m = rows;
+    op.n = n;
+    op.k = k;
+    return op;
+  };
+  auto act = [&](const std::string& name, int64_t rows, int64_t width) { return tref(name, Role::activation, A, {rows, width}); };
+
+  if (sink) sink->begin_step(phase, pos0, m);
+  T* x = buf(b_->x, M * D);
+  T* xb = buf(b_->xb, M * D);
+  if (c.has_vocab()) {
+    if (data) golden::embed<T>(tokens, M, embed_, x);
+    if (sink) {
+      Op op = mk("embed", OpKind::embed, -1, M, D, 1);
+      op.inputs = {tref("tokens", Role::activation, DType::i32, {M}),
+                   tref("embed.table", Role::weight, DType::i8, {c.vocab_size, D}, M * D),
+                   tref("embed.row_mul", Role::param, DType::i32, {c.vocab_size, 2}, M * 8)};
+      op.outputs = {act("l0.x_in", M, D)};
+      op.elem_ops = static_cast<uint64_t>(M * D);
+      emit(op, {tokens, embed_.table, embed_.row_mul}, {x});
+    }
+  } else if (data) {
+    std::memcpy(x, x_in, static_cast<size_t>(M * D) * es);
+  }
+
+  auto rmsnorm = [&](const std::string& name, int layer, const golden::RmsNormParams& p, const T* in, int64_t rows,
+                     T* out, const std::string& xn, const std::string& yn) {
+    if (data) golden::rmsnorm<T>(in, rows, D, p, out);
+    if (!sink) return;
+    Op op = mk(name, OpKind::rmsnorm, layer, rows, D, 1);
+    op.inputs = {act(xn, rows, D), tref(name + ".gain", Role::param, DType::i16, {D})};
+    op.outputs = {act(yn, rows, D)};
+    op.elem_ops = static_cast<uint64_t>(2 * rows * D);
+    op.acc = DType::i64;
+    emit(op, {in, p.gain}, {out});
+  };
+  auto matmul = [&](const MatMul* mmp, const std::string& name, const std::string& wname, int layer, const T* in,
+                    int64_t rows, int64_t n, int64_t k, void* out, const std::string& xn, const std::string& yn, bool logits) {
+    const bool w4 = i4 && !logits;
+    if (data) {
+      if (logits) golden::matmul<T, int16_t>(in, rows, mmp->x_zp, mmp->w, 0, static_cast<int16_t*>(out));
+      else golden::matmul<T, T>(in, rows, mmp->x_zp, mmp->w, mmp->y_zp, static_cast<T*>(out));
+    }
+    if (!sink) return;
+    Op op = mk(name, OpKind::matmul, layer, rows, n, k);
+    op.inputs = {act(xn, rows, k),
+                 w4 ? tref(wname, Role::weight, DType::i4, {n, k}, n * ((k + 1) / 2)) : tref(wname, Role::weight, DType::i8, {n, k}),
+                 tref(name + ".requant", Role::param, DType::i32, {n, 2})};
+    std::vector<const void*> in_ptrs = {in, data ? mmp->w.data : nullptr, data ? mmp->w.requant : nullptr};
+    if (w4) {
+      op.inputs.push_back(tref(name + ".group_sub", Role::param, DType::i16, {n, golden::n_groups(k)}));
+      in_ptrs.push_back(data ? mmp->w.group_sub : nullptr);
+    } else {
+      op.inputs.push_back(tref(name + ".row_sum", Role::param, DType::i32, {n}));
+      in_ptrs.push_back(data ? mmp->w.row_sum : nullptr);
+    }
+    op.outputs = {logits ? tref(yn, Role::output, DType::i16, {rows, n}) : act(yn, rows, n)};
+    op.macs = static_cast<uint64_t>(rows * n * k);
+    op.acc = (std::is_same_v<T, int8_t> && !w4) ? DType::i32 : DType::i64;
+    emit(op, std::move(in_ptrs), {out});
+  };
+
+  T* q = buf(b_->q, M * D);
+  T* k = buf(b_->k, M * KV);
+  T* v = buf(b_->v, M * KV);
+  T* qr = buf(b_->qr, M * D);
+  T* kr = buf(b_->kr, M * KV);
+  T* att = buf(b_->att, M * D);
+  T* xb2 = buf(b_->xb2, M * D);
+  T* h1 = buf(b_->h1, M * HID);
+  T* h3 = buf(b_->h3, M * HID);
+  T* hs = buf(b_->hs, M * HID);
+  T* g = buf(b_->g, M * HID);
+  T* xm = buf(b_->xm, M * D);  // x_mid (out of place: operands stay valid for the sink)
+  int32_t* scores = nullptr;
+  T* probs = nullptr;
+  if (data) {
+    const size_t ns = static_cast<size_t>(M * NH * tt);
+    if (b_->scores.size() < ns) b_->scores.resize(ns);
+    scores = b_->scores.data();
+    probs = buf(b_->probs, M * NH * tt);
+  }
+  const Layer* L0 = data ? layers_.data() : nullptr;
+
+  for (int l = 0; l < c.n_layers; ++l) {
+    const std::string p = "l" + std::to_string(l) + ".";
+    const Layer* L = data ? L0 + l : nullptr;
+    T* kc = data ? reinterpret_cast<T*>(b_->kcache.data()) + int64_t{l} * c.seq_len * KV : nullptr;
+    T* vc = data ? reinterpret_cast<T*>(b_->vcache.data()) + int64_t{l} * c.seq_len * KV : nullptr;
+    static const golden::RmsNormParams kNoNorm;
+    static const MatMul kNoMM;
+    rmsnorm(p + "att_norm", l, L ? L->att_norm : kNoNorm, x, M, xb, p + "x_in", p + "att_norm");
+    matmul(L ? &L->wq : &kNoMM, p + "wq", p + "wq", l, xb, M, D, D, q, p + "att_norm", p + "q", false);
+    matmul(L ? &L->wk : &kNoMM, p + "wk", p + "wk", l, xb, M, KV, D, k, p + "att_norm", p + "k", false);
+    matmul(L ? &L->wv : &kNoMM, p + "wv", p + "wv", l, xb, M, KV, D, v, p + "att_norm", p + "v", false);
+    // RoPE on q (n_heads) and k (n_kv_heads)
+    for (int which = 0; which < 2; ++which) {
+      const bool isq = which == 0;
+      const int64_t width = isq ? D : KV;
+      const int heads = static_cast<int>(width / HS);
+      const std::string name = p + (isq ? "rope_q" : "rope_k");
+      if (data) golden::rope<T>(isq ? q : k, M, heads, static_cast<int>(HS), pos0, isq ? L->rope_q : L->rope_k, isq ? qr : kr);
+      if (sink) {
+        Op op = mk(name, OpKind::rope, l, M, width, 1);
+        op.heads = heads;
+        op.inputs = {act(p + (isq ? "q" : "k"), M, width),
+                     tref("rope.cos", Role::param, DType::i16, {c.seq_len, HS / 2}, M * HS),
+                     tref("rope.sin", Role::param, DType::i16, {c.seq_len, HS / 2}, M * HS)};
+        op.outputs = {act(p + (isq ? "q_rope" : "k_rope"), M, width)};
+        op.elem_ops = static_cast<uint64_t>(M * width * 2);
+        emit(op, {isq ? q : k, rope_cos_, rope_sin_}, {isq ? qr : kr});
+      }
+    }
+    // KV cache write: rows pos0 .. pos0+m-1
+    if (data) {
+      std::memcpy(kc + int64_t{pos0} * KV, kr, static_cast<size_t>(M * KV) * es);
+      std::memcpy(vc + int64_t{pos0} * KV, v, static_cast<size_t>(M * KV) * es);
+    }
+    if (sink) {
+      Op op = mk(p + "kv_write", OpKind::kv_write, l, M, KV, 1);
+      op.inputs = {act(p + "k_rope", M, KV), act(p + "v", M, KV)};
+      op.outputs = {tref(p + "kcache", Role::kv_cache, A, {c.seq_len, KV}, M * KV * static_cast<int64_t>(es)),
+                    tref(p + "vcache", Role::kv_cache, A, {c.seq_len, KV}, M * KV * static_cast<int64_t>(es))};
+      op.elem_ops = static_cast<uint64_t>(2 * M * KV);
+      emit(op, {kr, v}, {kc, vc});
+    }
+    // attention: rows r see t <= pos0 + r
+    const uint64_t causal = static_cast<uint64_t>(M * pos0 + M * (M + 1) / 2);  // sum of row lengths
+    if (data) golden::attn_scores<T>(qr, M, pos0, kc, c.n_heads, c.n_kv_heads, static_cast<int>(HS), L->scores, scores);
+    if (sink) {
+      Op op = mk(p + "attn_scores", OpKind::attn_scores, l, M, tt, HS);
+      op.heads = c.n_heads;
+      op.inputs = {act(p + "q_rope", M, D), tref(p + "kcache", Role::kv_cache, A, {c.seq_len, KV}, tt * KV * static_cast<int64_t>(es))};
+      op.outputs = {tref(p + "att_scores", Role::activation, DType::i32, {M, NH, tt})};
+      op.macs = causal * static_cast<uint64_t>(D);
+      op.acc = std::is_same_v<T, int8_t> ? DType::i32 : DType::i64;
+      emit(op, {qr, kc}, {scores});
+    }
+    if (data) golden::softmax<T>(scores, M, pos0, c.n_heads, exp_lut_, probs);
+    if (sink) {
+      Op op = mk(p + "softmax", OpKind::softmax, l, M * NH, tt, 1);
+      op.heads = c.n_heads;
+      op.inputs = {tref(p + "att_scores", Role::activation, DType::i32, {M, NH, tt}),
+                   tref("softmax.exp_lut", Role::param, DType::i32, {golden::kExpLutSteps + 1})};
+      op.outputs = {tref(p + "att_probs", Role::activation, A, {M, NH, tt})};
+      op.elem_ops = causal * static_cast<uint64_t>(NH) * 3;
+      op.acc = DType::i64;
+      emit(op, {scores, exp_lut_}, {probs});
+    }
+    if (data) golden::attn_values<T>(probs, M, pos0, vc, c.n_heads, c.n_kv_heads, static_cast<int>(HS), L->values, att);
+    if (sink) {
+      Op op = mk(p + "attn_values", OpKind::attn_values, l, M, D, tt);
+      op.heads = c.n_heads;
+      op.inputs = {tref(p + "att_probs", Role::activation, A, {M, NH, tt}),
+                   tref(p + "vcache", Role::kv_cache, A, {c.seq_len, KV}, tt * KV * static_cast<int64_t>(es))};
+      op.outputs = {act(p + "att_out", M, D)};
+      op.macs = causal * static_cast<uint64_t>(D);
+      op.acc = std::is_same_v<T, int8_t> ? DType::i32 : DType::i64;
+      emit(op, {probs, vc}, {att});
+    }
+    matmul(L ? &L->wo : &kNoMM, p + "wo", p + "wo", l, att, M, D, D, xb2, p + "att_out", p + "wo_out", false);
+    auto add = [&](const std::string& name, const golden::AddParams* ap, const T* a, const T* b2, T* y,
+                   const std::string& an, const std::string& bn, const std::string& yn) {
+      if (data) golden::add<T>(a, b2, M * D, *ap, y);
+      if (!sink) return;
+      Op op = mk(name, OpKind::add, l, M, D, 1);
+      op.inputs = {act(an, M, D), act(bn, M, D)};
+      op.outputs = {act(yn, M, D)};
+      op.elem_ops = static_cast<uint64_t>(M * D);
+      emit(op, {a, b2}, {y});
+    };
+    add(p + "add_att", L ? &L->add_att : nullptr, x, xb2, xm, p + "x_in", p + "wo_out", p + "x_mid");
+    rmsnorm(p + "ffn_norm", l, L ? L->ffn_norm : kNoNorm, xm, M, xb, p + "x_mid", p + "ffn_norm");
+    matmul(L ? &L->w1 : &kNoMM, p + "w1", p + "w1", l, xb, M, HID, D, h1, p + "ffn_norm", p + "h1", false);
+    matmul(L ? &L->w3 : &kNoMM, p + "w3", p + "w3", l, xb, M, HID, D, h3, p + "ffn_norm", p + "h3", false);
+    if (data) golden::lut<T>(h1, M * HID, static_cast<const T*>(L->silu_lut), hs);
+    if (sink) {
+      Op op = mk(p + "silu", OpKind::silu, l, M, HID, 1);
+      op.inputs = {act(p + "h1", M, HID), tref(p + "silu.lut", Role::param, A, {std::is_same_v<T, int8_t> ? 256 : 513})};
+      op.outputs = {act(p + "silu", M, HID)};
+      op.elem_ops = static_cast<uint64_t>(M * HID);
+      emit(op, {h1, L ? L->silu_lut : nullptr}, {hs});
+    }
+    if (data) golden::mul<T>(hs, h3, M * HID, L->mul, g);
+    if (sink) {
+      Op op = mk(p + "mul", OpKind::mul, l, M, HID, 1);
+      op.inputs = {act(p + "silu", M, HID), act(p + "h3", M, HID)};
+      op.outputs = {act(p + "gated", M, HID)};
+      op.elem_ops = static_cast<uint64_t>(M * HID);
+      emit(op, {hs, h3}, {g});
+    }
+    matmul(L ? &L->w2 : &kNoMM, p + "w2", p + "w2", l, g, M, D, HID, xb2, p + "gated", p + "w2_out", false);
+    const std::string next = l + 1 < c.n_layers ? "l" + std::to_string(l + 1) + ".x_in" : "x_final";
+    add(p + "add_ffn", L ? &L->add_ffn : nullptr, xm, xb2, x, p + "x_mid", p + "w2_out", next);
+  }
+
+  // Final norm (and classifier) for the last token only.
+  T* last = data ? x + (M - 1) * D : nullptr;
+  T* fin = data ? buf(b_->out, D) : nullptr;
+  rmsnorm("final.rmsnorm", -1, final_norm_, last, 1, fin, "x_final", "final_norm");
+  if (c.has_vocab()) {
+    MatMul cm;
+    cm.w = cls_;
+    cm.x_zp = cls_x_zp_;
+    const std::string wname = c.shared_classifier ? "embed.table" : "cls";
+    matmul(&cm, "cls", wname, -1, fin, 1, c.vocab_size, D, data ? b_->logits.data() : nullptr, "final_norm", "logits", true);
+    if (sink) {
+      Op op = mk("argmax", OpKind::argmax, -1, 1, c.vocab_size, 1);
+      op.inputs = {tref("logits", Role::output, DType::i16, {1, c.vocab_size})};
+      op.outputs = {tref("next_token", Role::output, DType::i32, {1})};
+      op.elem_ops = static_cast<uint64_t>(c.vocab_size);
+      if (data) golden::argmax(b_->logits.data(), 1, c.vocab_size, &b_->next_token);
+      emit(op, {data ? b_->logits.data() : nullptr}, {data ? &b_->next_token : nullptr});
+    }
+  }
+  if (sink) sink->end_step();
+}
+
+const int16_t* IntTransformer::logits() const {
+  if (shape_only() || !cfg_.has_vocab()) throw err("integer model: no logits (shape-only mode or no vocabulary)");
+  return b_->logits.data();
+}
+double IntTransformer::logit_scale() const {
+  if (shape_only() || !cfg_.has_vocab()) throw err("integer model: no logits (shape-only mode or no vocabulary)");
+  return qm_->act("logits").scale;
+}
+std::vector<float> IntTransformer::dequantized_logits() const {
+  const double s = logit_scale();
+  std::vector<float> out(static_cast<size_t>(cfg_.vocab_size));
+  for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<float>(b_->logits[i] * s);
+  return out;
+}
+const void* IntTransformer::output() const {
+  if (shape_only()) throw err("integer model: no output in shape-only mode");
+  return b_->out.data();
+}
+
+std::function<const float*(int, int)> int_step_fn(IntTransformer& model) {
+  auto buf = std::make_shared<std::vector<float>>();
+  return [&model, buf](int token, int pos) -> const float* {
+    const int32_t t = token;
+    model.forward(std::span<const int32_t>(&t, 1), pos, nullptr);
+    *buf = model.dequantized_logits();
+    return buf->data();
+  };
+}
+
+// ---- golden dispatcher -------------------------------------------------------------
+
+namespace {
+
+template <typename T>
+void execute_typed(const Op& op, const trace::OpOperands& o, int pos0, const std::vector<void*>& out) {
+  const json& q = op.quant;
+  auto in = [&](size_t i) {
+    if (i >= o.in.size() || o.in[i] == nullptr) throw err("op ", op.name, ": operand ", i, " missing");
+    return o.in[i];
+  };
+  const int64_t M = op.m;
+  switch (op.kind) {
+    case OpKind::embed: {
+      golden::EmbedParams p{static_cast<const int8_t*>(in(1)), static_cast<const QMul*>(in(2)), op.inputs.at(1).shape.at(0),
+                            op.n, geti(q, "y_zp", op.name)};
+      golden::embed<T>(static_cast<const int32_t*>(in(0)), M, p, static_cast<T*>(out.at(0)));
+      return;
+    }
+    case OpKind::rmsnorm:
+      golden::rmsnorm<T>(static_cast<const T*>(in(0)), M, op.n, rms_from(q, op.name, static_cast<const int16_t*>(in(1))),
+                         static_cast<T*>(out.at(0)));
+      return;
+    case OpKind::matmul: {
+      golden::WeightView w;
+      w.format = op.inputs.at(1).dtype == DType::i4 ? golden::WFormat::i4 : golden::WFormat::i8;
+      w.n = op.n;
+      w.k = op.k;
+      w.data = static_cast<const int8_t*>(in(1));
+      w.requant = static_cast<const QMul*>(in(2));
+      if (w.format == golden::WFormat::i4) w.group_sub = static_cast<const uint16_t*>(in(3));
+      else w.row_sum = static_cast<const int32_t*>(in(3));
+      if (op.outputs.at(0).dtype == DType::i16 && std::is_same_v<T, int8_t>)
+        golden::matmul<int8_t, int16_t>(static_cast<const int8_t*>(in(0)), M, geti(q, "x_zp", op.name), w, geti(q, "y_zp", op.name), static_cast<int16_t*>(out.at(0)));
+      else
+        golden::matmul<T, T>(static_cast<const T*>(in(0)), M, geti(q, "x_zp", op.name), w, geti(q, "y_zp", op.name), static_cast<T*>(out.at(0)));
+      return;
+    }
+    case OpKind::rope:
+      golden::rope<T>(static_cast<const T*>(in(0)), M, op.heads, static_cast<int>(op.n / op.heads), pos0,
+                      rope_from(q, op.name, static_cast<const int16_t*>(in(1)), static_cast<const int16_t*>(in(2))),
+                      static_cast<T*>(out.at(0)));
+      return;
+    case OpKind::kv_write: {
+      const size_t row = static_cast<size_t>(op.n) * sizeof(T), off = static_cast<size_t>(pos0) * row;
+      std::memcpy(static_cast<uint8_t*>(out.at(0)) + off, in(0), row * static_cast<size_t>(M));
+      std::memcpy(static_cast<uint8_t*>(out.at(1)) + off, in(1), row * static_cast<size_t>(M));
+      return;
+    }
+    case OpKind::attn_scores: {
+      const int hs = static_cast<int>(op.k), kvh = static_cast<int>(op.inputs.at(1).shape.at(1) / hs);
+      golden::attn_scores<T>(static_cast<const T*>(in(0)), M, pos0, static_cast<const T*>(in(1)), op.heads, kvh, hs,
+                             scores_from(q, op.name), static_cast<int32_t*>(out.at(0)));
+      return;
+    }
+    case OpKind::softmax:
+      golden::softmax<T>(static_cast<const int32_t*>(in(0)), M / op.heads, pos0, op.heads, static_cast<const int32_t*>(in(1)),
+                         static_cast<T*>(out.at(0)));
+      return;
+    case OpKind::attn_values: {
+      const int hs = static_cast<int>(op.n / op.heads), kvh = static_cast<int>(op.inputs.at(1).shape.at(1) / hs);
+      golden::attn_values<T>(static_cast<const T*>(in(0)), M, pos0, static_cast<const T*>(in(1)), op.heads, kvh, hs,
+                             values_from(q, op.name), static_cast<T*>(out.at(0)));
+      return;
+    }
+    case OpKind::silu:
+      golden::lut<T>(static_cast<const T*>(in(0)), M * op.n, static_cast<const T*>(in(1)), static_cast<T*>(out.at(0)));
+      return;
+    case OpKind::mul:
+      golden::mul<T>(static_cast<const T*>(in(0)), static_cast<const T*>(in(1)), M * op.n, mul_from(q, op.name), static_cast<T*>(out.at(0)));
+      return;
+    case OpKind::add:
+      golden::add<T>(static_cast<const T*>(in(0)), static_cast<const T*>(in(1)), M * op.n, add_from(q, op.name), static_cast<T*>(out.at(0)));
+      return;
+    case OpKind::argmax:
+      golden::argmax(static_cast<const int16_t*>(in(0)), M, op.n, static_cast<int32_t*>(out.at(0)));
+      return;
+  }
+  throw err("op ", op.name, ": unknown kind");
+}
+
+}  // namespace
+
+void golden_execute(const Op& op, const trace::OpOperands& operands, int pos0, const std::vector<void*>& out) {
+  if (op.outputs.size() != out.size()) throw err("op ", op.name, ": ", out.size(), " output buffers for ", op.outputs.size(), " outputs");
+  // The activation dtype decides the kernel instantiation: int16 activations -> a16.
+  DType a = DType::i8;
+  for (const TensorRef& t : op.inputs)
+    if (t.role == Role::activation || t.role == Role::kv_cache)
+      if (t.dtype == DType::i8 || t.dtype == DType::i16) { a = t.dtype; break; }
+  if (op.kind == OpKind::softmax) a = op.outputs.at(0).dtype;
+  if (op.kind == OpKind::embed) a = op.outputs.at(0).dtype;
+  if (a == DType::i16) execute_typed<int16_t>(op, operands, pos0, out);
+  else execute_typed<int8_t>(op, operands, pos0, out);
+}
+
+}  // namespace slm::quant

@@ -1,0 +1,300 @@
+// JSON Lines trace writer and validating reader (see trace_io.h).
+#include "workloads/trace/trace_io.h"
+
+#include <fstream>
+#include <istream>
+#include <ostream>
+
+#include "workloads/common/error.h"
+
+namespace slm::trace {
+namespace {
+
+using nlohmann::json;
+
+// Error context: file name and 1-based line number.
+struct Where {
+  const std::string& file;
+  int64_t line;
+};
+
+template <typename... P>
+Error at(const Where& w, const P&... parts) { return err(w.file, ":", w.line, ": ", parts...); }
+
+const json& field(const json& j, const char* key, const char* what, const Where& w) {
+  if (!j.contains(key)) throw at(w, what, " field '", key, "' missing");
+  return j[key];
+}
+int64_t int_field(const json& j, const char* key, const char* what, const Where& w, int64_t lo, int64_t hi) {
+  const json& v = field(j, key, what, w);
+  if (!v.is_number_integer()) throw at(w, what, " field '", key, "' must be an integer");
+  int64_t x = v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : v.get<int64_t>();
+  if (x < lo || x > hi) throw at(w, what, " field '", key, "' = ", x, ": must be in [", lo, ", ", hi, "]");
+  return x;
+}
+uint64_t uint_field(const json& j, const char* key, const char* what, const Where& w) {
+  const json& v = field(j, key, what, w);
+  if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<int64_t>() >= 0))
+    throw at(w, what, " field '", key, "' must be a non-negative integer");
+  return v.get<uint64_t>();
+}
+std::string str_field(const json& j, const char* key, const char* what, const Where& w) {
+  const json& v = field(j, key, what, w);
+  if (!v.is_string()) throw at(w, what, " field '", key, "' must be a string");
+  return v.get<std::string>();
+}
+template <typename F>
+auto enum_field(const json& j, const char* key, const char* what, const Where& w, F parse) {
+  std::string s = str_field(j, key, what, w);
+  try {
+    return parse(s);
+  } catch (const Error& e) {
+    throw at(w, what, " field '", key, "': ", e.what());
+  }
+}
+
+TensorRef tensor_from_json(const json& j, const Where& w) {
+  if (!j.is_object()) throw at(w, "tensor must be an object");
+  TensorRef t;
+  t.name = str_field(j, "name", "tensor", w);
+  t.role = enum_field(j, "role", "tensor", w, role_from_string);
+  t.dtype = enum_field(j, "dtype", "tensor", w, dtype_from_string);
+  const json& s = field(j, "shape", "tensor", w);
+  if (!s.is_array() || s.empty()) throw at(w, "tensor ", t.name, ": shape must be a non-empty array");
+  for (const json& d : s) {
+    if (!d.is_number_integer() || d.get<int64_t>() < 1) throw at(w, "tensor ", t.name, ": shape entries must be integers >= 1");
+    t.shape.push_back(d.get<int64_t>());
+  }
+  t.bytes = uint_field(j, "bytes", "tensor", w);
+  const uint64_t dense = (t.elems() * static_cast<uint64_t>(dtype_bits(t.dtype)) + 7) / 8;
+  // i4 rows are padded to whole bytes: allow one byte per row of slack.
+  const uint64_t slack = t.dtype == DType::i4 ? t.elems() / static_cast<uint64_t>(t.shape.back()) : 0;
+  if (t.bytes > dense + slack)
+    throw at(w, "tensor ", t.name, ": bytes ", t.bytes, " exceed its shape (", dense, " bytes dense)");
+  return t;
+}
+
+std::vector<TensorRef> tensors_from_json(const json& j, const char* key, const Where& w) {
+  const json& arr = field(j, key, "op", w);
+  if (!arr.is_array()) throw at(w, "op field '", key, "' must be an array");
+  std::vector<TensorRef> out;
+  for (const json& t : arr) out.push_back(tensor_from_json(t, w));
+  return out;
+}
+
+void expect_shape(const TensorRef& t, std::vector<int64_t> want, const Op& op, const Where& w) {
+  if (t.shape != want) {
+    std::string have, need;
+    for (int64_t d : t.shape) have += (have.empty() ? "" : "x") + std::to_string(d);
+    for (int64_t d : want) need += (need.empty() ? "" : "x") + std::to_string(d);
+    throw at(w, "op ", op.name, " (", to_string(op.kind), "): tensor ", t.name, " has shape ", have, ", expected ", need);
+  }
+}
+
+// Shape consistency per op kind (the rules in docs/trace-format.md).
+void check_op(const Op& op, const Where& w) {
+  auto need = [&](size_t ni, size_t no) {
+    if (op.inputs.size() < ni || op.outputs.size() < no)
+      throw at(w, "op ", op.name, " (", to_string(op.kind), "): needs >= ", ni, " inputs and ", no, " outputs");
+  };
+  switch (op.kind) {
+    case OpKind::matmul:
+      need(2, 1);
+      expect_shape(op.inputs[0], {op.m, op.k}, op, w);
+      expect_shape(op.inputs[1], {op.n, op.k}, op, w);
+      expect_shape(op.outputs[0], {op.m, op.n}, op, w);
+      if (op.macs != static_cast<uint64_t>(op.m * op.n * op.k))
+        throw at(w, "op ", op.name, ": macs ", op.macs, " != m*n*k = ", op.m * op.n * op.k);
+      return;
+    case OpKind::rmsnorm: case OpKind::rope: case OpKind::silu:
+      need(1, 1);
+      expect_shape(op.inputs[0], {op.m, op.n}, op, w);
+      expect_shape(op.outputs[0], {op.m, op.n}, op, w);
+      return;
+    case OpKind::mul: case OpKind::add:
+      need(2, 1);
+      expect_shape(op.inputs[0], {op.m, op.n}, op, w);
+      expect_shape(op.inputs[1], {op.m, op.n}, op, w);
+      expect_shape(op.outputs[0], {op.m, op.n}, op, w);
+      return;
+    case OpKind::embed:
+      need(1, 1);
+      expect_shape(op.outputs[0], {op.m, op.n}, op, w);
+      return;
+    case OpKind::kv_write:
+      need(2, 2);
+      expect_shape(op.inputs[0], {op.m, op.n}, op, w);
+      expect_shape(op.inputs[1], {op.m, op.n}, op, w);
+      return;
+    case OpKind::attn_scores:
+      need(2, 1);
+      expect_shape(op.outputs[0], {op.m, op.heads, op.n}, op, w);
+      return;
+    case OpKind::softmax:
+      need(1, 1);
+      if (op.inputs[0].shape != op.outputs[0].shape) throw at(w, "op ", op.name, ": softmax input and output shapes differ");
+      return;
+    case OpKind::attn_values:
+      need(2, 1);
+      expect_shape(op.outputs[0], {op.m, op.n}, op, w);
+      return;
+    case OpKind::argmax:
+      need(1, 1);
+      return;
+  }
+}
+
+Op op_from_json(const json& j, const Where& w) {
+  Op op;
+  op.index = static_cast<uint32_t>(int_field(j, "index", "op", w, 0, INT32_MAX));
+  op.name = str_field(j, "name", "op", w);
+  op.kind = enum_field(j, "kind", "op", w, opkind_from_string);
+  op.layer = static_cast<int>(int_field(j, "layer", "op", w, -1, 1 << 20));
+  op.m = int_field(j, "m", "op", w, 1, int64_t{1} << 40);
+  op.n = int_field(j, "n", "op", w, 1, int64_t{1} << 40);
+  op.k = int_field(j, "k", "op", w, 1, int64_t{1} << 40);
+  op.heads = static_cast<int>(int_field(j, "heads", "op", w, 1, 1 << 20));
+  op.macs = uint_field(j, "macs", "op", w);
+  op.elem_ops = uint_field(j, "elem_ops", "op", w);
+  op.acc = enum_field(j, "acc", "op", w, dtype_from_string);
+  op.inputs = tensors_from_json(j, "inputs", w);
+  op.outputs = tensors_from_json(j, "outputs", w);
+  op.quant = field(j, "quant", "op", w);
+  if (!op.quant.is_object()) throw at(w, "op field 'quant' must be an object");
+  check_op(op, w);
+  return op;
+}
+
+}  // namespace
+
+json to_json(const TensorRef& t) {
+  return {{"name", t.name}, {"role", to_string(t.role)}, {"dtype", to_string(t.dtype)}, {"shape", t.shape}, {"bytes", t.bytes}};
+}
+
+json to_json(const Op& op) {
+  json in = json::array(), out = json::array();
+  for (const TensorRef& t : op.inputs) in.push_back(to_json(t));
+  for (const TensorRef& t : op.outputs) out.push_back(to_json(t));
+  return {{"type", "op"}, {"index", op.index}, {"name", op.name}, {"kind", to_string(op.kind)}, {"layer", op.layer},
+          {"m", op.m}, {"n", op.n}, {"k", op.k}, {"heads", op.heads}, {"macs", op.macs}, {"elem_ops", op.elem_ops},
+          {"acc", to_string(op.acc)}, {"inputs", in}, {"outputs", out},
+          {"quant", op.quant.is_null() ? json::object() : op.quant}};
+}
+
+JsonlWriter::JsonlWriter(std::ostream& out, const TraceHeader& h) : out_(out) {
+  json j = {{"type", "header"}, {"format", "slmsim-trace"}, {"version", h.version}, {"model", h.model},
+            {"precision", h.precision}, {"shape_only", h.shape_only}, {"producer", h.producer}};
+  out_ << j.dump() << '\n';
+}
+
+JsonlWriter::~JsonlWriter() {
+  if (!finished_) finish();
+}
+
+void JsonlWriter::begin_step(Phase phase, int pos, int n_tokens) {
+  step_ = Step{};
+  step_.phase = phase;
+  step_.pos = pos;
+  step_.n_tokens = n_tokens;
+}
+
+void JsonlWriter::on_op(const Op& op, const OpOperands&) { step_.ops.push_back(op); }
+
+void JsonlWriter::end_step() {
+  json s = {{"type", "step"}, {"phase", to_string(step_.phase)}, {"pos", step_.pos}, {"n_tokens", step_.n_tokens},
+            {"n_ops", step_.ops.size()}};
+  out_ << s.dump() << '\n';
+  for (const Op& op : step_.ops) out_ << to_json(op).dump() << '\n';
+  ++n_steps_;
+  step_.ops.clear();
+}
+
+void JsonlWriter::finish() {
+  out_ << json{{"type", "end"}, {"n_steps", n_steps_}}.dump() << '\n';
+  out_.flush();
+  finished_ = true;
+}
+
+void StepCollector::begin_step(Phase phase, int pos, int n_tokens) {
+  Step s;
+  s.phase = phase;
+  s.pos = pos;
+  s.n_tokens = n_tokens;
+  steps.push_back(std::move(s));
+}
+
+void StepCollector::on_op(const Op& op, const OpOperands&) { steps.back().ops.push_back(op); }
+
+Trace read_trace(std::istream& in, const std::string& name) {
+  Trace t;
+  std::string text;
+  Where w{name, 0};
+  int64_t ops_left = 0;
+  bool have_header = false, have_end = false;
+  while (std::getline(in, text)) {
+    ++w.line;
+    if (text.empty()) throw at(w, "empty line");
+    if (have_end) throw at(w, "content after the end record");
+    json j;
+    try {
+      j = json::parse(text);
+    } catch (const json::exception& e) {
+      throw at(w, "not valid JSON: ", e.what());
+    }
+    if (!j.is_object()) throw at(w, "record must be a JSON object");
+    const std::string type = str_field(j, "type", "record", w);
+    if (!have_header) {
+      if (type != "header") throw at(w, "first record must be the header (type \"header\"), got \"", type, "\"");
+      if (str_field(j, "format", "header", w) != "slmsim-trace") throw at(w, "header field 'format' must be \"slmsim-trace\"");
+      const int64_t v = int_field(j, "version", "header", w, INT64_MIN, INT64_MAX);
+      if (v != kTraceVersion) throw at(w, "unsupported trace version ", v, " (this reader supports ", kTraceVersion, ")");
+      t.header.version = static_cast<int>(v);
+      t.header.model = field(j, "model", "header", w);
+      if (!t.header.model.is_object()) throw at(w, "header field 'model' must be an object");
+      t.header.precision = str_field(j, "precision", "header", w);
+      const json& so = field(j, "shape_only", "header", w);
+      if (!so.is_boolean()) throw at(w, "header field 'shape_only' must be a boolean");
+      t.header.shape_only = so.get<bool>();
+      t.header.producer = j.value("producer", std::string());
+      have_header = true;
+      continue;
+    }
+    if (type == "step") {
+      if (ops_left) throw at(w, "step record before the previous step's ", ops_left, " remaining ops");
+      Step s;
+      s.phase = enum_field(j, "phase", "step", w, phase_from_string);
+      s.pos = static_cast<int>(int_field(j, "pos", "step", w, 0, INT32_MAX));
+      s.n_tokens = static_cast<int>(int_field(j, "n_tokens", "step", w, 1, INT32_MAX));
+      if (s.phase == Phase::decode && s.n_tokens != 1) throw at(w, "decode step with n_tokens ", s.n_tokens, " (must be 1)");
+      ops_left = int_field(j, "n_ops", "step", w, 1, INT32_MAX);
+      t.steps.push_back(std::move(s));
+    } else if (type == "op") {
+      if (!ops_left) throw at(w, "op record outside a step (or more ops than the step's n_ops)");
+      Op op = op_from_json(j, w);
+      Step& s = t.steps.back();
+      if (op.index != s.ops.size()) throw at(w, "op index ", op.index, ", expected ", s.ops.size());
+      if (op.m > s.n_tokens && op.kind != OpKind::softmax)
+        throw at(w, "op ", op.name, ": m = ", op.m, " exceeds the step's n_tokens ", s.n_tokens);
+      s.ops.push_back(std::move(op));
+      --ops_left;
+    } else if (type == "end") {
+      if (ops_left) throw at(w, "end record before the last step's ", ops_left, " remaining ops");
+      const int64_t n = int_field(j, "n_steps", "end", w, 0, INT64_MAX);
+      if (n != static_cast<int64_t>(t.steps.size())) throw at(w, "end record says ", n, " steps, file has ", t.steps.size());
+      have_end = true;
+    } else {
+      throw at(w, "unknown record type \"", type, "\"");
+    }
+  }
+  if (!have_header) throw err(name, ":1: empty trace (no header)");
+  if (!have_end) throw at(w, "truncated trace: no end record");
+  return t;
+}
+
+Trace read_trace_file(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw err(path, ": cannot open trace");
+  return read_trace(f, path);
+}
+
+}  // namespace slm::trace

@@ -1,0 +1,74 @@
+// JSON Lines trace files: writer (an OpSink) and validating reader (docs/trace-format.md).
+//
+// File = one JSON object per line:
+//   line 1        {"type":"header","format":"slmsim-trace","version":1,"model":{...},
+//                  "precision":"w8a16","shape_only":false,"producer":"..."}
+//   per step      {"type":"step","phase":"prefill"|"decode","pos":P,"n_tokens":N,"n_ops":K}
+//                 followed by exactly K {"type":"op",...} lines (index 0..K-1)
+//   last line     {"type":"end","n_steps":S}
+// The reader checks the version, every required field and its type, enum names, op
+// order, step/op counts and shape consistency per op kind; each error names the file and
+// the 1-based line: "t.jsonl:12: op field 'kind' missing".
+// Not stored: numeric tensor contents (OpOperands never go to disk).
+#pragma once
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "workloads/trace/op.h"
+
+namespace slm::trace {
+
+inline constexpr int kTraceVersion = 1;
+
+struct TraceHeader {
+  int version = kTraceVersion;
+  nlohmann::json model;       // ModelConfig fields (dim, hidden_dim, ..., name)
+  std::string precision;      // w8a8 | w8a16 | w4a8
+  bool shape_only = false;    // quantisation parameters absent
+  std::string producer = "slmsim";
+};
+
+struct Trace {
+  TraceHeader header;
+  std::vector<Step> steps;
+};
+
+nlohmann::json to_json(const TensorRef&);
+nlohmann::json to_json(const Op&);
+
+// Writes the header at construction, each step at end_step, the end line at finish()
+// (or destruction). The stream must outlive the writer.
+class JsonlWriter : public OpSink {
+ public:
+  JsonlWriter(std::ostream& out, const TraceHeader& header);
+  ~JsonlWriter() override;
+  void begin_step(Phase phase, int pos, int n_tokens) override;
+  void on_op(const Op& op, const OpOperands& operands) override;
+  void end_step() override;
+  void finish();
+  int steps_written() const { return n_steps_; }
+
+ private:
+  std::ostream& out_;
+  Step step_;
+  int n_steps_ = 0;
+  bool finished_ = false;
+};
+
+// Collects steps in memory (tests, replay without a file).
+class StepCollector : public OpSink {
+ public:
+  void begin_step(Phase phase, int pos, int n_tokens) override;
+  void on_op(const Op& op, const OpOperands& operands) override;
+  std::vector<Step> steps;
+};
+
+// Reads and validates; slm::Error "<name>:<line>: <problem>" on any defect.
+Trace read_trace(std::istream& in, const std::string& name);
+Trace read_trace_file(const std::string& path);
+
+}  // namespace slm::trace
