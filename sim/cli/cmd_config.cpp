@@ -1,10 +1,66 @@
-// slmsim config — placeholder until implemented.
+// slmsim config check | show | schema — validate, print and document platform configs.
+#include <iostream>
+
 #include "sim/cli/commands.h"
+#include "sim/config/platform_config.h"
+#include "sim/platform/platform.h"
 #include "workloads/common/error.h"
 
 namespace slm::cli {
+
+namespace {
+struct ConfigArgs {
+  std::string file;
+  std::vector<std::string> sets;
+  bool json = false;
+  bool origins = false;
+};
+}  // namespace
+
 void register_config(CLI::App& app) {
-  auto* cmd = app.add_subcommand("config", "(not implemented yet)");
-  cmd->callback([] { throw slm::Error("'config' is not implemented yet"); });
+  auto* cfg = app.add_subcommand("config", "Validate, print or document platform configuration files");
+  cfg->require_subcommand(1);
+  auto args = std::make_shared<ConfigArgs>();
+
+  auto* check = cfg->add_subcommand("check", "Validate FILE: report every problem with file:line:col, key and value");
+  check->add_option("file", args->file, "platform YAML file")->required();
+  check->add_option("--set", args->sets, "override a parameter, e.g. --set npu.clock_hz=\"64 MHz\" (repeatable)");
+  check->callback([args] {
+    platform::register_types();
+    auto problems = config::check_platform(args->file, args->sets);
+    if (problems.empty()) {
+      auto pc = config::load_platform(args->file, args->sets);
+      std::cout << args->file << ": ok (" << pc.components.size() << " components, platform '" << pc.name << "')\n";
+      return;
+    }
+    for (const auto& p : problems) std::cerr << p << "\n";
+    throw Error(args->file + ": " + std::to_string(problems.size()) + " problem(s)");
+  });
+
+  auto* show = cfg->add_subcommand("show", "Print the resolved configuration (includes merged, overrides applied, defaults filled)");
+  show->add_option("file", args->file, "platform YAML file")->required();
+  show->add_option("--set", args->sets, "override a parameter (repeatable)");
+  show->add_flag("--json", args->json, "print JSON instead of YAML");
+  show->add_flag("--origins", args->origins, "YAML: annotate each value with the file:line it came from");
+  show->callback([args] {
+    platform::register_types();
+    auto pc = config::load_platform(args->file, args->sets);
+    if (args->json) {
+      std::cout << pc.to_json().dump(2) << "\n";
+    } else if (args->origins) {
+      std::cout << config::to_yaml(*pc.root, true);
+    } else {
+      // Resolved values (defaults filled) as YAML, via the JSON view.
+      auto tree = config::load_string(pc.to_json().dump(), "resolved");
+      std::cout << config::to_yaml(*tree, false);
+    }
+  });
+
+  auto* schema = cfg->add_subcommand("schema", "Print the reference of every section, component type and parameter (Markdown)");
+  schema->callback([] {
+    platform::register_types();
+    std::cout << config::schema_markdown();
+  });
 }
+
 }  // namespace slm::cli

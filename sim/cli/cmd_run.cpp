@@ -1,10 +1,55 @@
-// slmsim run — placeholder until implemented.
+// slmsim run — simulate a platform running an SLM: prints the story, time to first token,
+// decode tokens/s, uJ/token, the bottleneck and the bit-exact verdict; writes the JSON
+// report (docs/report-format.md), per-op CSV and a Chrome/Perfetto timeline on request.
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <unistd.h>
+
 #include "sim/cli/commands.h"
+#include "sim/replay/session.h"
+#include "sim/report/report.h"
 #include "workloads/common/error.h"
 
 namespace slm::cli {
+
 void register_run(CLI::App& app) {
-  auto* cmd = app.add_subcommand("run", "(not implemented yet)");
-  cmd->callback([] { throw slm::Error("'run' is not implemented yet"); });
+  auto o = std::make_shared<replay::SessionOptions>();
+  auto json_out = std::make_shared<std::string>();
+  auto quiet = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand("run", "Simulate a platform (YAML) running the integer model: tokens/s, uJ/token, bottleneck");
+  cmd->add_option("--config", o->config, "platform YAML (default: configs/mcu-ethos-u85.yaml)");
+  cmd->add_option("--set", o->sets, "override a config parameter, e.g. --set npu.clock_hz=\"64 MHz\" (repeatable)");
+  cmd->add_option("--model", o->model, "checkpoint path, .slmq file or synthetic shape name (default: the config's workload.model)");
+  cmd->add_option("--tokenizer", o->tokenizer, "llama2.c tokenizer.bin (without it, token ids are printed)");
+  cmd->add_option("--precision", o->precision, "w8a8 | w8a16 | w4a8 (default: the config's workload.precision)");
+  cmd->add_option("--prompt", o->prompt, "prompt text (needs --tokenizer)");
+  cmd->add_option("--steps", o->steps, "total positions, prompt included (run.c -n)")->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--seed", o->weight_seed, "seed of synthetic weights");
+  cmd->add_option("--temperature", o->temperature, "0 = greedy on the integer logits (default)")->check(CLI::Range(0.0, 100.0));
+  cmd->add_option("--topp", o->topp, "top-p for sampling")->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--sample-seed", o->sample_seed, "sampler seed (xorshift, non-zero)");
+  cmd->add_flag("--shape-only", o->shape_only, "timing only: no weights, no outputs (automatic for models too large to materialise)");
+  cmd->add_flag("--no-verify", [o](int64_t) { o->verify = false; }, "skip the per-op golden recomputation (faster; bit_exact becomes false)");
+  cmd->add_option("--json", *json_out, "write the JSON report here");
+  cmd->add_option("--csv", o->csv_path, "write one CSV line per operation here");
+  cmd->add_option("--timeline", o->timeline_path, "write a Chrome Trace Event timeline here (open in Perfetto)");
+  cmd->add_flag("--quiet", *quiet, "print only the summary (no story, no progress)");
+  cmd->callback([o, json_out, quiet] {
+    if (!*quiet) {
+      o->story = stdout;
+      if (isatty(fileno(stderr))) o->progress = [](int done, int total) {
+        if (done == total || done % 16 == 0) std::fprintf(stderr, "\r[slmsim] step %d/%d%s", done, total, done == total ? "\n" : "");
+      };
+    }
+    nlohmann::json rep = replay::run_session(*o);
+    std::cout << report::summary(rep);
+    if (!json_out->empty()) {
+      std::ofstream f(*json_out);
+      if (!f) throw err(*json_out, ": cannot write the report");
+      f << rep.dump(2) << "\n";
+    }
+  });
 }
+
 }  // namespace slm::cli

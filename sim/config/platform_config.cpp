@@ -367,6 +367,7 @@ void validate_tree(PlatformConfig& pc, Problems& pr) {
   };
   check_ref(pc.engine.compute, "compute", "compute");
   check_ref(pc.engine.dma, "dma", "dma");
+  check_ref(pc.engine.buffer, "buffer", "memory");
 
   // Placement
   const Node* pl = root->get("placement");
@@ -400,9 +401,10 @@ void SimulationParams::describe(params::Visitor& v, SimulationParams& p) {
 void EngineBinding::describe(params::Visitor& v, EngineBinding& p) {
   v.field({"compute", params::Unit::none, "compute component that executes the trace's ops", true}, p.compute, {});
   v.field({"dma", params::Unit::none, "DMA component that feeds the compute engine", true}, p.dma, {});
+  v.field({"buffer", params::Unit::none, "memory the DMA fills for the compute engine: two weight-tile slots, then operands", true}, p.buffer, {});
   v.field({"weight_channel", params::Unit::none, "DMA channel streaming weight tiles", false, 0, 64}, p.weight_channel);
   v.field({"activation_channel", params::Unit::none, "DMA channel moving activations, KV cache and params", false, 0, 64}, p.activation_channel);
-  v.field({"tile_bytes", params::Unit::bytes, "weight tile size; 0 = half the compute engine's local buffer (double buffering)", false, 0, 1e12}, p.tile_bytes);
+  v.field({"tile_bytes", params::Unit::bytes, "weight tile size; 0 = a quarter of the buffer (two tiles double-buffered, half left for operands)", false, 0, 1e12}, p.tile_bytes);
   v.field({"prefetch_across_ops", params::Unit::none, "stream the next op's first weight tiles while this op computes", false}, p.prefetch_across_ops);
 }
 
@@ -435,7 +437,7 @@ nlohmann::json PlatformConfig::to_json() const {
   for (const auto& m : address_map) j["address_map"][m.target] = {{"base", m.base}, {"size", m.size}};
   j["connections"] = nlohmann::json::array();
   for (const auto& c : connections) j["connections"].push_back({{"from", c.from}, {"to", c.to}});
-  j["engine"] = {{"compute", engine.compute}, {"dma", engine.dma}, {"weight_channel", engine.weight_channel},
+  j["engine"] = {{"compute", engine.compute}, {"dma", engine.dma}, {"buffer", engine.buffer}, {"weight_channel", engine.weight_channel},
                  {"activation_channel", engine.activation_channel}, {"tile_bytes", engine.tile_bytes},
                  {"prefetch_across_ops", engine.prefetch_across_ops}};
   j["placement"] = placement;

@@ -58,6 +58,7 @@ struct SimulationParams {
 struct EngineBinding {
   std::string compute;              // compute component running the ops
   std::string dma;                  // DMA component feeding it
+  std::string buffer;               // memory the DMA fills for it (its local SRAM)
   uint32_t weight_channel = 0;      // DMA channel streaming weight tiles
   uint32_t activation_channel = 1;  // DMA channel for activations / KV / params
   uint64_t tile_bytes = 0;          // weight tile; 0 = half the engine's local buffer (double buffering)

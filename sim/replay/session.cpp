@@ -1,0 +1,145 @@
+#include "sim/replay/session.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+
+#include "models/common/clock.h"
+#include "sim/config/platform_config.h"
+#include "sim/platform/platform.h"
+#include "sim/replay/replay.h"
+#include "sim/report/report.h"
+#include "workloads/common/error.h"
+#include "workloads/eval/prepare.h"
+#include "workloads/llama2/load.h"
+#include "workloads/llama2/sampler.h"
+#include "workloads/llama2/tokenizer.h"
+
+#ifndef SLMSIM_SOURCE_DIR_DEFAULT
+#define SLMSIM_SOURCE_DIR_DEFAULT "."
+#endif
+
+namespace slm::replay {
+namespace fs = std::filesystem;
+
+std::string config_dir() {
+  if (const char* e = std::getenv("SLMSIM_CONFIG_DIR")) return e;
+  return std::string(SLMSIM_SOURCE_DIR_DEFAULT) + "/configs";
+}
+std::string default_config() { return config_dir() + "/mcu-ethos-u85.yaml"; }
+std::string shared_models_dir() {
+  std::string d = std::getenv("SLMSIM_MODELS") ? std::getenv("SLMSIM_MODELS")
+                                                : std::string(SLMSIM_SOURCE_DIR_DEFAULT) + "/../shared/models";
+  return fs::is_directory(d) ? fs::weakly_canonical(d).string() : std::string();
+}
+
+namespace {
+// Synthetic shapes whose float weights would exceed this are simulated shape-only.
+constexpr uint64_t kMaxMaterialisedParams = 600'000'000ull;
+}
+
+nlohmann::json run_session(const SessionOptions& o) {
+  const auto wall0 = std::chrono::steady_clock::now();
+  platform::register_types();
+  const std::string cfg_file = o.config.empty() ? default_config() : o.config;
+  config::PlatformConfig cfg = config::load_platform(cfg_file, o.sets);
+  const auto& wd = cfg.workload;
+  const std::string model_arg = o.model.empty() ? wd.model : o.model;
+  const std::string tok_arg = o.model.empty() && o.tokenizer.empty() ? wd.tokenizer : o.tokenizer;
+  const std::string prec_s = o.precision.empty() ? wd.precision : o.precision;
+  const std::string prompt = o.prompt.empty() && o.model.empty() ? wd.prompt : o.prompt;
+  const int steps = o.steps > 0 ? o.steps : static_cast<int>(wd.steps);
+  const uint64_t wseed = o.weight_seed >= 0 ? static_cast<uint64_t>(o.weight_seed) : wd.seed;
+  const quant::Precision prec = quant::precision_from_string(prec_s);
+
+  // Model: data mode when it can be materialised, else (or on request) shape-only.
+  std::unique_ptr<quant::QuantModel> qm;
+  std::unique_ptr<quant::IntTransformer> model;
+  llama2::ModelConfig mc = eval::is_quant_file(model_arg) ? quant::QuantModel::load(model_arg).config
+                                                           : llama2::resolve_config(model_arg);
+  bool shape_only = o.shape_only || (llama2::is_synthetic(model_arg) && mc.n_params() > kMaxMaterialisedParams);
+  if (shape_only) {
+    model = std::make_unique<quant::IntTransformer>(mc, prec);
+  } else {
+    qm = std::make_unique<quant::QuantModel>(eval::prepare_quant_model(model_arg, prec, eval::CalibrationSpec{}, wseed));
+    model = std::make_unique<quant::IntTransformer>(*qm);
+  }
+  if (!mc.has_vocab()) throw err("run: model '", model_arg, "' has no vocabulary (microllama): use `slmsim trace` for it");
+
+  std::unique_ptr<llama2::Tokenizer> tok;
+  if (!tok_arg.empty()) tok = std::make_unique<llama2::Tokenizer>(tok_arg, mc.vocab_size);
+  std::vector<int32_t> prompt_tokens;
+  if (tok) {
+    for (int t : tok->encode(prompt, true, false)) prompt_tokens.push_back(t);
+  } else {
+    if (!prompt.empty()) throw err("run: --prompt needs --tokenizer (model '", model_arg, "' has no tokenizer given)");
+    prompt_tokens.push_back(llama2::kBosToken);
+  }
+  if (static_cast<int>(prompt_tokens.size()) > std::min(steps, mc.seq_len))
+    throw err("run: prompt of ", prompt_tokens.size(), " tokens does not fit in --steps ", steps, " (seq_len ", mc.seq_len, ")");
+
+  // Story printing and sampling, host side.
+  std::string text;
+  auto emit = [&](int prev, int next) {
+    std::string piece = tok ? llama2::Tokenizer::printable(tok->decode(prev, next)) : " " + std::to_string(next);
+    text += piece;
+    if (o.story) {
+      std::fputs(piece.c_str(), o.story);
+      std::fflush(o.story);
+    }
+  };
+  for (size_t i = 1; i < prompt_tokens.size(); ++i) emit(prompt_tokens[i - 1], prompt_tokens[i]);
+  auto sampler = std::make_shared<llama2::Sampler>(mc.vocab_size, o.temperature, o.topp, o.sample_seed);
+  int last = prompt_tokens.back();
+
+  Options ro;
+  ro.prompt_tokens = prompt_tokens;
+  ro.steps = steps;
+  ro.verify = o.verify;
+  ro.progress = o.progress;
+  ro.next_token = [&](const quant::IntTransformer& m, int) {
+    std::vector<float> logits = m.dequantized_logits();
+    int next;
+    if (o.temperature == 0.0f) {
+      const int16_t* l = m.logits();  // greedy on the integer logits
+      next = 0;
+      for (int i = 1; i < mc.vocab_size; ++i)
+        if (l[i] > l[next]) next = i;
+    } else {
+      next = sampler->sample(logits.data());
+    }
+    if (next != llama2::kBosToken) emit(last, next);
+    last = next;
+    return next;
+  };
+
+  // Elaborate and simulate.
+  sim_reset_kernel();
+  sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);  // "stopped by user" etc.
+  stats::Group root("soc");
+  platform::Platform plat(cfg, root);
+  check_options(plat, *model, ro);
+  Placement place = Placement::plan(plat, *model, ro.steps);
+  Replayer rep("replay", plat, *model, root, ro, std::move(place));
+  sc_core::sc_start();
+  if (!rep.error().empty()) throw Error(rep.error());
+  if (!rep.finished()) throw Error("run: simulation stopped before the workload finished");
+  if (o.story) {
+    std::fputs("\n", o.story);
+    std::fflush(o.story);
+  }
+
+  report::RunInfo info;
+  info.config_file = cfg_file;
+  info.model = model_arg;
+  info.precision = prec_s;
+  info.prompt = prompt;
+  info.text = text;
+  info.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  nlohmann::json report = report::build(rep.result(), plat, root, info);
+  if (!o.csv_path.empty()) report::write_ops_csv(o.csv_path, rep.result(), plat);
+  if (!o.timeline_path.empty()) report::write_chrome_trace(o.timeline_path, rep.result(), plat);
+  return report;
+}
+
+}  // namespace slm::replay

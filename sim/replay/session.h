@@ -1,0 +1,45 @@
+// One simulation run, from arguments to report — what `slmsim run` does, callable as a
+// library function (tests, benchmarks and the Python module use it).
+//
+//   config (YAML + --set) -> platform (SystemC modules) -> quantised model (checkpoint or
+//   synthetic shape, calibrated) -> replay of prefill + decode steps -> report JSON.
+// SystemC allows one elaboration per kernel: run_session() resets the kernel first
+// (slm::sim_reset_kernel), so several sessions can run one after another in a process.
+#pragma once
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace slm::replay {
+
+struct SessionOptions {
+  std::string config;                 // platform YAML
+  std::vector<std::string> sets;      // --set overrides
+  // Workload; empty / negative = the config's workload: defaults.
+  std::string model, tokenizer, precision, prompt;
+  int steps = -1;
+  int64_t weight_seed = -1;           // synthetic weights
+  float temperature = 0.0f;           // 0 = greedy on the integer logits
+  float topp = 0.9f;
+  uint64_t sample_seed = 42;
+  bool verify = true;                 // recompute every op with the golden kernels
+  bool shape_only = false;            // timing only: no weights, no outputs
+  std::string csv_path, timeline_path;  // optional extra outputs
+  std::FILE* story = nullptr;         // where to print the story as it is generated (nullptr: don't)
+  std::function<void(int done, int total)> progress;
+};
+
+// Runs the simulation and returns the report (sim/report/report.h). slm::Error on bad input.
+nlohmann::json run_session(const SessionOptions& o);
+
+// Where the shipped configs are (SLMSIM_CONFIG_DIR env, else the source tree's configs/).
+std::string config_dir();
+std::string default_config();         // config_dir() + "/mcu-ethos-u85.yaml"
+// The shared model folder (SLMSIM_MODELS env, else <source>/../shared/models); "" if absent.
+std::string shared_models_dir();
+
+}  // namespace slm::replay

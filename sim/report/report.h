@@ -1,0 +1,38 @@
+// Reports of a finished run: the JSON report (stable field names, docs/report-format.md),
+// a CSV line per operation, a Chrome Trace Event timeline (Perfetto / chrome://tracing),
+// and the human summary printed by `slmsim run`.
+//
+// Energy is computed here from counters and the platform's energy table (sim/energy), for
+// three windows: prefill (start .. first token), decode (first token .. end) and the whole
+// run. `slmsim recost` calls apply_energy() on a saved report with another table: the same
+// code, without re-simulating.
+#pragma once
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/energy/energy.h"
+#include "sim/platform/platform.h"
+#include "sim/replay/replay.h"
+
+namespace slm::report {
+
+struct RunInfo {
+  std::string config_file;
+  std::string model;        // path or shape name
+  std::string precision;
+  std::string prompt;
+  std::string text;         // decoded text of the sequence (empty without tokenizer)
+  double wall_seconds = 0;  // host time spent simulating
+};
+
+nlohmann::json build(const replay::Result& r, const platform::Platform& p, const stats::Group& root,
+                     const RunInfo& info);
+// (Re)computes every energy field of `report` from its saved counters with `table`.
+void apply_energy(nlohmann::json& report, const energy::Table& table);
+
+void write_ops_csv(const std::string& path, const replay::Result& r, const platform::Platform& p);
+void write_chrome_trace(const std::string& path, const replay::Result& r, const platform::Platform& p);
+std::string summary(const nlohmann::json& report);
+
+}  // namespace slm::report
