@@ -1,6 +1,8 @@
 // slmsim run — simulate a platform running an SLM: prints the story, time to first token,
 // decode tokens/s, uJ/token, the bottleneck and the bit-exact verdict; writes the JSON
 // report (docs/report-format.md), per-op CSV and a Chrome/Perfetto timeline on request.
+#include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -29,6 +31,8 @@ void register_run(CLI::App& app) {
   cmd->add_option("--temperature", o->temperature, "0 = greedy on the integer logits (default)")->check(CLI::Range(0.0, 100.0));
   cmd->add_option("--topp", o->topp, "top-p for sampling")->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--sample-seed", o->sample_seed, "sampler seed (xorshift, non-zero)");
+  cmd->add_option("--calib-sequences", o->calibration.sequences, "calibration sequences (checkpoints, shapes)")->check(CLI::Range(1, 10000))->capture_default_str();
+  cmd->add_option("--calib-tokens", o->calibration.tokens, "tokens per calibration sequence")->check(CLI::Range(2, 1 << 20))->capture_default_str();
   cmd->add_flag("--shape-only", o->shape_only, "timing only: no weights, no outputs (automatic for models too large to materialise)");
   cmd->add_flag("--no-verify", [o](int64_t) { o->verify = false; }, "skip the per-op golden recomputation (faster; bit_exact becomes false)");
   cmd->add_option("--json", *json_out, "write the JSON report here");
@@ -42,8 +46,14 @@ void register_run(CLI::App& app) {
         if (done == total || done % 16 == 0) std::fprintf(stderr, "\r[slmsim] step %d/%d%s", done, total, done == total ? "\n" : "");
       };
     }
+    const auto t0 = std::chrono::steady_clock::now();
     nlohmann::json rep = replay::run_session(*o);
     std::cout << report::summary(rep);
+    std::cout.flush();
+    if (!*quiet)
+      std::fprintf(stderr, "[slmsim] simulated %.6f s of platform time in %.2f s of wall time\n",
+                   rep["sim"]["simulated_seconds"].get<double>(),
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (!json_out->empty()) {
       std::ofstream f(*json_out);
       if (!f) throw err(*json_out, ": cannot write the report");

@@ -47,6 +47,20 @@ const char* role_key(Role r) {
 
 bool persistent(Role r) { return r == Role::weight || r == Role::param || r == Role::kv_cache; }
 
+const TensorRef* weight_of(const Op& op) {
+  for (const auto& t : op.inputs)
+    if (t.role == Role::weight) return &t;
+  return nullptr;
+}
+
+// Per-channel parameters of an op with weights (requantisation multipliers, row sums, int4
+// group scales) are stored and streamed with its weights, as Vela encodes scales and biases
+// into the weight stream (anchors A2: the "Scale" read channel). Other params (norm gains,
+// LUTs, RoPE tables) live in the params memory and are loaded as operands.
+bool streamed(const Op& op, const TensorRef& t) {
+  return t.role == Role::weight || (t.role == Role::param && weight_of(op) != nullptr);
+}
+
 uint64_t mul_div(uint64_t a, uint64_t b, uint64_t c) {
   return static_cast<uint64_t>((static_cast<unsigned __int128>(a) * b) / c);
 }
@@ -112,15 +126,15 @@ Placement Placement::plan(const platform::Platform& p, const quant::IntTransform
   for (const auto& op : c.ops)
     for (const auto* list : {&op.inputs, &op.outputs})
       for (const auto& t : *list)
-        if (persistent(t.role)) pl.address_of(t);
+        if (persistent(t.role)) pl.address_of(t, streamed(op, t));
   return pl;
 }
 
-uint64_t Placement::address_of(const TensorRef& t) {
+uint64_t Placement::address_of(const TensorRef& t, bool with_weights) {
   auto it = tensors_.find(t.name);
   if (it != tensors_.end()) return it->second.addr;
   const auto& cfg = p_->config();
-  const std::string& mem = cfg.placement.at(role_key(t.role));
+  const std::string& mem = cfg.placement.at(with_weights ? "weights" : role_key(t.role));
   uint64_t bytes = persistent(t.role) ? full_bytes(t) : 0;  // transient tensors go through the operand ring
   if (t.role == Role::kv_cache && seq_len_ > 0) bytes = mul_div(bytes, static_cast<uint64_t>(steps_), static_cast<uint64_t>(seq_len_));
   uint64_t& used = used_[mem];
@@ -236,7 +250,7 @@ void Replayer::run_step(const std::vector<Op>& ops, const std::vector<std::vecto
     op_started_.notify(SC_ZERO_TIME);
     // Operand loads (everything but weights) into the operand ring.
     for (const auto& t : op.inputs) {
-      if (t.role == Role::weight || t.bytes == 0) continue;
+      if (streamed(op, t) || t.bytes == 0) continue;
       const uint64_t src = persistent(t.role) ? place_.address_of(t) : p_.base(cfg.placement.at(role_key(t.role)));
       move(ach, src, operand_slot(t.bytes), t.bytes, op.name + " in " + t.name);
     }
@@ -306,21 +320,23 @@ void Replayer::simulate() {
     std::vector<Tile*> q;
     for (size_t j = 0; j < col.ops.size(); ++j) {
       const Op& op = col.ops[j];
-      const TensorRef* w = nullptr;
-      for (const auto& t : op.inputs)
-        if (t.role == Role::weight) w = &t;
+      const TensorRef* w = weight_of(op);
       if (!w || w->bytes == 0) continue;
-      const uint64_t base = place_.address_of(*w);
-      const uint64_t n = (w->bytes + tile_bytes_ - 1) / tile_bytes_;
+      // The stream: the weights, then their per-channel params (placed right after them).
+      uint64_t total = 0;
+      for (const auto& t : op.inputs)
+        if (streamed(op, t)) total += t.bytes, place_.address_of(t, true);
+      const uint64_t base = place_.address_of(*w, true);
+      const uint64_t n = (total + tile_bytes_ - 1) / tile_bytes_;
       for (uint64_t i = 0; i < n; ++i) {
         Tile t;
         t.op = static_cast<int>(j);
         t.index = static_cast<uint32_t>(i);
         t.src = base + i * tile_bytes_;
-        t.bytes = std::min(tile_bytes_, w->bytes - i * tile_bytes_);
+        t.bytes = std::min(tile_bytes_, total - i * tile_bytes_);
         const uint64_t b0 = i * tile_bytes_, b1 = b0 + t.bytes;
-        t.macs = mul_div(op.macs, b1, w->bytes) - mul_div(op.macs, b0, w->bytes);
-        t.elem_ops = mul_div(op.elem_ops, b1, w->bytes) - mul_div(op.elem_ops, b0, w->bytes);
+        t.macs = mul_div(op.macs, b1, total) - mul_div(op.macs, b0, total);
+        t.elem_ops = mul_div(op.elem_ops, b1, total) - mul_div(op.elem_ops, b0, total);
         tiles[j].push_back(t);
       }
     }

@@ -75,7 +75,9 @@ class Placement {
   // Places every persistent tensor of a step at the last position; slm::Error naming the
   // memory, its config line and the tensor when something does not fit.
   static Placement plan(const platform::Platform& p, const quant::IntTransformer& model, int steps);
-  uint64_t address_of(const trace::TensorRef& t);   // places on first sight
+  // Places on first sight; with_weights: in the weights memory (per-channel params of an op
+  // with weights are stored and streamed with them).
+  uint64_t address_of(const trace::TensorRef& t, bool with_weights = false);
   const std::map<std::string, uint64_t>& used() const { return used_; }  // memory -> bytes
 
  private:

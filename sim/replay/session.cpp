@@ -39,7 +39,6 @@ constexpr uint64_t kMaxMaterialisedParams = 600'000'000ull;
 }
 
 nlohmann::json run_session(const SessionOptions& o) {
-  const auto wall0 = std::chrono::steady_clock::now();
   platform::register_types();
   const std::string cfg_file = o.config.empty() ? default_config() : o.config;
   config::PlatformConfig cfg = config::load_platform(cfg_file, o.sets);
@@ -52,19 +51,27 @@ nlohmann::json run_session(const SessionOptions& o) {
   const uint64_t wseed = o.weight_seed >= 0 ? static_cast<uint64_t>(o.weight_seed) : wd.seed;
   const quant::Precision prec = quant::precision_from_string(prec_s);
 
+  // The platform first (cheap): a placement that does not fit fails before calibration.
+  llama2::ModelConfig mc = eval::is_quant_file(model_arg) ? quant::QuantModel::load(model_arg).config
+                                                           : llama2::resolve_config(model_arg);
+  if (!mc.has_vocab()) throw err("run: model '", model_arg, "' has no vocabulary (microllama): use `slmsim trace` for it");
+  sim_reset_kernel();
+  sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);  // "stopped by user" etc.
+  stats::Group root("soc");
+  platform::Platform plat(cfg, root);
+  const int run_steps = std::min(steps, mc.seq_len);
+  Placement place = Placement::plan(plat, quant::IntTransformer(mc, prec), run_steps);
+
   // Model: data mode when it can be materialised, else (or on request) shape-only.
   std::unique_ptr<quant::QuantModel> qm;
   std::unique_ptr<quant::IntTransformer> model;
-  llama2::ModelConfig mc = eval::is_quant_file(model_arg) ? quant::QuantModel::load(model_arg).config
-                                                           : llama2::resolve_config(model_arg);
-  bool shape_only = o.shape_only || (llama2::is_synthetic(model_arg) && mc.n_params() > kMaxMaterialisedParams);
+  const bool shape_only = o.shape_only || (llama2::is_synthetic(model_arg) && mc.n_params() > kMaxMaterialisedParams);
   if (shape_only) {
     model = std::make_unique<quant::IntTransformer>(mc, prec);
   } else {
-    qm = std::make_unique<quant::QuantModel>(eval::prepare_quant_model(model_arg, prec, eval::CalibrationSpec{}, wseed));
+    qm = std::make_unique<quant::QuantModel>(eval::prepare_quant_model(model_arg, prec, o.calibration, wseed));
     model = std::make_unique<quant::IntTransformer>(*qm);
   }
-  if (!mc.has_vocab()) throw err("run: model '", model_arg, "' has no vocabulary (microllama): use `slmsim trace` for it");
 
   std::unique_ptr<llama2::Tokenizer> tok;
   if (!tok_arg.empty()) tok = std::make_unique<llama2::Tokenizer>(tok_arg, mc.vocab_size);
@@ -113,13 +120,8 @@ nlohmann::json run_session(const SessionOptions& o) {
     return next;
   };
 
-  // Elaborate and simulate.
-  sim_reset_kernel();
-  sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);  // "stopped by user" etc.
-  stats::Group root("soc");
-  platform::Platform plat(cfg, root);
+  // Elaborate the replay and simulate.
   check_options(plat, *model, ro);
-  Placement place = Placement::plan(plat, *model, ro.steps);
   Replayer rep("replay", plat, *model, root, ro, std::move(place));
   sc_core::sc_start();
   if (!rep.error().empty()) throw Error(rep.error());
@@ -135,7 +137,6 @@ nlohmann::json run_session(const SessionOptions& o) {
   info.precision = prec_s;
   info.prompt = prompt;
   info.text = text;
-  info.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   nlohmann::json report = report::build(rep.result(), plat, root, info);
   if (!o.csv_path.empty()) report::write_ops_csv(o.csv_path, rep.result(), plat);
   if (!o.timeline_path.empty()) report::write_chrome_trace(o.timeline_path, rep.result(), plat);

@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "workloads/eval/prepare.h"
+
 namespace slm::replay {
 
 struct SessionOptions {
@@ -26,6 +28,9 @@ struct SessionOptions {
   float temperature = 0.0f;           // 0 = greedy on the integer logits
   float topp = 0.9f;
   uint64_t sample_seed = 42;
+  // Calibration of checkpoints and synthetic shapes (ignored for .slmq files). Smaller than
+  // `slmsim quantize`'s default so that a run starts quickly; quantize once for quality work.
+  eval::CalibrationSpec calibration{4, 64, 1'000'000};
   bool verify = true;                 // recompute every op with the golden kernels
   bool shape_only = false;            // timing only: no weights, no outputs
   std::string csv_path, timeline_path;  // optional extra outputs

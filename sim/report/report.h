@@ -23,7 +23,6 @@ struct RunInfo {
   std::string precision;
   std::string prompt;
   std::string text;         // decoded text of the sequence (empty without tokenizer)
-  double wall_seconds = 0;  // host time spent simulating
 };
 
 nlohmann::json build(const replay::Result& r, const platform::Platform& p, const stats::Group& root,
