@@ -128,10 +128,23 @@ IntTransformer::IntTransformer(const llama2::ModelConfig& c, Precision p) : cfg_
 
 IntTransformer::~IntTransformer() = default;
 
+// A stored tensor with the dtype and shape this model needs (slm::Error otherwise, so a
+// crafted file can never make a kernel read out of bounds).
+static const Blob& need(const QuantModel& q, const std::string& name, const char* dtype, std::vector<int64_t> shape) {
+  const Blob& b = q.tensor(name);
+  if (b.dtype != dtype || b.shape != shape) {
+    std::string want;
+    for (int64_t d : shape) want += (want.empty() ? "" : "x") + std::to_string(d);
+    throw err("quantised model: tensor ", name, " must be ", dtype, " of shape ", want);
+  }
+  return b;
+}
+
 void IntTransformer::bind_params() {
   const QuantModel& q = *qm_;
   const bool i4 = prec_ == Precision::w4a8;
-  auto mm = [&](const std::string& name) {
+  const int64_t D = cfg_.dim, KV = cfg_.kv_dim(), HID = cfg_.hidden_dim;
+  auto mm = [&](const std::string& name, int64_t n, int64_t k, bool int8_only) {
     const json& o = q.op(name);
     MatMul m;
     m.name = name;
@@ -140,28 +153,34 @@ void IntTransformer::bind_params() {
     m.y = o.at("y").get<std::string>();
     m.x_zp = geti(o, "x_zp", name);
     m.y_zp = geti(o, "y_zp", name);
-    const Blob& w = q.tensor(m.weight);
-    m.w.format = o.at("w_format") == "i4" ? golden::WFormat::i4 : golden::WFormat::i8;
-    m.w.n = w.shape.at(0);
-    m.w.k = w.shape.at(1);
-    m.w.data = w.as<int8_t>();
-    if (m.w.format == golden::WFormat::i4) m.w.group_sub = q.tensor(name + ".group_sub").as<uint16_t>();
-    else m.w.row_sum = q.tensor(name + ".row_sum").as<int32_t>();
-    m.w.requant = q.tensor(name + ".requant").as<QMul>();
+    m.w.format = (i4 && !int8_only) ? golden::WFormat::i4 : golden::WFormat::i8;
+    m.w.n = n;
+    m.w.k = k;
+    m.w.data = need(q, m.weight, m.w.format == golden::WFormat::i4 ? "i4" : "i8", {n, k}).as<int8_t>();
+    if (m.w.format == golden::WFormat::i4) m.w.group_sub = need(q, name + ".group_sub", "u16", {n, golden::n_groups(k)}).as<uint16_t>();
+    else m.w.row_sum = need(q, name + ".row_sum", "i32", {n}).as<int32_t>();
+    const Blob& rq = need(q, name + ".requant", "i32", {n, 2});
+    for (int64_t j = 0; j < n; ++j) qmul_from_json(to_json(rq.as<QMul>()[j]), name + ".requant");
+    m.w.requant = rq.as<QMul>();
     return m;
   };
-  (void)i4;
-  rope_cos_ = q.tensor("rope.cos").as<int16_t>();
-  rope_sin_ = q.tensor("rope.sin").as<int16_t>();
-  exp_lut_ = q.tensor("softmax.exp_lut").as<int32_t>();
+  const char* act = is_a16(prec_) ? "i16" : "i8";
+  rope_cos_ = need(q, "rope.cos", "i16", {cfg_.seq_len, cfg_.head_size() / 2}).as<int16_t>();
+  rope_sin_ = need(q, "rope.sin", "i16", {cfg_.seq_len, cfg_.head_size() / 2}).as<int16_t>();
+  exp_lut_ = need(q, "softmax.exp_lut", "i32", {golden::kExpLutSteps + 1}).as<int32_t>();
   layers_.resize(static_cast<size_t>(cfg_.n_layers));
   for (int l = 0; l < cfg_.n_layers; ++l) {
     const std::string p = "l" + std::to_string(l) + ".";
     Layer& L = layers_[l];
-    L.att_norm = rms_from(q.op(p + "att_norm"), p + "att_norm", q.tensor(p + "att_norm.gain").as<int16_t>());
-    L.ffn_norm = rms_from(q.op(p + "ffn_norm"), p + "ffn_norm", q.tensor(p + "ffn_norm.gain").as<int16_t>());
-    L.wq = mm(p + "wq"); L.wk = mm(p + "wk"); L.wv = mm(p + "wv"); L.wo = mm(p + "wo");
-    L.w1 = mm(p + "w1"); L.w3 = mm(p + "w3"); L.w2 = mm(p + "w2");
+    L.att_norm = rms_from(q.op(p + "att_norm"), p + "att_norm", need(q, p + "att_norm.gain", "i16", {D}).as<int16_t>());
+    L.ffn_norm = rms_from(q.op(p + "ffn_norm"), p + "ffn_norm", need(q, p + "ffn_norm.gain", "i16", {D}).as<int16_t>());
+    L.wq = mm(p + "wq", D, D, false);
+    L.wk = mm(p + "wk", KV, D, false);
+    L.wv = mm(p + "wv", KV, D, false);
+    L.wo = mm(p + "wo", D, D, false);
+    L.w1 = mm(p + "w1", HID, D, false);
+    L.w3 = mm(p + "w3", HID, D, false);
+    L.w2 = mm(p + "w2", D, HID, false);
     L.rope_q = rope_from(q.op(p + "rope_q"), p + "rope_q", rope_cos_, rope_sin_);
     L.rope_k = rope_from(q.op(p + "rope_k"), p + "rope_k", rope_cos_, rope_sin_);
     L.scores = scores_from(q.op(p + "attn_scores"), p + "attn_scores");
@@ -169,16 +188,16 @@ void IntTransformer::bind_params() {
     L.add_att = add_from(q.op(p + "add_att"), p + "add_att");
     L.add_ffn = add_from(q.op(p + "add_ffn"), p + "add_ffn");
     L.mul = mul_from(q.op(p + "mul"), p + "mul");
-    L.silu_lut = q.tensor(p + "silu.lut").bytes.data();
+    L.silu_lut = need(q, p + "silu.lut", act, {is_a16(prec_) ? 513 : 256}).bytes.data();
   }
-  final_norm_ = rms_from(q.op("final.rmsnorm"), "final.rmsnorm", q.tensor("final.rmsnorm.gain").as<int16_t>());
+  final_norm_ = rms_from(q.op("final.rmsnorm"), "final.rmsnorm", need(q, "final.rmsnorm.gain", "i16", {D}).as<int16_t>());
   if (cfg_.has_vocab()) {
-    embed_.table = q.tensor("embed.table").as<int8_t>();
-    embed_.row_mul = q.tensor("embed.row_mul").as<QMul>();
+    embed_.table = need(q, "embed.table", "i8", {cfg_.vocab_size, D}).as<int8_t>();
+    embed_.row_mul = need(q, "embed.row_mul", "i32", {cfg_.vocab_size, 2}).as<QMul>();
     embed_.vocab = cfg_.vocab_size;
     embed_.dim = cfg_.dim;
     embed_.y_zp = geti(q.op("embed"), "y_zp", "embed");
-    MatMul c = mm("cls");
+    MatMul c = mm("cls", cfg_.vocab_size, D, true);
     cls_ = c.w;
     cls_x_zp_ = c.x_zp;
   }
@@ -198,6 +217,7 @@ void IntTransformer::forward(std::span<const int32_t> tokens, int pos0, trace::P
   if (!cfg_.has_vocab()) throw err("integer model: ", cfg_.name, " has no vocabulary; use vector inputs");
   const int m = static_cast<int>(tokens.size());
   check_step(m, pos0);
+  if (phase == trace::Phase::decode && m != 1) throw err("integer model: a decode step takes 1 token (got ", m, ")");
   for (int32_t t : tokens)
     if (t < 0 || t >= cfg_.vocab_size) throw err("integer model: token ", t, " outside [0, ", cfg_.vocab_size, ")");
   if (is_a16(prec_)) run<int16_t>(tokens.data(), nullptr, m, pos0, phase, sink);

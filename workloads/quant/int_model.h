@@ -36,8 +36,8 @@ class IntTransformer {
   void forward(std::span<const int32_t> tokens, int pos0, trace::OpSink* sink = nullptr);
   void forward(std::span<const int32_t> tokens, int pos0, trace::Phase phase, trace::OpSink* sink);
   // Models without vocabulary (microllama): m input rows already quantised to the
-  // l0.x_in activation (int8 or int16 by precision, (m, dim)); m = 0 in shape-only mode
-  // is not allowed: pass m rows and x = nullptr there.
+  // l0.x_in activation (int8 or int16 by precision, (m, dim)); x = nullptr in
+  // shape-only mode.
   void forward_vectors(const void* x, int m, int pos0, trace::OpSink* sink = nullptr);
 
   // Data mode, after a step: int16 logits (vocab) of the last token; their real scale.

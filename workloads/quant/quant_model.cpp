@@ -27,7 +27,6 @@ int dtype_bits(const std::string& d) {
   return 0;
 }
 
-template <typename E>
 Blob make_blob(const std::string& dtype, std::vector<int64_t> shape) {
   Blob b{dtype, std::move(shape), {}};
   b.bytes.assign(blob_bytes(b.dtype, b.shape), 0);
@@ -186,14 +185,14 @@ class Quantizer {
   }
 
   void store_scale(const std::string& name, const std::vector<double>& s) {
-    Blob b = make_blob<float>("f32", {static_cast<int64_t>(s.size())});
+    Blob b = make_blob("f32", {static_cast<int64_t>(s.size())});
     for (size_t i = 0; i < s.size(); ++i) b.as<float>()[i] = static_cast<float>(s[i]);
     q_.tensors[name] = std::move(b);
   }
 
   // Per-output-channel requantisation x_scale * w_scale[j] (* 2^-15 for int4) / y_scale.
   void store_requant(const std::string& name, const std::vector<double>& ws, double xs, double ys, bool acc64, bool i4) {
-    Blob b = make_blob<int32_t>("i32", {static_cast<int64_t>(ws.size()), 2});
+    Blob b = make_blob("i32", {static_cast<int64_t>(ws.size()), 2});
     for (size_t j = 0; j < ws.size(); ++j) {
       double real = xs * ws[j] / ys * (i4 ? std::ldexp(1.0, -golden::kSubScaleBits) : 1.0);
       QMul qm = qmul_from_json(qmul_json(real, name, acc64), name);
@@ -204,7 +203,7 @@ class Quantizer {
   }
 
   void store_row_sum(const std::string& name, const Blob& w, int64_t n, int64_t k) {
-    Blob b = make_blob<int32_t>("i32", {n});
+    Blob b = make_blob("i32", {n});
     for (int64_t j = 0; j < n; ++j) {
       int32_t s = 0;
       for (int64_t i = 0; i < k; ++i) s += w.as<int8_t>()[j * k + i];
@@ -218,12 +217,12 @@ class Quantizer {
     const bool i4 = prec_ == Precision::w4a8;
     std::vector<double> ws;
     if (i4) {
-      Blob data = make_blob<int8_t>("i4", {n, k}), sub = make_blob<uint16_t>("u16", {n, golden::n_groups(k)});
+      Blob data = make_blob("i4", {n, k}), sub = make_blob("u16", {n, golden::n_groups(k)});
       quant_rows_i4(w, n, k, data, sub, ws);
       q_.tensors[name] = std::move(data);
       q_.tensors[name + ".group_sub"] = std::move(sub);
     } else {
-      Blob data = make_blob<int8_t>("i8", {n, k});
+      Blob data = make_blob("i8", {n, k});
       quant_rows_i8(w, n, k, data, ws);
       store_row_sum(name + ".row_sum", data, n, k);
       q_.tensors[name] = std::move(data);
@@ -242,13 +241,13 @@ class Quantizer {
 
   void make_embed() {
     const int64_t V = c_.vocab_size, D = c_.dim;
-    Blob t = make_blob<int8_t>("i8", {V, D});
+    Blob t = make_blob("i8", {V, D});
     quant_rows_i8(model_.weights.token_embedding.data(), V, D, t, emb_scale_);
     store_row_sum("embed.row_sum", t, V, D);
     q_.tensors["embed.table"] = std::move(t);
     store_scale("embed.scale", emb_scale_);
     ActQ ya = q_.act("l0.x_in");
-    Blob rm = make_blob<int32_t>("i32", {V, 2});
+    Blob rm = make_blob("i32", {V, 2});
     for (int64_t r = 0; r < V; ++r) {
       QMul qm = quantize_multiplier(emb_scale_[r] / ya.scale, "embed.row_mul");
       rm.as<int32_t>()[2 * r] = qm.m;
@@ -264,7 +263,7 @@ class Quantizer {
     std::vector<double> ws = emb_scale_;
     std::string weight = "embed.table";
     if (!c_.shared_classifier) {
-      Blob data = make_blob<int8_t>("i8", {V, D});
+      Blob data = make_blob("i8", {V, D});
       quant_rows_i8(model_.weights.wcls.data(), V, D, data, ws);
       store_row_sum("cls.row_sum", data, V, D);
       q_.tensors["cls"] = std::move(data);
@@ -283,7 +282,7 @@ class Quantizer {
     for (int64_t i = 0; i < n; ++i) gmax = std::max(gmax, std::fabs(g[i] / ya.scale));
     int shift = static_cast<int>(std::floor(std::log2(32767.0 / gmax)));
     shift = std::clamp(shift, -29, 30);
-    Blob gb = make_blob<int16_t>("i16", {n});
+    Blob gb = make_blob("i16", {n});
     for (int64_t i = 0; i < n; ++i)
       gb.as<int16_t>()[i] = static_cast<int16_t>(std::clamp<double>(std::round(std::ldexp(g[i] / ya.scale, shift)), -32767, 32767));
     q_.tensors[name + ".gain"] = std::move(gb);

@@ -94,6 +94,21 @@ TEST(IntModel, LoadRejectsBadFilesWithClearErrors) {
   EXPECT_THROW(quant::QuantModel::load(a), Error);
 }
 
+TEST(IntModel, InconsistentTensorsAreErrorsNotCrashes) {
+  quant::QuantModel q = model260(Precision::w8a8);
+  q.tensors["l2.w1"].shape = {171, 64};
+  EXPECT_THROW(quant::IntTransformer{q}, Error);
+  q = model260(Precision::w8a8);
+  q.tensors.erase("l0.silu.lut");
+  EXPECT_THROW(quant::IntTransformer{q}, Error);
+  q = model260(Precision::w8a8);
+  q.tensors["cls.requant"].as<int32_t>()[1] = 99;  // shift out of [1, 62]
+  EXPECT_THROW(quant::IntTransformer{q}, Error);
+  q = model260(Precision::w8a8);
+  q.params["ops"]["l1.add_att"].erase("y_mul");
+  EXPECT_THROW(quant::IntTransformer{q}, Error);
+}
+
 TEST(IntModel, DeterministicAcrossRuns) {
   for (Precision p : quant::kAllPrecisions) {
     quant::IntTransformer x(model260(p)), y(model260(p));
