@@ -112,7 +112,11 @@ struct IntTransformer::Bufs {
 };
 
 IntTransformer::IntTransformer(const QuantModel& qm) : cfg_(qm.config), prec_(qm.precision), qm_(&qm), b_(new Bufs) {
-  bind_params();
+  try {
+    bind_params();
+  } catch (const json::exception& e) {
+    throw err("quantised model ", cfg_.name, ": malformed parameters: ", e.what());
+  }
   const size_t es = is_a16(prec_) ? 2 : 1;
   const uint64_t kv = uint64_t(cfg_.n_layers) * cfg_.seq_len * cfg_.kv_dim() * es;
   if (kv > (16ull << 30)) throw err("integer model: KV cache of ", kv, " bytes is too large");

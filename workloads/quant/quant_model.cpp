@@ -464,7 +464,10 @@ ActQ QuantModel::act(const std::string& name) const {
   if (!params.contains("act") || !params["act"].contains(name))
     throw err("quantised model: activation quantisation of '", name, "' is missing");
   const json& a = params["act"][name];
-  return ActQ{a.at("scale").get<double>(), a.at("zp").get<int32_t>()};
+  if (!a.is_object() || !a.contains("scale") || !a["scale"].is_number() || !a.contains("zp") || !a["zp"].is_number_integer() ||
+      !(a["scale"].get<double>() > 0))
+    throw err("quantised model: activation quantisation of '", name, "' needs a scale > 0 and an integer zp");
+  return ActQ{a["scale"].get<double>(), a["zp"].get<int32_t>()};
 }
 
 const json& QuantModel::op(const std::string& name) const {

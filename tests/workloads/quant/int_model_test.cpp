@@ -107,6 +107,9 @@ TEST(IntModel, InconsistentTensorsAreErrorsNotCrashes) {
   q = model260(Precision::w8a8);
   q.params["ops"]["l1.add_att"].erase("y_mul");
   EXPECT_THROW(quant::IntTransformer{q}, Error);
+  q = model260(Precision::w8a8);
+  q.params["ops"]["l3.wq"]["weight"] = 7;  // wrong JSON type
+  EXPECT_THROW(quant::IntTransformer{q}, Error);
 }
 
 TEST(IntModel, DeterministicAcrossRuns) {
