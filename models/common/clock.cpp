@@ -15,10 +15,14 @@ void sim_init() {
 }
 
 void sim_reset_kernel() {
+  // The process's first context also registers library-static objects (e.g. sc_event::none),
+  // whose destructors run at exit and reach back into it: it is kept alive. Contexts made
+  // here are deleted when replaced.
+  static sc_core::sc_simcontext* first = sc_core::sc_get_curr_simcontext();
   sc_core::sc_simcontext* old = sc_core::sc_curr_simcontext;
   sc_core::sc_curr_simcontext = new sc_core::sc_simcontext;
   sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
-  delete old;
+  if (old != first) delete old;
   g_resolution_set = false;
   sim_init();
 }

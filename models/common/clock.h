@@ -23,8 +23,9 @@ void sim_init();
 
 // Replaces the SystemC kernel (simulation context) with a fresh one so that another
 // elaboration + simulation can run in the same process (the Python module needs this).
-// All modules, events and sockets of the previous simulation must be destroyed first;
-// the old context is deleted. Simulated time restarts at 0. See docs/timing-model.md.
+// All modules, events and sockets of the previous simulation must be destroyed first.
+// The old context is deleted, except the process's first one, which SystemC's own static
+// objects still reference at exit. Simulated time restarts at 0. See docs/timing-model.md.
 void sim_reset_kernel();
 
 class Clock {

@@ -58,11 +58,38 @@ sc_time Resource::reserve(const sc_time& earliest, const sc_time& duration) {
   return s;
 }
 
+namespace {
+void insert_sorted(std::deque<uint64_t>& d, uint64_t v) {
+  if (d.empty() || d.back() <= v)
+    d.push_back(v);
+  else
+    d.insert(std::upper_bound(d.begin(), d.end(), v), v);
+}
+}  // namespace
+
 sc_time SlotPool::acquire(const sc_time& t) {
-  last_ = static_cast<size_t>(std::min_element(free_at_fs_.begin(), free_at_fs_.end()) - free_at_fs_.begin());
-  return sc_time::from_value(std::max<uint64_t>(t.value(), free_at_fs_[last_]));
+  const uint64_t now = sc_core::sc_time_stamp().value();
+  while (!ends_fs_.empty() && ends_fs_.front() <= now) {  // forget ended transactions
+    ends_fs_.pop_front();
+    begins_fs_.pop_front();
+  }
+  uint64_t s = t.value();
+  if (begins_fs_.size() >= slots_) {
+    for (;;) {
+      const auto e = std::upper_bound(ends_fs_.begin(), ends_fs_.end(), s);
+      const auto in_flight = (std::upper_bound(begins_fs_.begin(), begins_fs_.end(), s) - begins_fs_.begin()) -
+                             (e - ends_fs_.begin());
+      if (in_flight < static_cast<std::ptrdiff_t>(slots_)) break;
+      s = *e;  // all slots held at s: retry when the next transaction ends
+    }
+  }
+  start_fs_ = s;
+  return sc_time::from_value(s);
 }
 
-void SlotPool::release_at(const sc_time& done) { free_at_fs_[last_] = done.value(); }
+void SlotPool::release_at(const sc_time& done) {
+  insert_sorted(begins_fs_, start_fs_);
+  insert_sorted(ends_fs_, std::max<uint64_t>(done.value(), start_fs_ + 1));
+}
 
 }  // namespace slm

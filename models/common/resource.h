@@ -12,7 +12,10 @@
 // Intervals ending at or before sc_time_stamp() are forgotten (no request can start earlier).
 //
 // SlotPool models a limit of k concurrent transactions (max outstanding): a transaction
-// holds one slot from its issue to its completion; a new one starts when a slot is free.
+// holds one slot from its start to its completion. acquire(t) returns the first time >= t
+// at which fewer than k earlier-booked transactions are in flight (checked at that instant;
+// the completion is not known yet); release_at(done) books [start, done). Being time-aware,
+// a master that runs ahead under temporal decoupling does not block one that is behind.
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -42,16 +45,20 @@ class Resource {
 
 class SlotPool {
  public:
-  explicit SlotPool(uint32_t slots) : free_at_fs_(slots, 0) {}
-  // Earliest time >= t at which a slot is free; the slot is then taken by release_at().
+  explicit SlotPool(uint32_t slots) : slots_(slots) {}
+  // First time >= t at which a slot is free; the slot is then booked by release_at().
   sc_core::sc_time acquire(const sc_core::sc_time& t);
-  // Marks the slot chosen by the last acquire() busy until `done`.
+  // Books the slot from the last acquire()'s start until `done`.
   void release_at(const sc_core::sc_time& done);
-  uint32_t slots() const { return static_cast<uint32_t>(free_at_fs_.size()); }
+  uint32_t slots() const { return slots_; }
 
  private:
-  std::vector<uint64_t> free_at_fs_;  // (slots,) time each slot becomes free
-  size_t last_ = 0;
+  // In flight at s = #(begin <= s) - #(end <= s), both by binary search. Ended
+  // transactions (end <= now) are dropped together with as many of the smallest begins.
+  uint32_t slots_;
+  std::deque<uint64_t> begins_fs_;  // sorted
+  std::deque<uint64_t> ends_fs_;    // sorted
+  uint64_t start_fs_ = 0;           // start returned by the last acquire()
 };
 
 }  // namespace slm

@@ -8,22 +8,6 @@ using sc_core::sc_time;
 using params::Field;
 using params::Unit;
 
-const char* to_string(Precision p) {
-  switch (p) {
-    case Precision::w8a8: return "w8a8";
-    case Precision::w8a16: return "w8a16";
-    case Precision::w4a8: return "w4a8";
-  }
-  return "?";
-}
-
-Precision precision_from_string(const std::string& s) {
-  if (s == "w8a8") return Precision::w8a8;
-  if (s == "w8a16") return Precision::w8a16;
-  if (s == "w4a8") return Precision::w4a8;
-  throw slm::err("precision '", s, "': must be one of w8a8, w8a16, w4a8");
-}
-
 void ComputeEngine::Params::describe(params::Visitor& v, Params& p) {
   v.field(Field{"clock_hz", Unit::hz, "engine clock", false, 1, 1e12}, p.clock_hz);
   v.field(Field{"macs_per_cycle_w8a8", Unit::none, "int8 x int8 MACs per cycle", false, 1, 1 << 20},

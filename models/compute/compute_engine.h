@@ -22,13 +22,13 @@
 #include "models/common/params.h"
 #include "models/common/resource.h"
 #include "sim/stats/stats.h"
+#include "workloads/quant/quant_model.h"
 #include "workloads/trace/op.h"
 
 namespace slm {
 
-enum class Precision : uint8_t { w8a8, w8a16, w4a8 };  // weight bits x activation bits
-const char* to_string(Precision);
-Precision precision_from_string(const std::string& s);  // throws slm::Error
+// Weight bits x activation bits: the quantised model's precision (workloads/quant).
+using Precision = quant::Precision;
 
 class ComputeEngine : public sc_core::sc_module {
  public:

@@ -109,6 +109,12 @@ Result cost(const nlohmann::json& counters, const Bindings& bindings, const Tabl
   return r;
 }
 
+double Result::total_pj() const {
+  double t = 0;
+  for (const auto& [path, c] : components) t += c.total_pj();
+  return t;
+}
+
 nlohmann::json Result::to_json(uint64_t tokens) const {
   nlohmann::json j;
   nlohmann::json comps = nlohmann::json::object();

@@ -59,9 +59,11 @@ struct ComponentEnergy {
 
 struct Result {
   std::map<std::string, ComponentEnergy> components;  // by path
-  double dynamic_pj = 0;
-  double leakage_pj = 0;
-  double total_pj() const { return dynamic_pj + leakage_pj; }
+  double dynamic_pj = 0;  // sum of the components' dynamic energy
+  double leakage_pj = 0;  // sum of the components' leakage energy
+  // Sum of the components' totals, in path order (so it equals that sum exactly; it may
+  // differ from dynamic_pj + leakage_pj in the last bit).
+  double total_pj() const;
   // {"components": {path: {dynamic_pj, leakage_pj, total_pj, events: {...}}}, "dynamic_pj",
   //  "leakage_pj", "total_pj", and with tokens > 0 "uj_per_token"}
   nlohmann::json to_json(uint64_t tokens = 0) const;

@@ -166,11 +166,12 @@ TEST(Dma, ThreeDimensionalDescriptorCopiesTheBlock) {
 TEST(Dma, BadRequestsAreErrors) {
   DmaPlatform p(16, L, dma_params(2, 64, 4));
   bool bad_dst_error = false;
+  // Argument checks come before any wait, so they can be exercised outside a thread.
+  EXPECT_THROW(p.dma->submit(2, DmaDescriptor::linear(0, DmaPlatform::kDst0, 64)), slm::Error);
+  DmaDescriptor zero = DmaDescriptor::linear(0, DmaPlatform::kDst0, 64);
+  zero.rows = 0;
+  EXPECT_THROW(p.dma->submit(0, zero), slm::Error);
   run_thread([&] {
-    EXPECT_THROW(p.dma->submit(2, DmaDescriptor::linear(0, DmaPlatform::kDst0, 64)), slm::Error);
-    DmaDescriptor zero = DmaDescriptor::linear(0, DmaPlatform::kDst0, 64);
-    zero.rows = 0;
-    EXPECT_THROW(p.dma->submit(0, zero), slm::Error);
     const auto t = p.dma->submit(0, DmaDescriptor::linear(0, 0x900000, 64));  // unmapped destination
     p.dma->wait(t);
     bad_dst_error = p.dma->error(t);
