@@ -184,7 +184,9 @@ TEST(IntModel, ShapeOnlyEmitsTheSameRecordsAsDataMode) {
     ASSERT_EQ(a.steps[0].ops.size(), b.steps[0].ops.size());
     for (size_t i = 0; i < a.steps[0].ops.size(); ++i) {
       trace::Op x = a.steps[0].ops[i], y = b.steps[0].ops[i];
-      if (x.kind != trace::OpKind::kv_write && x.kind != trace::OpKind::argmax) EXPECT_FALSE(x.quant.empty()) << x.name;
+      if (x.kind != trace::OpKind::kv_write && x.kind != trace::OpKind::argmax) {
+        EXPECT_FALSE(x.quant.empty()) << x.name;
+      }
       x.quant = y.quant = nlohmann::json::object();
       EXPECT_EQ(trace::to_json(x), trace::to_json(y));
     }
