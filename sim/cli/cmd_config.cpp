@@ -4,13 +4,16 @@
 #include "sim/cli/commands.h"
 #include "sim/config/platform_config.h"
 #include "sim/platform/platform.h"
+#include "sim/replay/session.h"
 #include "workloads/common/error.h"
 
 namespace slm::cli {
 
 namespace {
 struct ConfigArgs {
-  std::string file;
+  std::string file, model, precision;
+  int steps = 0;
+  bool no_workload = false;
   std::vector<std::string> sets;
   bool json = false;
   bool origins = false;
@@ -25,12 +28,23 @@ void register_config(CLI::App& app) {
   auto* check = cfg->add_subcommand("check", "Validate FILE: report every problem with file:line:col, key and value");
   check->add_option("file", args->file, "platform YAML file")->required();
   check->add_option("--set", args->sets, "override a parameter, e.g. --set npu.clock_hz=\"64 MHz\" (repeatable)");
+  check->add_option("--model", args->model, "check capacity for this model (default: the config's workload.model)");
+  check->add_option("--precision", args->precision, "w8a8 | w8a16 | w4a8 (default: the config's workload.precision)");
+  check->add_option("--steps", args->steps, "positions the KV cache must hold (default: the config's workload.steps)");
+  check->add_flag("--no-workload", args->no_workload, "validate the file only, not the workload's placement");
   check->callback([args] {
     platform::register_types();
     auto problems = config::check_platform(args->file, args->sets);
     if (problems.empty()) {
       auto pc = config::load_platform(args->file, args->sets);
       std::cout << args->file << ": ok (" << pc.components.size() << " components, platform '" << pc.name << "')\n";
+      if (args->no_workload) return;
+      const auto used = replay::check_capacity(args->file, args->sets, args->model, args->precision, args->steps);
+      const std::string model = args->model.empty() ? pc.workload.model : args->model;
+      std::cout << "placement of " << model << " fits:\n";
+      for (const auto& [mem, bytes] : used)
+        std::cout << "  " << mem << ": " << bytes << " of " << pc.at(mem).resolved.value("size_bytes", uint64_t{0})
+                  << " bytes\n";
       return;
     }
     for (const auto& p : problems) std::cerr << p << "\n";

@@ -53,14 +53,24 @@ struct Problems {
   }
 };
 
+// "did you mean": the known key closest by edit distance, if close enough.
 std::string near(const std::string& key, const std::vector<std::string>& known) {
-  // Suggest a known key sharing the longest prefix (cheap "did you mean").
+  auto dist = [](const std::string& a, const std::string& b) {
+    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+      cur[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j)
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      std::swap(prev, cur);
+    }
+    return prev[b.size()];
+  };
   std::string best;
-  size_t best_len = 2;
+  size_t bd = std::max<size_t>(2, key.size() / 3) + 1;
   for (const auto& k : known) {
-    size_t l = 0;
-    while (l < k.size() && l < key.size() && k[l] == key[l]) ++l;
-    if (l > best_len) best_len = l, best = k;
+    const size_t d = dist(key, k);
+    if (d < bd) bd = d, best = k;
   }
   return best.empty() ? "" : " (did you mean '" + best + "'?)";
 }
@@ -214,6 +224,8 @@ void validate_tree(PlatformConfig& pc, Problems& pr) {
   }
   auto& reg = TypeRegistry::instance();
   std::set<std::string> energy_used_components;
+  std::set<std::string> declared;  // every name under components:, valid or not (no cascades)
+  for (const auto& [name, block] : comps->map) declared.insert(name);
   for (const auto& [name, block] : comps->map) {
     if (!block->is_map()) {
       pr.add(block->where() + ": expected a map with 'type' and parameters");
@@ -230,6 +242,7 @@ void validate_tree(PlatformConfig& pc, Problems& pr) {
              "; known types: " + join(reg.names()));
       continue;
     }
+    const size_t problems_before_component = pr.list.size();
     ComponentConfig cc;
     cc.name = name;
     cc.type = type;
@@ -263,7 +276,8 @@ void validate_tree(PlatformConfig& pc, Problems& pr) {
         if (!r.used_energy.count(k))
           pr.add(v->where() + ": unknown energy parameter '" + k + "' for type " + type->name + "; known: " +
                  join(std::vector<std::string>(ekeys.begin(), ekeys.end())));
-    if (type->validate) pr.guard([&] { type->validate(cc.params, "components." + name); });
+    if (type->validate && pr.list.size() == problems_before_component)
+      pr.guard([&] { type->validate(cc.params, "components." + name); });
     cc.resolved = r.resolved;
     cc.resolved["type"] = type->name;
     nlohmann::json e = nlohmann::json::object();
@@ -274,7 +288,7 @@ void validate_tree(PlatformConfig& pc, Problems& pr) {
   }
   if (energy && energy->is_map())
     for (const auto& [k, v] : energy->map)
-      if (!energy_used_components.count(k) && !pc.find(k))
+      if (!energy_used_components.count(k) && !declared.count(k))
         pr.add(v->where() + ": energy entry for unknown component '" + k + "'");
 
   auto is_memory = [&](const std::string& n) {
@@ -295,7 +309,8 @@ void validate_tree(PlatformConfig& pc, Problems& pr) {
       for (const auto& [name, m] : am->map) {
         const ComponentConfig* c = pc.find(name);
         if (!c) {
-          pr.add(m->where() + ": address_map entry for unknown component '" + name + "'" + near(name, component_names()));
+          if (!declared.count(name))
+            pr.add(m->where() + ": address_map entry for unknown component '" + name + "'" + near(name, component_names()));
           continue;
         }
         if (!is_memory(name)) {
@@ -311,7 +326,7 @@ void validate_tree(PlatformConfig& pc, Problems& pr) {
           if (k != "base") pr.add(v->where() + ": unknown key '" + k + "' (the size is the memory's size_bytes)");
         Mapping mp;
         mp.target = name;
-        mp.node = m.get();
+        mp.node = b;
         pr.guard([&] { mp.base = parse_count(*b, params::Unit::none); });
         mp.size = c->resolved.value("size_bytes", uint64_t{0});
         pc.address_map.push_back(mp);
@@ -349,7 +364,7 @@ void validate_tree(PlatformConfig& pc, Problems& pr) {
           continue;
         }
         for (const Node* x : {f, t})
-          if (!pc.find(x->scalar)) pr.add(x->where() + " = '" + x->scalar + "': unknown component" + near(x->scalar, component_names()));
+          if (!declared.count(x->scalar)) pr.add(x->where() + " = '" + x->scalar + "': unknown component" + near(x->scalar, component_names()));
         pc.connections.push_back({f->scalar, t->scalar, e.get()});
       }
     }
@@ -357,12 +372,14 @@ void validate_tree(PlatformConfig& pc, Problems& pr) {
 
   // Engine binding
   const Node* eng = root->get("engine");
-  auto check_ref = [&](const std::string& value, const char* key, const char* category) {
+  auto check_ref = [&, declared](const std::string& value, const char* key, const char* category) {
     const Node* n = eng ? eng->get(key) : nullptr;
     std::string at = n ? n->where() : pc.file + ": engine." + key;
     const ComponentConfig* c = pc.find(value);
     if (value.empty()) pr.add(at + ": required (name of a " + category + " component)");
-    else if (!c) pr.add(at + " = '" + value + "': unknown component" + near(value, component_names()));
+    else if (!c) {
+      if (!declared.count(value)) pr.add(at + " = '" + value + "': unknown component" + near(value, component_names()));
+    }
     else if (c->type->category != category) pr.add(at + " = '" + value + "': is a " + c->type->category + ", expected a " + category);
   };
   check_ref(pc.engine.compute, "compute", "compute");
@@ -380,13 +397,17 @@ void validate_tree(PlatformConfig& pc, Problems& pr) {
         continue;
       }
       if (!m->is_scalar() || !is_memory(m->scalar)) {
-        pr.add(m->where() + " = '" + (m->is_scalar() ? m->scalar : "?") + "': not a memory component");
+        if (!m->is_scalar() || !declared.count(m->scalar) || pc.find(m->scalar))
+          pr.add(m->where() + " = '" + (m->is_scalar() ? m->scalar : "?") + "': not a memory component");
+        pc.placement[role] = "";  // given (wrongly): no second message for a missing role
         continue;
       }
       pc.placement[role] = m->scalar;
     }
     for (const auto& role : kRoles)
       if (!pc.placement.count(role)) pr.add(pl->where() + ": no memory given for role '" + role + "'");
+    for (auto it = pc.placement.begin(); it != pc.placement.end();)
+      it = it->second.empty() ? pc.placement.erase(it) : std::next(it);
   }
 }
 

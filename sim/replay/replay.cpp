@@ -246,14 +246,15 @@ void Replayer::run_step(const std::vector<Op>& ops, const std::vector<std::vecto
     rec.step = static_cast<uint32_t>(res_.steps.size());
     rec.op = op;
     rec.start = sc_core::sc_time_stamp();
-    gate_op_ = static_cast<int>(j);
-    op_started_.notify(SC_ZERO_TIME);
     // Operand loads (everything but weights) into the operand ring.
     for (const auto& t : op.inputs) {
       if (streamed(op, t) || t.bytes == 0) continue;
       const uint64_t src = persistent(t.role) ? place_.address_of(t) : p_.base(cfg.placement.at(role_key(t.role)));
       move(ach, src, operand_slot(t.bytes), t.bytes, op.name + " in " + t.name);
     }
+    // Without cross-op prefetch, this op's weight tiles start once its operands are in.
+    gate_op_ = static_cast<int>(j);
+    op_started_.notify(SC_ZERO_TIME);
     // Compute, tile by tile for ops with weights.
     if (tiles[j].empty()) {
       const sc_time c0 = sc_core::sc_time_stamp();

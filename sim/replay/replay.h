@@ -8,7 +8,7 @@
 //                  into tiles of tile_bytes and copied from its placed memory into the
 //                  engine's buffer memory, two tile slots (double buffering): tile i may start
 //                  once the compute of tile i-2 has freed its slot. With prefetch_across_ops
-//                  off, the tiles of op j wait until op j starts.
+//                  off, the tiles of op j wait until op j's operands are loaded.
 //   operand moves  (DMA activation_channel): before an op computes, its non-weight inputs
 //                  (activations, KV rows, params) are copied from their placed memories
 //                  into the buffer's operand area; after it, its outputs are copied back to

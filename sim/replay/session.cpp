@@ -38,6 +38,21 @@ namespace {
 constexpr uint64_t kMaxMaterialisedParams = 600'000'000ull;
 }
 
+std::map<std::string, uint64_t> check_capacity(const std::string& config, const std::vector<std::string>& sets,
+                                               const std::string& model, const std::string& precision, int steps) {
+  platform::register_types();
+  config::PlatformConfig cfg = config::load_platform(config, sets);
+  const std::string model_arg = model.empty() ? cfg.workload.model : model;
+  const quant::Precision prec = quant::precision_from_string(precision.empty() ? cfg.workload.precision : precision);
+  llama2::ModelConfig mc = eval::is_quant_file(model_arg) ? quant::QuantModel::load(model_arg).config
+                                                           : llama2::resolve_config(model_arg);
+  const int n = std::min(steps > 0 ? steps : static_cast<int>(cfg.workload.steps), mc.seq_len);
+  sim_reset_kernel();
+  stats::Group root("soc");
+  platform::Platform plat(cfg, root);
+  return Placement::plan(plat, quant::IntTransformer(mc, prec), n).used();
+}
+
 nlohmann::json run_session(const SessionOptions& o) {
   platform::register_types();
   const std::string cfg_file = o.config.empty() ? default_config() : o.config;

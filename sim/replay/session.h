@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,13 @@ struct SessionOptions {
 
 // Runs the simulation and returns the report (sim/report/report.h). slm::Error on bad input.
 nlohmann::json run_session(const SessionOptions& o);
+
+// Places the workload's persistent tensors (weights, params, KV cache for `steps`
+// positions) in the platform's memories without simulating: returns bytes used per memory,
+// or throws slm::Error naming the memory that is too small. model/precision/steps empty or
+// <= 0: the config's workload defaults.
+std::map<std::string, uint64_t> check_capacity(const std::string& config, const std::vector<std::string>& sets,
+                                               const std::string& model, const std::string& precision, int steps);
 
 // Where the shipped configs are (SLMSIM_CONFIG_DIR env, else the source tree's configs/).
 std::string config_dir();
