@@ -71,7 +71,7 @@ TEST(GenerateCli, BadInputExitsWithStatus2) {
       {"--model '" + test::model_path("stories260K.bin") + "' --tokenizer '" +
            test::model_path("tokenizer.bin") + "'",
        "larger than the model's"},
-      {model_args() + " --precision w8a8", "not available yet"},
+      {model_args() + " --precision w3a3", "w3a3"},
       {model_args() + " --seed 0", "--seed 0"},
       {"--model /nonexistent.bin --tokenizer x", "cannot open"},
       {"--model microllama --tokenizer x", "no vocabulary"},
