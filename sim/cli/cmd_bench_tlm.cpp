@@ -1,6 +1,6 @@
 // slmsim bench tlm — simulation speed of the TLM models on a DMA-heavy scenario.
 //
-//   slmsim bench tlm [--bytes 15000000] [--burst-bytes 64] [--quantum-ns 1000] [--channels 2]
+//   slmsim bench tlm [--bytes 15000000] [--burst-bytes 64] [--quantum-ns 10] [--channels 2]
 // Scenario (a decode step's weight stream): a 2-channel DMA copies `bytes` from an
 // LPDDR-like DRAM (16 B/cycle at 1 GHz, latency 32, row miss +20) over a 16 B crossbar
 // into a 256 KiB SRAM (2 ports x 16 B/cycle, latency 2) in 64 KiB tiles, channels taking
@@ -24,7 +24,7 @@ namespace {
 struct BenchTlmOptions {
   uint64_t bytes = 15'000'000;
   uint32_t burst_bytes = 64;
-  double quantum_ns = 1000;
+  double quantum_ns = 10;
   uint32_t channels = 2;
 };
 
@@ -97,7 +97,7 @@ void register_bench_tlm(CLI::App& bench) {
   auto* cmd = bench.add_subcommand("tlm", "Simulated TLM transactions and bytes per wall-clock second (DMA stream)");
   cmd->add_option("--bytes", o->bytes, "bytes to stream from DRAM to SRAM (default 15000000, ~stories15M weights)");
   cmd->add_option("--burst-bytes", o->burst_bytes, "DMA burst size in bytes (default 64)");
-  cmd->add_option("--quantum-ns", o->quantum_ns, "TLM global quantum in ns (default 1000; 0 = exact arbitration)");
+  cmd->add_option("--quantum-ns", o->quantum_ns, "TLM global quantum in ns (default 10; 0 = exact arbitration)");
   cmd->add_option("--channels", o->channels, "DMA channels sharing the stream (default 2)");
   cmd->callback([o] { run(*o); });
 }

@@ -430,8 +430,9 @@ void EngineBinding::describe(params::Visitor& v, EngineBinding& p) {
 }
 
 void WorkloadDefaults::describe(params::Visitor& v, WorkloadDefaults& p) {
-  v.field({"model", params::Unit::none, "checkpoint path or synthetic shape name", false}, p.model, {});
-  v.field({"tokenizer", params::Unit::none, "llama2.c tokenizer.bin (empty: print token ids)", false}, p.tokenizer, {});
+  v.field({"model", params::Unit::none, "checkpoint path, .slmq file or synthetic shape name; ${MODELS} = the shared model folder (SLMSIM_MODELS or ../shared/models)", false}, p.model, {});
+  v.field({"tokenizer", params::Unit::none, "llama2.c tokenizer.bin (empty: print token ids); may use ${MODELS}", false}, p.tokenizer, {});
+  v.field({"fallback_model", params::Unit::none, "shape used when a ${MODELS} path does not exist", false}, p.fallback_model, {});
   v.field({"precision", params::Unit::none, "integer precision scheme", false}, p.precision, {"w8a8", "w8a16", "w4a8"});
   v.field({"prompt", params::Unit::none, "prompt text", false}, p.prompt, {});
   v.field({"steps", params::Unit::none, "total positions (prompt + generated), as run.c -n", false, 1, 1e9}, p.steps);
@@ -463,7 +464,7 @@ nlohmann::json PlatformConfig::to_json() const {
                  {"prefetch_across_ops", engine.prefetch_across_ops}};
   j["placement"] = placement;
   j["energy"] = energy;
-  j["workload"] = {{"model", workload.model}, {"tokenizer", workload.tokenizer}, {"precision", workload.precision},
+  j["workload"] = {{"model", workload.model}, {"tokenizer", workload.tokenizer}, {"fallback_model", workload.fallback_model}, {"precision", workload.precision},
                    {"prompt", workload.prompt}, {"steps", workload.steps}, {"seed", workload.seed}};
   return j;
 }

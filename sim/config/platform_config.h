@@ -69,6 +69,7 @@ struct EngineBinding {
 struct WorkloadDefaults {
   std::string model = "stories260K";
   std::string tokenizer;            // empty = none (token ids are printed)
+  std::string fallback_model = "stories260K";  // used when ${MODELS} cannot be resolved
   std::string precision = "w8a16";
   std::string prompt;
   uint64_t steps = 32;

@@ -38,11 +38,31 @@ namespace {
 constexpr uint64_t kMaxMaterialisedParams = 600'000'000ull;
 }
 
+namespace {
+// The config's workload model and tokenizer with ${MODELS} resolved to the shared model
+// folder; when that folder or file is missing, the fallback shape (synthetic weights).
+std::pair<std::string, std::string> workload_paths(const config::WorkloadDefaults& wd, bool note) {
+  if (wd.model.find("${MODELS}") == std::string::npos && wd.tokenizer.find("${MODELS}") == std::string::npos)
+    return {wd.model, wd.tokenizer};
+  const std::string dir = shared_models_dir();
+  auto expand = [&](std::string v) {
+    const auto at = v.find("${MODELS}");
+    return at == std::string::npos ? v : v.replace(at, 9, dir);
+  };
+  if (!dir.empty() && fs::exists(expand(wd.model)) && (wd.tokenizer.empty() || fs::exists(expand(wd.tokenizer))))
+    return {expand(wd.model), expand(wd.tokenizer)};
+  if (note)
+    std::fprintf(stderr, "[slmsim] note: %s not found: using synthetic weights '%s' (token ids, not text)\n",
+                 wd.model.c_str(), wd.fallback_model.c_str());
+  return {wd.fallback_model, ""};
+}
+}  // namespace
+
 std::map<std::string, uint64_t> check_capacity(const std::string& config, const std::vector<std::string>& sets,
                                                const std::string& model, const std::string& precision, int steps) {
   platform::register_types();
   config::PlatformConfig cfg = config::load_platform(config, sets);
-  const std::string model_arg = model.empty() ? cfg.workload.model : model;
+  const std::string model_arg = model.empty() ? workload_paths(cfg.workload, false).first : model;
   const quant::Precision prec = quant::precision_from_string(precision.empty() ? cfg.workload.precision : precision);
   llama2::ModelConfig mc = eval::is_quant_file(model_arg) ? quant::QuantModel::load(model_arg).config
                                                            : llama2::resolve_config(model_arg);
@@ -58,10 +78,12 @@ nlohmann::json run_session(const SessionOptions& o) {
   const std::string cfg_file = o.config.empty() ? default_config() : o.config;
   config::PlatformConfig cfg = config::load_platform(cfg_file, o.sets);
   const auto& wd = cfg.workload;
-  const std::string model_arg = o.model.empty() ? wd.model : o.model;
-  const std::string tok_arg = o.model.empty() && o.tokenizer.empty() ? wd.tokenizer : o.tokenizer;
+  const auto [wd_model, wd_tok] = workload_paths(wd, o.model.empty() && o.story);
+  const std::string model_arg = o.model.empty() ? wd_model : o.model;
+  const std::string tok_arg = o.model.empty() && o.tokenizer.empty() ? wd_tok : o.tokenizer;
   const std::string prec_s = o.precision.empty() ? wd.precision : o.precision;
-  const std::string prompt = o.prompt.empty() && o.model.empty() ? wd.prompt : o.prompt;
+  // The config's prompt needs its tokenizer (absent after a fallback to synthetic weights).
+  const std::string prompt = o.prompt.empty() && o.model.empty() && !tok_arg.empty() ? wd.prompt : o.prompt;
   const int steps = o.steps > 0 ? o.steps : static_cast<int>(wd.steps);
   const uint64_t wseed = o.weight_seed >= 0 ? static_cast<uint64_t>(o.weight_seed) : wd.seed;
   const quant::Precision prec = quant::precision_from_string(prec_s);
