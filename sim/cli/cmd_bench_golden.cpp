@@ -2,7 +2,7 @@
 // one core of the host (this process is single-threaded).
 //
 //   slmsim bench golden [--model stories15M --model stories260K] [--precision w8a8 ...]
-//                       [--tokens 256] [--seed 1]
+//                       [--tokens 256] [--weight-seed 1]
 // Each model is quantised (calibration: 2 sampled sequences of 32 tokens, which is
 // enough for timing), then `tokens` greedy decode steps from BOS are timed (no trace
 // sink). Prints one line per (model, precision). Numbers only, never assertions.
@@ -68,7 +68,7 @@ void register_bench_golden(CLI::App& bench) {
   cmd->add_option("--model", opt->models, "Model: shape name, shape file, checkpoint or .slmq (repeatable)")->capture_default_str();
   cmd->add_option("--precision", opt->precisions, "w8a8 | w8a16 | w4a8 (repeatable)")->capture_default_str();
   cmd->add_option("--tokens", opt->tokens, "Decode steps timed per model and precision")->check(CLI::Range(1, 1 << 20))->capture_default_str();
-  cmd->add_option("--seed", opt->seed, "Seed of synthetic weights")->capture_default_str();
+  cmd->add_option("--weight-seed", opt->seed, "Seed of synthetic weights")->capture_default_str();
   cmd->callback([opt] { run(*opt); });
 }
 

@@ -73,7 +73,7 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--calib-sequences", o->calib.sequences, "Calibration sequences")->check(CLI::Range(1, 10000))->capture_default_str();
   cmd->add_option("--calib-tokens", o->calib.tokens, "Tokens per calibration sequence")->check(CLI::Range(2, 1 << 20))->capture_default_str();
   cmd->add_option("--calib-seed", o->calib.seed, "First calibration seed (must not overlap the evaluation seeds)")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Seed of synthetic weights")->capture_default_str();
+  cmd->add_option("--weight-seed", o->seed, "Seed of synthetic weights")->capture_default_str();
   cmd->add_option("--json", o->json_out, "Also write the results as JSON");
   cmd->callback([o] {
     if (o->calib.seed < eval::kEvalSeed + static_cast<uint64_t>(o->sequences) && o->calib.seed + static_cast<uint64_t>(o->calib.sequences) > eval::kEvalSeed)

@@ -1,7 +1,7 @@
 // slmsim quantize — calibrate a model and write the quantised model file (.slmq).
 //
 //   slmsim quantize --model stories260K.bin --precision w8a16 --out m.slmq
-//                   [--calib-sequences 8] [--calib-tokens 128] [--calib-seed 1000000] [--seed 1]
+//                   [--calib-sequences 8] [--calib-tokens 128] [--calib-seed 1000000] [--weight-seed 1]
 // The file format is in workloads/quant/quant_model.h and docs/quantization.md; the
 // output can be reloaded by every command taking --model (path ending in .slmq).
 #include <cstdio>
@@ -43,7 +43,7 @@ void register_quantize(CLI::App& app) {
   cmd->add_option("--calib-sequences", o->calib.sequences, "Calibration sequences")->check(CLI::Range(1, 10000))->capture_default_str();
   cmd->add_option("--calib-tokens", o->calib.tokens, "Tokens per calibration sequence")->check(CLI::Range(2, 1 << 20))->capture_default_str();
   cmd->add_option("--calib-seed", o->calib.seed, "First calibration sampler seed")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Seed of synthetic weights")->capture_default_str();
+  cmd->add_option("--weight-seed", o->seed, "Seed of synthetic weights")->capture_default_str();
   cmd->callback([o] { run(*o); });
 }
 

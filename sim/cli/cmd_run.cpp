@@ -27,14 +27,14 @@ void register_run(CLI::App& app) {
   cmd->add_option("--precision", o->precision, "w8a8 | w8a16 | w4a8 (default: the config's workload.precision)");
   cmd->add_option("--prompt", o->prompt, "prompt text (needs --tokenizer)");
   cmd->add_option("--steps", o->steps, "total positions, prompt included (run.c -n)")->check(CLI::Range(1, 1 << 20));
-  cmd->add_option("--seed", o->weight_seed, "seed of synthetic weights");
+  cmd->add_option("--weight-seed", o->weight_seed, "seed of synthetic weights (default: the config's workload.seed)");
   cmd->add_option("--temperature", o->temperature, "0 = greedy on the integer logits (default)")->check(CLI::Range(0.0, 100.0));
   cmd->add_option("--topp", o->topp, "top-p for sampling")->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--sample-seed", o->sample_seed, "sampler seed (xorshift, non-zero)");
+  cmd->add_option("--seed", o->sample_seed, "sampler xorshift seed, non-zero (run.c -s)")->capture_default_str();
   cmd->add_option("--calib-sequences", o->calibration.sequences, "calibration sequences (checkpoints, shapes)")->check(CLI::Range(1, 10000))->capture_default_str();
   cmd->add_option("--calib-tokens", o->calibration.tokens, "tokens per calibration sequence")->check(CLI::Range(2, 1 << 20))->capture_default_str();
   cmd->add_flag("--shape-only", o->shape_only, "timing only: no weights, no outputs (automatic for models too large to materialise)");
-  cmd->add_flag("--no-verify", [o](int64_t) { o->verify = false; }, "skip the per-op golden recomputation (faster; bit_exact becomes false)");
+  cmd->add_flag("--no-verify", [o](int64_t) { o->verify = false; }, "skip the per-op golden recomputation (faster; bit_exact is then null: not checked)");
   cmd->add_option("--json", *json_out, "write the JSON report here");
   cmd->add_option("--csv", o->csv_path, "write one CSV line per operation here");
   cmd->add_option("--timeline", o->timeline_path, "write a Chrome Trace Event timeline here (open in Perfetto)");

@@ -151,8 +151,9 @@ json build(const replay::Result& r, const platform::Platform& p, const stats::Gr
                      {"prompt_tokens", r.n_prompt}, {"shape_only", r.shape_only}};
   rep["tokens"] = r.tokens;
   rep["text"] = info.text;
-  if (r.shape_only) rep["bit_exact"] = nullptr;
-  else rep["bit_exact"] = r.ops_checked > 0 && r.ops_mismatched == 0;
+  // null = not checked (shape-only model, or --no-verify); else true iff every op matched.
+  if (r.ops_checked == 0) rep["bit_exact"] = nullptr;
+  else rep["bit_exact"] = r.ops_mismatched == 0;
   rep["ops_checked"] = r.ops_checked;
   rep["ops_mismatched"] = r.ops_mismatched;
   if (!r.first_mismatch.empty()) rep["first_mismatch"] = r.first_mismatch;
@@ -251,7 +252,8 @@ std::string summary(const json& rep) {
        << rep["energy"]["total_uj"].get<double>() << " uJ in all\n";
   }
   if (!rep["bottleneck"].is_null()) os << "bottleneck      " << rep["bottleneck"]["reason"].get<std::string>() << "\n";
-  if (rep["bit_exact"].is_null()) os << "bit-exact       not checked (shape-only model: no weights)\n";
+  if (rep["bit_exact"].is_null())
+    os << "bit-exact       not checked (" << (rep["workload"]["shape_only"].get<bool>() ? "shape-only model: no weights" : "--no-verify") << ")\n";
   else os << "bit-exact       " << (rep["bit_exact"].get<bool>() ? "yes" : "NO") << " (" << rep["ops_checked"].get<uint64_t>()
           << " ops recomputed by the golden kernels, " << rep["ops_mismatched"].get<uint64_t>() << " mismatched)\n";
   return os.str();

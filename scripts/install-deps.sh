@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages slmsim needs to build and test (Debian 12 "bookworm").
+# Only missing packages are installed; with everything present it does nothing (no network).
+set -euo pipefail
+packages=(
+  g++ cmake ninja-build pkg-config git   # toolchain
+  libsystemc-dev                          # SystemC 2.3.4 with TLM-2.0
+  libyaml-cpp-dev nlohmann-json3-dev      # configs, reports, traces
+  libcli11-dev                            # command line
+  libgtest-dev libbenchmark-dev           # tests, benchmarks
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "[install-deps] installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
