@@ -58,27 +58,33 @@ sc_time Resource::reserve(const sc_time& earliest, const sc_time& duration) {
   return s;
 }
 
-namespace {
-void insert_sorted(std::deque<uint64_t>& d, uint64_t v) {
-  if (d.empty() || d.back() <= v)
-    d.push_back(v);
+void SlotPool::Sorted::insert(uint64_t t) {
+  if (v.size() == head || v.back() <= t)
+    v.push_back(t);
   else
-    d.insert(std::upper_bound(d.begin(), d.end(), v), v);
+    v.insert(std::upper_bound(v.begin() + head, v.end(), t), t);
 }
-}  // namespace
+
+void SlotPool::Sorted::pop_front() {
+  if (++head >= 1024 && head * 2 >= v.size()) {  // compact now and then
+    v.erase(v.begin(), v.begin() + head);
+    head = 0;
+  }
+}
 
 sc_time SlotPool::acquire(const sc_time& t) {
   const uint64_t now = sc_core::sc_time_stamp().value();
-  while (!ends_fs_.empty() && ends_fs_.front() <= now) {  // forget ended transactions
+  while (ends_fs_.size() && ends_fs_.v[ends_fs_.head] <= now) {  // forget ended transactions
     ends_fs_.pop_front();
     begins_fs_.pop_front();
   }
   uint64_t s = t.value();
   if (begins_fs_.size() >= slots_) {
+    const auto b0 = begins_fs_.v.begin() + begins_fs_.head, b1 = begins_fs_.v.end();
+    const auto e0 = ends_fs_.v.begin() + ends_fs_.head, e1 = ends_fs_.v.end();
     for (;;) {
-      const auto e = std::upper_bound(ends_fs_.begin(), ends_fs_.end(), s);
-      const auto in_flight = (std::upper_bound(begins_fs_.begin(), begins_fs_.end(), s) - begins_fs_.begin()) -
-                             (e - ends_fs_.begin());
+      const auto e = std::upper_bound(e0, e1, s);
+      const auto in_flight = (std::upper_bound(b0, b1, s) - b0) - (e - e0);
       if (in_flight < static_cast<std::ptrdiff_t>(slots_)) break;
       s = *e;  // all slots held at s: retry when the next transaction ends
     }
@@ -88,8 +94,8 @@ sc_time SlotPool::acquire(const sc_time& t) {
 }
 
 void SlotPool::release_at(const sc_time& done) {
-  insert_sorted(begins_fs_, start_fs_);
-  insert_sorted(ends_fs_, std::max<uint64_t>(done.value(), start_fs_ + 1));
+  begins_fs_.insert(start_fs_);
+  ends_fs_.insert(std::max<uint64_t>(done.value(), start_fs_ + 1));
 }
 
 }  // namespace slm

@@ -55,10 +55,16 @@ class SlotPool {
  private:
   // In flight at s = #(begin <= s) - #(end <= s), both by binary search. Ended
   // transactions (end <= now) are dropped together with as many of the smallest begins.
+  struct Sorted {  // sorted times with cheap removal from the front
+    std::vector<uint64_t> v;
+    size_t head = 0;
+    size_t size() const { return v.size() - head; }
+    void insert(uint64_t t);
+    void pop_front();
+  };
   uint32_t slots_;
-  std::deque<uint64_t> begins_fs_;  // sorted
-  std::deque<uint64_t> ends_fs_;    // sorted
-  uint64_t start_fs_ = 0;           // start returned by the last acquire()
+  Sorted begins_fs_, ends_fs_;
+  uint64_t start_fs_ = 0;  // start returned by the last acquire()
 };
 
 }  // namespace slm
