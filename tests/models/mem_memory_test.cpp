@@ -99,6 +99,20 @@ TEST(Memory, DramRowMissAddsExtraCycles) {
   EXPECT_EQ(mem.stats().find("row_misses")->value, 2u);
 }
 
+// MRAM: asymmetric read and write latency.
+TEST(Memory, MramWritesAreSlowerThanReads) {
+  stats::Group root("soc");
+  auto p = mem_params(4096, 8, 3);
+  p.kind = "mram", p.write_latency_cycles = 30;
+  Memory mem("mram", p, root);
+  Initiator ini("ini");
+  ini.socket.bind(mem.socket);
+  run_thread([&] {
+    EXPECT_EQ(mem.account(0, 32, false, ns(0)), ns(3 + 4));
+    EXPECT_EQ(mem.account(1024, 32, true, ns(100)), ns(100 + 30 + 4));
+  });
+}
+
 TEST(Memory, FlashRejectsRunTimeWritesButAcceptsPreload) {
   stats::Group root("soc");
   auto p = mem_params(4096, 16, 8);
