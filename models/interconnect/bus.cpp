@@ -60,6 +60,12 @@ Bus::Bus(sc_core::sc_module_name name, const Params& p, stats::Group& parent)
 void Bus::end_of_elaboration() {
   links_.assign(p_.topology == "shared" ? 1 : std::max<size_t>(out.size(), 1), Resource{});
   slots_.assign(std::max<size_t>(in.size(), 1), SlotPool(p_.max_outstanding));
+  for (size_t i = 0; i < in.size(); ++i) {
+    stats::Group& g = stats_.child("in" + std::to_string(i));
+    per_initiator_.push_back({&g.counter("bytes", "bytes", "bytes carried for this initiator"),
+                              &g.counter("transactions", "transactions", "transactions of this initiator"),
+                              &g.counter("stall_cycles", "cycles", "cycles this initiator waited")});
+  }
   for (const auto& e : map_.entries())
     if (e.target >= out.size())
       throw slm::err(name(), ": address map entry '", e.name, "' names target ", e.target, " but only ",
@@ -102,10 +108,15 @@ void Bus::b_transport(int id, tlm::tlm_generic_payload& tx, sc_time& delay) {
   slots.release_at(done);
   delay = done - now;
 
+  const uint64_t stalled = clk_.to_cycles(ts - t0) + clk_.to_cycles(start - want);
   ++transactions_;
   bytes_ += len;
   link_busy_cycles_ += bb;
-  stall_cycles_ += clk_.to_cycles(ts - t0) + clk_.to_cycles(start - want);
+  stall_cycles_ += stalled;
+  const InitiatorStats& mine = per_initiator_[static_cast<size_t>(id)];
+  ++*mine.transactions;
+  *mine.bytes += len;
+  *mine.stall_cycles += stalled;
 }
 
 bool Bus::get_direct_mem_ptr(int, tlm::tlm_generic_payload& tx, tlm::tlm_dmi& dmi) {

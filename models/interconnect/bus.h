@@ -18,6 +18,8 @@
 // under temporal decoupling the master that runs ahead books first (docs/timing-model.md).
 // Not modelled: priority or weighted arbitration, split read/write channels, QoS.
 // Debug (transport_dbg) and DMI requests are routed with address translation.
+// Stats: bus totals plus one child group per initiator ("in0", "in1": bytes, transactions,
+// stall_cycles), so a report shows how two masters split a shared port.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -77,6 +79,12 @@ class Bus : public sc_core::sc_module {
   AddressMap map_;
   std::vector<Resource> links_;      // (1,) shared or (targets,) crossbar
   std::vector<SlotPool> slots_;      // (initiators,)
+  struct InitiatorStats {
+    stats::Counter* bytes;
+    stats::Counter* transactions;
+    stats::Counter* stall_cycles;
+  };
+  std::vector<InitiatorStats> per_initiator_;  // (initiators,) children "in0", "in1", ...
 
   stats::Group stats_;
   stats::Counter& transactions_;

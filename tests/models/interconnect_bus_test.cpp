@@ -88,6 +88,9 @@ TEST(Bus, TwoMastersShareOnePort) {
   EXPECT_EQ(std::min(last_a, last_b), ns(2 + 8 * 4 - 4));  // the other finished one transfer earlier
   EXPECT_EQ(t.mem.stats().find("busy_cycles")->value, 32u);
   EXPECT_EQ(t.bus.stats().find("link_busy_cycles")->value, 32u);
+  const auto j = t.root.to_json(sc_core::sc_time_stamp().to_seconds());
+  EXPECT_EQ(j["bus"]["in0"]["bytes"], 256);  // an even split of the port
+  EXPECT_EQ(j["bus"]["in1"]["bytes"], 256);
 }
 
 // Topology: two masters reading two different memories at the same time run in parallel
