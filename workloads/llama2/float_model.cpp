@@ -1,5 +1,6 @@
 // Float reference forward pass (see float_model.h). Kept in run.c's operation order:
 // do not reorder sums, fuse loops, or replace divisions by reciprocals.
+#include "workloads/llama2/softmax.h"
 #include "workloads/llama2/float_model.h"
 
 #include <algorithm>
@@ -22,17 +23,6 @@ void rmsnorm(float* o, const float* x, const float* weight, int size, float eps)
   for (int j = 0; j < size; j++) o[j] = weight[j] * (ss * x[j]);
 }
 
-void softmax(float* x, int size) {
-  float max_val = x[0];
-  for (int i = 1; i < size; i++)
-    if (x[i] > max_val) max_val = x[i];
-  float sum = 0.0f;
-  for (int i = 0; i < size; i++) {
-    x[i] = expf(x[i] - max_val);
-    sum += x[i];
-  }
-  for (int i = 0; i < size; i++) x[i] /= sum;
-}
 
 // W (d,n) @ x (n,) -> xout (d,)   -- the hot spot
 void matmul(float* xout, const float* x, const float* w, int n, int d) {

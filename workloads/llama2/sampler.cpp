@@ -1,4 +1,5 @@
 // run.c sampler (see sampler.h).
+#include "workloads/llama2/softmax.h"
 #include "workloads/llama2/sampler.h"
 
 #include <cmath>
@@ -49,17 +50,6 @@ int sample_mult(const float* p, int n, float coin) {
   return n - 1;  // rounding errors
 }
 
-void softmax(float* x, int size) {  // same as the forward pass's (run.c has one softmax)
-  float max_val = x[0];
-  for (int i = 1; i < size; i++)
-    if (x[i] > max_val) max_val = x[i];
-  float sum = 0.0f;
-  for (int i = 0; i < size; i++) {
-    x[i] = expf(x[i] - max_val);
-    sum += x[i];
-  }
-  for (int i = 0; i < size; i++) x[i] /= sum;
-}
 
 struct ProbIndexC {
   float prob;
