@@ -20,6 +20,7 @@
 #include "sim/platform/platform.h"
 #include "sim/replay/replay.h"
 #include "sim/replay/session.h"
+#include "sim/report/report.h"
 #include "tests/sim/harness.h"
 #include "workloads/eval/prepare.h"
 
@@ -249,6 +250,28 @@ TEST(EndToEnd, ReportMetricsRecomputeFromCounters) {
   EXPECT_EQ(rep["bit_exact"], true);
   for (const char* k : {"time_to_first_token_s"}) EXPECT_TRUE(rep["prefill"].contains(k));
   for (const char* k : {"energy_uj_by_component", "bottleneck", "tokens", "text", "bit_exact"}) EXPECT_TRUE(rep.contains(k)) << k;
+}
+
+TEST(EndToEnd, RecostWithADoubledTableDoublesDynamicEnergyExactly) {
+  replay::SessionOptions o;
+  o.config = test::fixture("tiny.yaml");
+  o.model = "stories260K";
+  o.steps = 4;
+  o.calibration = {2, 16, 1'000'000};
+  nlohmann::json rep = replay::run_session(o);
+  const nlohmann::json before = rep["energy"]["windows"];
+  energy::Table t = energy::table_from_json(rep["energy"]["table"], "report");
+  for (auto& [path, entry] : t)
+    for (auto& [k, v] : entry)
+      if (k != "leakage_mw") v *= 2;
+  report::apply_energy(rep, t);
+  for (const char* w : {"prefill", "decode", "run"}) {
+    const auto& a = before[w];
+    const auto& b = rep["energy"]["windows"][w];
+    EXPECT_EQ(b["dynamic_pj"].get<double>(), 2 * a["dynamic_pj"].get<double>()) << w;
+    EXPECT_EQ(b["leakage_pj"].get<double>(), a["leakage_pj"].get<double>()) << w;
+    EXPECT_GT(a["dynamic_pj"].get<double>(), 0) << w;
+  }
 }
 
 TEST(EndToEnd, TwoRunsGiveIdenticalReports) {
