@@ -72,7 +72,7 @@ void Bus::end_of_elaboration() {
                      out.size(), " targets are bound");
 }
 
-Resource& Bus::link(unsigned target) { return links_[p_.topology == "shared" ? 0 : target]; }
+Resource& Bus::link(unsigned target) { return links_.size() == 1 ? links_[0] : links_[target]; }
 SlotPool& Bus::initiator_slots(int id) { return slots_[static_cast<size_t>(id)]; }
 
 void Bus::b_transport(int id, tlm::tlm_generic_payload& tx, sc_time& delay) {

@@ -72,7 +72,7 @@ Memory::Memory(sc_core::sc_module_name name, const Params& p, stats::Group& pare
       pages_((p.size_bytes + kPageBytes - 1) / kPageBytes),
       ports_(p.ports),
       banks_(p.banks),
-      open_row_(p.banks, kNoRow),
+      open_row_(p.kind == "dram" ? p.banks : 0, kNoRow),
       slots_(p.max_outstanding),
       stats_(basename(), &parent),
       reads_(stats_.counter("reads", "transactions", "read transactions served")),
@@ -112,7 +112,7 @@ sc_time Memory::account(uint64_t offset, uint64_t len, bool is_write, const sc_t
   const uint64_t first_bank_unit = offset / p_.bank_interleave_bytes;
   const uint64_t last_bank_unit = (offset + std::max<uint64_t>(len, 1) - 1) / p_.bank_interleave_bytes;
   const uint64_t nbanks_touched = std::min<uint64_t>(last_bank_unit - first_bank_unit + 1, p_.banks);
-  if (p_.kind == "dram") {
+  if (!open_row_.empty()) {  // dram
     const uint64_t bank = first_bank_unit % p_.banks, row = offset / p_.row_bytes;
     if (open_row_[bank] != row) {
       lat += p_.row_miss_extra_cycles;

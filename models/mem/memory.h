@@ -93,7 +93,7 @@ class Memory : public sc_core::sc_module {
   std::vector<std::unique_ptr<uint8_t[]>> pages_;  // (size_bytes / kPageBytes,) lazily allocated
   std::vector<Resource> ports_;                     // (ports,)
   std::vector<Resource> banks_;                     // (banks,)
-  std::vector<uint64_t> open_row_;                  // (banks,) dram open row, UINT64_MAX = none
+  std::vector<uint64_t> open_row_;                  // (banks,) dram open row, UINT64_MAX = none; empty otherwise
   SlotPool slots_;
 
   stats::Group stats_;
