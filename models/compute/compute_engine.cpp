@@ -22,8 +22,6 @@ void ComputeEngine::Params::describe(params::Visitor& v, Params& p) {
           p.elem_ops_per_cycle);
   v.field(Field{"op_overhead_cycles", Unit::cycles, "fixed cycles per op (setup, drain)", false, 0, 1e9},
           p.op_overhead_cycles);
-  v.field(Field{"local_buffer_bytes", Unit::bytes, "local operand buffer (used by the replay for tiling)"},
-          p.local_buffer_bytes);
   v.field(Field{"mac_pj_w8a8", Unit::pj, "energy per w8a8 MAC"}, p.mac_pj_w8a8);
   v.field(Field{"mac_pj_w8a16", Unit::pj, "energy per w8a16 MAC"}, p.mac_pj_w8a16);
   v.field(Field{"mac_pj_w4a8", Unit::pj, "energy per w4a8 MAC"}, p.mac_pj_w4a8);

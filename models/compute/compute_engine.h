@@ -9,8 +9,9 @@
 // The engine executes one op at a time (a Resource): reserve() books it from the first
 // clock edge at or after `earliest` it is idle and returns the completion time;
 // compute() does the same and waits until then (SC_THREAD only).
-// Not modelled: operand memory stalls (local_buffer_bytes is recorded for the replay's
-// tiling decisions only), sparsity, pipeline fill between ops beyond op_overhead_cycles.
+// Not modelled: operand memory stalls (the replay moves operands into the engine's buffer
+// memory, config `engine.buffer`, before computing), sparsity, pipeline fill between ops
+// beyond op_overhead_cycles.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -39,7 +40,6 @@ class ComputeEngine : public sc_core::sc_module {
     uint32_t macs_per_cycle_w4a8 = 256;
     uint32_t elem_ops_per_cycle = 16;
     uint32_t op_overhead_cycles = 0;
-    uint64_t local_buffer_bytes = 0;
     double mac_pj_w8a8 = 0;    // energy table entries: pJ per MAC / element op
     double mac_pj_w8a16 = 0;
     double mac_pj_w4a8 = 0;
