@@ -10,6 +10,7 @@
 //   next clock edge (compute starts on its own clock).
 // D (a DMA copy of b bytes) is measured on the same platform in isolation, and checked to grow
 // by exactly b/W cycles per b bytes (the weight memory's width W); C is the engine's formula.
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -272,6 +273,56 @@ TEST(EndToEnd, RecostWithADoubledTableDoublesDynamicEnergyExactly) {
     EXPECT_EQ(b["leakage_pj"].get<double>(), a["leakage_pj"].get<double>()) << w;
     EXPECT_GT(a["dynamic_pj"].get<double>(), 0) << w;
   }
+}
+
+TEST(EndToEnd, BottleneckNamesTheLimitingResource) {
+  replay::SessionOptions o;
+  o.config = test::fixture("tiny.yaml");
+  o.model = "stories260K";
+  o.steps = 4;
+  o.calibration = {2, 16, 1'000'000};
+  o.sets = {"mem.width_bytes=2"};  // weights trickle in
+  auto rep = replay::run_session(o);
+  EXPECT_EQ(rep["bottleneck"]["resource"], "soc.mem") << rep["bottleneck"];
+  EXPECT_EQ(rep["bottleneck"]["kind"], "memory");
+  o.sets = {"mem.width_bytes=64", "bus.width_bytes=64", "eng.clock_hz=1 MHz"};  // slow engine
+  rep = replay::run_session(o);
+  EXPECT_EQ(rep["bottleneck"]["resource"], "soc.eng") << rep["bottleneck"];
+  EXPECT_EQ(rep["bottleneck"]["kind"], "compute");
+  EXPECT_GT(rep["bottleneck"]["utilisation"].get<double>(), 0.9);
+}
+
+TEST(EndToEnd, CsvAndTimelineDescribeEveryOpAndChannel) {
+  replay::SessionOptions o;
+  o.config = test::fixture("tiny.yaml");
+  o.model = "stories260K";
+  o.steps = 3;
+  o.calibration = {2, 16, 1'000'000};
+  o.csv_path = test::write_temp("ops.csv", "");
+  o.timeline_path = test::write_temp("timeline.json", "");
+  const auto rep = replay::run_session(o);
+  std::ifstream csv(o.csv_path);
+  std::string header, line;
+  std::getline(csv, header);
+  EXPECT_EQ(header.rfind("step,phase,pos,op_index,name,kind,", 0), 0u) << header;
+  size_t rows = 0;
+  while (std::getline(csv, line)) ++rows;
+  EXPECT_EQ(rows, rep["sim"]["ops"].get<size_t>());
+  std::ifstream tl(o.timeline_path);
+  const auto j = nlohmann::json::parse(tl);
+  std::set<std::string> tracks;
+  std::map<int, size_t> events;
+  for (const auto& e : j["traceEvents"]) {
+    if (e["ph"] == "M") tracks.insert(e["args"]["name"].get<std::string>());
+    if (e["ph"] == "X") {
+      ++events[e["tid"].get<int>()];
+      EXPECT_GE(e["dur"].get<double>(), 0.0);
+    }
+  }
+  EXPECT_TRUE(tracks.count("eng (ops)") && tracks.count("dma.ch0") && tracks.count("dma.ch1"));
+  EXPECT_EQ(events[2], rep["sim"]["ops"].get<size_t>());  // one event per op on the engine track
+  EXPECT_GT(events[10], 0u);                             // weight tiles on channel 0
+  EXPECT_GT(events[11], 0u);                             // operand moves on channel 1
 }
 
 TEST(EndToEnd, TwoRunsGiveIdenticalReports) {
