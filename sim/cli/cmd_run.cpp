@@ -42,8 +42,17 @@ void register_run(CLI::App& app) {
   cmd->callback([o, json_out, quiet] {
     if (!*quiet) {
       o->story = stdout;
-      if (isatty(fileno(stderr))) o->progress = [](int done, int total) {
-        if (done == total || done % 16 == 0) std::fprintf(stderr, "\r[slmsim] step %d/%d%s", done, total, done == total ? "\n" : "");
+      // Progress on standard error: every step on a terminal, else every 10 s of wall time.
+      const bool tty = isatty(fileno(stderr));
+      auto last = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+      o->progress = [tty, last](int done, int total) {
+        const auto now = std::chrono::steady_clock::now();
+        if (tty) {
+          std::fprintf(stderr, "\r[slmsim] step %d/%d%s", done, total, done == total ? "\n" : "");
+        } else if (now - *last >= std::chrono::seconds(10) && done < total) {
+          std::fprintf(stderr, "[slmsim] step %d/%d\n", done, total);
+          *last = now;
+        }
       };
     }
     const auto t0 = std::chrono::steady_clock::now();

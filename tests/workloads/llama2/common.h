@@ -3,6 +3,8 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include "tests/common/cli.h"
+
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -54,27 +56,7 @@ inline std::string read_bytes(const std::filesystem::path& p) {
   return std::string(std::istreambuf_iterator<char>(f), {});
 }
 
-struct RunResult {
-  int status = -1;  // exit status
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
-// Runs `slmsim <args>` (args already shell-quoted), capturing stdout and stderr.
-inline RunResult run_slmsim(const std::string& args) {
-  static int counter = 0;
-  const auto base = std::filesystem::temp_directory_path() /
-                    ("slmsim_run_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-  const auto out = base.string() + ".stdout", err = base.string() + ".stderr";
-  const std::string cmd = std::string("'") + SLMSIM_BINARY + "' " + args + " >'" +
-                          out + "' 2>'" + err + "'";
-  const int raw = std::system(cmd.c_str());
-  RunResult r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = read_bytes(out);
-  r.err = read_bytes(err);
-  std::filesystem::remove(out);
-  std::filesystem::remove(err);
-  return r;
-}
+using slm::test::RunResult;
+using slm::test::run_slmsim;
 
 }  // namespace slm::llama2::test

@@ -11,22 +11,18 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/common/cli.h"
+
 namespace {
 
 struct CliResult {
   int status = -1;
-  std::string output;
+  std::string output;  // stdout then stderr
 };
 
 CliResult run(const std::string& args) {
-  const std::string out = (std::filesystem::temp_directory_path() / ("slmsim_cli_" + std::to_string(::getpid()) + ".txt")).string();
-  const int rc = std::system((std::string(SLMSIM_BINARY) + " " + args + " > " + out + " 2>&1").c_str());
-  CliResult r;
-  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  std::ifstream f(out);
-  r.output.assign(std::istreambuf_iterator<char>(f), {});
-  std::filesystem::remove(out);
-  return r;
+  const auto r = slm::test::run_slmsim(args);
+  return {r.status, r.out + r.err};
 }
 
 std::string tmp(const std::string& name) {
