@@ -236,8 +236,7 @@ void Replayer::weight_thread() {
   }
 }
 
-void Replayer::run_step(const std::vector<Op>& ops, const std::vector<std::vector<Tile>>& tiles, int pos0) {
-  (void)pos0;
+void Replayer::run_step(const std::vector<Op>& ops, const std::vector<std::vector<Tile>>& tiles) {
   const auto& cfg = p_.config();
   const uint32_t ach = cfg.engine.activation_channel;
   for (size_t j = 0; j < ops.size(); ++j) {
@@ -318,7 +317,6 @@ void Replayer::simulate() {
     model_.forward(toks, pos, prefill ? trace::Phase::prefill : trace::Phase::decode, &col);
     // 2. Cut the weights into tiles and hand them to the weight stream.
     std::vector<std::vector<Tile>> tiles(col.ops.size());
-    std::vector<Tile*> q;
     for (size_t j = 0; j < col.ops.size(); ++j) {
       const Op& op = col.ops[j];
       const TensorRef* w = weight_of(op);
@@ -358,7 +356,7 @@ void Replayer::simulate() {
     sr.pos = pos;
     sr.n_tokens = static_cast<int>(toks.size());
     sr.start = sc_core::sc_time_stamp();
-    run_step(col.ops, tiles, pos);
+    run_step(col.ops, tiles);
     sr.end = sc_core::sc_time_stamp();
     sr.counters_at_end = {{stats_root_.name(), stats_root_.to_json(sr.end.to_seconds(), false)}};
     res_.steps.push_back(std::move(sr));

@@ -130,7 +130,7 @@ class Replayer : public sc_core::sc_module {
   void main_thread();
   void simulate();
   void weight_thread();
-  void run_step(const std::vector<trace::Op>& ops, const std::vector<std::vector<Tile>>& tiles, int pos0);
+  void run_step(const std::vector<trace::Op>& ops, const std::vector<std::vector<Tile>>& tiles);
   uint64_t operand_slot(uint64_t bytes);
   sc_core::sc_time move(uint32_t channel, uint64_t src, uint64_t dst, uint64_t bytes, const std::string& what);
 
