@@ -186,6 +186,16 @@ std::pair<double, double> check_formula(const ReplayRun& r) {
   return {sum_d, sum_c};
 }
 
+// A quick session on tiny.yaml: synthetic stories260K, small calibration.
+replay::SessionOptions tiny_session(int steps) {
+  replay::SessionOptions o;
+  o.config = test::fixture("tiny.yaml");
+  o.model = "stories260K";
+  o.steps = steps;
+  o.calibration = {2, 16, 1'000'000};
+  return o;
+}
+
 const std::vector<std::string> kNoPrefetch = {"engine.prefetch_across_ops=false", "engine.tile_bytes=4 KiB"};
 
 }  // namespace
@@ -221,12 +231,8 @@ TEST(EndToEnd, PrefetchAcrossOpsNeverSlowsDecode) {
 }
 
 TEST(EndToEnd, ReportMetricsRecomputeFromCounters) {
-  replay::SessionOptions o;
-  o.config = test::fixture("tiny.yaml");
-  o.model = "stories260K";
+  replay::SessionOptions o = tiny_session(6);
   o.precision = "w8a8";
-  o.steps = 6;
-  o.calibration = {2, 16, 1'000'000};
   const auto rep = replay::run_session(o);
   const auto& dec = rep["decode"];
   ASSERT_EQ(dec["tokens"].get<uint64_t>(), 5u);  // 6 positions: 1 prefill, 5 decode steps
@@ -254,11 +260,7 @@ TEST(EndToEnd, ReportMetricsRecomputeFromCounters) {
 }
 
 TEST(EndToEnd, RecostWithADoubledTableDoublesDynamicEnergyExactly) {
-  replay::SessionOptions o;
-  o.config = test::fixture("tiny.yaml");
-  o.model = "stories260K";
-  o.steps = 4;
-  o.calibration = {2, 16, 1'000'000};
+  replay::SessionOptions o = tiny_session(4);
   nlohmann::json rep = replay::run_session(o);
   const nlohmann::json before = rep["energy"]["windows"];
   energy::Table t = energy::table_from_json(rep["energy"]["table"], "report");
@@ -276,11 +278,7 @@ TEST(EndToEnd, RecostWithADoubledTableDoublesDynamicEnergyExactly) {
 }
 
 TEST(EndToEnd, BottleneckNamesTheLimitingResource) {
-  replay::SessionOptions o;
-  o.config = test::fixture("tiny.yaml");
-  o.model = "stories260K";
-  o.steps = 4;
-  o.calibration = {2, 16, 1'000'000};
+  replay::SessionOptions o = tiny_session(4);
   o.sets = {"mem.width_bytes=2"};  // weights trickle in
   auto rep = replay::run_session(o);
   EXPECT_EQ(rep["bottleneck"]["resource"], "soc.mem") << rep["bottleneck"];
@@ -293,11 +291,7 @@ TEST(EndToEnd, BottleneckNamesTheLimitingResource) {
 }
 
 TEST(EndToEnd, CsvAndTimelineDescribeEveryOpAndChannel) {
-  replay::SessionOptions o;
-  o.config = test::fixture("tiny.yaml");
-  o.model = "stories260K";
-  o.steps = 3;
-  o.calibration = {2, 16, 1'000'000};
+  replay::SessionOptions o = tiny_session(3);
   o.csv_path = test::write_temp("ops.csv", "");
   o.timeline_path = test::write_temp("timeline.json", "");
   const auto rep = replay::run_session(o);
@@ -326,11 +320,7 @@ TEST(EndToEnd, CsvAndTimelineDescribeEveryOpAndChannel) {
 }
 
 TEST(EndToEnd, TwoRunsGiveIdenticalReports) {
-  replay::SessionOptions o;
-  o.config = test::fixture("tiny.yaml");
-  o.model = "stories260K";
-  o.steps = 5;
-  o.calibration = {2, 16, 1'000'000};
+  replay::SessionOptions o = tiny_session(5);
   const std::string a = replay::run_session(o).dump(), b = replay::run_session(o).dump();
   EXPECT_EQ(a, b);
 }
