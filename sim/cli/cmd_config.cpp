@@ -1,5 +1,6 @@
 // slmsim config check | show | schema — validate, print and document platform configs.
 #include <iostream>
+#include <map>
 
 #include "sim/cli/commands.h"
 #include "sim/config/platform_config.h"
@@ -37,9 +38,11 @@ void register_config(CLI::App& app) {
     auto problems = config::check_platform(args->file, args->sets);
     if (problems.empty()) {
       auto pc = config::load_platform(args->file, args->sets);
+      std::map<std::string, uint64_t> used;
+      if (!args->no_workload)
+        used = replay::check_capacity(args->file, args->sets, args->model, args->precision, args->steps);
       std::cout << args->file << ": ok (" << pc.components.size() << " components, platform '" << pc.name << "')\n";
       if (args->no_workload) return;
-      const auto used = replay::check_capacity(args->file, args->sets, args->model, args->precision, args->steps);
       const std::string model = args->model.empty() ? pc.workload.model : args->model;
       std::cout << "placement of " << model << " fits:\n";
       for (const auto& [mem, bytes] : used)

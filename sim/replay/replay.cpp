@@ -5,6 +5,7 @@
 #include <map>
 
 #include "workloads/common/error.h"
+#include "workloads/trace/trace_io.h"
 
 namespace slm::replay {
 
@@ -61,28 +62,29 @@ bool streamed(const Op& op, const TensorRef& t) {
   return t.role == Role::weight || (t.role == Role::param && weight_of(op) != nullptr);
 }
 
+// Weight tile: engine.tile_bytes, or a quarter of the buffer (two double-buffered tiles take
+// half, operands the other half).
+uint64_t tile_bytes_of(const platform::Platform& p) {
+  const auto& e = p.config().engine;
+  return e.tile_bytes ? e.tile_bytes : p.memory(e.buffer).params().size_bytes / 4;
+}
+
 uint64_t mul_div(uint64_t a, uint64_t b, uint64_t c) {
   return static_cast<uint64_t>((static_cast<unsigned __int128>(a) * b) / c);
 }
 
-// Collects the ops of one step and, with verify, recomputes each with the golden kernels.
-class Collector : public trace::OpSink {
+// Collects each step's ops (trace::StepCollector) and recomputes every op with the golden
+// kernels, comparing bits with the model's result.
+class Verifier : public trace::StepCollector {
  public:
-  Collector(bool verify, Result& res) : verify_(verify), res_(res) {}
-  std::vector<Op> ops;
-  int pos0 = 0;
-  void begin_step(trace::Phase, int pos, int) override {
-    ops.clear();
-    pos0 = pos;
-  }
+  Verifier(bool verify, Result& res) : verify_(verify), res_(res) {}
   void on_op(const Op& op, const trace::OpOperands& o) override {
-    ops.push_back(op);
-    if (!verify_ || o.out.empty() || o.out[0] == nullptr) return;
-    check(op, o);
+    trace::StepCollector::on_op(op, o);
+    if (verify_ && !o.out.empty() && o.out[0] != nullptr) check(op, o, steps.back().pos);
   }
 
  private:
-  void check(const Op& op, const trace::OpOperands& o) {
+  void check(const Op& op, const trace::OpOperands& o, int pos0) {
     std::vector<std::vector<uint8_t>> bufs(op.outputs.size());
     std::vector<void*> out;
     // kv_write writes rows pos0.. of whole-layer caches; other ops write dense outputs.
@@ -119,11 +121,10 @@ Placement Placement::plan(const platform::Platform& p, const quant::IntTransform
   pl.steps_ = steps;
   pl.seq_len_ = model.config().seq_len;
   quant::IntTransformer shape(model.config(), model.precision());
-  Result scratch;
-  Collector c(false, scratch);
+  trace::StepCollector c;
   const int32_t tok = 1;
   shape.forward(std::span<const int32_t>(&tok, 1), steps - 1, trace::Phase::decode, &c);
-  for (const auto& op : c.ops)
+  for (const auto& op : c.steps.at(0).ops)
     for (const auto* list : {&op.inputs, &op.outputs})
       for (const auto& t : *list)
         if (persistent(t.role)) pl.address_of(t, streamed(op, t));
@@ -161,7 +162,7 @@ Replayer::Replayer(sc_core::sc_module_name name, platform::Platform& p, quant::I
   const std::string& buf = cfg.engine.buffer;
   buf_base_ = p.base(buf);
   buf_size_ = p.memory(buf).params().size_bytes;
-  tile_bytes_ = cfg.engine.tile_bytes ? cfg.engine.tile_bytes : buf_size_ / 4;
+  tile_bytes_ = tile_bytes_of(p);
   operand_base_ = buf_base_ + 2 * tile_bytes_;
   operand_size_ = buf_size_ - 2 * tile_bytes_;
   SC_THREAD(main_thread);
@@ -184,7 +185,7 @@ void check_options(const platform::Platform& p, const quant::IntTransformer& mod
   if (static_cast<int>(opt.prompt_tokens.size()) > opt.steps)
     throw err("replay: prompt of ", opt.prompt_tokens.size(), " tokens does not fit in ", opt.steps, " steps");
   const uint64_t buf_size = p.memory(cfg.engine.buffer).params().size_bytes;
-  const uint64_t tile = cfg.engine.tile_bytes ? cfg.engine.tile_bytes : buf_size / 4;
+  const uint64_t tile = tile_bytes_of(p);
   if (tile == 0 || 2 * tile >= buf_size)
     throw err(cfg.file, ": engine.tile_bytes = ", tile, ": two tiles must leave room for operands in buffer '",
               cfg.engine.buffer, "' (", buf_size, " bytes)");
@@ -304,7 +305,7 @@ void Replayer::main_thread() {
 }
 
 void Replayer::simulate() {
-  Collector col(opt_.verify && !model_.shape_only(), res_);
+  Verifier col(opt_.verify && !model_.shape_only(), res_);
   res_.shape_only = model_.shape_only();
   res_.tokens = opt_.prompt_tokens;
   res_.n_prompt = static_cast<int>(opt_.prompt_tokens.size());
@@ -314,11 +315,13 @@ void Replayer::simulate() {
     // 1. Compute the step with the golden kernels, recording its ops.
     const bool prefill = pos == 0;
     std::vector<int32_t> toks = prefill ? opt_.prompt_tokens : std::vector<int32_t>{res_.tokens.back()};
+    col.steps.clear();  // keep only this step's ops
     model_.forward(toks, pos, prefill ? trace::Phase::prefill : trace::Phase::decode, &col);
+    const std::vector<Op>& ops = col.steps.at(0).ops;
     // 2. Cut the weights into tiles and hand them to the weight stream.
-    std::vector<std::vector<Tile>> tiles(col.ops.size());
-    for (size_t j = 0; j < col.ops.size(); ++j) {
-      const Op& op = col.ops[j];
+    std::vector<std::vector<Tile>> tiles(ops.size());
+    for (size_t j = 0; j < ops.size(); ++j) {
+      const Op& op = ops[j];
       const TensorRef* w = weight_of(op);
       if (!w || w->bytes == 0) continue;
       // The stream: the weights, then their per-channel params (placed right after them).
@@ -356,7 +359,7 @@ void Replayer::simulate() {
     sr.pos = pos;
     sr.n_tokens = static_cast<int>(toks.size());
     sr.start = sc_core::sc_time_stamp();
-    run_step(col.ops, tiles);
+    run_step(ops, tiles);
     sr.end = sc_core::sc_time_stamp();
     sr.counters_at_end = {{stats_root_.name(), stats_root_.to_json(sr.end.to_seconds(), false)}};
     res_.steps.push_back(std::move(sr));

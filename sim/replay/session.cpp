@@ -36,9 +36,15 @@ std::string shared_models_dir() {
 namespace {
 // Synthetic shapes whose float weights would exceed this are simulated shape-only.
 constexpr uint64_t kMaxMaterialisedParams = 600'000'000ull;
+
+// A model argument's configuration; a .slmq file is loaded whole (into `loaded`, so that it
+// is read once), anything else only as far as its header or shape.
+llama2::ModelConfig model_config(const std::string& model_arg, std::unique_ptr<quant::QuantModel>& loaded) {
+  if (!eval::is_quant_file(model_arg)) return llama2::resolve_config(model_arg);
+  loaded = std::make_unique<quant::QuantModel>(quant::QuantModel::load(model_arg));
+  return loaded->config;
 }
 
-namespace {
 // The config's workload model and tokenizer with ${MODELS} resolved to the shared model
 // folder; when that folder or file is missing, the fallback shape (synthetic weights).
 std::pair<std::string, std::string> workload_paths(const config::WorkloadDefaults& wd, bool note) {
@@ -63,9 +69,11 @@ std::map<std::string, uint64_t> check_capacity(const std::string& config, const 
   platform::register_types();
   config::PlatformConfig cfg = config::load_platform(config, sets);
   const std::string model_arg = model.empty() ? workload_paths(cfg.workload, false).first : model;
-  const quant::Precision prec = quant::precision_from_string(precision.empty() ? cfg.workload.precision : precision);
-  llama2::ModelConfig mc = eval::is_quant_file(model_arg) ? quant::QuantModel::load(model_arg).config
-                                                           : llama2::resolve_config(model_arg);
+  std::unique_ptr<quant::QuantModel> loaded;
+  const llama2::ModelConfig mc = model_config(model_arg, loaded);
+  const quant::Precision prec = !precision.empty() ? quant::precision_from_string(precision)
+                                : loaded          ? loaded->precision
+                                                  : quant::precision_from_string(cfg.workload.precision);
   const int n = std::min(steps > 0 ? steps : static_cast<int>(cfg.workload.steps), mc.seq_len);
   sim_reset_kernel();
   stats::Group root("soc");
@@ -81,16 +89,17 @@ nlohmann::json run_session(const SessionOptions& o) {
   const auto [wd_model, wd_tok] = workload_paths(wd, o.model.empty() && o.story);
   const std::string model_arg = o.model.empty() ? wd_model : o.model;
   const std::string tok_arg = o.model.empty() && o.tokenizer.empty() ? wd_tok : o.tokenizer;
-  const std::string prec_s = o.precision.empty() ? wd.precision : o.precision;
   // The config's prompt needs its tokenizer (absent after a fallback to synthetic weights).
   const std::string prompt = o.prompt.empty() && o.model.empty() && !tok_arg.empty() ? wd.prompt : o.prompt;
   const int steps = o.steps > 0 ? o.steps : static_cast<int>(wd.steps);
   const uint64_t wseed = o.weight_seed >= 0 ? static_cast<uint64_t>(o.weight_seed) : wd.seed;
-  const quant::Precision prec = quant::precision_from_string(prec_s);
 
   // The platform first (cheap): a placement that does not fit fails before calibration.
-  llama2::ModelConfig mc = eval::is_quant_file(model_arg) ? quant::QuantModel::load(model_arg).config
-                                                           : llama2::resolve_config(model_arg);
+  std::unique_ptr<quant::QuantModel> qm;
+  const llama2::ModelConfig mc = model_config(model_arg, qm);
+  // A .slmq file brings its own precision unless one is asked for explicitly.
+  const std::string prec_s = !o.precision.empty() ? o.precision : qm ? quant::to_string(qm->precision) : wd.precision;
+  const quant::Precision prec = quant::precision_from_string(prec_s);
   if (!mc.has_vocab()) throw err("run: model '", model_arg, "' has no vocabulary (microllama): use `slmsim trace` for it");
   sim_reset_kernel();
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);  // "stopped by user" etc.
@@ -100,13 +109,14 @@ nlohmann::json run_session(const SessionOptions& o) {
   Placement place = Placement::plan(plat, quant::IntTransformer(mc, prec), run_steps);
 
   // Model: data mode when it can be materialised, else (or on request) shape-only.
-  std::unique_ptr<quant::QuantModel> qm;
   std::unique_ptr<quant::IntTransformer> model;
   const bool shape_only = o.shape_only || (llama2::is_synthetic(model_arg) && mc.n_params() > kMaxMaterialisedParams);
+  if (qm && qm->precision != prec)
+    throw err("run: --precision ", prec_s, ": ", model_arg, " was quantised as ", quant::to_string(qm->precision));
   if (shape_only) {
     model = std::make_unique<quant::IntTransformer>(mc, prec);
   } else {
-    qm = std::make_unique<quant::QuantModel>(eval::prepare_quant_model(model_arg, prec, o.calibration, wseed));
+    if (!qm) qm = std::make_unique<quant::QuantModel>(eval::prepare_quant_model(model_arg, prec, o.calibration, wseed));
     model = std::make_unique<quant::IntTransformer>(*qm);
   }
 
