@@ -43,6 +43,12 @@ class Clock {
   // The first clock edge at or after t (blocks start work on their own clock edges).
   sc_core::sc_time next_edge(const sc_core::sc_time& t) const { return cycles(to_cycles(t)); }
 
+  // The same in raw femtoseconds, for per-transaction hot paths: building an sc_time is a
+  // library call, so models compute in fs and make one sc_time per transaction.
+  uint64_t cycles_fs(uint64_t n) const { return n * period_fs_; }
+  uint64_t to_cycles_fs(uint64_t fs) const { return (fs + period_fs_ - 1) / period_fs_; }
+  uint64_t next_edge_fs(uint64_t fs) const { return to_cycles_fs(fs) * period_fs_; }
+
  private:
   uint64_t hz_;
   uint64_t period_fs_;

@@ -12,8 +12,11 @@ void Resource::forget_past() {
 }
 
 sc_time Resource::probe(const sc_time& earliest, const sc_time& duration) const {
-  uint64_t s = earliest.value();
-  const uint64_t d = duration.value();
+  return sc_time::from_value(probe_fs(earliest.value(), duration.value()));
+}
+
+uint64_t Resource::probe_fs(uint64_t earliest, uint64_t d) const {
+  uint64_t s = earliest;
   // Intervals are sorted: skip those ending at or before s, then look for a gap.
   auto it = std::upper_bound(busy_.begin(), busy_.end(), s,
                              [](uint64_t v, const Interval& iv) { return v < iv.end_fs; });
@@ -21,11 +24,13 @@ sc_time Resource::probe(const sc_time& earliest, const sc_time& duration) const 
     if (s + d <= it->begin_fs) break;  // fits before this interval
     s = std::max(s, it->end_fs);
   }
-  return sc_time::from_value(s);
+  return s;
 }
 
-void Resource::book(const sc_time& start, const sc_time& duration) {
-  const uint64_t b = start.value(), e = b + duration.value();
+void Resource::book(const sc_time& start, const sc_time& duration) { book_fs(start.value(), duration.value()); }
+
+void Resource::book_fs(uint64_t b, uint64_t duration) {
+  const uint64_t e = b + duration;
   if (e == b) return;
   busy_fs_ += e - b;
   if (busy_.empty() || busy_.back().end_fs <= b) {  // fast path: append or extend at the end
@@ -53,8 +58,12 @@ void Resource::book(const sc_time& start, const sc_time& duration) {
 }
 
 sc_time Resource::reserve(const sc_time& earliest, const sc_time& duration) {
-  const sc_time s = probe(earliest, duration);
-  book(s, duration);
+  return sc_time::from_value(reserve_fs(earliest.value(), duration.value()));
+}
+
+uint64_t Resource::reserve_fs(uint64_t earliest, uint64_t duration) {
+  const uint64_t s = probe_fs(earliest, duration);
+  book_fs(s, duration);
   return s;
 }
 
@@ -72,13 +81,15 @@ void SlotPool::Sorted::pop_front() {
   }
 }
 
-sc_time SlotPool::acquire(const sc_time& t) {
+sc_time SlotPool::acquire(const sc_time& t) { return sc_time::from_value(acquire_fs(t.value())); }
+
+uint64_t SlotPool::acquire_fs(uint64_t t) {
   const uint64_t now = sc_core::sc_time_stamp().value();
   while (ends_fs_.size() && ends_fs_.v[ends_fs_.head] <= now) {  // forget ended transactions
     ends_fs_.pop_front();
     begins_fs_.pop_front();
   }
-  uint64_t s = t.value();
+  uint64_t s = t;
   if (begins_fs_.size() >= slots_) {
     const auto b0 = begins_fs_.v.begin() + begins_fs_.head, b1 = begins_fs_.v.end();
     const auto e0 = ends_fs_.v.begin() + ends_fs_.head, e1 = ends_fs_.v.end();
@@ -90,12 +101,14 @@ sc_time SlotPool::acquire(const sc_time& t) {
     }
   }
   start_fs_ = s;
-  return sc_time::from_value(s);
+  return s;
 }
 
-void SlotPool::release_at(const sc_time& done) {
+void SlotPool::release_at(const sc_time& done) { release_at_fs(done.value()); }
+
+void SlotPool::release_at_fs(uint64_t done) {
   begins_fs_.insert(start_fs_);
-  ends_fs_.insert(std::max<uint64_t>(done.value(), start_fs_ + 1));
+  ends_fs_.insert(std::max<uint64_t>(done, start_fs_ + 1));
 }
 
 }  // namespace slm

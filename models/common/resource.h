@@ -33,6 +33,10 @@ class Resource {
   sc_core::sc_time probe(const sc_core::sc_time& earliest, const sc_core::sc_time& duration) const;
   // Books [start, start + duration); `start` must come from probe() with nothing booked since.
   void book(const sc_core::sc_time& start, const sc_core::sc_time& duration);
+  // The same three in raw femtoseconds (hot paths; see Clock::cycles_fs).
+  uint64_t reserve_fs(uint64_t earliest, uint64_t duration);
+  uint64_t probe_fs(uint64_t earliest, uint64_t duration) const;
+  void book_fs(uint64_t start, uint64_t duration);
   // Sum of all booked durations since construction (busy time, for utilisation).
   sc_core::sc_time busy_time() const { return sc_core::sc_time::from_value(busy_fs_); }
 
@@ -50,6 +54,9 @@ class SlotPool {
   sc_core::sc_time acquire(const sc_core::sc_time& t);
   // Books the slot from the last acquire()'s start until `done`.
   void release_at(const sc_core::sc_time& done);
+  // The same in raw femtoseconds.
+  uint64_t acquire_fs(uint64_t t);
+  void release_at_fs(uint64_t done);
   uint32_t slots() const { return slots_; }
 
  private:

@@ -83,32 +83,33 @@ void Bus::b_transport(int id, tlm::tlm_generic_payload& tx, sc_time& delay) {
     tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
   }
-  const sc_time now = sc_core::sc_time_stamp();
-  const sc_time t0 = clk_.next_edge(now + delay);
+  // In raw femtoseconds; sc_time only at the socket boundary.
+  const uint64_t now = sc_core::sc_time_stamp().value();
+  const uint64_t t0 = clk_.next_edge_fs(now + delay.value());
   SlotPool& slots = initiator_slots(id);
-  const sc_time ts = slots.acquire(t0);
-  const sc_time tr = ts + clk_.cycles(p_.latency_cycles);
+  const uint64_t ts = slots.acquire_fs(t0);
+  const uint64_t tr = ts + clk_.cycles_fs(p_.latency_cycles);
 
-  sc_time d = tr - now;  // forward with the target offset
+  sc_time d = sc_time::from_value(tr - now);  // forward with the target offset
   tx.set_address(addr - e->base);
   out[e->target]->b_transport(tx, d);
   tx.set_address(addr);
   if (tx.is_response_error()) {  // the target refused: no data crosses the link
-    slots.release_at(tr);
-    delay = tr - now;
+    slots.release_at_fs(tr);
+    delay = sc_time::from_value(tr - now);
     return;
   }
-  const sc_time c = now + d;
+  const uint64_t c = now + d.value();
 
   const uint64_t bb = (len + p_.width_bytes - 1) / p_.width_bytes;
-  const sc_time dur = clk_.cycles(bb);
-  const sc_time want = clk_.next_edge(std::max(tr, c > dur ? c - dur : sc_time()));
-  const sc_time start = link(e->target).reserve(want, dur);
-  const sc_time done = start + dur;
-  slots.release_at(done);
-  delay = done - now;
+  const uint64_t dur = clk_.cycles_fs(bb);
+  const uint64_t want = clk_.next_edge_fs(std::max(tr, c > dur ? c - dur : 0));
+  const uint64_t start = link(e->target).reserve_fs(want, dur);
+  const uint64_t done = start + dur;
+  slots.release_at_fs(done);
+  delay = sc_time::from_value(done - now);
 
-  const uint64_t stalled = clk_.to_cycles(ts - t0) + clk_.to_cycles(start - want);
+  const uint64_t stalled = clk_.to_cycles_fs(ts - t0) + clk_.to_cycles_fs(start - want);
   ++transactions_;
   bytes_ += len;
   link_busy_cycles_ += bb;

@@ -120,38 +120,39 @@ sc_time Memory::account(uint64_t offset, uint64_t len, bool is_write, const sc_t
       ++row_misses_;
     }
   }
-  const sc_time t0 = clk_.next_edge(arrival);
-  const sc_time ts = slots_.acquire(t0);
-  const sc_time dur = clk_.cycles(beats);
+  // In raw femtoseconds (one sc_time is built, for the result).
+  const uint64_t t0 = clk_.next_edge_fs(arrival.value());
+  const uint64_t ts = slots_.acquire_fs(t0);
+  const uint64_t dur = clk_.cycles_fs(beats);
   // Earliest start at which one port and every touched bank are idle for `dur`.
-  sc_time s = ts + clk_.cycles(lat);
-  const sc_time wanted = s;
+  uint64_t s = ts + clk_.cycles_fs(lat);
+  const uint64_t wanted = s;
   bool bank_delayed = false;
   size_t port = 0;
   for (;;) {
-    sc_time best = ports_[0].probe(s, dur);
+    uint64_t best = ports_[0].probe_fs(s, dur);
     port = 0;
     for (size_t i = 1; i < ports_.size(); ++i) {
-      const sc_time c = ports_[i].probe(s, dur);
+      const uint64_t c = ports_[i].probe_fs(s, dur);
       if (c < best) best = c, port = i;
     }
-    sc_time b = best;
-    for (uint64_t u = 0; u < nbanks_touched; ++u) b = std::max(b, banks_[(first_bank_unit + u) % p_.banks].probe(b, dur));
+    uint64_t b = best;
+    for (uint64_t u = 0; u < nbanks_touched; ++u) b = std::max(b, banks_[(first_bank_unit + u) % p_.banks].probe_fs(b, dur));
     if (b == best) { s = b; break; }
     bank_delayed = true;
     s = b;
   }
-  ports_[port].book(s, dur);
-  for (uint64_t u = 0; u < nbanks_touched; ++u) banks_[(first_bank_unit + u) % p_.banks].book(s, dur);
-  const sc_time done = s + dur;
-  slots_.release_at(done);
+  ports_[port].book_fs(s, dur);
+  for (uint64_t u = 0; u < nbanks_touched; ++u) banks_[(first_bank_unit + u) % p_.banks].book_fs(s, dur);
+  const uint64_t done = s + dur;
+  slots_.release_at_fs(done);
 
   (is_write ? writes_ : reads_) += 1;
   (is_write ? write_bytes_ : read_bytes_) += len;
   busy_cycles_ += beats;
-  stall_cycles_ += clk_.to_cycles(s - wanted) + clk_.to_cycles(ts - t0);
+  stall_cycles_ += clk_.to_cycles_fs(s - wanted) + clk_.to_cycles_fs(ts - t0);
   if (bank_delayed) ++bank_conflicts_;
-  return done;
+  return sc_time::from_value(done);
 }
 
 void Memory::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
