@@ -144,9 +144,11 @@ sc_time Dma::run(Channel& c, const DmaDescriptor& d, sc_time start, tlm_utils::t
       const uint64_t dst_row = d.dst_addr + uint64_t(int64_t(pl) * d.dst_plane_stride_bytes + int64_t(r) * d.dst_row_stride_bytes);
       for (uint64_t off = 0; off < d.row_bytes; off += p_.burst_bytes) {
         const uint64_t n = std::min<uint64_t>(p_.burst_bytes, d.row_bytes - off);
-        if (!first) issue = issue + clk_.period();
+        // Issue time in raw fs (an sc_time is a library call to build; see Clock::cycles_fs).
+        uint64_t issue_fs = issue.value();
+        if (!first) issue_fs += clk_.period_fs();
         first = false;
-        issue = clk_.next_edge(inflight.acquire(issue));
+        issue = sc_time::from_value(clk_.next_edge_fs(inflight.acquire_fs(issue_fs)));
         qk.set(issue - sc_core::sc_time_stamp());  // the burst is issued at `issue`:
         if (qk.need_sync()) qk.sync();              // catch SystemC time up past the quantum
         const sc_time now = sc_core::sc_time_stamp();
@@ -161,7 +163,7 @@ sc_time Dma::run(Channel& c, const DmaDescriptor& d, sc_time start, tlm_utils::t
         tx.set_dmi_allowed(false);
         tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
         socket->b_transport(tx, delay);
-        if (tx.is_response_error()) { error = true; inflight.release_at(issue); return std::max(last_done, issue); }
+        if (tx.is_response_error()) { error = true; inflight.release_at_fs(issue.value()); return std::max(last_done, issue); }
         // ...then write it to the destination when it has arrived.
         tx.set_command(tlm::TLM_WRITE_COMMAND);
         tx.set_address(dst_row + off);
@@ -169,7 +171,7 @@ sc_time Dma::run(Channel& c, const DmaDescriptor& d, sc_time start, tlm_utils::t
         socket->b_transport(tx, delay);
         const sc_time done = now + delay;
         if (tx.is_response_error()) { error = true; inflight.release_at(done); return std::max(last_done, done); }
-        inflight.release_at(done);
+        inflight.release_at_fs(done.value());
         last_done = std::max(last_done, done);
         ++bursts_, ++*c.bursts;
         bytes_ += n, *c.bytes += n;
