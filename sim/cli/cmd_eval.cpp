@@ -70,9 +70,7 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--precision", o->precisions, "w8a8 | w8a16 | w4a8 (repeatable)")->capture_default_str();
   cmd->add_option("--sequences", o->sequences, "Evaluation sequences")->check(CLI::Range(1, 100000))->capture_default_str();
   cmd->add_option("--tokens", o->tokens, "Tokens per evaluation sequence (positions = tokens - 1)")->check(CLI::Range(2, 1 << 20))->capture_default_str();
-  cmd->add_option("--calib-sequences", o->calib.sequences, "Calibration sequences")->check(CLI::Range(1, 10000))->capture_default_str();
-  cmd->add_option("--calib-tokens", o->calib.tokens, "Tokens per calibration sequence")->check(CLI::Range(2, 1 << 20))->capture_default_str();
-  cmd->add_option("--calib-seed", o->calib.seed, "First calibration seed (must not overlap the evaluation seeds)")->capture_default_str();
+  add_calibration_options(cmd, o->calib);
   cmd->add_option("--weight-seed", o->seed, "Seed of synthetic weights")->capture_default_str();
   cmd->add_option("--json", o->json_out, "Also write the results as JSON");
   cmd->callback([o] {

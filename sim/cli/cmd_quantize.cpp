@@ -40,9 +40,7 @@ void register_quantize(CLI::App& app) {
   cmd->add_option("--model", o->model, "Checkpoint path, shape name or shape file")->required();
   cmd->add_option("--precision", o->precision, "w8a8 | w8a16 | w4a8")->capture_default_str();
   cmd->add_option("--out", o->out, "Output file (.slmq)")->required();
-  cmd->add_option("--calib-sequences", o->calib.sequences, "Calibration sequences")->check(CLI::Range(1, 10000))->capture_default_str();
-  cmd->add_option("--calib-tokens", o->calib.tokens, "Tokens per calibration sequence")->check(CLI::Range(2, 1 << 20))->capture_default_str();
-  cmd->add_option("--calib-seed", o->calib.seed, "First calibration sampler seed")->capture_default_str();
+  add_calibration_options(cmd, o->calib);
   cmd->add_option("--weight-seed", o->seed, "Seed of synthetic weights")->capture_default_str();
   cmd->callback([o] { run(*o); });
 }

@@ -31,8 +31,7 @@ void register_run(CLI::App& app) {
   cmd->add_option("--temperature", o->temperature, "0 = greedy on the integer logits (default)")->check(CLI::Range(0.0, 100.0));
   cmd->add_option("--topp", o->topp, "top-p for sampling")->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--seed", o->sample_seed, "sampler xorshift seed, non-zero (run.c -s)")->capture_default_str();
-  cmd->add_option("--calib-sequences", o->calibration.sequences, "calibration sequences (checkpoints, shapes)")->check(CLI::Range(1, 10000))->capture_default_str();
-  cmd->add_option("--calib-tokens", o->calibration.tokens, "tokens per calibration sequence")->check(CLI::Range(2, 1 << 20))->capture_default_str();
+  add_calibration_options(cmd, o->calibration);
   cmd->add_flag("--shape-only", o->shape_only, "timing only: no weights, no outputs (automatic for models too large to materialise)");
   cmd->add_flag("--no-verify", [o](int64_t) { o->verify = false; }, "skip the per-op golden recomputation (faster; bit_exact is then null: not checked)");
   cmd->add_option("--json", *json_out, "write the JSON report here");

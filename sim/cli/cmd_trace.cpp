@@ -134,8 +134,7 @@ void register_trace(CLI::App& app) {
   cmd->add_option("--steps", o->steps, "Decode steps after the prefill")->check(CLI::Range(0, 1 << 20))->capture_default_str();
   cmd->add_option("--out", o->out, "Output trace file (.jsonl)");
   cmd->add_flag("--shape-only", o->shape_only, "Emit op records without weights or computation");
-  cmd->add_option("--calib-sequences", o->calib.sequences, "Calibration sequences")->check(CLI::Range(1, 10000))->capture_default_str();
-  cmd->add_option("--calib-tokens", o->calib.tokens, "Tokens per calibration sequence")->check(CLI::Range(2, 1 << 20))->capture_default_str();
+  add_calibration_options(cmd, o->calib);
   cmd->add_option("--weight-seed", o->seed, "Seed of synthetic weights")->capture_default_str();
   auto* val = cmd->add_subcommand("validate", "Validate a trace file (version, fields, shapes); errors name the line");
   val->add_option("file", o->validate_path, "Trace file")->required();

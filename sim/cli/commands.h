@@ -4,6 +4,8 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include "workloads/eval/prepare.h"
+
 namespace slm::cli {
 void register_generate(CLI::App& app);  // text generation (fp32 reference or integer model)
 void register_info(CLI::App& app);      // model/tokenizer summary
@@ -14,4 +16,14 @@ void register_bench(CLI::App& app);     // golden-engine and TLM microbenchmarks
 void register_config(CLI::App& app);    // config check | show | schema
 void register_run(CLI::App& app);       // simulate a platform running the workload
 void register_recost(CLI::App& app);    // re-cost a finished run with another energy table
+
+// --calib-sequences, --calib-tokens (and, with `seed`, --calib-seed): how checkpoints and
+// synthetic shapes are calibrated before quantisation. One definition for every command.
+inline void add_calibration_options(CLI::App* cmd, eval::CalibrationSpec& spec, bool seed = true) {
+  cmd->add_option("--calib-sequences", spec.sequences, "Calibration sequences")->check(CLI::Range(1, 10000))->capture_default_str();
+  cmd->add_option("--calib-tokens", spec.tokens, "Tokens per calibration sequence")->check(CLI::Range(2, 1 << 20))->capture_default_str();
+  if (seed)
+    cmd->add_option("--calib-seed", spec.seed, "First calibration sampler seed (must not overlap evaluation seeds)")->capture_default_str();
+}
+
 }  // namespace slm::cli
