@@ -18,8 +18,7 @@ constexpr uint64_t kNoRow = UINT64_MAX;
 }  // namespace
 
 void Memory::Params::describe(params::Visitor& v, Params& p) {
-  v.field(Field{"kind", Unit::none, "memory technology: sram, flash, mram or dram"}, p.kind,
-          {"sram", "flash", "mram", "dram"});
+  // `kind` is not a field: the component type (sram, flash, mram, dram) sets it.
   v.field(Field{"size_bytes", Unit::bytes, "capacity", true, 1, double(kMaxBytes)}, p.size_bytes);
   v.field(Field{"width_bytes", Unit::bytes, "bytes transferred per cycle per port", false, 1, 4096}, p.width_bytes);
   v.field(Field{"clock_hz", Unit::hz, "memory clock", false, 1, 1e12}, p.clock_hz);

@@ -8,7 +8,7 @@ namespace slm::platform {
 
 namespace {
 
-// Hides fields that the component type fixes (Memory::Params::kind is set by `type:`).
+// Hides fields that a component type fixes (flash: read_only is always true).
 class Hide : public params::Visitor {
  public:
   Hide(params::Visitor& inner, std::vector<std::string> hidden) : in_(inner), hidden_(std::move(hidden)) {}
@@ -59,11 +59,11 @@ void register_types() {
   if (done) return;
   done = true;
   auto& r = config::TypeRegistry::instance();
-  r.add(make_type<Memory>("sram", "memory", "On-chip SRAM: banked, N-cycle, read/write.", mem_kind("sram"), {"kind"}));
+  r.add(make_type<Memory>("sram", "memory", "On-chip SRAM: banked, N-cycle, read/write.", mem_kind("sram")));
   r.add(make_type<Memory>("flash", "memory", "On- or off-chip flash: read-only at run time, slow reads, bursts.",
-                          mem_kind("flash"), {"kind", "read_only"}));
-  r.add(make_type<Memory>("mram", "memory", "MRAM: non-volatile, asymmetric read/write latency.", mem_kind("mram"), {"kind"}));
-  r.add(make_type<Memory>("dram", "memory", "DRAM/LPDDR: row hits/misses, burst bandwidth.", mem_kind("dram"), {"kind"}));
+                          mem_kind("flash"), {"read_only"}));  // flash is always read-only
+  r.add(make_type<Memory>("mram", "memory", "MRAM: non-volatile, asymmetric read/write latency.", mem_kind("mram")));
+  r.add(make_type<Memory>("dram", "memory", "DRAM/LPDDR: row hits/misses, burst bandwidth.", mem_kind("dram")));
   r.add(make_type<Bus>("bus", "interconnect", "Bus or crossbar: width, latency, arbitration, outstanding limits.", Bus::Params{}));
   r.add(make_type<Dma>("dma", "dma", "Multi-channel DMA engine (1D/2D/3D descriptors).", Dma::Params{}));
   r.add(make_type<ComputeEngine>("compute", "compute",
