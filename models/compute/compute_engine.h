@@ -22,7 +22,7 @@
 #include "models/common/clock.h"
 #include "models/common/params.h"
 #include "models/common/resource.h"
-#include "sim/stats/stats.h"
+#include "models/common/stats.h"
 #include "workloads/quant/quant_model.h"
 #include "workloads/trace/op.h"
 

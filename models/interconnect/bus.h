@@ -34,7 +34,7 @@
 #include "models/common/params.h"
 #include "models/common/resource.h"
 #include "models/interconnect/address_map.h"
-#include "sim/stats/stats.h"
+#include "models/common/stats.h"
 
 namespace slm {
 

@@ -32,7 +32,7 @@
 #include "models/common/clock.h"
 #include "models/common/params.h"
 #include "models/common/resource.h"
-#include "sim/stats/stats.h"
+#include "models/common/stats.h"
 
 namespace slm {
 

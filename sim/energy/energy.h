@@ -1,7 +1,7 @@
 // Energy costing: event counts x per-event cost + leakage x simulated time.
 //
 // Counting and costing are separate (Accelergy style). During simulation models only
-// count (sim/stats). Each model type declares its energy events
+// count (models/common/stats.h). Each model type declares its energy events
 // (`static std::vector<params::EnergyEvent> energy_events()`: param pJ/unit x counter);
 // the platform records, per component path, which events apply (Bindings) and dumps
 // them with the stats. cost() then needs only that saved JSON and an energy table

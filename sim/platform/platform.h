@@ -18,7 +18,7 @@
 #include "models/mem/memory.h"
 #include "sim/config/platform_config.h"
 #include "sim/energy/energy.h"
-#include "sim/stats/stats.h"
+#include "models/common/stats.h"
 
 namespace slm::platform {
 

@@ -17,7 +17,7 @@
 #include "models/dma/dma.h"
 #include "models/interconnect/bus.h"
 #include "models/mem/memory.h"
-#include "sim/stats/stats.h"
+#include "models/common/stats.h"
 
 namespace slm::test {
 

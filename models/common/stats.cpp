@@ -1,6 +1,6 @@
 // Named statistics: see stats.h. Counters and formulas are kept in registration order
 // for iteration; dumps are JSON objects, so keys come out sorted (deterministic bytes).
-#include "sim/stats/stats.h"
+#include "models/common/stats.h"
 
 #include <cassert>
 
