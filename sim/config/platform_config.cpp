@@ -313,8 +313,9 @@ void validate_tree(PlatformConfig& pc, Problems& pr) {
             pr.add(m->where() + ": address_map entry for unknown component '" + name + "'" + near(name, component_names()));
           continue;
         }
-        if (!is_memory(name)) {
-          pr.add(m->where() + ": '" + name + "' is a " + c->type->category + ", only memories are mapped");
+        if (!c->type->mapped_bytes) {
+          pr.add(m->where() + ": '" + name + "' is a " + c->type->category +
+                 " without an address range; only memories and register windows are mapped");
           continue;
         }
         const Node* b = m->is_map() ? m->get("base") : nullptr;
@@ -323,12 +324,12 @@ void validate_tree(PlatformConfig& pc, Problems& pr) {
           continue;
         }
         for (const auto& [k, v] : m->map)
-          if (k != "base") pr.add(v->where() + ": unknown key '" + k + "' (the size is the memory's size_bytes)");
+          if (k != "base") pr.add(v->where() + ": unknown key '" + k + "' (the size is the component's: a memory's size_bytes, a register window's size)");
         Mapping mp;
         mp.target = name;
         mp.node = b;
         pr.guard([&] { mp.base = parse_count(*b, params::Unit::none); });
-        mp.size = c->resolved.value("size_bytes", uint64_t{0});
+        mp.size = c->type->mapped_bytes(c->params);
         pc.address_map.push_back(mp);
       }
       std::sort(pc.address_map.begin(), pc.address_map.end(),
@@ -363,8 +364,11 @@ void validate_tree(PlatformConfig& pc, Problems& pr) {
           pr.add(e->where() + ": expected {from: A, to: B}");
           continue;
         }
-        for (const Node* x : {f, t})
-          if (!declared.count(x->scalar)) pr.add(x->where() + " = '" + x->scalar + "': unknown component" + near(x->scalar, component_names()));
+        // `from: A.port` names one initiator port of A.
+        const std::string from_comp = f->scalar.substr(0, f->scalar.find('.'));
+        if (!declared.count(from_comp))
+          pr.add(f->where() + " = '" + f->scalar + "': unknown component" + near(from_comp, component_names()));
+        if (!declared.count(t->scalar)) pr.add(t->where() + " = '" + t->scalar + "': unknown component" + near(t->scalar, component_names()));
         pc.connections.push_back({f->scalar, t->scalar, e.get()});
       }
     }

@@ -6,8 +6,10 @@
 //   include: [files]                  composition (sim/config/node.h)
 //   simulation: {quantum_ns, ...}     kernel settings (SimulationParams)
 //   components: {NAME: {type: T, ...params of T}}   T registered in the ComponentType registry
-//   address_map: {NAME: {base: ADDR}} one entry per memory; size = its size_bytes
-//   connections: [{from: A, to: B}]   initiator -> target (dma -> bus, bus -> memory, ...)
+//   address_map: {NAME: {base: ADDR}} one entry per memory (and per register window, e.g. an
+//                                     NPU's); size = the memory's size_bytes / the window's size
+//   connections: [{from: A, to: B}]   initiator -> target (dma -> bus, bus -> memory, ...);
+//                                     `from: A.port` picks one of A's initiator ports
 //   engine: {compute: NAME, dma: NAME, weight_channel: N, activation_channel: N, ...}
 //   placement: {weights|params|activations|kv_cache|output: MEMORY}
 //   energy: {NAME: {<energy param of T>: value, leakage_mw: value}}
@@ -19,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,17 +30,26 @@
 #include "models/common/params.h"
 #include "sim/config/node.h"
 
+namespace slm::stats { class Group; }
+namespace slm::platform { class Component; }
+
 namespace slm::config {
 
-// A component type that YAML can name (`type: sram`). Registered by sim/platform.
+// A component type that YAML can name (`type: sram`). Registered by sim/platform
+// (platform::make_type builds one from a model's Params).
 struct ComponentType {
-  std::string name;      // "sram", "flash", "mram", "dram", "bus", "dma", "compute"
-  std::string category;  // "memory", "interconnect", "dma", "compute"
+  std::string name;      // "sram", "flash", "mram", "dram", "bus", "dma", "compute", ...
+  std::string category;  // "memory", "interconnect", "dma", "compute", "npu", "cpu"
   std::string doc;       // one line
   std::function<std::any()> make_default;                          // default Params
   std::function<void(params::Visitor&, std::any&)> describe;       // Params::describe
   std::function<void(const std::any&, const std::string&)> validate;  // cross-field checks (may be empty)
   std::vector<params::EnergyEvent> energy_events;
+  // Factory: builds the block (sim/platform/component.h).
+  std::function<std::unique_ptr<platform::Component>(const std::string&, const std::any&, stats::Group&)> create;
+  // Bytes the block occupies in the address map (a memory's size, a register window);
+  // empty for blocks that cannot be mapped.
+  std::function<uint64_t(const std::any&)> mapped_bytes;
 };
 
 class TypeRegistry {

@@ -1,0 +1,98 @@
+// The component types of the models in models/, registered with the config TypeRegistry
+// (one TypeSpec each; the platform instantiates them through their factories).
+#include <tlm_utils/simple_target_socket.h>
+
+#include "models/compute/compute_engine.h"
+#include "models/dma/dma.h"
+#include "models/interconnect/bus.h"
+#include "models/mem/memory.h"
+#include "sim/platform/component.h"
+#include "sim/platform/platform.h"
+#include "workloads/common/error.h"
+
+namespace slm::platform {
+namespace {
+
+class MemoryComponent : public ModuleComponent<Memory> {
+ public:
+  using ModuleComponent::ModuleComponent;
+  TargetSocket* target_port() override { return &m_->socket; }
+};
+
+class BusComponent : public ModuleComponent<Bus> {
+ public:
+  using ModuleComponent::ModuleComponent;
+  TargetSocket* target_port() override { return &m_->in; }
+  void bind_initiator(const std::string& port, TargetSocket& target, const std::string& target_name,
+                      const config::Mapping* mapping) override {
+    if (!port.empty()) throw err("bus '", m_->name(), "' has one initiator port (out), not '", port, "'");
+    if (!mapping) throw err("'", target_name, "' has no address_map entry (bus '", m_->basename(), "' routes by address)");
+    m_->out.bind(target);
+    m_->address_map().add(target_name, mapping->base, mapping->size, targets_++);
+  }
+  std::string check_bound() const override {
+    return targets_ ? "" : std::string("bus '") + m_->basename() + "' has no targets (add {from: " + m_->basename() + ", to: MEMORY})";
+  }
+
+ private:
+  unsigned targets_ = 0;
+};
+
+class DmaComponent : public ModuleComponent<Dma> {
+ public:
+  using ModuleComponent::ModuleComponent;
+  void bind_initiator(const std::string& port, TargetSocket& target, const std::string&, const config::Mapping*) override {
+    if (!port.empty()) throw err("DMA '", m_->basename(), "' has one initiator port, not '", port, "'");
+    if (bound_) throw err("DMA '", m_->basename(), "' is already connected (one bus per DMA)");
+    m_->socket.bind(target);
+    bound_ = true;
+  }
+  std::string check_bound() const override {
+    return bound_ ? "" : std::string("DMA '") + m_->basename() + "' is not connected to a bus (add {from: " + m_->basename() + ", to: BUS})";
+  }
+
+ private:
+  bool bound_ = false;
+};
+
+template <class C, class M>
+std::unique_ptr<Component> build(const std::string& name, const typename M::Params& p, stats::Group& root) {
+  return std::make_unique<C>(std::make_unique<M>(name.c_str(), p, root));
+}
+
+TypeSpec<Memory> memory_type(const char* kind, const char* doc) {
+  TypeSpec<Memory> t;
+  t.name = kind;
+  t.category = "memory";
+  t.doc = doc;
+  t.defaults.kind = kind;
+  if (std::string(kind) == "flash") {
+    t.defaults.read_only = true;
+    t.hidden = {"read_only"};  // flash is always read-only
+  }
+  t.make = build<MemoryComponent, Memory>;
+  t.mapped_bytes = [](const Memory::Params& p) { return p.size_bytes; };
+  return t;
+}
+
+}  // namespace
+
+void register_types() {
+  static bool done = false;
+  if (done) return;
+  done = true;
+  auto& r = config::TypeRegistry::instance();
+  r.add(make_type(memory_type("sram", "On-chip SRAM: banked, N-cycle, read/write.")));
+  r.add(make_type(memory_type("flash", "On- or off-chip flash: read-only at run time, slow reads, bursts.")));
+  r.add(make_type(memory_type("mram", "MRAM: non-volatile, asymmetric read/write latency.")));
+  r.add(make_type(memory_type("dram", "DRAM/LPDDR: row hits/misses, burst bandwidth.")));
+  r.add(make_type(TypeSpec<Bus>{"bus", "interconnect", "Bus or crossbar: width, latency, arbitration, outstanding limits.",
+                                {}, build<BusComponent, Bus>, {}, {}}));
+  r.add(make_type(TypeSpec<Dma>{"dma", "dma", "Multi-channel DMA engine (1D/2D/3D descriptors).", {},
+                                build<DmaComponent, Dma>, {}, {}}));
+  r.add(make_type(TypeSpec<ComputeEngine>{
+      "compute", "compute", "Generic parametric compute engine: MACs/cycle per precision, element ops/cycle.", {},
+      build<ModuleComponent<ComputeEngine>, ComputeEngine>, {}, {}}));
+}
+
+}  // namespace slm::platform
