@@ -34,6 +34,10 @@ void register_run(CLI::App& app) {
   add_calibration_options(cmd, o->calibration);
   cmd->add_flag("--shape-only", o->shape_only, "timing only: no weights, no outputs (automatic for models too large to materialise)");
   cmd->add_flag("--no-verify", [o](int64_t) { o->verify = false; }, "skip the per-op golden recomputation (faster; bit_exact is then null: not checked)");
+  cmd->add_option("--fault", o->faults,
+                  "flip one bit of simulated memory: MEMORY:ADDRESS:BIT[@TIME], ADDRESS an offset in the memory, "
+                  "TIME e.g. \"10 us\" (default 0: before the run); the report names the first op and element that differ "
+                  "from the golden model (repeatable)");
   cmd->add_option("--json", *json_out, "write the JSON report here");
   cmd->add_option("--csv", o->csv_path, "write one CSV line per operation here");
   cmd->add_option("--timeline", o->timeline_path, "write a Chrome Trace Event timeline here (open in Perfetto)");

@@ -386,9 +386,20 @@ void validate_tree(PlatformConfig& pc, Problems& pr) {
     }
     else if (c->type->category != category) pr.add(at + " = '" + value + "': is a " + c->type->category + ", expected a " + category);
   };
-  check_ref(pc.engine.compute, "compute", "compute");
-  check_ref(pc.engine.dma, "dma", "dma");
-  check_ref(pc.engine.buffer, "buffer", "memory");
+  // engine.compute: a generic compute engine (fed by engine.dma into engine.buffer) or an NPU.
+  const ComponentConfig* engine_comp = pc.find(pc.engine.compute);
+  const std::string engine_cat = engine_comp ? engine_comp->type->category : "compute";
+  if (engine_cat == "npu") {
+    check_ref(pc.engine.compute, "compute", "npu");
+  } else if (engine_cat != "compute") {
+    pr.add((eng && eng->get("compute") ? eng->get("compute")->where() : pc.file + ": engine.compute") + " = '" +
+           pc.engine.compute + "': is a " + engine_cat + ", expected a compute engine or an NPU");
+  } else {
+    check_ref(pc.engine.compute, "compute", "compute");
+    check_ref(pc.engine.dma, "dma", "dma");
+    check_ref(pc.engine.buffer, "buffer", "memory");
+  }
+  if (!pc.engine.host.empty()) check_ref(pc.engine.host, "host", "cpu");
 
   // Placement
   const Node* pl = root->get("placement");
@@ -424,9 +435,10 @@ void SimulationParams::describe(params::Visitor& v, SimulationParams& p) {
 }
 
 void EngineBinding::describe(params::Visitor& v, EngineBinding& p) {
-  v.field({"compute", params::Unit::none, "compute component that executes the trace's ops", true}, p.compute, {});
-  v.field({"dma", params::Unit::none, "DMA component that feeds the compute engine", true}, p.dma, {});
-  v.field({"buffer", params::Unit::none, "memory the DMA fills for the compute engine: two weight-tile slots, then operands", true}, p.buffer, {});
+  v.field({"compute", params::Unit::none, "component that executes the model's ops: a generic `compute` engine or an NPU", true}, p.compute, {});
+  v.field({"host", params::Unit::none, "CPU component for host work (embedding lookup, token choice) and ops the engine does not support; empty = none", false}, p.host, {});
+  v.field({"dma", params::Unit::none, "generic engine: DMA component that feeds it", false}, p.dma, {});
+  v.field({"buffer", params::Unit::none, "generic engine: memory the DMA fills for it: two weight-tile slots, then operands", false}, p.buffer, {});
   v.field({"weight_channel", params::Unit::none, "DMA channel streaming weight tiles", false, 0, 64}, p.weight_channel);
   v.field({"activation_channel", params::Unit::none, "DMA channel moving activations, KV cache and params", false, 0, 64}, p.activation_channel);
   v.field({"tile_bytes", params::Unit::bytes, "weight tile size; 0 = a quarter of the buffer (two tiles double-buffered, half left for operands)", false, 0, 1e12}, p.tile_bytes);

@@ -68,7 +68,9 @@ struct SimulationParams {
 };
 
 struct EngineBinding {
-  std::string compute;              // compute component running the ops
+  std::string compute;              // component running the ops: a generic `compute` engine or an NPU
+  std::string host;                 // optional CPU running host work (embedding, token choice, unsupported ops)
+  // Generic engine only:
   std::string dma;                  // DMA component feeding it
   std::string buffer;               // memory the DMA fills for it (its local SRAM)
   uint32_t weight_channel = 0;      // DMA channel streaming weight tiles

@@ -3,6 +3,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "models/compute/compute_engine.h"
+#include "models/cpu/host_cpu.h"
 #include "models/dma/dma.h"
 #include "models/interconnect/bus.h"
 #include "models/mem/memory.h"
@@ -38,17 +39,21 @@ class BusComponent : public ModuleComponent<Bus> {
   unsigned targets_ = 0;
 };
 
-class DmaComponent : public ModuleComponent<Dma> {
+// A block with one initiator socket `socket` bound to one bus.
+template <class M>
+class InitiatorComponent : public ModuleComponent<M> {
  public:
-  using ModuleComponent::ModuleComponent;
+  using ModuleComponent<M>::ModuleComponent;
   void bind_initiator(const std::string& port, TargetSocket& target, const std::string&, const config::Mapping*) override {
-    if (!port.empty()) throw err("DMA '", m_->basename(), "' has one initiator port, not '", port, "'");
-    if (bound_) throw err("DMA '", m_->basename(), "' is already connected (one bus per DMA)");
-    m_->socket.bind(target);
+    const char* n = this->m_->basename();
+    if (!port.empty()) throw err("'", n, "' has one initiator port, not '", port, "'");
+    if (bound_) throw err("'", n, "' is already connected (one bus per initiator)");
+    this->m_->socket.bind(target);
     bound_ = true;
   }
   std::string check_bound() const override {
-    return bound_ ? "" : std::string("DMA '") + m_->basename() + "' is not connected to a bus (add {from: " + m_->basename() + ", to: BUS})";
+    const char* n = this->m_->basename();
+    return bound_ ? "" : std::string("'") + n + "' is not connected to a bus (add {from: " + n + ", to: BUS})";
   }
 
  private:
@@ -89,10 +94,13 @@ void register_types() {
   r.add(make_type(TypeSpec<Bus>{"bus", "interconnect", "Bus or crossbar: width, latency, arbitration, outstanding limits.",
                                 {}, build<BusComponent, Bus>, {}, {}}));
   r.add(make_type(TypeSpec<Dma>{"dma", "dma", "Multi-channel DMA engine (1D/2D/3D descriptors).", {},
-                                build<DmaComponent, Dma>, {}, {}}));
+                                build<InitiatorComponent<Dma>, Dma>, {}, {}}));
   r.add(make_type(TypeSpec<ComputeEngine>{
       "compute", "compute", "Generic parametric compute engine: MACs/cycle per precision, element ops/cycle.", {},
       build<ModuleComponent<ComputeEngine>, ComputeEngine>, {}, {}}));
+  r.add(make_type(TypeSpec<HostCpu>{"host_cpu", "cpu",
+                                    "Host CPU cost model: per-op cycle table, data and register accesses through the bus.", {},
+                                    build<InitiatorComponent<HostCpu>, HostCpu>, {}, {}}));
 }
 
 }  // namespace slm::platform

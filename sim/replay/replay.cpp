@@ -2,296 +2,127 @@
 
 #include <algorithm>
 #include <cstring>
-#include <map>
+#include <sstream>
 
+#include "sim/config/units.h"
+#include "sim/engine/registry.h"
 #include "workloads/common/error.h"
-#include "workloads/trace/trace_io.h"
 
 namespace slm::replay {
 
 using sc_core::sc_time;
-using sc_core::SC_ZERO_TIME;
 using trace::Op;
-using trace::Role;
-using trace::TensorRef;
+using trace::OpKind;
 
-struct Replayer::Tile {
-  int op = 0;            // op index in the step
-  uint32_t index = 0;    // tile index within the op
-  uint64_t src = 0;      // global source address
-  uint64_t bytes = 0;
-  uint64_t macs = 0, elem_ops = 0;   // the op's work in proportion to this tile's bytes
-  uint32_t slot = 0;     // double-buffer slot
-  Dma::Ticket ticket = 0;
-  bool issued = false;
-  sc_time issued_at;
-};
-
-namespace {
-
-uint64_t full_bytes(const TensorRef& t) {
-  uint64_t e = 1;
-  for (auto d : t.shape) e *= static_cast<uint64_t>(std::max<int64_t>(d, 0));
-  return (e * static_cast<uint64_t>(trace::dtype_bits(t.dtype)) + 7) / 8;
+uint64_t Result::ops_checked() const {
+  uint64_t n = 0;
+  for (const auto& v : verdicts) n += v.ops_checked;
+  return n;
+}
+uint64_t Result::ops_mismatched() const {
+  uint64_t n = 0;
+  for (const auto& v : verdicts) n += v.ops_mismatched;
+  return n;
 }
 
-const char* role_key(Role r) {
-  switch (r) {
-    case Role::weight: return "weights";
-    case Role::param: return "params";
-    case Role::activation: return "activations";
-    case Role::kv_cache: return "kv_cache";
-    case Role::output: return "output";
+engine::Engine* Engines::assign(const Op& op) const {
+  // Host work (anchors B7, the demo's TFLM application): the embedding lookup and the token
+  // choice run on the host CPU when the platform has one.
+  if (host() && (op.kind == OpKind::embed || op.kind == OpKind::argmax)) return host();
+  if (main()->supports(op)) return main();
+  if (host()) return host();
+  throw err("replay: op ", op.name, " (", trace::to_string(op.kind), ") is not supported by engine '", main()->engine_name(),
+            "' (", main()->engine_kind(), ") and the config names no host CPU (engine.host) to run it");
+}
+
+Fault parse_fault(const std::string& spec, const platform::Platform& p) {
+  // MEMORY:ADDRESS:BIT[@TIME]
+  const auto at = spec.find('@');
+  const std::string head = spec.substr(0, at);
+  std::vector<std::string> parts;
+  std::stringstream ss(head);
+  for (std::string s; std::getline(ss, s, ':');) parts.push_back(s);
+  if (parts.size() != 3) throw err("--fault '", spec, "': expected MEMORY:ADDRESS:BIT[@TIME]");
+  Fault f;
+  f.spec = spec;
+  f.memory = parts[0];
+  const Memory* m = nullptr;
+  try {
+    m = &p.memory(f.memory);
+  } catch (const Error&) {
+    std::string names;
+    for (const auto& c : p.components())
+      if (c.category == "memory") names += (names.empty() ? "" : ", ") + c.name;
+    throw err("--fault '", spec, "': '", f.memory, "' is not a memory (memories: ", names, ")");
   }
-  return "activations";
-}
-
-bool persistent(Role r) { return r == Role::weight || r == Role::param || r == Role::kv_cache; }
-
-const TensorRef* weight_of(const Op& op) {
-  for (const auto& t : op.inputs)
-    if (t.role == Role::weight) return &t;
-  return nullptr;
-}
-
-// Per-channel parameters of an op with weights (requantisation multipliers, row sums, int4
-// group scales) are stored and streamed with its weights, as Vela encodes scales and biases
-// into the weight stream (anchors A2: the "Scale" read channel). Other params (norm gains,
-// LUTs, RoPE tables) live in the params memory and are loaded as operands.
-bool streamed(const Op& op, const TensorRef& t) {
-  return t.role == Role::weight || (t.role == Role::param && weight_of(op) != nullptr);
-}
-
-// Weight tile: engine.tile_bytes, or a quarter of the buffer (two double-buffered tiles take
-// half, operands the other half).
-uint64_t tile_bytes_of(const platform::Platform& p) {
-  const auto& e = p.config().engine;
-  return e.tile_bytes ? e.tile_bytes : p.memory(e.buffer).params().size_bytes / 4;
-}
-
-uint64_t mul_div(uint64_t a, uint64_t b, uint64_t c) {
-  return static_cast<uint64_t>((static_cast<unsigned __int128>(a) * b) / c);
-}
-
-// Collects each step's ops (trace::StepCollector) and recomputes every op with the golden
-// kernels, comparing bits with the model's result.
-class Verifier : public trace::StepCollector {
- public:
-  Verifier(bool verify, Result& res) : verify_(verify), res_(res) {}
-  void on_op(const Op& op, const trace::OpOperands& o) override {
-    trace::StepCollector::on_op(op, o);
-    if (verify_ && !o.out.empty() && o.out[0] != nullptr) check(op, o, steps.back().pos);
+  auto number = [&](const std::string& s, const char* what) -> uint64_t {
+    size_t used = 0;
+    uint64_t v = 0;
+    try {
+      v = std::stoull(s, &used, 0);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (s.empty() || used != s.size()) throw err("--fault '", spec, "': ", what, " '", s, "' is not a number");
+    return v;
+  };
+  f.offset = number(parts[1], "address");
+  if (f.offset >= m->params().size_bytes)
+    throw err("--fault '", spec, "': address ", parts[1], " is outside ", f.memory, " (", m->params().size_bytes, " bytes)");
+  const uint64_t bit = number(parts[2], "bit");
+  if (bit > 7) throw err("--fault '", spec, "': bit ", bit, " must be in [0, 7]");
+  f.bit = static_cast<int>(bit);
+  if (at != std::string::npos) {
+    config::Node n;
+    n.kind = config::Node::Kind::scalar;
+    n.scalar = spec.substr(at + 1);
+    n.origin.file = "--fault " + spec;
+    n.path = "time";
+    const double ns = config::parse_quantity(n, params::Unit::ns);
+    if (!(ns >= 0)) throw err("--fault '", spec, "': the time must be >= 0");
+    f.at = sc_time(ns, sc_core::SC_NS);
   }
+  return f;
+}
 
- private:
-  void check(const Op& op, const trace::OpOperands& o, int pos0) {
-    std::vector<std::vector<uint8_t>> bufs(op.outputs.size());
-    std::vector<void*> out;
-    // kv_write writes rows pos0.. of whole-layer caches; other ops write dense outputs.
-    for (size_t i = 0; i < op.outputs.size(); ++i) {
-      bufs[i].assign(op.kind == trace::OpKind::kv_write ? full_bytes(op.outputs[i]) : op.outputs[i].bytes, 0);
-      out.push_back(bufs[i].data());
-    }
-    quant::golden_execute(op, o, pos0, out);
-    ++res_.ops_checked;
-    bool same = true;
-    for (size_t i = 0; i < op.outputs.size() && same; ++i) {
-      if (op.kind == trace::OpKind::kv_write) {
-        const uint64_t row = op.outputs[i].bytes / std::max<int64_t>(op.m, 1);
-        const uint64_t off = row * static_cast<uint64_t>(pos0);
-        same = std::memcmp(bufs[i].data() + off, static_cast<const uint8_t*>(o.out[i]) + off, op.outputs[i].bytes) == 0;
-      } else {
-        same = std::memcmp(bufs[i].data(), o.out[i], bufs[i].size()) == 0;
-      }
-    }
-    if (!same) {
-      if (res_.ops_mismatched == 0) res_.first_mismatch = op.name + " at pos " + std::to_string(pos0);
-      ++res_.ops_mismatched;
-    }
-  }
-  bool verify_;
-  Result& res_;
-};
+void check_options(const llama2::ModelConfig& mc, Options& opt) {
+  if (opt.prompt_tokens.empty()) throw Error("replay: the prompt must hold at least one token (BOS)");
+  if (opt.steps <= 0 || opt.steps > mc.seq_len) opt.steps = mc.seq_len;
+  if (static_cast<int>(opt.prompt_tokens.size()) > opt.steps)
+    throw err("replay: prompt of ", opt.prompt_tokens.size(), " tokens does not fit in ", opt.steps, " steps");
+}
 
-}  // namespace
-
-Placement Placement::plan(const platform::Platform& p, const quant::IntTransformer& model, int steps) {
-  Placement pl;
-  pl.p_ = &p;
-  pl.steps_ = steps;
-  pl.seq_len_ = model.config().seq_len;
-  quant::IntTransformer shape(model.config(), model.precision());
+Setup prepare(platform::Platform& p, const llama2::ModelConfig& mc, quant::Precision prec, bool with_values, int steps) {
+  steps = std::clamp(steps, 1, mc.seq_len);
+  Setup s;
+  s.engines = engine::make_engines(p, prec);
+  LayoutOptions lo;
+  const bool fixed = s.engines.main()->fixed_shape();
+  lo.kv_rows = fixed ? mc.seq_len : steps;
+  lo.score_row_elems = fixed ? mc.seq_len : 0;
+  lo.shape_only = !with_values;
+  s.layout = std::make_unique<Layout>(p, lo);
+  // Every persistent tensor appears in a decode step at the last position.
+  quant::IntTransformer shape(mc, prec);
   trace::StepCollector c;
   const int32_t tok = 1;
-  shape.forward(std::span<const int32_t>(&tok, 1), steps - 1, trace::Phase::decode, &c);
-  for (const auto& op : c.steps.at(0).ops)
-    for (const auto* list : {&op.inputs, &op.outputs})
-      for (const auto& t : *list)
-        if (persistent(t.role)) pl.address_of(t, streamed(op, t));
-  return pl;
+  if (mc.has_vocab()) shape.forward(std::span<const int32_t>(&tok, 1), steps - 1, trace::Phase::decode, &c);
+  else shape.forward_vectors(nullptr, 1, steps - 1, &c);
+  for (const auto& op : c.steps.at(0).ops) s.engines.assign(op)->declare(op, *s.layout);
+  return s;
 }
 
-uint64_t Placement::address_of(const TensorRef& t, bool with_weights) {
-  auto it = tensors_.find(t.name);
-  if (it != tensors_.end()) return it->second.addr;
-  const auto& cfg = p_->config();
-  const std::string& mem = cfg.placement.at(with_weights ? "weights" : role_key(t.role));
-  uint64_t bytes = persistent(t.role) ? full_bytes(t) : 0;  // transient tensors go through the operand ring
-  if (t.role == Role::kv_cache && seq_len_ > 0) bytes = mul_div(bytes, static_cast<uint64_t>(steps_), static_cast<uint64_t>(seq_len_));
-  uint64_t& used = used_[mem];
-  const uint64_t size = p_->memory(mem).params().size_bytes;
-  const uint64_t at = (used + 63) & ~uint64_t{63};
-  if (at + bytes > size) {
-    const auto* c = cfg.find(mem);
-    throw err(cfg.file, ": placement.", role_key(t.role), " = ", mem, ": memory too small: tensor '", t.name, "' (",
-              bytes, " bytes) does not fit after ", at, " bytes already placed; ", mem, " has ", size, " bytes",
-              c && c->node ? " (" + c->node->where() + ")" : std::string());
-  }
-  used = at + bytes;
-  tensors_[t.name] = {mem, p_->base(mem) + at, bytes};
-  return p_->base(mem) + at;
+void load_values(Setup& s, const quant::QuantModel& qm) {
+  for (auto& e : s.engines.list) e->load(qm, *s.layout);
 }
 
 Replayer::Replayer(sc_core::sc_module_name name, platform::Platform& p, quant::IntTransformer& model,
-                   stats::Group& stats_root, Options opt, Placement place)
-    : sc_module(name), p_(p), model_(model), stats_root_(stats_root), opt_(std::move(opt)), place_(std::move(place)) {
-  const auto& cfg = p.config();
-  dma_ = &p.dma(cfg.engine.dma);
-  engine_ = &p.compute(cfg.engine.compute);
-  prec_ = model.precision();
-  const std::string& buf = cfg.engine.buffer;
-  buf_base_ = p.base(buf);
-  buf_size_ = p.memory(buf).params().size_bytes;
-  tile_bytes_ = tile_bytes_of(p);
-  operand_base_ = buf_base_ + 2 * tile_bytes_;
-  operand_size_ = buf_size_ - 2 * tile_bytes_;
+                   stats::Group& stats_root, Setup setup, Options opt)
+    : sc_module(name), p_(p), model_(model), stats_root_(stats_root), setup_(std::move(setup)), opt_(std::move(opt)) {
   SC_THREAD(main_thread);
-  SC_THREAD(weight_thread);
 }
 
 Replayer::~Replayer() = default;
-
-// Checks made before elaboration (an exception inside an sc_module constructor would leave
-// the SystemC hierarchy half-built).
-void check_options(const platform::Platform& p, const quant::IntTransformer& model, Options& opt) {
-  const auto& cfg = p.config();
-  const Dma& d = p.dma(cfg.engine.dma);
-  if (cfg.engine.weight_channel >= d.params().channels || cfg.engine.activation_channel >= d.params().channels)
-    throw err(cfg.file, ": engine.weight_channel / activation_channel must be < ", d.params().channels,
-              " (channels of DMA '", cfg.engine.dma, "')");
-  if (opt.prompt_tokens.empty()) throw Error("replay: the prompt must hold at least one token (BOS)");
-  const int seq_len = model.config().seq_len;
-  if (opt.steps <= 0 || opt.steps > seq_len) opt.steps = seq_len;
-  if (static_cast<int>(opt.prompt_tokens.size()) > opt.steps)
-    throw err("replay: prompt of ", opt.prompt_tokens.size(), " tokens does not fit in ", opt.steps, " steps");
-  const uint64_t buf_size = p.memory(cfg.engine.buffer).params().size_bytes;
-  const uint64_t tile = tile_bytes_of(p);
-  if (tile == 0 || 2 * tile >= buf_size)
-    throw err(cfg.file, ": engine.tile_bytes = ", tile, ": two tiles must leave room for operands in buffer '",
-              cfg.engine.buffer, "' (", buf_size, " bytes)");
-}
-
-// Address in the operand area for a transfer of `bytes` (larger ones are moved in chunks of
-// the whole area by move()): a ring, wrapping to the start when the rest is too short.
-uint64_t Replayer::operand_slot(uint64_t bytes) {
-  const uint64_t len = std::min(bytes, operand_size_);
-  if (operand_cursor_ + len > operand_size_) operand_cursor_ = 0;
-  const uint64_t at = operand_base_ + operand_cursor_;
-  operand_cursor_ = (operand_cursor_ + len) % operand_size_;
-  return at;
-}
-
-// One DMA copy on `channel`, splitting what does not fit the operand area; waits for it.
-sc_time Replayer::move(uint32_t channel, uint64_t src, uint64_t dst, uint64_t bytes, const std::string& what) {
-  const sc_time t0 = sc_core::sc_time_stamp();
-  uint64_t done = 0;
-  const bool src_ring = src >= operand_base_ && src < operand_base_ + operand_size_;
-  while (done < bytes) {
-    const uint64_t chunk = std::min(bytes - done, operand_size_);
-    // Chunks of a transfer larger than the operand area reuse the same ring slot.
-    const uint64_t s = src_ring ? src : src + done, d = src_ring ? dst + done : dst;
-    auto t = dma_->submit(channel, DmaDescriptor::linear(s, d, chunk));
-    dma_->wait(t);
-    if (dma_->error(t)) throw err("replay: DMA error moving ", what, " (", chunk, " bytes from 0x", std::hex, s, " to 0x", d, ")");
-    done += chunk;
-  }
-  res_.dma.push_back({channel, what, t0, sc_core::sc_time_stamp(), bytes});
-  return sc_core::sc_time_stamp() - t0;
-}
-
-void Replayer::weight_thread() {
-  const auto& cfg = p_.config();
-  for (;;) {
-    while (next_issue_ >= queue_.size()) sc_core::wait(queue_changed_);
-    Tile* t = queue_[next_issue_];
-    // Double buffering: the slot is free once tile (next_issue_ - 2) has been computed.
-    while (next_issue_ >= freed_ + 2) sc_core::wait(slot_freed_);
-    if (!cfg.engine.prefetch_across_ops)
-      while (gate_op_ < t->op) sc_core::wait(op_started_);
-    t->issued_at = sc_core::sc_time_stamp();
-    t->ticket = dma_->submit(cfg.engine.weight_channel,
-                             DmaDescriptor::linear(t->src, buf_base_ + t->slot * tile_bytes_, t->bytes));
-    t->issued = true;
-    ++next_issue_;
-    queue_changed_.notify(SC_ZERO_TIME);
-  }
-}
-
-void Replayer::run_step(const std::vector<Op>& ops, const std::vector<std::vector<Tile>>& tiles) {
-  const auto& cfg = p_.config();
-  const uint32_t ach = cfg.engine.activation_channel;
-  for (size_t j = 0; j < ops.size(); ++j) {
-    const Op& op = ops[j];
-    OpRecord rec;
-    rec.step = static_cast<uint32_t>(res_.steps.size());
-    rec.op = op;
-    rec.start = sc_core::sc_time_stamp();
-    // Operand loads (everything but weights) into the operand ring.
-    for (const auto& t : op.inputs) {
-      if (streamed(op, t) || t.bytes == 0) continue;
-      const uint64_t src = persistent(t.role) ? place_.address_of(t) : p_.base(cfg.placement.at(role_key(t.role)));
-      move(ach, src, operand_slot(t.bytes), t.bytes, op.name + " in " + t.name);
-    }
-    // Without cross-op prefetch, this op's weight tiles start once its operands are in.
-    gate_op_ = static_cast<int>(j);
-    op_started_.notify(SC_ZERO_TIME);
-    // Compute, tile by tile for ops with weights.
-    if (tiles[j].empty()) {
-      const sc_time c0 = sc_core::sc_time_stamp();
-      engine_->compute(op, prec_);
-      rec.compute_time += sc_core::sc_time_stamp() - c0;
-      rec.compute_cycles += engine_->cycles(op, prec_);
-    } else {
-      for (const Tile& t : tiles[j]) {
-        const sc_time w0 = sc_core::sc_time_stamp();
-        while (!t.issued) sc_core::wait(queue_changed_);
-        dma_->wait(t.ticket);
-        if (dma_->error(t.ticket)) throw err("replay: DMA error streaming weights of ", op.name);
-        res_.dma.push_back({cfg.engine.weight_channel, op.name + " tile " + std::to_string(t.index), t.issued_at,
-                            dma_->completion_time(t.ticket), t.bytes});
-        rec.weight_wait += sc_core::sc_time_stamp() - w0;
-        Op part = op;
-        part.macs = t.macs;
-        part.elem_ops = t.elem_ops;
-        const sc_time c0 = sc_core::sc_time_stamp();
-        engine_->compute(part, prec_);
-        rec.compute_time += sc_core::sc_time_stamp() - c0;
-        rec.compute_cycles += engine_->cycles(part, prec_);
-        ++freed_;
-        slot_freed_.notify(SC_ZERO_TIME);
-        ++rec.tiles;
-      }
-    }
-    // Output stores.
-    for (const auto& t : op.outputs) {
-      if (t.bytes == 0) continue;
-      const uint64_t dst = persistent(t.role) ? place_.address_of(t) : p_.base(cfg.placement.at(role_key(t.role)));
-      move(ach, operand_slot(t.bytes), dst, t.bytes, op.name + " out " + t.name);
-    }
-    rec.end = sc_core::sc_time_stamp();
-    res_.ops.push_back(std::move(rec));
-  }
-}
 
 void Replayer::main_thread() {
   try {
@@ -304,74 +135,113 @@ void Replayer::main_thread() {
   sc_core::sc_stop();
 }
 
+void Replayer::apply_fault(const Fault& f) {
+  Memory& m = p_.memory(f.memory);
+  uint8_t b = 0;
+  m.peek(f.offset, &b, 1);
+  b ^= static_cast<uint8_t>(1u << f.bit);
+  m.load(f.offset, &b, 1);
+  const uint64_t addr = p_.base(f.memory) + f.offset;
+  const Region* r = setup_.layout->region_at(addr);
+  std::ostringstream hex;
+  hex << "0x" << std::hex << addr;
+  res_.faults.push_back({{"spec", f.spec},
+                         {"memory", f.memory},
+                         {"offset", f.offset},
+                         {"address", hex.str()},
+                         {"bit", f.bit},
+                         {"time_s", sc_core::sc_time_stamp().to_seconds()},
+                         {"tensor", r ? nlohmann::json(r->name) : nlohmann::json()},
+                         {"byte_in_tensor", r ? nlohmann::json(addr - r->addr) : nlohmann::json()}});
+}
+
 void Replayer::simulate() {
-  Verifier col(opt_.verify && !model_.shape_only(), res_);
-  res_.shape_only = model_.shape_only();
-  res_.tokens = opt_.prompt_tokens;
-  res_.n_prompt = static_cast<int>(opt_.prompt_tokens.size());
+  Layout& L = *setup_.layout;
+  const Options& opt = opt_;
+  const bool data = !model_.shape_only();
+  res_.shape_only = !data;
+  res_.tokens = opt.prompt_tokens;
+  res_.n_prompt = static_cast<int>(opt.prompt_tokens.size());
+  std::map<const engine::Engine*, size_t> verdict_of;
+  for (const auto& e : setup_.engines.list) {
+    verdict_of[e.get()] = res_.verdicts.size();
+    res_.verdicts.push_back(Verdict{e->engine_name(), e->engine_kind(), e->computes_values(), 0, 0, nullptr});
+  }
+  for (const auto& f : opt.faults) {
+    if (f.at == sc_core::SC_ZERO_TIME) apply_fault(f);
+    else sc_core::sc_spawn([this, f] { sc_core::wait(f.at); apply_fault(f); });
+  }
+
+  GoldenCollector col(data);
   int pos = 0;
-  const int total_steps = opt_.steps - res_.n_prompt + 1;
-  while (pos < opt_.steps) {
-    // 1. Compute the step with the golden kernels, recording its ops.
+  const int total_steps = opt.steps - res_.n_prompt + 1;
+  const bool has_vocab = model_.config().has_vocab();
+  while (pos < opt.steps) {
+    // 1. The golden model computes the step, recording its ops and their outputs.
     const bool prefill = pos == 0;
-    std::vector<int32_t> toks = prefill ? opt_.prompt_tokens : std::vector<int32_t>{res_.tokens.back()};
-    col.steps.clear();  // keep only this step's ops
+    std::vector<int32_t> toks = prefill ? opt.prompt_tokens : std::vector<int32_t>{res_.tokens.back()};
+    col.steps.clear();
     model_.forward(toks, pos, prefill ? trace::Phase::prefill : trace::Phase::decode, &col);
     const std::vector<Op>& ops = col.steps.at(0).ops;
-    // 2. Cut the weights into tiles and hand them to the weight stream.
-    std::vector<std::vector<Tile>> tiles(ops.size());
-    for (size_t j = 0; j < ops.size(); ++j) {
-      const Op& op = ops[j];
-      const TensorRef* w = weight_of(op);
-      if (!w || w->bytes == 0) continue;
-      // The stream: the weights, then their per-channel params (placed right after them).
-      uint64_t total = 0;
-      for (const auto& t : op.inputs)
-        if (streamed(op, t)) total += t.bytes, place_.address_of(t, true);
-      const uint64_t base = place_.address_of(*w, true);
-      const uint64_t n = (total + tile_bytes_ - 1) / tile_bytes_;
-      for (uint64_t i = 0; i < n; ++i) {
-        Tile t;
-        t.op = static_cast<int>(j);
-        t.index = static_cast<uint32_t>(i);
-        t.src = base + i * tile_bytes_;
-        t.bytes = std::min(tile_bytes_, total - i * tile_bytes_);
-        const uint64_t b0 = i * tile_bytes_, b1 = b0 + t.bytes;
-        t.macs = mul_div(op.macs, b1, total) - mul_div(op.macs, b0, total);
-        t.elem_ops = mul_div(op.elem_ops, b1, total) - mul_div(op.elem_ops, b0, total);
-        tiles[j].push_back(t);
-      }
+    const int step_index = static_cast<int>(res_.steps.size());
+    // 2. The step's activations in the arena; its external inputs written there.
+    L.plan_step(ops, pos);
+    std::vector<engine::BoundOp> bound(ops.size());
+    for (size_t i = 0; i < ops.size(); ++i) {
+      bound[i].op = &ops[i];
+      for (const auto& t : ops[i].inputs) bound[i].in.push_back(L.loc(ops[i], t));
+      for (const auto& t : ops[i].outputs) bound[i].out.push_back(L.loc(ops[i], t));
     }
-    queue_.clear();
-    next_issue_ = freed_ = 0;
-    gate_op_ = -1;
-    uint32_t slot = 0;
-    for (auto& v : tiles)
-      for (auto& t : v) {
-        t.slot = slot;
-        slot ^= 1u;
-        queue_.push_back(&t);
-      }
-    queue_changed_.notify(SC_ZERO_TIME);
-    // 3. Replay it.
+    if (data)
+      for (const auto& [name, bytes] : col.external) L.write(L.region(name).addr, bytes.data(), bytes.size());
+    // 3. Runs of consecutive ops per engine; 4. each op checked as it completes.
     StepRecord sr;
     sr.phase = prefill ? trace::Phase::prefill : trace::Phase::decode;
     sr.pos = pos;
     sr.n_tokens = static_cast<int>(toks.size());
     sr.start = sc_core::sc_time_stamp();
-    run_step(ops, tiles);
+    engine::StepInfo si{step_index, sr.phase, pos, sr.n_tokens, std::span<const int32_t>(toks)};
+    for (size_t i = 0; i < ops.size();) {
+      engine::Engine* e = setup_.engines.assign(ops[i]);
+      size_t j = i + 1;
+      while (j < ops.size() && setup_.engines.assign(ops[j]) == e) ++j;
+      Verdict& v = res_.verdicts[verdict_of[e]];
+      e->execute(si, std::span<const engine::BoundOp>(bound.data() + i, j - i), L,
+                 [&, i](size_t k, const engine::OpResult& r) {
+                   const size_t idx = i + k;
+                   OpRecord rec;
+                   rec.step = static_cast<uint32_t>(step_index);
+                   rec.op = ops[idx];
+                   rec.engine = e->engine_name();
+                   rec.start = r.start;
+                   rec.end = r.end;
+                   rec.cycles = r.cycles;
+                   rec.detail = r.detail;
+                   res_.ops.push_back(std::move(rec));
+                   if (data && opt.verify) compare_op(ops[idx], bound[idx].out, col.outputs.at(idx), L, step_index, pos, v);
+                 });
+      i = j;
+    }
+    for (const auto& e : setup_.engines.list)
+      for (auto& s : e->take_spans()) res_.spans.push_back(std::move(s));
     sr.end = sc_core::sc_time_stamp();
     sr.counters_at_end = {{stats_root_.name(), stats_root_.to_json(sr.end.to_seconds(), false)}};
     res_.steps.push_back(std::move(sr));
-    queue_.clear();
     pos += static_cast<int>(toks.size());
-    // 4. Next token (host side, not timed).
+    // 5. The next token, from what the platform computed (host side).
     int next = 1;
-    if (!model_.shape_only() && opt_.next_token) next = opt_.next_token(model_, pos);
+    if (data && has_vocab && opt.next_token) {
+      const Region& lr = L.region("logits");
+      std::vector<int16_t> logits(lr.bytes / 2);
+      L.read(lr.addr, logits.data(), lr.bytes);
+      StepView view{logits, -1, pos};
+      if (L.has("next_token")) L.read(L.addr("next_token"), &view.argmax, 4);
+      next = opt.next_token(view);
+    }
     if (next < 0) break;
-    res_.tokens.push_back(model_.shape_only() ? 1 : next);
-    if (opt_.progress) opt_.progress(static_cast<int>(res_.steps.size()), total_steps);
-    if (next == 1 && !model_.shape_only()) break;  // BOS ends the story (run.c)
+    res_.tokens.push_back(data ? next : 1);
+    if (opt.progress) opt.progress(static_cast<int>(res_.steps.size()), total_steps);
+    if (next == 1 && data) break;  // BOS ends the story (run.c)
   }
   finished_ = true;
 }

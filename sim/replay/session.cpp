@@ -78,7 +78,8 @@ std::map<std::string, uint64_t> check_capacity(const std::string& config, const 
   sim_reset_kernel();
   stats::Group root("soc");
   platform::Platform plat(cfg, root);
-  return Placement::plan(plat, quant::IntTransformer(mc, prec), n).used();
+  const Setup s = prepare(plat, mc, prec, false, n);
+  return s.layout->used();
 }
 
 nlohmann::json run_session(const SessionOptions& o) {
@@ -105,12 +106,15 @@ nlohmann::json run_session(const SessionOptions& o) {
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);  // "stopped by user" etc.
   stats::Group root("soc");
   platform::Platform plat(cfg, root);
-  const int run_steps = std::min(steps, mc.seq_len);
-  Placement place = Placement::plan(plat, quant::IntTransformer(mc, prec), run_steps);
+  // Engines and placement: a memory too small fails here, before calibration.
+  const bool shape_only = o.shape_only || (llama2::is_synthetic(model_arg) && mc.n_params() > kMaxMaterialisedParams);
+  Setup setup = prepare(plat, mc, prec, !shape_only, std::min(steps, mc.seq_len));
+  std::vector<Fault> faults;
+  for (const auto& f : o.faults) faults.push_back(parse_fault(f, plat));
+  if (!faults.empty() && shape_only) throw err("run: --fault needs values in memory (not with --shape-only or a shape-only model)");
 
   // Model: data mode when it can be materialised, else (or on request) shape-only.
   std::unique_ptr<quant::IntTransformer> model;
-  const bool shape_only = o.shape_only || (llama2::is_synthetic(model_arg) && mc.n_params() > kMaxMaterialisedParams);
   if (qm && qm->precision != prec)
     throw err("run: --precision ", prec_s, ": ", model_arg, " was quantised as ", quant::to_string(qm->precision));
   if (shape_only) {
@@ -148,18 +152,25 @@ nlohmann::json run_session(const SessionOptions& o) {
 
   Options ro;
   ro.prompt_tokens = prompt_tokens;
+  ro.faults = faults;
   ro.steps = steps;
   ro.verify = o.verify;
   ro.progress = o.progress;
-  ro.next_token = [&](const quant::IntTransformer& m, int) {
-    std::vector<float> logits = m.dequantized_logits();
+  const double logit_scale = model->shape_only() ? 0.0 : model->logit_scale();
+  // The host's choice, from what the platform computed: greedy takes the token its argmax op
+  // wrote (or the argmax of the logits in memory); sampling dequantises those logits.
+  ro.next_token = [&](const StepView& v) {
     int next;
     if (o.temperature == 0.0f) {
-      const int16_t* l = m.logits();  // greedy on the integer logits
-      next = 0;
-      for (int i = 1; i < mc.vocab_size; ++i)
-        if (l[i] > l[next]) next = i;
+      next = v.argmax;
+      if (next < 0 || next >= mc.vocab_size) {
+        next = 0;
+        for (int i = 1; i < static_cast<int>(v.logits.size()); ++i)
+          if (v.logits[i] > v.logits[next]) next = i;
+      }
     } else {
+      std::vector<float> logits(v.logits.size());
+      for (size_t i = 0; i < logits.size(); ++i) logits[i] = static_cast<float>(v.logits[i] * logit_scale);
       next = sampler->sample(logits.data());
     }
     if (next != llama2::kBosToken) emit(last, next);
@@ -168,8 +179,9 @@ nlohmann::json run_session(const SessionOptions& o) {
   };
 
   // Elaborate the replay and simulate.
-  check_options(plat, *model, ro);
-  Replayer rep("replay", plat, *model, root, ro, std::move(place));
+  if (!shape_only) load_values(setup, *qm);
+  check_options(mc, ro);
+  Replayer rep("replay", plat, *model, root, std::move(setup), std::move(ro));
   sc_core::sc_start();
   if (!rep.error().empty()) throw Error(rep.error());
   if (!rep.finished()) throw Error("run: simulation stopped before the workload finished");

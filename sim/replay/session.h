@@ -32,7 +32,8 @@ struct SessionOptions {
   // Calibration of checkpoints and synthetic shapes (ignored for .slmq files). Smaller than
   // `slmsim quantize`'s default so that a run starts quickly; quantize once for quality work.
   eval::CalibrationSpec calibration{4, 64, 1'000'000};
-  bool verify = true;                 // recompute every op with the golden kernels
+  bool verify = true;                 // compare every op's output in simulated memory with the golden model
+  std::vector<std::string> faults;    // --fault MEMORY:ADDRESS:BIT[@TIME] (bit flips of simulated memory)
   bool shape_only = false;            // timing only: no weights, no outputs
   std::string csv_path, timeline_path;  // optional extra outputs
   std::FILE* story = nullptr;         // where to print the story as it is generated (nullptr: don't)

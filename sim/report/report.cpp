@@ -3,6 +3,8 @@
 #include <cmath>
 #include <fstream>
 #include <iomanip>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "workloads/common/error.h"
@@ -42,6 +44,12 @@ double counter(const json& counters, const std::string& path) {
   return v && v->is_number() ? v->get<double>() : 0.0;
 }
 
+// Clock of a component that computes (compute engine, NPU, CPU): its `clock_hz` parameter.
+uint64_t engine_clock_hz(const platform::Platform& p, const std::string& name) {
+  const auto& r = p.config().at(name).resolved;
+  return r.contains("clock_hz") ? r["clock_hz"].get<uint64_t>() : 1;
+}
+
 // Busy fraction of every component over a window (counters = that window's deltas).
 json utilisation(const json& counters, const platform::Platform& p, double seconds) {
   json u = json::object();
@@ -51,8 +59,8 @@ json utilisation(const json& counters, const platform::Platform& p, double secon
       const auto& m = p.memory(c.name);
       const double cycles = seconds * double(m.clock().hz()) * m.params().ports;
       u[c.path] = counter(counters, c.path + ".busy_cycles") / cycles;
-    } else if (c.category == "compute") {
-      const double cycles = seconds * double(p.compute(c.name).clock().hz());
+    } else if (c.category == "compute" || c.category == "npu" || c.category == "cpu") {
+      const double cycles = seconds * double(engine_clock_hz(p, c.name));
       u[c.path] = counter(counters, c.path + ".busy_cycles") / cycles;
     } else if (c.category == "dma") {
       const auto& d = p.dma(c.name);
@@ -94,7 +102,8 @@ json bottleneck(const json& util, const platform::Platform& p) {
     }
   std::string reason;
   const auto& pl = p.config().placement;
-  if (kind == "compute") reason = "compute-bound: the engine computes " + std::to_string(int(std::round(bu * 100))) + "% of the time";
+  if (kind == "compute" || kind == "npu" || kind == "cpu")
+    reason = "compute-bound: " + name + " computes " + std::to_string(int(std::round(bu * 100))) + "% of the time";
   else if (kind == "memory") {
     std::string roles;
     for (const auto& [role, mem] : pl)
@@ -136,8 +145,7 @@ void apply_energy(json& rep, const energy::Table& table) {
 json build(const replay::Result& r, const platform::Platform& p, const stats::Group& root, const RunInfo& info) {
   if (r.steps.empty()) throw Error("report: the run has no steps");
   const auto& cfg = p.config();
-  const auto& eng = p.compute(cfg.engine.compute);
-  const double hz = double(eng.clock().hz());
+  const double hz = double(engine_clock_hz(p, cfg.engine.compute));
   const auto& pre = r.steps.front();
   const double t_end = r.steps.back().end.to_seconds();
   const double ttft = pre.end.to_seconds();
@@ -152,11 +160,22 @@ json build(const replay::Result& r, const platform::Platform& p, const stats::Gr
   rep["tokens"] = r.tokens;
   rep["text"] = info.text;
   // null = not checked (shape-only model, or --no-verify); else true iff every op matched.
-  if (r.ops_checked == 0) rep["bit_exact"] = nullptr;
-  else rep["bit_exact"] = r.ops_mismatched == 0;
-  rep["ops_checked"] = r.ops_checked;
-  rep["ops_mismatched"] = r.ops_mismatched;
-  if (!r.first_mismatch.empty()) rep["first_mismatch"] = r.first_mismatch;
+  const uint64_t checked = r.ops_checked(), mismatched = r.ops_mismatched();
+  if (checked == 0) rep["bit_exact"] = nullptr;
+  else rep["bit_exact"] = mismatched == 0;
+  rep["ops_checked"] = checked;
+  rep["ops_mismatched"] = mismatched;
+  rep["engines"] = json::array();
+  for (const auto& v : r.verdicts) {
+    rep["engines"].push_back(v.to_json());
+    if (!v.first_mismatch.is_null() && !rep.contains("first_mismatch")) rep["first_mismatch"] = v.first_mismatch;
+  }
+  // The earliest mismatch over all engines (each verdict keeps its own first).
+  auto order = [](const json& m) { return std::make_pair(m["step"].get<int>(), m["op_index"].get<int>()); };
+  for (const auto& v : r.verdicts)
+    if (!v.first_mismatch.is_null() && order(v.first_mismatch) < order(rep["first_mismatch"]))
+      rep["first_mismatch"] = v.first_mismatch;
+  rep["faults"] = r.faults;
 
   rep["prefill"] = {{"tokens", pre.n_tokens}, {"time_to_first_token_s", ttft}, {"cycles", std::llround(ttft * hz)}};
   rep["decode"] = {{"tokens", n_dec}, {"seconds", dec_s}};
@@ -192,18 +211,31 @@ json build(const replay::Result& r, const platform::Platform& p, const stats::Gr
 void write_ops_csv(const std::string& path, const replay::Result& r, const platform::Platform& p) {
   std::ofstream f(path);
   if (!f) throw err(path, ": cannot write");
-  const double hz = double(p.compute(p.config().engine.compute).clock().hz());
-  f << "step,phase,pos,op_index,name,kind,layer,m,n,k,macs,elem_ops,weight_bytes,start_s,end_s,cycles,"
-       "compute_cycles,weight_wait_cycles,tiles\n";
+  // Engine-specific columns: the union of every op's detail keys, in sorted order.
+  std::set<std::string> extra;
+  for (const auto& o : r.ops)
+    for (auto it = o.detail.begin(); it != o.detail.end(); ++it) extra.insert(it.key());
+  f << "step,phase,pos,op_index,name,kind,layer,m,n,k,macs,elem_ops,weight_bytes,engine,start_s,end_s,cycles,engine_cycles";
+  for (const auto& k : extra) f << ',' << k;
+  f << '\n';
   for (const auto& o : r.ops) {
     const auto& s = r.steps.size() > o.step ? r.steps[o.step] : r.steps.back();
+    const double hz = double(engine_clock_hz(p, o.engine));
     f << o.step << ',' << trace::to_string(s.phase) << ',' << s.pos << ',' << o.op.index << ',' << o.op.name << ','
       << trace::to_string(o.op.kind) << ',' << o.op.layer << ',' << o.op.m << ',' << o.op.n << ',' << o.op.k << ','
-      << o.op.macs << ',' << o.op.elem_ops << ',' << o.op.weight_bytes() << ',' << std::setprecision(12)
-      << o.start.to_seconds() << ',' << o.end.to_seconds() << ','
-      << std::llround((o.end - o.start).to_seconds() * hz) << ',' << o.compute_cycles << ','
-      << std::llround(o.weight_wait.to_seconds() * hz) << ',' << o.tiles << '\n';
+      << o.op.macs << ',' << o.op.elem_ops << ',' << o.op.weight_bytes() << ',' << o.engine << ',' << std::setprecision(12)
+      << o.start.to_seconds() << ',' << o.end.to_seconds() << ',' << std::llround((o.end - o.start).to_seconds() * hz) << ','
+      << o.cycles;
+    for (const auto& k : extra) {
+      f << ',';
+      if (!o.detail.contains(k)) continue;
+      const auto& v = o.detail[k];
+      if (v.is_string()) f << v.get<std::string>();
+      else f << v.dump();
+    }
+    f << '\n';
   }
+  if (!f) throw err(path, ": write failed");
 }
 
 void write_chrome_trace(const std::string& path, const replay::Result& r, const platform::Platform& p) {
@@ -214,19 +246,35 @@ void write_chrome_trace(const std::string& path, const replay::Result& r, const 
     ev.push_back({{"ph", "M"}, {"pid", 1}, {"tid", tid}, {"name", "thread_name"}, {"args", {{"name", name}}}});
   };
   meta(1, "steps");
-  meta(2, cfg.engine.compute + " (ops)");
-  const auto& d = p.dma(cfg.engine.dma);
-  for (uint32_t ch = 0; ch < d.params().channels; ++ch) meta(10 + int(ch), cfg.engine.dma + ".ch" + std::to_string(ch));
+  // One track per engine (ops) and per span track (DMA channels, NPU streams), in order of appearance.
+  std::map<std::string, int> tids;
+  auto tid = [&](const std::string& track) {
+    auto it = tids.find(track);
+    if (it != tids.end()) return it->second;
+    const int t = 2 + static_cast<int>(tids.size());
+    tids[track] = t;
+    meta(t, track);
+    return t;
+  };
+  tid(cfg.engine.compute + " (ops)");
+  if (!cfg.engine.dma.empty() && cfg.find(cfg.engine.dma)) {
+    const auto& d = p.dma(cfg.engine.dma);
+    for (uint32_t ch = 0; ch < d.params().channels; ++ch) tid(cfg.engine.dma + ".ch" + std::to_string(ch));
+  }
   for (const auto& s : r.steps)
     ev.push_back({{"ph", "X"}, {"pid", 1}, {"tid", 1}, {"name", std::string(trace::to_string(s.phase)) + " pos " + std::to_string(s.pos)},
                   {"ts", s.start.to_seconds() * 1e6}, {"dur", (s.end - s.start).to_seconds() * 1e6},
                   {"args", {{"tokens", s.n_tokens}}}});
-  for (const auto& o : r.ops)
-    ev.push_back({{"ph", "X"}, {"pid", 1}, {"tid", 2}, {"name", o.op.name}, {"cat", trace::to_string(o.op.kind)},
-                  {"ts", o.start.to_seconds() * 1e6}, {"dur", (o.end - o.start).to_seconds() * 1e6},
-                  {"args", {{"macs", o.op.macs}, {"compute_cycles", o.compute_cycles}, {"weight_bytes", o.op.weight_bytes()}}}});
-  for (const auto& s : r.dma)
-    ev.push_back({{"ph", "X"}, {"pid", 1}, {"tid", 10 + int(s.channel)}, {"name", s.what},
+  for (const auto& o : r.ops) {
+    json args = o.detail;
+    args["macs"] = o.op.macs;
+    args["cycles"] = o.cycles;
+    args["weight_bytes"] = o.op.weight_bytes();
+    ev.push_back({{"ph", "X"}, {"pid", 1}, {"tid", tid(o.engine + " (ops)")}, {"name", o.op.name}, {"cat", trace::to_string(o.op.kind)},
+                  {"ts", o.start.to_seconds() * 1e6}, {"dur", (o.end - o.start).to_seconds() * 1e6}, {"args", args}});
+  }
+  for (const auto& s : r.spans)
+    ev.push_back({{"ph", "X"}, {"pid", 1}, {"tid", tid(s.track)}, {"name", s.what},
                   {"ts", s.start.to_seconds() * 1e6}, {"dur", (s.end - s.start).to_seconds() * 1e6},
                   {"args", {{"bytes", s.bytes}}}});
   std::ofstream f(path);
@@ -254,8 +302,28 @@ std::string summary(const json& rep) {
   if (!rep["bottleneck"].is_null()) os << "bottleneck      " << rep["bottleneck"]["reason"].get<std::string>() << "\n";
   if (rep["bit_exact"].is_null())
     os << "bit-exact       not checked (" << (rep["workload"]["shape_only"].get<bool>() ? "shape-only model: no weights" : "--no-verify") << ")\n";
-  else os << "bit-exact       " << (rep["bit_exact"].get<bool>() ? "yes" : "NO") << " (" << rep["ops_checked"].get<uint64_t>()
-          << " ops recomputed by the golden kernels, " << rep["ops_mismatched"].get<uint64_t>() << " mismatched)\n";
+  else {
+    os << "bit-exact       " << (rep["bit_exact"].get<bool>() ? "yes" : "NO") << " (";
+    bool first = true;
+    for (const auto& e : rep.value("engines", json::array())) {
+      if (e["ops_checked"].get<uint64_t>() == 0) continue;
+      os << (first ? "" : "; ") << e["engine"].get<std::string>() << ": " << e["ops_checked"].get<uint64_t>() << " ops "
+         << (e["values_computed_by"] == "engine" ? "computed by the engine" : "computed by the golden kernels") << ", "
+         << e["ops_mismatched"].get<uint64_t>() << " mismatched";
+      first = false;
+    }
+    os << ")\n";
+    if (rep.contains("first_mismatch")) {
+      const auto& m = rep["first_mismatch"];
+      os << "first mismatch  step " << m["step"] << " (pos " << m["pos"] << "), op " << m["op"].get<std::string>() << ", "
+         << m["tensor"].get<std::string>() << "[" << m["element"] << "] at " << m["address"].get<std::string>() << " ("
+         << m["memory"].get<std::string>() << "): expected " << m["expected"] << ", got " << m["got"] << "\n";
+    }
+  }
+  for (const auto& f : rep.value("faults", json::array()))
+    os << "fault           " << f["spec"].get<std::string>() << ": flipped bit " << f["bit"] << " of "
+       << f["address"].get<std::string>() << (f["tensor"].is_null() ? std::string(" (no tensor there)") : " (in " + f["tensor"].get<std::string>() + ")")
+       << " at " << f["time_s"].get<double>() * 1e6 << " us\n";
   return os.str();
 }
 

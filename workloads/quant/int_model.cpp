@@ -290,11 +290,12 @@ void IntTransformer::run(const int32_t* tokens, const T* x_in, int m, int pos0, 
   }
 
   auto rmsnorm = [&](const std::string& name, int layer, const golden::RmsNormParams& p, const T* in, int64_t rows,
-                     T* out, const std::string& xn, const std::string& yn) {
+                     T* out, const std::string& xn, const std::string& yn, uint64_t in_offset = 0) {
     if (data) golden::rmsnorm<T>(in, rows, D, p, out);
     if (!sink) return;
     Op op = mk(name, OpKind::rmsnorm, layer, rows, D, 1);
     op.inputs = {act(xn, rows, D), tref(name + ".gain", Role::param, DType::i16, {D})};
+    op.inputs[0].offset = in_offset;
     op.outputs = {act(yn, rows, D)};
     op.elem_ops = static_cast<uint64_t>(2 * rows * D);
     op.acc = DType::i64;
@@ -463,7 +464,7 @@ void IntTransformer::run(const int32_t* tokens, const T* x_in, int m, int pos0, 
   // Final norm (and classifier) for the last token only.
   T* last = data ? x + (M - 1) * D : nullptr;
   T* fin = data ? buf(b_->out, D) : nullptr;
-  rmsnorm("final.rmsnorm", -1, final_norm_, last, 1, fin, "x_final", "final_norm");
+  rmsnorm("final.rmsnorm", -1, final_norm_, last, 1, fin, "x_final", "final_norm", static_cast<uint64_t>((M - 1) * D) * es);
   if (c.has_vocab()) {
     MatMul cm;
     cm.w = cls_;

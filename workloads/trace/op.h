@@ -40,6 +40,8 @@ struct TensorRef {
   uint64_t bytes = 0;          // bytes this op touches (for i4: ceil(elems/2)); may be a
                                // slice of the whole tensor (e.g. one embedding row, or the
                                // KV rows 0..pos of one layer)
+  uint64_t offset = 0;         // activations: bytes from the start of the named tensor to this
+                               // op's view (the final norm reads the last token's row of x_final)
   uint64_t elems() const;
 };
 

@@ -71,6 +71,11 @@ TensorRef tensor_from_json(const json& j, const Where& w) {
   const uint64_t slack = t.dtype == DType::i4 ? t.elems() / static_cast<uint64_t>(t.shape.back()) : 0;
   if (t.bytes > dense + slack)
     throw at(w, "tensor ", t.name, ": bytes ", t.bytes, " exceed its shape (", dense, " bytes dense)");
+  if (j.contains("offset")) {
+    t.offset = uint_field(j, "offset", "tensor", w);
+    if (t.role != Role::activation) throw at(w, "tensor ", t.name, ": only activations have an offset");
+    if (t.offset > (uint64_t{1} << 40)) throw at(w, "tensor ", t.name, ": offset ", t.offset, " is too large");
+  }
   return t;
 }
 
@@ -168,7 +173,9 @@ Op op_from_json(const json& j, const Where& w) {
 }  // namespace
 
 json to_json(const TensorRef& t) {
-  return {{"name", t.name}, {"role", to_string(t.role)}, {"dtype", to_string(t.dtype)}, {"shape", t.shape}, {"bytes", t.bytes}};
+  json j = {{"name", t.name}, {"role", to_string(t.role)}, {"dtype", to_string(t.dtype)}, {"shape", t.shape}, {"bytes", t.bytes}};
+  if (t.offset) j["offset"] = t.offset;
+  return j;
 }
 
 json to_json(const Op& op) {
