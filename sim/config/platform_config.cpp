@@ -391,6 +391,9 @@ void validate_tree(PlatformConfig& pc, Problems& pr) {
   const std::string engine_cat = engine_comp ? engine_comp->type->category : "compute";
   if (engine_cat == "npu") {
     check_ref(pc.engine.compute, "compute", "npu");
+    if (pc.engine.host.empty())
+      pr.add((eng ? eng->where() : pc.file + ": engine") + ": engine.compute = '" + pc.engine.compute +
+             "' is an NPU: engine.host must name the host CPU that programs it");
   } else if (engine_cat != "compute") {
     pr.add((eng && eng->get("compute") ? eng->get("compute")->where() : pc.file + ": engine.compute") + " = '" +
            pc.engine.compute + "': is a " + engine_cat + ", expected a compute engine or an NPU");
@@ -437,6 +440,7 @@ void SimulationParams::describe(params::Visitor& v, SimulationParams& p) {
 void EngineBinding::describe(params::Visitor& v, EngineBinding& p) {
   v.field({"compute", params::Unit::none, "component that executes the model's ops: a generic `compute` engine or an NPU", true}, p.compute, {});
   v.field({"host", params::Unit::none, "CPU component for host work (embedding lookup, token choice) and ops the engine does not support; empty = none", false}, p.host, {});
+  v.field({"shape_mode", params::Unit::none, "NPU: `dynamic` computes attention over the positions so far; `fixed` over the whole context window every step, as a fixed-shape TFLite graph does", false}, p.shape_mode, {"dynamic", "fixed"});
   v.field({"dma", params::Unit::none, "generic engine: DMA component that feeds it", false}, p.dma, {});
   v.field({"buffer", params::Unit::none, "generic engine: memory the DMA fills for it: two weight-tile slots, then operands", false}, p.buffer, {});
   v.field({"weight_channel", params::Unit::none, "DMA channel streaming weight tiles", false, 0, 64}, p.weight_channel);

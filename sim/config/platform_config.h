@@ -70,6 +70,7 @@ struct SimulationParams {
 struct EngineBinding {
   std::string compute;              // component running the ops: a generic `compute` engine or an NPU
   std::string host;                 // optional CPU running host work (embedding, token choice, unsupported ops)
+  std::string shape_mode = "dynamic";  // NPU: dynamic (positions so far) | fixed (the whole context window every step)
   // Generic engine only:
   std::string dma;                  // DMA component feeding it
   std::string buffer;               // memory the DMA fills for it (its local SRAM)

@@ -72,6 +72,8 @@ class Engine {
   virtual bool computes_values() const = 0;
   virtual bool supports(const trace::Op& op) const = 0;
   virtual void declare(const trace::Op& op, replay::Layout& layout) = 0;
+  // After every op is declared (an engine may place its own buffers, sized for the run).
+  virtual void finish_declare(replay::Layout&, const llama2::ModelConfig&, int steps) { (void)steps; }
   virtual void load(const quant::QuantModel& qm, replay::Layout& layout) = 0;
   virtual void execute(const StepInfo& step, std::span<const BoundOp> ops, replay::Layout& layout, const OpDone& done) = 0;
   // Spans recorded since the last call (timeline).

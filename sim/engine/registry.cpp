@@ -5,6 +5,7 @@
 
 #include "sim/engine/generic_engine.h"
 #include "sim/engine/host_engine.h"
+#include "sim/engine/npu_engine.h"
 #include "workloads/common/error.h"
 
 namespace slm::engine {
@@ -19,6 +20,10 @@ const std::map<std::string, Builder>& builders() {
        [](platform::Platform& p, const std::string&, quant::Precision prec) -> std::unique_ptr<Engine> {
          GenericEngine::check(p);
          return std::make_unique<GenericEngine>("generic_engine", p, prec);
+       }},
+      {"npu",
+       [](platform::Platform& p, const std::string&, quant::Precision prec) -> std::unique_ptr<Engine> {
+         return std::make_unique<NpuEngine>(p, prec);
        }},
   };
   return b;

@@ -7,6 +7,7 @@
 #include "models/dma/dma.h"
 #include "models/interconnect/bus.h"
 #include "models/mem/memory.h"
+#include "models/npu/ethos_u85.h"
 #include "sim/platform/component.h"
 #include "sim/platform/platform.h"
 #include "workloads/common/error.h"
@@ -60,6 +61,30 @@ class InitiatorComponent : public ModuleComponent<M> {
   bool bound_ = false;
 };
 
+// The NPU: a register window (target) and two classes of AXI ports (`NAME.sram`, `NAME.ext`).
+class NpuComponent : public ModuleComponent<EthosU85> {
+ public:
+  using ModuleComponent::ModuleComponent;
+  TargetSocket* target_port() override { return &m_->regs; }
+  void bind_initiator(const std::string& port, TargetSocket& target, const std::string&, const config::Mapping*) override {
+    const char* n = m_->basename();
+    if (port != "sram" && port != "ext")
+      throw err("NPU '", n, "' has initiator ports ", n, ".sram and ", n, ".ext", port.empty() ? "" : ", not '" + port + "'");
+    bool& b = port == "sram" ? sram_ : ext_;
+    if (b) throw err("NPU port ", n, ".", port, " is already connected");
+    (port == "sram" ? m_->axi_sram : m_->axi_ext).bind(target);
+    b = true;
+  }
+  std::string check_bound() const override {
+    const char* n = m_->basename();
+    if (!sram_ || !ext_) return std::string("NPU '") + n + "' needs both " + n + ".sram and " + n + ".ext connected to a bus";
+    return "";
+  }
+
+ private:
+  bool sram_ = false, ext_ = false;
+};
+
 template <class C, class M>
 std::unique_ptr<Component> build(const std::string& name, const typename M::Params& p, stats::Group& root) {
   return std::make_unique<C>(std::make_unique<M>(name.c_str(), p, root));
@@ -98,6 +123,10 @@ void register_types() {
   r.add(make_type(TypeSpec<ComputeEngine>{
       "compute", "compute", "Generic parametric compute engine: MACs/cycle per precision, element ops/cycle.", {},
       build<ModuleComponent<ComputeEngine>, ComputeEngine>, {}, {}}));
+  r.add(make_type(TypeSpec<EthosU85>{"ethos_u85", "npu",
+                                     "Ethos-U85-class NPU: executes command streams on data in memory (variants 128-2048 MACs).", {},
+                                     build<NpuComponent, EthosU85>,
+                                     [](const EthosU85::Params& p) { return p.register_window_bytes; }, {}}));
   r.add(make_type(TypeSpec<HostCpu>{"host_cpu", "cpu",
                                     "Host CPU cost model: per-op cycle table, data and register accesses through the bus.", {},
                                     build<InitiatorComponent<HostCpu>, HostCpu>, {}, {}}));

@@ -109,6 +109,7 @@ Setup prepare(platform::Platform& p, const llama2::ModelConfig& mc, quant::Preci
   if (mc.has_vocab()) shape.forward(std::span<const int32_t>(&tok, 1), steps - 1, trace::Phase::decode, &c);
   else shape.forward_vectors(nullptr, 1, steps - 1, &c);
   for (const auto& op : c.steps.at(0).ops) s.engines.assign(op)->declare(op, *s.layout);
+  for (auto& e : s.engines.list) e->finish_declare(*s.layout, mc, steps);
   return s;
 }
 
@@ -189,8 +190,13 @@ void Replayer::simulate() {
     std::vector<engine::BoundOp> bound(ops.size());
     for (size_t i = 0; i < ops.size(); ++i) {
       bound[i].op = &ops[i];
-      for (const auto& t : ops[i].inputs) bound[i].in.push_back(L.loc(ops[i], t));
-      for (const auto& t : ops[i].outputs) bound[i].out.push_back(L.loc(ops[i], t));
+      // A persistent tensor the engine did not place (an NPU reads its own weight stream, not
+      // the raw weights) gets an empty view.
+      auto view = [&](const trace::TensorRef& t) {
+        return persistent(t.role) && !L.has(t.name) ? TensorLoc{0, 0, 0, 0} : L.loc(ops[i], t);
+      };
+      for (const auto& t : ops[i].inputs) bound[i].in.push_back(view(t));
+      for (const auto& t : ops[i].outputs) bound[i].out.push_back(view(t));
     }
     if (data)
       for (const auto& [name, bytes] : col.external) L.write(L.region(name).addr, bytes.data(), bytes.size());
