@@ -16,6 +16,7 @@ sc_time Resource::probe(const sc_time& earliest, const sc_time& duration) const 
 }
 
 uint64_t Resource::probe_fs(uint64_t earliest, uint64_t d) const {
+  if (busy_.empty() || earliest >= busy_.back().end_fs) return earliest;  // nothing booked after: the common streaming case
   uint64_t s = earliest;
   // Intervals are sorted: skip those ending at or before s, then look for a gap.
   auto it = std::upper_bound(busy_.begin(), busy_.end(), s,
@@ -90,7 +91,8 @@ uint64_t SlotPool::acquire_fs(uint64_t t) {
     begins_fs_.pop_front();
   }
   uint64_t s = t;
-  if (begins_fs_.size() >= slots_) {
+  // Every booked transaction has ended by t (ends are sorted): all slots are free.
+  if (begins_fs_.size() >= slots_ && ends_fs_.v.back() > t) {
     const auto b0 = begins_fs_.v.begin() + begins_fs_.head, b1 = begins_fs_.v.end();
     const auto e0 = ends_fs_.v.begin() + ends_fs_.head, e1 = ends_fs_.v.end();
     for (;;) {

@@ -30,6 +30,7 @@
 #include <tlm_utils/multi_passthrough_initiator_socket.h>
 #include <tlm_utils/multi_passthrough_target_socket.h>
 
+#include "models/common/burst_train.h"
 #include "models/common/clock.h"
 #include "models/common/params.h"
 #include "models/common/resource.h"
@@ -68,6 +69,8 @@ class Bus : public sc_core::sc_module {
 
  private:
   void b_transport(int id, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
+  void b_transport_train(int id, const AddressMap::Entry& e, BurstTrain& train, tlm::tlm_generic_payload& tx,
+                         sc_core::sc_time& delay);
   bool get_direct_mem_ptr(int id, tlm::tlm_generic_payload& tx, tlm::tlm_dmi& dmi);
   unsigned transport_dbg(int id, tlm::tlm_generic_payload& tx);
   void end_of_elaboration() override;

@@ -1,6 +1,8 @@
 // Memory model: see memory.h for what is modelled and the exact timing formula.
 #include "models/mem/memory.h"
 
+#include "models/common/burst_train.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -106,6 +108,10 @@ uint64_t Memory::uncontended_cycles(uint64_t len, bool is_write) const {
 }
 
 sc_time Memory::account(uint64_t offset, uint64_t len, bool is_write, const sc_time& arrival) {
+  return sc_time::from_value(account_fs(offset, len, is_write, arrival.value()));
+}
+
+uint64_t Memory::account_fs(uint64_t offset, uint64_t len, bool is_write, uint64_t arrival_fs) {
   const uint64_t beats = (len + p_.width_bytes - 1) / p_.width_bytes;
   uint64_t lat = is_write ? p_.write_latency_cycles : p_.read_latency_cycles;
   const uint64_t first_bank_unit = offset / p_.bank_interleave_bytes;
@@ -120,7 +126,7 @@ sc_time Memory::account(uint64_t offset, uint64_t len, bool is_write, const sc_t
     }
   }
   // In raw femtoseconds (one sc_time is built, for the result).
-  const uint64_t t0 = clk_.next_edge_fs(arrival.value());
+  const uint64_t t0 = clk_.next_edge_fs(arrival_fs);
   const uint64_t ts = slots_.acquire_fs(t0);
   const uint64_t dur = clk_.cycles_fs(beats);
   // Earliest start at which one port and every touched bank are idle for `dur`.
@@ -151,7 +157,7 @@ sc_time Memory::account(uint64_t offset, uint64_t len, bool is_write, const sc_t
   busy_cycles_ += beats;
   stall_cycles_ += clk_.to_cycles_fs(s - wanted) + clk_.to_cycles_fs(ts - t0);
   if (bank_delayed) ++bank_conflicts_;
-  return sc_time::from_value(done);
+  return done;
 }
 
 void Memory::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
@@ -173,7 +179,33 @@ void Memory::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
     return;
   }
   const sc_time now = sc_core::sc_time_stamp();
-  const sc_time done = account(off, len, is_write, now + delay);
+  if (auto* train = tx.get_extension<BurstTrain>()) {
+    // Burst by burst, each issued by the train's rule and charged by account().
+    const uint64_t k = std::max<uint32_t>(train->max_outstanding, 1);
+    std::vector<uint64_t> ring(train->in_flight);
+    uint64_t issue = now.value() + delay.value(), last = issue;
+    train->issue.clear();
+    train->done.clear();
+    for (uint64_t a = off; a < off + len;) {
+      const uint64_t n = std::min<uint64_t>(train->burst_bytes - a % train->burst_bytes, off + len - a);
+      if (!train->issue.empty()) issue += train->issue_period_fs;
+      if (ring.size() >= k) issue = std::max(issue, ring[ring.size() - k]);
+      uint64_t arrival = issue;
+      for (const auto& h : train->hops) arrival = (arrival + h.period_fs - 1) / h.period_fs * h.period_fs + h.latency_fs;
+      const uint64_t done = account_fs(a, n, is_write, arrival);
+      train->issue.push_back(issue);
+      train->done.push_back(done);
+      ring.push_back(done);
+      last = std::max(last, done);
+      a += n;
+    }
+    if (is_write) copy_in(off, tx.get_data_ptr(), len);
+    else copy_out(off, tx.get_data_ptr(), len);
+    delay = sc_time::from_value(last - now.value());
+    tx.set_response_status(tlm::TLM_OK_RESPONSE);
+    return;
+  }
+  const sc_time done = sc_time::from_value(account_fs(off, len, is_write, (now + delay).value()));
   if (is_write)
     copy_in(off, tx.get_data_ptr(), len);
   else

@@ -16,6 +16,7 @@
 //   done  = start + beats               -> b_transport adds done - (now + delay) to delay
 // Uncontended: lat + ceil(len / width_bytes) cycles after the arrival edge.
 // Not modelled: refresh, bank-group timing (tRRD/tFAW), read/write turnaround, ECC, wear.
+// A burst train (models/common/burst_train.h) is charged burst by burst with this formula.
 // Backing store is sparse (64 KiB pages allocated on first write or DMI request); unwritten
 // bytes read as 0. DMI is granted per page (read-only for read_only memories); a DMI user
 // accounts timing and stats itself by calling account() with the same formula.
@@ -73,6 +74,7 @@ class Memory : public sc_core::sc_module {
   // The timing formula above: books ports/banks/slots, counts stats, returns `done`.
   // Used by b_transport and by DMI users. Bounds are checked by the caller.
   sc_core::sc_time account(uint64_t offset, uint64_t len, bool is_write, const sc_core::sc_time& arrival);
+  uint64_t account_fs(uint64_t offset, uint64_t len, bool is_write, uint64_t arrival_fs);
   // Uncontended latency in cycles of one access (no row miss): lat + ceil(len / width_bytes).
   uint64_t uncontended_cycles(uint64_t len, bool is_write) const;
 

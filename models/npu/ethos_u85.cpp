@@ -79,8 +79,6 @@ EthosU85::EthosU85(sc_core::sc_module_name name, const Params& p, stats::Group& 
       var_(&npu::variant(p.variant)),
       clk_(p.clock_hz),
       r_(std::make_unique<Regs>()),
-      sram_slots_(p.max_outstanding_sram * static_cast<uint32_t>(var_->axi_sram_ports)),
-      ext_slots_(p.max_outstanding_ext * static_cast<uint32_t>(var_->axi_ext_ports)),
       lut_ram_(kLutRamBytes, 0),
       stats_(basename(), &parent),
       busy_cycles_(stats_.counter("busy_cycles", "cycles", "cycles an operation or DMA was in progress")),
@@ -175,49 +173,54 @@ void EthosU85::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
 // AXI traffic
 
 uint64_t EthosU85::transfer_abs(bool ext, bool is_write, uint64_t addr, uint8_t* data, uint64_t len, uint64_t& issue_fs) {
+  // One burst train per transfer (models/common/burst_train.h): bursts of burst_bytes_*,
+  // at most max_outstanding_* x ports in flight per port class, one issue per NPU cycle.
   auto& sock = ext ? axi_ext : axi_sram;
-  SlotPool& slots = ext ? ext_slots_ : sram_slots_;
-  const uint32_t burst = ext ? p_.burst_bytes_ext : p_.burst_bytes_sram;
+  std::vector<uint64_t>& flight = ext ? ext_flight_ : sram_flight_;
+  const uint32_t k = (ext ? p_.max_outstanding_ext : p_.max_outstanding_sram) * (ext ? n_ext_ports_ : n_sram_ports_);
   const uint32_t p0 = ext ? n_sram_ports_ : 0, np = ext ? n_ext_ports_ : n_sram_ports_;
   const uint64_t now = sc_core::sc_time_stamp().value();
-  uint64_t issue = std::max(clk_.next_edge_fs(issue_fs), now), last = issue;
-  for (uint64_t off = 0; off < len;) {
-    // Bursts do not cross a burst-size boundary.
-    const uint64_t n = std::min<uint64_t>(burst - (addr + off) % burst, len - off);
-    issue = clk_.next_edge_fs(slots.acquire_fs(issue));
-    sc_time delay = sc_time::from_value(issue - now);
-    tx_.set_command(is_write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-    tx_.set_address(addr + off);
-    tx_.set_data_ptr(data + off);
-    tx_.set_data_length(static_cast<unsigned>(n));
-    tx_.set_streaming_width(static_cast<unsigned>(n));
-    tx_.set_byte_enable_ptr(nullptr);
-    tx_.set_dmi_allowed(false);
-    tx_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    sock->b_transport(tx_, delay);
-    if (tx_.is_response_error()) {
-      slots.release_at_fs(issue);
-      throw err("AXI ", is_write ? "write" : "read", " of ", n, " bytes at 0x", std::hex, addr + off, ": ",
-                tx_.get_response_string());
-    }
-    const uint64_t c = now + delay.value();
-    // The data crosses one of the class's 16 B/cycle AXI ports.
-    const uint64_t beats = (n + kAxiPortBytesPerCycle - 1) / kAxiPortBytesPerCycle, dur = clk_.cycles_fs(beats);
+  const uint64_t issue = std::max(clk_.next_edge_fs(issue_fs), now);
+  train_.burst_bytes = ext ? p_.burst_bytes_ext : p_.burst_bytes_sram;
+  train_.max_outstanding = k;
+  train_.issue_period_fs = clk_.period_fs();
+  train_.in_flight.assign(flight.begin(), flight.end());
+  train_.hops.clear();
+  sc_time delay = sc_time::from_value(issue - now);
+  tx_.set_command(is_write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+  tx_.set_address(addr);
+  tx_.set_data_ptr(data);
+  tx_.set_data_length(static_cast<unsigned>(len));
+  tx_.set_streaming_width(static_cast<unsigned>(len));
+  tx_.set_byte_enable_ptr(nullptr);
+  tx_.set_dmi_allowed(false);
+  tx_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  tx_.set_extension(&train_);
+  sock->b_transport(tx_, delay);
+  tx_.clear_extension(&train_);
+  if (tx_.is_response_error())
+    throw err("AXI ", is_write ? "write" : "read", " of ", len, " bytes at 0x", std::hex, addr, ": ", tx_.get_response_string());
+  // Each burst's data crosses one of the class's 16 B/cycle AXI ports.
+  uint64_t last = issue;
+  for (size_t i = 0; i < train_.done.size(); ++i) {
+    const uint64_t a0 = i == 0 ? addr : (addr / train_.burst_bytes + i) * train_.burst_bytes;
+    const uint64_t a1 = std::min<uint64_t>((addr / train_.burst_bytes + i + 1) * train_.burst_bytes, addr + len);
+    const uint64_t beats = (a1 - a0 + kAxiPortBytesPerCycle - 1) / kAxiPortBytesPerCycle, dur = clk_.cycles_fs(beats);
+    const uint64_t c = train_.done[i];
+    const uint64_t want = clk_.next_edge_fs(c > dur ? std::max(c - dur, train_.issue[i]) : train_.issue[i]);
     uint32_t best = p0;
     uint64_t best_start = UINT64_MAX;
-    const uint64_t want = clk_.next_edge_fs(c > dur ? std::max(c - dur, issue) : issue);
-    for (uint32_t i = p0; i < p0 + np; ++i) {
-      const uint64_t s = ports_[i].data.probe_fs(want, dur);
-      if (s < best_start) best_start = s, best = i;
+    for (uint32_t q = p0; q < p0 + np; ++q) {
+      const uint64_t st = ports_[q].data.probe_fs(want, dur);
+      if (st < best_start) best_start = st, best = q;
     }
     ports_[best].data.book_fs(best_start, dur);
     const uint64_t done = std::max(c, best_start + dur);
-    slots.release_at_fs(done);
+    flight.push_back(done);
     last = std::max(last, done);
-    issue_fs = issue;
-    issue += clk_.period_fs();
-    off += n;
   }
+  if (flight.size() > k) flight.erase(flight.begin(), flight.end() - k);
+  if (!train_.issue.empty()) issue_fs = train_.issue.back();
   (is_write ? bytes_written_ : bytes_read_) += len;
   return last;
 }

@@ -44,6 +44,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "models/common/burst_train.h"
 #include "models/common/clock.h"
 #include "models/common/params.h"
 #include "models/common/resource.h"
@@ -154,11 +155,13 @@ class EthosU85 : public sc_core::sc_module {
   std::unique_ptr<Regs> r_;
   std::vector<Port> ports_;         // [0..sram) SRAM class, then ext class
   uint32_t n_sram_ports_ = 1, n_ext_ports_ = 1;
-  SlotPool sram_slots_, ext_slots_;
+  std::vector<uint64_t> sram_flight_, ext_flight_;  // completions of the latest bursts per port class (outstanding limit)
   uint64_t t_ = 0;                  // local time (fs): when the kernel pipeline is free
   uint64_t dma_done_ = 0;           // local time the last DMA completes
   std::vector<uint8_t> lut_ram_;
   tlm::tlm_generic_payload tx_;
+  BurstTrain train_;
+  std::vector<uint8_t> stream_buf_;  // the current op's weight stream
 
   stats::Group stats_;
   stats::Counter& busy_cycles_;

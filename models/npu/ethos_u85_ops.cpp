@@ -157,8 +157,9 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
   const int ifm_bits = ifm.bytes * 8;
 
   // Weights: the encoded stream, or IFM2 (N x K, element (n, k) at n * stride_x + k * stride_c).
-  std::vector<uint8_t> stream;
+  std::vector<uint8_t>& stream = stream_buf_;
   WeightStreamView ws;
+  double wd_rate = 1;
   std::vector<int64_t> w2;
   View wv = r.ifm2;
   bool sparse = false;
@@ -168,7 +169,7 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
   if (!matmul) {
     if (r.weight_length < kWeightStreamHeaderBytes || r.weight_length > (uint64_t{1} << 31))
       raise(c, "WEIGHT_LENGTH " + std::to_string(r.weight_length) + " cannot hold a weight stream");
-    stream.assign(r.weight_length, 0);
+    stream.resize(r.weight_length);
     uint64_t hdr_issue = t0;
     hdr_done = transfer(false, r.weight_region, r.weight_base, stream.data(), kWeightStreamHeaderBytes, hdr_issue, &st);
     // Parse the header alone first: the sizes it declares must match the registers.
@@ -180,6 +181,8 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
                    std::to_string(N) + " x " + std::to_string(K));
     if (!why.empty()) raise(c, why);
     sparse = probe.h.sparse;
+    // The weight decoder's rate follows the stream's zero rate (Vela's WeightDecodeCycles).
+    wd_rate = weight_decoder_rate(*var_, probe.h.zero_rate());
     cfg = choose_block(*var_, MacOp::vector_product, H, W, N, K, ifm_bits, sparse);
     cfg.ofm_c = probe.h.ofm_block_depth;
     cfg.ifm_depth = probe.h.ifm_block_depth;
@@ -240,12 +243,7 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
             const uint64_t w_done = transfer(false, r.weight_region, r.weight_base + from, stream.data() + from, to - from, w_issue, &st);
             w_chain = w_issue;
             st.weight_bytes += to - from;
-            // Zero rate of this unit's weights sets the decoder's rate.
-            uint64_t zeros = 0;
-            for (uint64_t i = from + (db == 0 ? uint64_t(c1 - c0) * kScaleRecordBytes : 0); i < to; ++i) zeros += stream[i] == 0;
-            const double zr = sparse ? std::max(0.5, 0.5 + 0.5 * double(zeros) / double(to - from)) : double(zeros) / double(to - from);
-            const double rate = weight_decoder_rate(*var_, zr);
-            const uint64_t wd_cyc = static_cast<uint64_t>(std::ceil(double(weights_in_unit) / rate));
+            const uint64_t wd_cyc = static_cast<uint64_t>(std::ceil(double(weights_in_unit) / wd_rate));
             const uint64_t wd_start = std::max(wd_end, w_done);
             wd_start_hist.push_back(wd_start);
             wd_end = clk_.next_edge_fs(wd_start) + wd_cyc * P;
@@ -290,8 +288,16 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
     std::string why = ws.open(stream.data(), stream.size());
     if (!why.empty()) raise(c, why);
   }
+  // IFM minus its zero point: 16 bits wide when it fits (the MAC array's 16-bit input),
+  // else 32 bits.
   std::vector<int32_t> xz(x.size());
-  for (size_t i = 0; i < x.size(); ++i) xz[i] = static_cast<int32_t>(x[i] - ifm.zp);
+  bool fits16 = true;
+  for (size_t i = 0; i < x.size(); ++i) {
+    xz[i] = static_cast<int32_t>(x[i] - ifm.zp);
+    fits16 &= xz[i] >= -32768 && xz[i] <= 32767;
+  }
+  std::vector<int16_t> x16(fits16 ? x.size() : 0);
+  for (size_t i = 0; i < x16.size(); ++i) x16[i] = static_cast<int16_t>(xz[i]);
   std::vector<int64_t> acc(static_cast<size_t>(H) * W * N, 0);
   std::vector<int8_t> wrow(static_cast<size_t>(cfg.ifm_depth));
   std::vector<int32_t> w2row(static_cast<size_t>(cfg.ifm_depth));
@@ -302,11 +308,20 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
       const int k0 = db * cfg.ifm_depth, d = std::min(K, k0 + cfg.ifm_depth) - k0;
       for (int n = c0; n < c1; ++n) {
         if (!matmul) {
-          ws.weights(uint32_t(bcb), uint32_t(db), uint32_t(n - c0), wrow.data());
+          const int8_t* wp = ws.weights_ptr(uint32_t(bcb), uint32_t(db), uint32_t(n - c0));
+          if (!wp) {
+            ws.weights(uint32_t(bcb), uint32_t(db), uint32_t(n - c0), wrow.data());
+            wp = wrow.data();
+          }
           for (size_t p = 0; p < npos; ++p) {
-            const int32_t* a = xz.data() + p * K + k0;
             int32_t part = 0;  // |part| < 2^29 over one depth block of at most 128
-            for (int k = 0; k < d; ++k) part += a[k] * wrow[size_t(k)];
+            if (fits16) {
+              const int16_t* a = x16.data() + p * K + k0;
+              for (int k = 0; k < d; ++k) part += int32_t{a[k]} * wp[k];
+            } else {
+              const int32_t* a = xz.data() + p * K + k0;
+              for (int k = 0; k < d; ++k) part += a[k] * wp[k];
+            }
             acc[p * N + n] += part;
           }
         } else {

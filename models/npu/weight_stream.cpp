@@ -54,7 +54,9 @@ std::vector<uint8_t> encode_weight_stream(const WeightStreamHeader& h, const int
   put(s, h.k, 4);
   put(s, h.ofm_block_depth, 2);
   put(s, h.ifm_block_depth, 2);
-  put(s, 0, 4);
+  uint64_t zeros = 0;
+  for (uint64_t i = 0; i < uint64_t{h.n} * h.k; ++i) zeros += w[i] == 0;
+  put(s, static_cast<uint32_t>(zeros * 65536 / std::max<uint64_t>(uint64_t{h.n} * h.k, 1)), 4);
   for (uint32_t ob = 0; ob < n_ofm_blocks(h); ++ob) {
     const uint32_t cb = cb_of(h, ob), c0 = ob * h.ofm_block_depth;
     for (uint32_t c = 0; c < cb; ++c) {
@@ -101,6 +103,8 @@ std::string WeightStreamView::open(const uint8_t* stream, uint64_t len) {
   h.k = static_cast<uint32_t>(get(stream + 12, 4));
   h.ofm_block_depth = static_cast<uint16_t>(get(stream + 16, 2));
   h.ifm_block_depth = static_cast<uint16_t>(get(stream + 18, 2));
+  h.zero_rate_q16 = static_cast<uint32_t>(get(stream + 20, 4));
+  if (h.zero_rate_q16 > 65536) return "weight stream zero rate " + std::to_string(h.zero_rate_q16) + " / 65536 exceeds 1";
   if (h.n == 0 || h.k == 0 || h.ofm_block_depth == 0 || h.ifm_block_depth == 0 || h.n > (1u << 24) || h.k > (1u << 24))
     return "weight stream header has a zero or oversized dimension";
   if (h.sparse && (h.k % 4 || h.ifm_block_depth % 4)) return "sparse weight stream with a depth not a multiple of 4";
@@ -131,6 +135,11 @@ ChannelScale WeightStreamView::scale(uint32_t ob, uint32_t c) const {
   s.multiplier = static_cast<int32_t>(get(p + 5, 4));
   s.shift = p[9] & 63;
   return s;
+}
+
+const int8_t* WeightStreamView::weights_ptr(uint32_t ob, uint32_t db, uint32_t c) const {
+  if (h.sparse) return nullptr;
+  return reinterpret_cast<const int8_t*>(data + depth_block_offset(ob, db) + uint64_t{c} * d_of(h, db));
 }
 
 void WeightStreamView::weights(uint32_t ob, uint32_t db, uint32_t c, int8_t* out) const {

@@ -4,7 +4,9 @@
 //
 //   header, 24 bytes: "SLMW", version u8 (1), flags u8 (bit 0: 2:4 sparse), u16 0,
 //                     n u32 (output channels), k u32 (input depth),
-//                     ofm_block_depth u16, ifm_block_depth u16, u32 0
+//                     ofm_block_depth u16, ifm_block_depth u16,
+//                     zero rate u32 (fraction of zero weights, Q16; the decoder's speed depends
+//                     on it, as Vela's WeightDecodeCycles does)
 //   for each OFM block of ofm_block_depth channels (the last may be shorter, cb channels):
 //     cb scale records of 10 bytes: bias int40, multiplier int32, shift u8 (bits [5:0])
 //     for each IFM depth block of ifm_block_depth (the last may be shorter, d):
@@ -25,6 +27,8 @@ struct WeightStreamHeader {
   uint32_t n = 0, k = 0;
   uint16_t ofm_block_depth = 16, ifm_block_depth = 64;
   bool sparse = false;
+  uint32_t zero_rate_q16 = 0;  // set by encode_weight_stream()
+  double zero_rate() const { return zero_rate_q16 / 65536.0; }
 };
 
 constexpr uint32_t kWeightStreamHeaderBytes = 24;
@@ -59,6 +63,8 @@ struct WeightStreamView {
   ChannelScale scale(uint32_t ob, uint32_t c) const;
   // Dense weights of depth block db for channel c of OFM block ob into out[0..d).
   void weights(uint32_t ob, uint32_t db, uint32_t c, int8_t* out) const;
+  // Dense streams: a pointer to those d weights in the stream (no copy); nullptr if sparse.
+  const int8_t* weights_ptr(uint32_t ob, uint32_t db, uint32_t c) const;
 };
 
 }  // namespace slm::npu

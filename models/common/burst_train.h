@@ -1,0 +1,48 @@
+// BurstTrain: a TLM-2.0 extension that lets one b_transport call stand for a stream of bursts
+// an initiator issues back to back (an NPU's weight stream, a DMA channel's copy), so that
+// simulating a long transfer does not cost one call chain per burst.
+//
+// Semantics (docs/timing-model.md, "Burst trains"): the payload's [address, address +
+// length) is cut into bursts at multiples of burst_bytes. Burst i is issued at
+//   issue_0 = now + the call's delay;
+//   issue_i = max(issue_{i-1} + issue_period_fs, done_{i-k}),  k = max_outstanding,
+// where done_j is burst j's completion; `in_flight` holds the completions of the
+// initiator's earlier bursts still counting against k (oldest first). Each component on
+// the way adds a hop: a burst reaches the next one at next_edge(t, hop.period) + hop.latency.
+// The target charges every burst with its own per-transaction formula (a Memory calls
+// account() once per burst), fills `done` with each burst's completion, moves the data in
+// one copy and returns the last completion in the delay. So a train costs exactly what its
+// bursts cost issued one by one, except that a bus books its link per burst after the
+// target has answered: a link narrower than the target's port does not slow the train's
+// issue (exact for crossbars whose links are at least as wide as the targets).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include <tlm>
+
+namespace slm {
+
+struct BurstTrain : tlm::tlm_extension<BurstTrain> {
+  struct Hop {
+    uint64_t period_fs = 1;   // the component's clock period (arrivals move to its next edge)
+    uint64_t latency_fs = 0;  // then this much later
+  };
+  uint32_t burst_bytes = 64;
+  uint32_t max_outstanding = 1;
+  uint64_t issue_period_fs = 1;
+  std::vector<uint64_t> in_flight;  // completions of earlier bursts still in flight (oldest first)
+  std::vector<Hop> hops;            // added by components between the initiator and the target
+  std::vector<uint64_t> issue, done;  // out: per burst, issue and completion (fs)
+
+  tlm::tlm_extension_base* clone() const override { return new BurstTrain(*this); }
+  void copy_from(const tlm::tlm_extension_base& e) override { *this = static_cast<const BurstTrain&>(e); }
+
+  // Number of bursts of a train of `len` bytes starting at `addr`.
+  uint64_t bursts(uint64_t addr, uint64_t len) const {
+    if (len == 0) return 0;
+    return (addr + len - 1) / burst_bytes - addr / burst_bytes + 1;
+  }
+};
+
+}  // namespace slm

@@ -1,0 +1,225 @@
+// The Ethos-U85-class NPU model driven through its register window with hand-written command
+// streams: it computes from memory and writes back, raises its interrupt at NPU_OP_STOP, and
+// reports a malformed stream as a fault (command index, word, cause), never a host crash.
+#include <cstring>
+
+#include <gtest/gtest.h>
+
+#include "models/cpu/host_cpu.h"
+#include "models/npu/command_stream.h"
+#include "models/npu/ethos_u85.h"
+#include "models/npu/weight_stream.h"
+#include "sim/config/platform_config.h"
+#include "sim/platform/platform.h"
+#include "tests/sim/harness.h"
+#include "workloads/common/error.h"
+
+namespace slm {
+namespace {
+
+using namespace npu;
+
+constexpr uint64_t kSram = 0x20000000, kRegs = 0x50004000, kCmd = kSram + 0x8000;
+
+struct NpuRun {
+  uint32_t status = 0;
+  std::optional<Fault> fault;
+  std::vector<uint8_t> sram;  // the first 64 KiB of SRAM after the run
+  uint64_t end_fs = 0;
+};
+
+// Loads `mem` bytes at the start of SRAM, runs the command stream on the tiny-npu platform
+// (variant `variant`), returns the status, the fault and SRAM.
+NpuRun run_stream(const std::vector<uint32_t>& words, const std::vector<uint8_t>& mem, const std::string& variant = "ethos-u85-256") {
+  platform::register_types();
+  const config::PlatformConfig cfg = config::load_platform(test::fixture("tiny-npu.yaml"), {"npu.variant=" + variant});
+  sim_reset_kernel();
+  stats::Group root("soc");
+  platform::Platform p(cfg, root);
+  auto& npu = p.get<EthosU85>("npu", "NPU");
+  auto& cpu = p.get<HostCpu>("cpu", "CPU");
+  p.memory("sram").load(0, mem.data(), mem.size());
+  p.memory("sram").load(kCmd - kSram, words.data(), words.size() * 4);
+  NpuRun r;
+  sc_core::sc_spawn([&] {
+    cpu.write32(kRegs + EthosU85::REG_BASEP0, static_cast<uint32_t>(kSram));
+    cpu.write32(kRegs + EthosU85::REG_REGIONCFG, 0);
+    cpu.write32(kRegs + EthosU85::REG_QBASE, static_cast<uint32_t>(kCmd));
+    cpu.write32(kRegs + EthosU85::REG_QSIZE, static_cast<uint32_t>(words.size() * 4));
+    cpu.write32(kRegs + EthosU85::REG_CMD, 1);
+    sc_core::wait(npu.irq_event());
+    r.status = cpu.read32(kRegs + EthosU85::REG_STATUS);
+    r.end_fs = sc_core::sc_time_stamp().value();
+  });
+  sc_core::sc_start();
+  r.fault = npu.fault();
+  r.sram.resize(0x10000);
+  p.memory("sram").peek(0, r.sram.data(), r.sram.size());
+  return r;
+}
+
+// IFM/IFM2/OFM registers of a 1 x 1 x n int8 tensor at `off` in region 0.
+void set_fm(CommandWriter& w, uint16_t region_op, uint16_t base_op, uint16_t depth_op, uint16_t prec_op, uint16_t zp_op,
+            uint16_t stride_c_op, uint32_t off, int n, int bytes, int zp) {
+  w.cmd0(region_op, 0);
+  w.cmd1(base_op, off);
+  if (depth_op) w.cmd0(depth_op, static_cast<uint16_t>(n - 1));
+  w.cmd0(prec_op, static_cast<uint16_t>((bytes == 1 ? 0 : bytes == 2 ? 1 : 2) | PREC_SIGNED));
+  w.cmd0(zp_op, static_cast<uint16_t>(zp));
+  w.cmd1(stride_c_op, static_cast<uint32_t>(bytes));
+}
+
+}  // namespace
+
+TEST(NpuCommandStream, EncodesDecodesAndDisassembles) {
+  CommandWriter w;
+  w.cmd0(NPU_SET_IFM_REGION, 3);
+  w.addr(NPU_SET_IFM_BASE0, 0x12'3456'7890ull);
+  w.cmd0(NPU_OP_ELEMENTWISE, EW_ADD);
+  w.cmd0(NPU_OP_STOP, 0xFFFF);
+  ASSERT_EQ(w.words().size(), 5u);
+  EXPECT_EQ(w.words()[1] & 0xFFFF, 0x4000u);  // cmd1: opcode bit 14
+  std::optional<Fault> f;
+  const auto cmds = decode(w.words().data(), w.words().size(), &f);
+  EXPECT_FALSE(f);
+  ASSERT_EQ(cmds.size(), 4u);
+  EXPECT_EQ(cmds[1].address(), 0x12'3456'7890ull);
+  EXPECT_EQ(cmds[2].opcode, NPU_OP_ELEMENTWISE);
+  EXPECT_EQ(cmds[2].param, EW_ADD);
+  const std::string text = disassemble(cmds);
+  EXPECT_NE(text.find("NPU_SET_IFM_BASE0"), std::string::npos) << text;
+  EXPECT_NE(text.find("NPU_OP_STOP"), std::string::npos);
+  // Register writes that do not change a value are not emitted twice.
+  CommandWriter d;
+  d.set0(NPU_SET_OFM_ZERO_POINT, 5);
+  d.set0(NPU_SET_OFM_ZERO_POINT, 5);
+  d.set0(NPU_SET_OFM_ZERO_POINT, 6);
+  EXPECT_EQ(d.commands(), 2u);
+}
+
+TEST(NpuCommandStream, DecodingReportsTheFirstBadCommand) {
+  const uint32_t unknown[] = {0x00000104, 0x00000777};  // NPU_SET_IFM_DEPTH_M1, then opcode 0x777
+  std::optional<Fault> f;
+  auto cmds = decode(unknown, 2, &f);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->index, 1u);
+  EXPECT_EQ(f->word, 1u);
+  EXPECT_NE(f->cause.find("unknown opcode 0x0777"), std::string::npos) << f->cause;
+  const uint32_t truncated[] = {0x00004010};  // NPU_SET_OFM_BASE0 without its payload
+  f.reset();
+  decode(truncated, 1, &f);
+  ASSERT_TRUE(f);
+  EXPECT_NE(f->cause.find("ends before its payload"), std::string::npos) << f->cause;
+  EXPECT_NE(f->str().find("command 0 (word 0, 0x00004010)"), std::string::npos) << f->str();
+}
+
+TEST(EthosU85, ComputesAnElementwiseAddFromMemory) {
+  // y = sat(((a - 3) + (b + 1)) / 2 - 4): OPA/OPB scale 1/2 (m = 2^30, shift 31), OFM scale 1.
+  std::vector<uint8_t> mem(0x1000, 0);
+  const int n = 37;
+  for (int i = 0; i < n; ++i) mem[0x100 + i] = static_cast<uint8_t>(int8_t(i * 7 - 120)), mem[0x200 + i] = static_cast<uint8_t>(int8_t(100 - i * 5));
+  CommandWriter w;
+  set_fm(w, NPU_SET_IFM_REGION, NPU_SET_IFM_BASE0, NPU_SET_IFM_DEPTH_M1, NPU_SET_IFM_PRECISION, NPU_SET_IFM_ZERO_POINT, NPU_SET_IFM_STRIDE_C, 0x100, n, 1, 3);
+  set_fm(w, NPU_SET_IFM2_REGION, NPU_SET_IFM2_BASE0, 0, NPU_SET_IFM2_PRECISION, NPU_SET_IFM2_ZERO_POINT, NPU_SET_IFM2_STRIDE_C, 0x200, n, 1, -1);
+  set_fm(w, NPU_SET_OFM_REGION, NPU_SET_OFM_BASE0, NPU_SET_OFM_DEPTH_M1, NPU_SET_OFM_PRECISION, NPU_SET_OFM_ZERO_POINT, NPU_SET_OFM_STRIDE_C, 0x300, n, 1, -4);
+  w.cmd1(NPU_SET_OPA_SCALE, 1u << 30, 31);
+  w.cmd1(NPU_SET_OPB_SCALE, 1u << 30, 31);
+  w.cmd1(NPU_SET_OFM_SCALE, 1, 0);
+  w.cmd0(NPU_OP_ELEMENTWISE, EW_ADD);
+  w.cmd0(NPU_OP_STOP, 0xFFFF);
+  const NpuRun r = run_stream(w.words(), mem);
+  EXPECT_FALSE(r.fault) << r.fault->str();
+  EXPECT_EQ(r.status & EthosU85::ST_END, uint32_t{EthosU85::ST_END});
+  for (int i = 0; i < n; ++i) {
+    auto half = [](int64_t v) { return (v + 1) >> 1; };  // round half up
+    const int64_t a = int8_t(i * 7 - 120) - 3, b = int8_t(100 - i * 5) + 1;
+    const int64_t want = std::clamp<int64_t>(half(a) + half(b) - 4, -128, 127);
+    EXPECT_EQ(int8_t(r.sram[0x300 + i]), want) << i;
+  }
+  EXPECT_EQ(r.sram[0x300 + n], 0) << "nothing written past the OFM";
+}
+
+TEST(EthosU85, AFullyConnectedLayerMatchesAHandComputedOne) {
+  // y[n] = sat(rshr(sum_k (x[k] - 2) w[n][k] x 3, 2) + 1): int8 x int8, 5 outputs of depth 70
+  // (a partial IFM depth block), scale records in the stream.
+  const int N = 5, K = 70;
+  std::vector<int8_t> W(N * K);
+  std::vector<uint8_t> mem(0x4000, 0);
+  for (int i = 0; i < N * K; ++i) W[i] = static_cast<int8_t>((i * 37) % 255 - 127);
+  for (int k = 0; k < K; ++k) mem[0x100 + k] = static_cast<uint8_t>(int8_t((k * 11) % 200 - 100));
+  std::vector<ChannelScale> sc(N, ChannelScale{0, 3, 2});
+  sc[4].bias = -1000;
+  WeightStreamHeader h{N, K, 16, 32, false};
+  const auto stream = encode_weight_stream(h, W.data(), sc.data());
+  std::memcpy(mem.data() + 0x1000, stream.data(), stream.size());
+  CommandWriter w;
+  set_fm(w, NPU_SET_IFM_REGION, NPU_SET_IFM_BASE0, NPU_SET_IFM_DEPTH_M1, NPU_SET_IFM_PRECISION, NPU_SET_IFM_ZERO_POINT, NPU_SET_IFM_STRIDE_C, 0x100, K, 1, 2);
+  set_fm(w, NPU_SET_OFM_REGION, NPU_SET_OFM_BASE0, NPU_SET_OFM_DEPTH_M1, NPU_SET_OFM_PRECISION, NPU_SET_OFM_ZERO_POINT, NPU_SET_OFM_STRIDE_C, 0x800, N, 1, 1);
+  w.cmd0(NPU_SET_WEIGHT_REGION, 0);
+  w.cmd1(NPU_SET_WEIGHT_BASE, 0x1000);
+  w.cmd1(NPU_SET_WEIGHT_LENGTH, static_cast<uint32_t>(stream.size()));
+  w.cmd0(NPU_SET_OFM_BLK_DEPTH_M1, 15);
+  w.cmd0(NPU_OP_CONV, 0);
+  w.cmd0(NPU_OP_STOP, 0xFFFF);
+  for (const char* v : {"ethos-u85-128", "ethos-u85-2048"}) {
+    const NpuRun r = run_stream(w.words(), mem, v);
+    ASSERT_FALSE(r.fault) << r.fault->str();
+    for (int n = 0; n < N; ++n) {
+      int64_t acc = sc[n].bias;
+      for (int k = 0; k < K; ++k) acc += int64_t(int8_t(mem[0x100 + k]) - 2) * W[n * K + k];
+      const int64_t want = std::clamp<int64_t>(((acc * 3 + 2) >> 2) + 1, -128, 127);
+      EXPECT_EQ(int8_t(r.sram[0x800 + n]), want) << v << " channel " << n;
+    }
+  }
+}
+
+TEST(EthosU85, MalformedStreamsAreFaultsNotCrashes) {
+  std::vector<uint8_t> mem(0x1000, 0);
+  struct Bad { std::vector<uint32_t> words; const char* cause; uint32_t index; };
+  const std::vector<Bad> cases = {
+      {{0x00000777, 0xFFFF0000}, "unknown opcode", 0},
+      {{0x0000010F | (9u << 16), 0xFFFF0000}, "region 9 does not exist", 0},
+      {{NPU_OP_DEPTHWISE, 0xFFFF0000}, "NPU_OP_DEPTHWISE is not modelled", 0},
+      {{NPU_SET_IFM_REGION}, "without NPU_OP_STOP", 1},
+      {{NPU_SET_OFM_PRECISION | (0x77u << 16), 0xFFFF0000}, "precision value", 0},
+      {{NPU_SET_OFM_DEPTH_M1 | (0xFFFFu << 16), NPU_SET_OFM_WIDTH_M1 | (0xFFFFu << 16), NPU_OP_ELEMENTWISE | (EW_ADD << 16), 0xFFFF0000},
+       "larger than this model handles", 2},
+      {{NPU_SET_WEIGHT_LENGTH | 0x4000u, 100, NPU_OP_CONV, 0xFFFF0000}, "no SLMW header", 1},
+      {{NPU_SET_IFM_BASE0 | 0x4000u, 0x7FFFFFF0, NPU_SET_OFM_BASE0 | 0x4000u, 0x800, NPU_OP_ELEMENTWISE | (EW_ABS << 16), 0xFFFF0000},
+       "AXI read", 2},
+  };
+  for (const auto& c : cases) {
+    const NpuRun r = run_stream(c.words, mem);
+    ASSERT_TRUE(r.fault) << c.cause;
+    EXPECT_NE(r.fault->cause.find(c.cause), std::string::npos) << r.fault->str();
+    EXPECT_EQ(r.fault->index, c.index) << r.fault->str();
+    EXPECT_TRUE(r.status & EthosU85::ST_IRQ);
+    EXPECT_TRUE(r.status & EthosU85::ST_PARSE_ERROR);
+  }
+}
+
+TEST(EthosU85, RegisterWindowIdentifiesTheVariant) {
+  platform::register_types();
+  const config::PlatformConfig cfg = config::load_platform(test::fixture("tiny-npu.yaml"), {"npu.variant=ethos-u85-1024"});
+  sim_reset_kernel();
+  stats::Group root("soc");
+  platform::Platform p(cfg, root);
+  auto& cpu = p.get<HostCpu>("cpu", "CPU");
+  uint32_t id = 0, config = 0;
+  bool refused = false;
+  sc_core::sc_spawn([&] {
+    id = cpu.read32(kRegs + EthosU85::REG_ID);
+    config = cpu.read32(kRegs + EthosU85::REG_CONFIG);
+    try {
+      cpu.read32(kRegs + 0x4000);  // past the 16 KiB window: unmapped
+    } catch (const Error&) {
+      refused = true;
+    }
+  });
+  sc_core::sc_start();
+  EXPECT_EQ(id >> 28, 2u);
+  EXPECT_EQ(config & 15, 10u);  // log2(1024) MACs
+  EXPECT_TRUE(refused);
+}
+
+}  // namespace slm
