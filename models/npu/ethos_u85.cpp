@@ -81,7 +81,9 @@ EthosU85::EthosU85(sc_core::sc_module_name name, const Params& p, stats::Group& 
       r_(std::make_unique<Regs>()),
       lut_ram_(kLutRamBytes, 0),
       stats_(basename(), &parent),
-      busy_cycles_(stats_.counter("busy_cycles", "cycles", "cycles an operation or DMA was in progress")),
+      busy_cycles_(stats_.counter("busy_cycles", "cycles",
+                                  "cycles the datapath limited an operation: per operation max(MAC, AO, weight-decoder) cycles")),
+      active_cycles_(stats_.counter("active_cycles", "cycles", "cycles an operation was in progress (datapath or memory)")),
       mac_cycles_(stats_.counter("mac_cycles", "cycles", "MAC-array stage cycles (Vela's formula per block)")),
       ao_cycles_(stats_.counter("ao_cycles", "cycles", "output-unit stage cycles")),
       wd_cycles_(stats_.counter("wd_cycles", "cycles", "weight-decoder cycles")),
@@ -103,7 +105,7 @@ EthosU85::EthosU85(sc_core::sc_module_name name, const Params& p, stats::Group& 
   SC_THREAD(thread);
   const double hz = double(p.clock_hz);
   auto& busy = busy_cycles_;
-  stats_.formula("utilisation", "ratio", "busy_cycles / simulated cycles",
+  stats_.formula("utilisation", "ratio", "busy_cycles / simulated cycles (the datapath's share of the time)",
                  [&busy, hz](double s) { return s > 0 ? double(busy.value) / (s * hz) : 0.0; });
   auto& macs8 = macs_8x8_;
   auto& macs16 = macs_16x8_;
@@ -427,7 +429,8 @@ bool EthosU85::execute(const Command& c) {
   ao_cycles_ += st.ao_cycles;
   wd_cycles_ += st.wd_cycles;
   if (c.opcode != NPU_OP_DMA_START) {
-    busy_cycles_ += clk_.to_cycles_fs(st.end_fs - st.start_fs);
+    active_cycles_ += clk_.to_cycles_fs(st.end_fs - st.start_fs);
+    busy_cycles_ += std::max({st.mac_cycles, st.ao_cycles, st.wd_cycles});
     t_ = st.end_fs;
     // Synchronise with SystemC time at the end of each operation.
     const uint64_t now = sc_core::sc_time_stamp().value();

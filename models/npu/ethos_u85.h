@@ -165,6 +165,7 @@ class EthosU85 : public sc_core::sc_module {
 
   stats::Group stats_;
   stats::Counter& busy_cycles_;
+  stats::Counter& active_cycles_;
   stats::Counter& mac_cycles_;
   stats::Counter& ao_cycles_;
   stats::Counter& wd_cycles_;

@@ -334,7 +334,8 @@ TEST(EndToEnd, RealStoryOnTheEthosMcuIsBitExact) {
   const auto rep = replay::run_session(o);
   EXPECT_EQ(rep["bit_exact"], true);
   EXPECT_EQ(rep["text"].get<std::string>().rfind("Once upon a time", 0), 0u) << rep["text"];
-  EXPECT_EQ(rep["bottleneck"]["resource"], "soc.flash");
+  // The fixed-shape graph reads the whole 512-position KV cache from storage every step.
+  EXPECT_EQ(rep["bottleneck"]["resource"], "soc.storage");
 }
 
 }  // namespace slm
