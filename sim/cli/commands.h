@@ -16,6 +16,7 @@ void register_bench(CLI::App& app);     // golden-engine and TLM microbenchmarks
 void register_config(CLI::App& app);    // config check | show | schema
 void register_run(CLI::App& app);       // simulate a platform running the workload
 void register_recost(CLI::App& app);    // re-cost a finished run with another energy table
+void register_npu(CLI::App& app);       // NPU command streams: compile, disasm
 
 // --calib-sequences, --calib-tokens (and, with `seed`, --calib-seed): how checkpoints and
 // synthetic shapes are calibrated before quantisation. One definition for every command.

@@ -31,6 +31,10 @@ class NpuEngine : public Engine {
   void execute(const StepInfo& step, std::span<const BoundOp> ops, replay::Layout& layout, const OpDone& done) override;
   uint64_t clock_hz() const override { return npu_->clock().hz(); }
   EthosU85& npu() { return *npu_; }
+  // The command stream this engine would run for `ops` (slmsim npu compile).
+  std::vector<uint32_t> lower(const StepInfo& step, std::span<const BoundOp> ops, const replay::Layout& layout) const {
+    return mapper_.lower(step, ops, layout, regions_).words;
+  }
 
  private:
   std::string name_;

@@ -6,6 +6,7 @@
 
 #include "models/common/clock.h"
 #include "sim/config/platform_config.h"
+#include "sim/engine/npu_engine.h"
 #include "sim/platform/platform.h"
 #include "sim/replay/replay.h"
 #include "sim/report/report.h"
@@ -200,6 +201,46 @@ nlohmann::json run_session(const SessionOptions& o) {
   if (!o.csv_path.empty()) report::write_ops_csv(o.csv_path, rep.result(), plat);
   if (!o.timeline_path.empty()) report::write_chrome_trace(o.timeline_path, rep.result(), plat);
   return report;
+}
+
+std::vector<uint32_t> compile_npu_step(const SessionOptions& o, int pos) {
+  platform::register_types();
+  const std::string cfg_file = o.config.empty() ? default_config() : o.config;
+  config::PlatformConfig cfg = config::load_platform(cfg_file, o.sets);
+  const std::string model_arg = o.model.empty() ? workload_paths(cfg.workload, false).first : o.model;
+  std::unique_ptr<quant::QuantModel> qm;
+  const llama2::ModelConfig mc = model_config(model_arg, qm);
+  const std::string prec_s = !o.precision.empty() ? o.precision : qm ? quant::to_string(qm->precision) : cfg.workload.precision;
+  const quant::Precision prec = quant::precision_from_string(prec_s);
+  if (!mc.has_vocab()) throw err("npu compile: model '", model_arg, "' has no vocabulary");
+  const int steps = std::min(o.steps > 0 ? o.steps : static_cast<int>(cfg.workload.steps), mc.seq_len);
+  if (pos < 0 || pos >= steps) throw err("npu compile: --pos ", pos, " must be in [0, ", steps, ") (the run's positions)");
+  sim_reset_kernel();
+  stats::Group root("soc");
+  platform::Platform plat(cfg, root);
+  Setup setup = prepare(plat, mc, prec, true, steps);
+  auto* npu = dynamic_cast<engine::NpuEngine*>(setup.engines.main());
+  if (!npu) throw err(cfg_file, ": engine.compute = '", cfg.engine.compute, "' is not an NPU");
+  if (!qm) qm = std::make_unique<quant::QuantModel>(eval::prepare_quant_model(model_arg, prec, o.calibration,
+                                                                              o.weight_seed >= 0 ? uint64_t(o.weight_seed) : cfg.workload.seed));
+  if (qm->precision != prec) throw err("npu compile: ", model_arg, " was quantised as ", quant::to_string(qm->precision));
+  quant::IntTransformer model(*qm);
+  trace::StepCollector c;
+  const int32_t tok = llama2::kBosToken;
+  model.forward(std::span<const int32_t>(&tok, 1), pos, pos == 0 ? trace::Phase::prefill : trace::Phase::decode, &c);
+  const auto& ops = c.steps.at(0).ops;
+  setup.layout->plan_step(ops, pos);
+  std::vector<engine::BoundOp> bound;
+  for (const auto& op : ops) {
+    if (setup.engines.assign(op) != npu) continue;
+    engine::BoundOp b;
+    b.op = &op;
+    for (const auto& t : op.inputs) b.in.push_back(persistent(t.role) && !setup.layout->has(t.name) ? TensorLoc{} : setup.layout->loc(op, t));
+    for (const auto& t : op.outputs) b.out.push_back(persistent(t.role) && !setup.layout->has(t.name) ? TensorLoc{} : setup.layout->loc(op, t));
+    bound.push_back(std::move(b));
+  }
+  engine::StepInfo si{0, pos == 0 ? trace::Phase::prefill : trace::Phase::decode, pos, 1, std::span<const int32_t>(&tok, 1)};
+  return npu->lower(si, bound, *setup.layout);
 }
 
 }  // namespace slm::replay

@@ -50,6 +50,12 @@ nlohmann::json run_session(const SessionOptions& o);
 std::map<std::string, uint64_t> check_capacity(const std::string& config, const std::vector<std::string>& sets,
                                                const std::string& model, const std::string& precision, int steps);
 
+// The command stream the NPU engine of `o.config` runs for one step: the decode step at
+// position `pos` (0: a prefill of the BOS token), for the model and precision of `o`
+// (quantised as run_session() would). Words as the NPU reads them (little-endian 32-bit).
+// slm::Error if the config's engine is not an NPU.
+std::vector<uint32_t> compile_npu_step(const SessionOptions& o, int pos);
+
 // Where the shipped configs are (SLMSIM_CONFIG_DIR env, else the source tree's configs/).
 std::string config_dir();
 std::string default_config();         // config_dir() + "/mcu-ethos-u85.yaml"
