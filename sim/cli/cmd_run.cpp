@@ -27,6 +27,9 @@ void register_run(CLI::App& app) {
   cmd->add_option("--precision", o->precision, "w8a8 | w8a16 | w4a8 (default: the config's workload.precision)");
   cmd->add_option("--prompt", o->prompt, "prompt text (needs --tokenizer)");
   cmd->add_option("--steps", o->steps, "total positions, prompt included (run.c -n)")->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--prefill-tokens", o->prefill_tokens,
+                  "a prompt of N tokens without text (BOS, then token ids 3, 4, ...): prefill timing without a tokenizer")
+      ->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--weight-seed", o->weight_seed, "seed of synthetic weights (default: the config's workload.seed)");
   cmd->add_option("--temperature", o->temperature, "0 = greedy on the integer logits (default)")->check(CLI::Range(0.0, 100.0));
   cmd->add_option("--topp", o->topp, "top-p for sampling")->check(CLI::Range(0.0, 1.0));

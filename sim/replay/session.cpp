@@ -134,6 +134,12 @@ nlohmann::json run_session(const SessionOptions& o) {
     if (!prompt.empty()) throw err("run: --prompt needs --tokenizer (model '", model_arg, "' has no tokenizer given)");
     prompt_tokens.push_back(llama2::kBosToken);
   }
+  if (o.prefill_tokens > 0) {
+    // A prompt of N tokens without text: BOS, then ids 3, 4, ... (mod vocab), as `slmsim trace`.
+    if (!prompt.empty() && !o.prompt.empty()) throw err("run: give --prompt or --prefill-tokens, not both");
+    prompt_tokens.assign(1, llama2::kBosToken);
+    for (int i = 1; i < o.prefill_tokens; ++i) prompt_tokens.push_back(3 + (i - 1) % std::max(1, mc.vocab_size - 3));
+  }
   if (static_cast<int>(prompt_tokens.size()) > std::min(steps, mc.seq_len))
     throw err("run: prompt of ", prompt_tokens.size(), " tokens does not fit in --steps ", steps, " (seq_len ", mc.seq_len, ")");
 

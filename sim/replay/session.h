@@ -25,6 +25,7 @@ struct SessionOptions {
   // Workload; empty / negative = the config's workload: defaults.
   std::string model, tokenizer, precision, prompt;
   int steps = -1;
+  int prefill_tokens = 0;             // > 0: a prompt of this many tokens (BOS, then ids 3, 4, ...) instead of text
   int64_t weight_seed = -1;           // synthetic weights
   float temperature = 0.0f;           // 0 = greedy on the integer logits
   float topp = 0.9f;
