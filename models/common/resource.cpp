@@ -8,7 +8,11 @@ using sc_core::sc_time;
 
 void Resource::forget_past() {
   const uint64_t now = sc_core::sc_time_stamp().value();
-  while (!busy_.empty() && busy_.front().end_fs <= now) busy_.pop_front();
+  while (head_ < busy_.size() && busy_[head_].end_fs <= now) ++head_;
+  if (head_ >= 1024 && head_ * 2 >= busy_.size()) {  // compact now and then
+    busy_.erase(busy_.begin(), busy_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
 }
 
 sc_time Resource::probe(const sc_time& earliest, const sc_time& duration) const {
@@ -16,10 +20,10 @@ sc_time Resource::probe(const sc_time& earliest, const sc_time& duration) const 
 }
 
 uint64_t Resource::probe_fs(uint64_t earliest, uint64_t d) const {
-  if (busy_.empty() || earliest >= busy_.back().end_fs) return earliest;  // nothing booked after: the common streaming case
+  if (head_ == busy_.size() || earliest >= busy_.back().end_fs) return earliest;  // nothing booked after: the common streaming case
   uint64_t s = earliest;
   // Intervals are sorted: skip those ending at or before s, then look for a gap.
-  auto it = std::upper_bound(busy_.begin(), busy_.end(), s,
+  auto it = std::upper_bound(busy_.begin() + static_cast<std::ptrdiff_t>(head_), busy_.end(), s,
                              [](uint64_t v, const Interval& iv) { return v < iv.end_fs; });
   for (; it != busy_.end(); ++it) {
     if (s + d <= it->begin_fs) break;  // fits before this interval
@@ -34,15 +38,15 @@ void Resource::book_fs(uint64_t b, uint64_t duration) {
   const uint64_t e = b + duration;
   if (e == b) return;
   busy_fs_ += e - b;
-  if (busy_.empty() || busy_.back().end_fs <= b) {  // fast path: append or extend at the end
-    if (!busy_.empty() && busy_.back().end_fs == b)
+  if (head_ == busy_.size() || busy_.back().end_fs <= b) {  // fast path: append or extend at the end
+    if (head_ < busy_.size() && busy_.back().end_fs == b)
       busy_.back().end_fs = e;
     else
       busy_.push_back({b, e});
     forget_past();
     return;
   }
-  auto it = std::lower_bound(busy_.begin(), busy_.end(), b,
+  auto it = std::lower_bound(busy_.begin() + static_cast<std::ptrdiff_t>(head_), busy_.end(), b,
                              [](const Interval& iv, uint64_t v) { return iv.begin_fs < v; });
   it = busy_.insert(it, {b, e});
   // Merge with touching neighbours (probe() guarantees no overlap).
@@ -51,7 +55,7 @@ void Resource::book_fs(uint64_t b, uint64_t duration) {
     it->end_fs = next->end_fs;
     it = busy_.erase(next) - 1;
   }
-  if (it != busy_.begin() && (it - 1)->end_fs == b) {
+  if (it != busy_.begin() + static_cast<std::ptrdiff_t>(head_) && (it - 1)->end_fs == b) {
     (it - 1)->end_fs = it->end_fs;
     busy_.erase(it);
   }
@@ -91,8 +95,17 @@ uint64_t SlotPool::acquire_fs(uint64_t t) {
     begins_fs_.pop_front();
   }
   uint64_t s = t;
+  const size_t n = begins_fs_.size();
   // Every booked transaction has ended by t (ends are sorted): all slots are free.
-  if (begins_fs_.size() >= slots_ && ends_fs_.v.back() > t) {
+  if (n < slots_ || ends_fs_.v.back() <= t) {
+    start_fs_ = s;
+    return s;
+  }
+  if (begins_fs_.v.back() <= t) {
+    // Every booked transaction has begun by t (the streaming case): at s >= t, in flight =
+    // n - #(ends <= s), below slots exactly from the (n - slots + 1)-th smallest end on.
+    s = std::max(t, ends_fs_.v[ends_fs_.head + n - slots_]);
+  } else {
     const auto b0 = begins_fs_.v.begin() + begins_fs_.head, b1 = begins_fs_.v.end();
     const auto e0 = ends_fs_.v.begin() + ends_fs_.head, e1 = ends_fs_.v.end();
     for (;;) {

@@ -18,7 +18,6 @@
 // a master that runs ahead under temporal decoupling does not block one that is behind.
 #pragma once
 #include <cstdint>
-#include <deque>
 #include <vector>
 
 #include <systemc>
@@ -43,7 +42,10 @@ class Resource {
  private:
   struct Interval { uint64_t begin_fs, end_fs; };
   void forget_past();
-  std::deque<Interval> busy_;  // sorted, disjoint, non-adjacent
+  // Sorted, disjoint, non-adjacent intervals busy_[head_..]: a vector with a moving front
+  // (forgotten intervals are dropped from the front, appends are the common case).
+  std::vector<Interval> busy_;
+  size_t head_ = 0;
   uint64_t busy_fs_ = 0;
 };
 

@@ -268,6 +268,7 @@ void EthosU85::run_stream() {
   const uint64_t now = sc_core::sc_time_stamp().value();
   t_ = std::max(t_, clk_.next_edge_fs(now));
   dma_done_ = std::max(dma_done_, t_);
+  weight_free_fs_ = t_;
   *r_ = Regs{};
   if (qsize_ == 0 || qsize_ % 4 || qsize_ > (64u << 20)) {
     Command none;
@@ -432,9 +433,10 @@ bool EthosU85::execute(const Command& c) {
     active_cycles_ += clk_.to_cycles_fs(st.end_fs - st.start_fs);
     busy_cycles_ += std::max({st.mac_cycles, st.ao_cycles, st.wd_cycles});
     t_ = st.end_fs;
-    // Synchronise with SystemC time at the end of each operation.
-    const uint64_t now = sc_core::sc_time_stamp().value();
-    if (t_ > now) sc_core::wait(sc_time::from_value(t_ - now));
+    // Synchronise with SystemC time at the end of each operation - or earlier, at the time the
+    // next operation may start fetching its weights, so that it can book them then.
+    const uint64_t now = sc_core::sc_time_stamp().value(), to = std::min(t_, std::max(weight_free_fs_, now));
+    if (to > now) sc_core::wait(sc_time::from_value(to - now));
   }
   if (on_operation_done) on_operation_done(st);
   return true;

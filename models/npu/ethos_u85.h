@@ -158,6 +158,8 @@ class EthosU85 : public sc_core::sc_module {
   std::vector<uint64_t> sram_flight_, ext_flight_;  // completions of the latest bursts per port class (outstanding limit)
   uint64_t t_ = 0;                  // local time (fs): when the kernel pipeline is free
   uint64_t dma_done_ = 0;           // local time the last DMA completes
+  uint64_t weight_free_fs_ = 0;     // the weight channel finished issuing the last stream: the next
+                                    // op's first blocks may be fetched from then (Vela: slack hiding)
   std::vector<uint8_t> lut_ram_;
   tlm::tlm_generic_payload tx_;
   BurstTrain train_;

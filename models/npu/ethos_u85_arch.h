@@ -44,6 +44,10 @@ struct Variant {
   std::array<double, 6> ao_cycles;
   // Activation (LUT) cycles per element: normal, H<->W transpose or W reverse.
   std::array<double, 2> activation_cycles;
+  // Weight-channel read buffer (Vela 5.1.0 channelRBs[Weight] x 16 B; anchors A2 gives the
+  // 512's 256 x 16 B = 4 KiB). Bounds how much of an operation's weight stream the NPU can
+  // fetch before the operation starts.
+  uint32_t weight_rb_bytes;
 };
 
 // The table (anchors A2/A3). name() lists the valid names for messages.

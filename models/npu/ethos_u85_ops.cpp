@@ -165,13 +165,20 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
   bool sparse = false;
   BlockConfig cfg;
   const uint64_t t0 = st.start_fs;
+  // The weight stream may start before the operation, as soon as the weight channel is free:
+  // its first weight_rb_bytes (header included) fill the weight read buffer while the previous
+  // operations finish; the rest waits for the operation (Vela hides a fetch in the previous
+  // op's slack, anchors B4; the buffer size is Vela's channelRBs[Weight], anchors A2).
+  const uint64_t w0 = std::min<uint64_t>(t0, std::max<uint64_t>(weight_free_fs_, sc_core::sc_time_stamp().value()));
+  uint64_t early_left = var_->weight_rb_bytes;  // bytes of this stream that may still be issued before t0
   uint64_t hdr_done = t0;
   if (!matmul) {
     if (r.weight_length < kWeightStreamHeaderBytes || r.weight_length > (uint64_t{1} << 31))
       raise(c, "WEIGHT_LENGTH " + std::to_string(r.weight_length) + " cannot hold a weight stream");
     stream.resize(r.weight_length);
-    uint64_t hdr_issue = t0;
+    uint64_t hdr_issue = w0;
     hdr_done = transfer(false, r.weight_region, r.weight_base, stream.data(), kWeightStreamHeaderBytes, hdr_issue, &st);
+    early_left -= std::min<uint64_t>(early_left, kWeightStreamHeaderBytes);
     // Parse the header alone first: the sizes it declares must match the registers.
     WeightStreamView probe;
     std::string why = probe.open(stream.data(), r.weight_length);
@@ -208,9 +215,9 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
   std::vector<int64_t> x(ifm.elements(), 0), y(ofm.elements(), 0);
   // ---- timing: the block pipeline, issuing the reads as it goes ----------------------------
   const uint64_t P = clk_.period_fs();
-  uint64_t mac_end = std::max(t0, hdr_done), ao_end = mac_end, wd_end = mac_end, end = mac_end;
+  uint64_t mac_end = t0, ao_end = t0, wd_end = std::min(t0, hdr_done), end = t0;
   std::vector<uint64_t> mac_start_hist, wd_start_hist;  // per unit, for buffer recycling
-  uint64_t w_chain = t0;                                 // issue time of the last weight burst
+  uint64_t w_chain = w0;                                 // issue time of the last weight burst
   struct Pending { int y0, y1, x0, x1, c0, c1; uint64_t at; };
   std::vector<Pending> writes;
   uint64_t unit = 0;
@@ -228,8 +235,9 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
           const uint64_t ifm_done = read_box(ifm, y0, y1, x0, x1, k0, k1, x, ifm_issue, st);
           // Weights: fetched weight_prefetch_blocks units ahead of the decoder.
           uint64_t w_ready;
-          uint64_t w_issue = std::max(hdr_done, unit >= p_.weight_prefetch_blocks ? wd_start_hist[unit - p_.weight_prefetch_blocks] : t0);
+          uint64_t w_issue = std::max(hdr_done, unit >= p_.weight_prefetch_blocks ? wd_start_hist[unit - p_.weight_prefetch_blocks] : w0);
           w_issue = std::max(w_issue, w_chain);
+          if (matmul) w_issue = std::max(w_issue, t0);  // IFM2 comes through the IFM channel, not the weight buffer
           uint64_t weights_in_unit = uint64_t(c1 - c0) * uint64_t(k1 - k0);
           if (!matmul) {
             WeightStreamView lay;
@@ -240,7 +248,15 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
                                                : lay.block_offset(uint32_t(bcb)) + lay.block_bytes(uint32_t(bcb));
             if (to > stream.size()) raise(c, "weight stream shorter than its blocks");
             // Weights are refetched for every OFM block row/column (Vela: weightsRefetch).
-            const uint64_t w_done = transfer(false, r.weight_region, r.weight_base + from, stream.data() + from, to - from, w_issue, &st);
+            // The part beyond the read buffer's early share is issued from the operation's start.
+            const uint64_t early = w_issue < t0 ? std::min(early_left, to - from) : 0;
+            early_left -= early;
+            uint64_t w_done = 0;
+            if (early) w_done = transfer(false, r.weight_region, r.weight_base + from, stream.data() + from, early, w_issue, &st);
+            if (early < to - from) {
+              w_issue = std::max(w_issue, t0);
+              w_done = transfer(false, r.weight_region, r.weight_base + from + early, stream.data() + from + early, to - from - early, w_issue, &st);
+            }
             w_chain = w_issue;
             st.weight_bytes += to - from;
             const uint64_t wd_cyc = static_cast<uint64_t>(std::ceil(double(weights_in_unit) / wd_rate));
@@ -347,6 +363,7 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
       for (size_t p = 0; p < npos; ++p) y[p * N + n] = output_stage(__int128{acc[p * N + n]} + bias, m, sh, acc48);
     }
   }
+  if (!matmul) weight_free_fs_ = w_chain;
   // ---- OFM writes at the end of each block's AO --------------------------------------------
   end = ao_end;
   for (const auto& wr : writes) end = std::max(end, write_box(ofm, wr.y0, wr.y1, wr.x0, wr.x1, wr.c0, wr.c1, y, wr.at, st));

@@ -8,9 +8,11 @@
 //                 outstanding x ports x 0.8) / latency x 0.8)              (B4)
 //   op:           max(NPU cycles, access cycles)                             (B4)
 // The model must agree exactly on MAC cycles and bytes, within 1% on decoder cycles, and
-// take between 1 and 1.35 times Vela's op estimate: Vela's channel bandwidth is the peak
-// here, the model streams 128-byte bursts two at a time with the storage's latency and the
-// NPU's clock edges between them (docs/npu.md, "Vela cross-check").
+// take at most 1.35 times Vela's op estimate: Vela's channel bandwidth is the peak here, the
+// model streams 128-byte bursts two at a time with the storage's latency and the NPU's clock
+// edges between them (docs/npu.md, "Vela cross-check"). It may take less than Vela's estimate
+// by no more than the weight read buffer (4 KiB, anchors A2) fetched at the channel bandwidth:
+// that much of an op's stream can be fetched during the previous operations.
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -73,7 +75,8 @@ TEST(NpuVelaCrossCheck, Stories15MFullyConnectedLayersOnU85_512) {
     const double access = double(stream) / channel_bw;
     const double vela_op = std::max({double(vela_mac), vela_wd, access});
     const double model_op = std::stod(r.at("cycles"));
-    EXPECT_GE(model_op, vela_op) << r.at("name");
+    const double prefetch = 4096.0 / channel_bw;
+    EXPECT_GE(model_op, vela_op - prefetch) << r.at("name");
     EXPECT_LE(model_op, 1.35 * vela_op) << r.at("name") << ": model " << model_op << " vs Vela " << vela_op;
     ++checked;
   }
