@@ -63,7 +63,7 @@ void register_bench_replay(CLI::App& bench) {
   auto o = std::make_shared<replay::SessionOptions>();
   auto model = std::make_shared<std::string>("stories15M");
   auto precision = std::make_shared<std::string>("w8a16");
-  auto steps = std::make_shared<int>(256);
+  auto steps = std::make_shared<int>(255);
   auto* cmd = bench.add_subcommand("replay", "Timing-only trace replay: steps/s, ops/s and resident memory over the run");
   cmd->add_option("--config", o->config, "platform YAML (default: configs/mcu-ethos-u85.yaml)");
   cmd->add_option("--set", o->sets, "override a config parameter (repeatable)");
