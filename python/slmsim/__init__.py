@@ -459,4 +459,4 @@ def capture(config: "Config | str | None" = None, model: str | None = None, prec
 
 
 from .analysis import op_energy, pareto_front, results, roofline  # noqa: E402
-from .sweep import sweep  # noqa: E402
+from ._sweep import sweep  # noqa: E402

@@ -1,5 +1,5 @@
 // slmsim sweep — design-space sweeps (docs/sweeps.md). The sweep engine is the Python module
-// (python/slmsim/sweep.py: process pool or Dask cluster, SQLite results, resume); this
+// (python/slmsim/_sweep.py: process pool or Dask cluster, SQLite results, resume); this
 // command runs it with Debian's Python and PYTHONPATH pointing at the build's python/
 // folder, forwarding every argument, so that there is one implementation. `slmsim sweep
 // --help` prints its options.
