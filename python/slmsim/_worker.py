@@ -76,6 +76,10 @@ def run_point(spec: dict) -> dict:
     """Runs one point; returns {point_id, status, error, wall_s, worker, ...summary}."""
     t0 = time.perf_counter()
     out = {"point_id": spec["point_id"], "worker": f"{socket.gethostname()}:{os.getpid()}"}
+    # Fault injection for the tests (docs/sweeps.md): a worker that dies mid-point.
+    crash = os.environ.get("SLMSIM_SWEEP_CRASH_IF")
+    if crash and any(crash in s for s in spec["options"]["sets"]):
+        os.abort()
     try:
         text, _ = _ext.run(spec["options"], None, None)
         out.update(summarize(json.loads(text)))

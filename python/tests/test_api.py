@@ -100,7 +100,7 @@ def test_report_equals_cli_json(slmsim, tiny_report, tmp_path):
 def test_two_runs_in_one_process_are_identical(slmsim, tiny_report):
     # Another platform in between, then the same run again: nothing leaks (kernel, quantum,
     # report handler, component registry).
-    slmsim.run("mcu-siracusa", model="stories260K", steps=2, ops=False, timeline=False)
+    slmsim.run("mcu-siracusa", model="stories260K", steps=2, sets=["simulation.quantum_ns=100 ns"], ops=False, timeline=False)
     again = slmsim.run(**TINY)
     assert again.data == tiny_report.data
     assert again.ops.equals(tiny_report.ops)

@@ -80,6 +80,16 @@ def test_failing_point_is_recorded(slmsim, tmp_path):
     assert again.loc[0, "finished_at"] == df.loc[0, "finished_at"] and again.loc[1, "status"] == "error"
 
 
+def test_crashing_worker_fails_only_its_point(slmsim, tmp_path, monkeypatch):
+    monkeypatch.setenv("SLMSIM_SWEEP_CRASH_IF", "npu.clock_hz=48 MHz")   # that point's worker aborts
+    db = str(tmp_path / "crash.db")
+    df = slmsim.sweep("mcu-ethos-u85", axes={"npu.clock_hz": ["32 MHz", "48 MHz", "64 MHz", "96 MHz"]}, db=db, jobs=2,
+                      progress=False, **RUN)
+    assert list(df["status"]) == ["ok", "error", "ok", "ok"]
+    assert "worker process died" in df.loc[1, "error"]
+    check_integrity(db)
+
+
 def test_bad_sweep_definitions(slmsim, tmp_path):
     with pytest.raises(slmsim.Error, match="must be a list"):
         slmsim.sweep("mcu-ethos-u85", axes={"npu.clock_hz": "32 MHz"}, db=str(tmp_path / "x.db"))
@@ -136,14 +146,19 @@ def test_dask_local_cluster_equals_local(slmsim, local_sweep, tmp_path):
                                   silence_logs=40) as cluster, distributed.Client(cluster) as client:
         df = slmsim.sweep("mcu-ethos-u85", axes=AXES, db=ddb, client=client, progress=False, **RUN)
         workers = set(df["worker"])
-    check_integrity(ddb)
-    assert len(df) == 4
-    a = local[COMPARED].sort_values("point_id").reset_index(drop=True)
-    b = df[COMPARED].sort_values("point_id").reset_index(drop=True)
-    assert a.equals(b), (a, b)
-    comps = lambda d: d.filter(like="energy_uj.").sort_index(axis=1)
-    assert comps(local.sort_values("point_id").reset_index(drop=True)).equals(comps(df.sort_values("point_id").reset_index(drop=True)))
-    assert workers  # ran on the cluster's worker processes
+        check_integrity(ddb)
+        assert len(df) == 4
+        a = local[COMPARED].sort_values("point_id").reset_index(drop=True)
+        b = df[COMPARED].sort_values("point_id").reset_index(drop=True)
+        assert a.equals(b), (a, b)
+        comps = lambda d: d.filter(like="energy_uj.").sort_index(axis=1)
+        assert comps(local.sort_values("point_id").reset_index(drop=True)).equals(comps(df.sort_values("point_id").reset_index(drop=True)))
+        # A scheduler address (as for a real cluster) instead of a Client.
+        adb = str(tmp_path / "dask-address.db")
+        by_address = slmsim.sweep("mcu-ethos-u85", axes=AXES, db=adb, client=cluster.scheduler_address, progress=False, **RUN)
+    check_integrity(adb)
+    assert by_address[COMPARED].sort_values("point_id").reset_index(drop=True).equals(a)
+    assert workers and not (workers & set(local["worker"]))  # ran on the cluster's worker processes
     assert all(":" in w for w in workers)
 
 
@@ -152,10 +167,11 @@ def test_cli_sweep_command(slmsim, tmp_path):
     pts = tmp_path / "points.json"
     pts.write_text(json.dumps([{"npu.variant": "ethos-u85-256"}, {"npu.variant": "ethos-u85-512", "precision": "w8a8"}]))
     out = subprocess.run([os.path.join(BUILD, "slmsim"), "sweep", "--config", "mcu-ethos-u85", "--model", "stories260K",
-                          "--steps", "3", "--points", str(pts), "--db", db, "--jobs", "1", "--quiet", "--csv",
+                          "--steps", "3", "--points", str(pts), "--db", db, "--jobs", "1", "--csv",
                           str(tmp_path / "r.csv")], capture_output=True, text=True, env=child_env())
     assert out.returncode == 0, out.stderr
     assert "2 points (2 ok, 0 failed)" in out.stdout
+    assert "2/2 points (0 resumed, 0 failed)" in out.stderr and "points/s, ETA" in out.stderr   # the progress line
     df = slmsim.results(db)
     assert list(df["precision"]) == [None, "w8a8"] and list(df["mac_count"]) == [256, 512]
     assert (tmp_path / "r.csv").exists()
