@@ -329,18 +329,22 @@ PYBIND11_MODULE(_slmsim, m) {
     if (logits) throw Error("golden.matmul: logits=True needs int8 activations");
     return matmul_t<int16_t, int16_t>(x, x_zp, wi, mi, si, y_zp);
   }, py::arg("x"), py::arg("x_zp"), py::arg("w"), py::arg("multiplier"), py::arg("shift"), py::arg("y_zp") = 0,
-     py::arg("logits") = false);
+     py::arg("logits") = false,
+     "y[m,n] = sat(requant(sum_k (x[m,k] - x_zp) * w[n,k], (multiplier[n], shift[n])) + y_zp).\n"
+     "x: int8 or int16 (m, k); w: int8 (n, k); y: x's dtype, or int16 with logits=True (int8 x only).");
   g.def("rmsnorm", [](py::array x, int32_t x_zp, int32_t y_zp, int64_t eps_q, py::array gain, int32_t gain_shift) -> py::array {
     need_int(x, "rmsnorm");
     Arr<int16_t> gi(gain);
     return is_i8(x) ? rmsnorm_t<int8_t>(x, x_zp, y_zp, eps_q, gi, gain_shift) : rmsnorm_t<int16_t>(x, x_zp, y_zp, eps_q, gi, gain_shift);
-  }, py::arg("x"), py::arg("x_zp"), py::arg("y_zp"), py::arg("eps_q"), py::arg("gain"), py::arg("gain_shift"));
+  }, py::arg("x"), py::arg("x_zp"), py::arg("y_zp"), py::arg("eps_q"), py::arg("gain"), py::arg("gain_shift"),
+     "Integer RMSNorm of each row of x (m, n), int8 or int16; gain: int16 (n) = gain / y_scale * 2^gain_shift.");
   g.def("mul", [](py::array a, py::array b, int32_t a_zp, int32_t b_zp, int32_t y_zp, std::pair<int32_t, int32_t> mul) -> py::array {
     need_int(a, "mul");
     py::dict q;
     q["mul"] = mul;
     return is_i8(a) ? binary_t<int8_t>("mul", a, b, a_zp, b_zp, y_zp, q) : binary_t<int16_t>("mul", a, b, a_zp, b_zp, y_zp, q);
-  }, py::arg("a"), py::arg("b"), py::arg("a_zp"), py::arg("b_zp"), py::arg("y_zp"), py::arg("mul"));
+  }, py::arg("a"), py::arg("b"), py::arg("a_zp"), py::arg("b_zp"), py::arg("y_zp"), py::arg("mul"),
+     "y = sat(requant((a - a_zp)(b - b_zp), mul) + y_zp), element-wise (TFLite MUL); mul = (m, shift).");
   g.def("add", [](py::array a, py::array b, int32_t a_zp, int32_t b_zp, int32_t y_zp, std::pair<int32_t, int32_t> a_mul,
                   std::pair<int32_t, int32_t> b_mul, std::pair<int32_t, int32_t> y_mul, int32_t left_shift) -> py::array {
     need_int(a, "add");
@@ -351,22 +355,25 @@ PYBIND11_MODULE(_slmsim, m) {
     if (left_shift >= 0) q["left_shift"] = left_shift;
     return is_i8(a) ? binary_t<int8_t>("add", a, b, a_zp, b_zp, y_zp, q) : binary_t<int16_t>("add", a, b, a_zp, b_zp, y_zp, q);
   }, py::arg("a"), py::arg("b"), py::arg("a_zp"), py::arg("b_zp"), py::arg("y_zp"), py::arg("a_mul"), py::arg("b_mul"),
-     py::arg("y_mul"), py::arg("left_shift") = -1);
+     py::arg("y_mul"), py::arg("left_shift") = -1,
+     "Element-wise TFLite ADD with rescaling; left_shift < 0: 20 for int8, 15 for int16.");
   g.def("lut", [](py::array x, py::array table) -> py::array {
     need_int(x, "lut");
     return is_i8(x) ? lut_t<int8_t>(x, table) : lut_t<int16_t>(x, table);
-  }, py::arg("x"), py::arg("table"));
+  }, py::arg("x"), py::arg("table"),
+     "Table lookup: int8 -> table[x + 128] (256 entries); int16 -> 513-entry table, linear interpolation.");
   g.def("softmax", [](py::array s, int pos0, py::array lut, const std::string& out) -> py::array {
     Arr<int32_t> si(s), li(lut);
     if (out == "int8") return softmax_t<int8_t>(si, pos0, li);
     if (out == "int16") return softmax_t<int16_t>(si, pos0, li);
     throw err("golden.softmax: out = '", out, "': must be int8 or int16");
-  }, py::arg("s"), py::arg("pos0"), py::arg("exp_lut"), py::arg("out") = "int8");
+  }, py::arg("s"), py::arg("pos0"), py::arg("exp_lut"), py::arg("out") = "int8",
+     "Integer softmax of int32 scores s (m, n_heads, pos0 + m), causal; exp_lut: 257 int32 entries; out int8 or int16.");
   g.def("argmax", [](py::array x) {
     Arr<int16_t> xi(x);
     if (xi.ndim() != 2) throw Error("golden.argmax: x must be (m, n) int16");
     py::array_t<int32_t> out(xi.shape(0));
     quant::golden::argmax(xi.data(), xi.shape(0), xi.shape(1), out.mutable_data());
     return out;
-  }, py::arg("x"));
+  }, py::arg("x"), "Index of the largest value of each row of int16 x (m, n); ties pick the lowest index.");
 }
