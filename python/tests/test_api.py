@@ -224,3 +224,24 @@ def test_roofline_prefill_vs_decode(slmsim):
     dec = mm[mm["phase"] == "decode"]["intensity"].median()
     assert pre > 4 * dec          # 8 prompt tokens reuse every weight
     assert (rl["ops_per_s"].dropna() <= rl.attrs["peak_ops_per_s"] * 1.0001).all()
+
+
+def test_type_stub_covers_the_public_api(slmsim):
+    import ast
+    stub = ast.parse(open(os.path.join(ROOT, "python", "slmsim", "__init__.pyi")).read())
+    names = set()
+    for node in stub.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.AnnAssign):
+            names.add(node.target.id)
+        elif isinstance(node, ast.ImportFrom):
+            names.update(a.asname or a.name for a in node.names if a.asname)
+    assert set(slmsim.__all__) <= names, set(slmsim.__all__) - names
+    for name in slmsim.__all__:
+        obj = getattr(slmsim, name)
+        if callable(obj) and not isinstance(obj, type(slmsim.Error)):
+            assert obj.__doc__, f"{name} has no docstring"
+    gstub = ast.parse(open(os.path.join(ROOT, "python", "slmsim", "golden.pyi")).read())
+    assert {n.name for n in gstub.body if isinstance(n, ast.FunctionDef)} == \
+        {n for n in dir(slmsim.golden) if not n.startswith("_")}
