@@ -438,6 +438,16 @@ void Replayer::simulate() {
                    ++res_.n_ops;
                    if (opt.keep_ops) res_.ops.push_back(std::move(rec));
                    if (data && opt.verify) compare_op(ops[idx], bound[idx].out, col.outputs.at(idx), L, step_index, pos, v);
+                   if (data && opt.capture && (!opt.capture_if || opt.capture_if(step_index, ops[idx]))) {
+                     OpCapture c{step_index, pos, &ops[idx], e->engine_name(), e->computes_values(), &col.outputs.at(idx), {}};
+                     for (const TensorLoc& loc : bound[idx].out) {
+                       std::vector<uint8_t> got(loc.bytes());
+                       for (uint64_t r = 0; r < loc.rows; ++r)
+                         L.read(loc.addr + r * loc.stride, got.data() + r * loc.row_bytes, loc.row_bytes);
+                       c.memory.push_back(std::move(got));
+                     }
+                     opt.capture(c);
+                   }
                  });
       i = j;
     }

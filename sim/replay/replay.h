@@ -77,6 +77,22 @@ struct StepView {
 // Chooses the next token (data mode); -1 stops.
 using NextTokenFn = std::function<int(const StepView&)>;
 
+// One op's outputs as the golden model computed them and as the engine left them in
+// simulated memory (read back after the op, as the bit-exact check reads them). Dense
+// row-major bytes in each output's dtype; for kv_write only the step's new rows. Used by the
+// Python module (slmsim.capture) to look at any intermediate tensor.
+struct OpCapture {
+  int step = 0, pos = 0;
+  const trace::Op* op = nullptr;
+  std::string engine;
+  bool engine_computed = false;                      // the engine's datapath computed the values
+  const std::vector<std::vector<uint8_t>>* golden = nullptr;
+  std::vector<std::vector<uint8_t>> memory;
+};
+// Selects the ops to capture (step index, op); called in data mode only.
+using CaptureFilter = std::function<bool(int step, const trace::Op&)>;
+using CaptureFn = std::function<void(const OpCapture&)>;
+
 struct Options {
   std::vector<int32_t> prompt_tokens;  // including BOS; at least one
   int steps = 32;                      // total positions, as run.c -n (clamped to seq_len)
@@ -93,6 +109,8 @@ struct Options {
   // Keep every op's record and every span (per-op CSV, timeline, tests). false: only counts
   // and per-step records, so that memory stays flat over a long trace.
   bool keep_ops = true;
+  CaptureFilter capture_if;            // optional: which ops' outputs to hand to `capture`
+  CaptureFn capture;
 };
 
 struct Result {

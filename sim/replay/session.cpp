@@ -196,6 +196,8 @@ nlohmann::json run_session(const SessionOptions& o) {
   ro.steps = steps;
   ro.verify = o.verify;
   ro.progress = o.progress;
+  ro.capture_if = o.capture_if;
+  ro.capture = o.capture;
   const double logit_scale = model->shape_only() ? 0.0 : model->logit_scale();
   // The host's choice, from what the platform computed: greedy takes the token its argmax op
   // wrote (or the argmax of the logits in memory); sampling dequantises those logits.

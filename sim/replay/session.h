@@ -17,7 +17,11 @@
 
 #include "workloads/eval/prepare.h"
 
+namespace slm::trace { struct Op; }
+
 namespace slm::replay {
+
+struct OpCapture;  // replay.h
 
 struct SessionOptions {
   std::string config;                 // platform YAML
@@ -43,6 +47,9 @@ struct SessionOptions {
   std::string trace_out;              // write every simulated step (ops and tokens) as a trace here
   std::FILE* story = nullptr;         // where to print the story as it is generated (nullptr: don't)
   std::function<void(int done, int total)> progress;
+  // Optional: hand chosen ops' golden and in-memory outputs to `capture` (replay.h OpCapture).
+  std::function<bool(int step, const trace::Op&)> capture_if;
+  std::function<void(const OpCapture&)> capture;
 };
 
 // Runs the simulation and returns the report (sim/report/report.h). slm::Error on bad input.
