@@ -119,17 +119,17 @@ nlohmann::json run_session(const SessionOptions& o) {
   if (qm && qm->precision != prec)
     throw err("run: --precision ", prec_s, ": ", model_arg, " was quantised as ", quant::to_string(qm->precision));
   if (shape_only) {
-    model = std::make_unique<quant::IntTransformer>(mc, prec);
+    model = std::make_unique<quant::IntTransformer>(mc, prec, std::min(steps, mc.seq_len));
   } else {
     if (!qm) qm = std::make_unique<quant::QuantModel>(eval::prepare_quant_model(model_arg, prec, o.calibration, wseed));
-    model = std::make_unique<quant::IntTransformer>(*qm);
+    model = std::make_unique<quant::IntTransformer>(*qm, std::min(steps, mc.seq_len));  // KV cache: the run's positions
   }
 
   std::unique_ptr<llama2::Tokenizer> tok;
   if (!tok_arg.empty()) tok = std::make_unique<llama2::Tokenizer>(tok_arg, mc.vocab_size);
   std::vector<int32_t> prompt_tokens;
   if (tok) {
-    for (int t : tok->encode(prompt, true, false)) prompt_tokens.push_back(t);
+    for (int t : tok->encode(prompt, true, false, std::min(steps, mc.seq_len))) prompt_tokens.push_back(t);
   } else {
     if (!prompt.empty()) throw err("run: --prompt needs --tokenizer (model '", model_arg, "' has no tokenizer given)");
     prompt_tokens.push_back(llama2::kBosToken);

@@ -67,6 +67,45 @@ class StepCollector : public OpSink {
   std::vector<Step> steps;
 };
 
+// ---- Per-record parsing (one JSON Lines record at a time) ----
+// Each parse_*_record function validates one record completely (every field, its type and
+// range; for ops also shapes per kind, MAC and element-op bounds without overflow, and the
+// quantisation parameters a replay would feed to the golden kernels). Errors are
+// slm::Error "<file>:<line>: <problem>". A streaming reader uses TraceRecordParser, which
+// also checks the order of records (header, steps with their ops, end).
+struct RecordWhere {
+  std::string file;
+  int64_t line = 0;
+};
+inline constexpr uint64_t kMaxTraceLineBytes = 64ull << 20;
+TraceHeader parse_header_record(const nlohmann::json& j, const RecordWhere& w);
+Step parse_step_record(const nlohmann::json& j, const RecordWhere& w, int64_t& n_ops);  // n_ops: ops that follow
+Op parse_op_record(const nlohmann::json& j, const RecordWhere& w);
+int64_t parse_end_record(const nlohmann::json& j, const RecordWhere& w);                 // n_steps
+
+class TraceRecordParser {
+ public:
+  enum class RecordType { header, step, op, end };
+  struct Record {
+    RecordType type = RecordType::header;
+    TraceHeader header;  // type header
+    Step step;           // type step (without its ops)
+    Op op;               // type op (belongs to the last step)
+  };
+  explicit TraceRecordParser(std::string name);
+  // One line of the file (without the newline): the validated record.
+  Record parse_line(const std::string& text);
+  // After the last line: slm::Error if the trace has no header or no end record.
+  void finish() const;
+  int64_t line() const { return where_.line; }
+
+ private:
+  RecordWhere where_;
+  bool have_header_ = false, have_end_ = false;
+  int64_t ops_left_ = 0, n_steps_ = 0, seq_len_ = 0, step_tokens_ = 0;
+  uint32_t next_index_ = 0;
+};
+
 // Reads and validates; slm::Error "<name>:<line>: <problem>" on any defect.
 Trace read_trace(std::istream& in, const std::string& name);
 Trace read_trace_file(const std::string& path);
