@@ -8,6 +8,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev      # configs, reports, traces
   libcli11-dev                            # command line
   libgtest-dev libbenchmark-dev           # tests, benchmarks
+  clang-14 libclang-rt-14-dev clang-tidy-14  # fuzzing (libFuzzer, sanitizers), static analysis
 )
 missing=()
 for p in "${packages[@]}"; do

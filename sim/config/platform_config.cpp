@@ -401,6 +401,18 @@ void validate_tree(PlatformConfig& pc, Problems& pr) {
     check_ref(pc.engine.compute, "compute", "compute");
     check_ref(pc.engine.dma, "dma", "dma");
     check_ref(pc.engine.buffer, "buffer", "memory");
+    // The DMA channels the generic engine uses must exist (the same rule `run` applies).
+    const ComponentConfig* d = pc.find(pc.engine.dma);
+    if (d && d->type->category == "dma" && d->resolved.contains("channels") && d->resolved["channels"].is_number_unsigned()) {
+      const uint64_t ch = d->resolved["channels"].get<uint64_t>();
+      for (const auto& [key, value] : {std::pair<const char*, uint64_t>{"weight_channel", pc.engine.weight_channel},
+                                       std::pair<const char*, uint64_t>{"activation_channel", pc.engine.activation_channel}})
+        if (value >= ch) {
+          const Node* n = eng ? eng->get(key) : nullptr;
+          pr.add((n ? n->where() : pc.file + ": engine." + key) + " = " + std::to_string(value) + ": must be < " + std::to_string(ch) +
+                 " (channels of DMA '" + pc.engine.dma + "')");
+        }
+    }
   }
   if (!pc.engine.host.empty()) check_ref(pc.engine.host, "host", "cpu");
 

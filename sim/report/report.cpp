@@ -141,6 +141,11 @@ void apply_energy(json& rep, const energy::Table& table) {
   else
     rep["decode"]["uj_per_token"] = nullptr;
   rep["prefill"]["energy_uj"] = rep["energy"]["windows"]["prefill"]["total_pj"].get<double>() * 1e-6;
+  // Products of huge counters and costs overflow to infinity (JSON would write null).
+  for (auto it = rep["energy"]["windows"].begin(); it != rep["energy"]["windows"].end(); ++it)
+    if (!std::isfinite(it.value()["total_pj"].get<double>()))
+      throw err("energy: the ", it.key(), " window's energy overflows (", it.value()["total_pj"].get<double>(),
+                " pJ): counters x energy table exceed what a double holds");
 }
 
 json build(const replay::Result& r, const platform::Platform& p, const stats::Group& root, const RunInfo& info) {
@@ -369,9 +374,10 @@ void validate(const json& rep, const std::string& name) {
   c.num(dec, "decode", "cycles_per_token", true);
   c.num(dec, "decode", "clock_hz", false, true);
   const json& w = c.obj(rep, "", "windows");
-  for (const char* k : {"prefill", "decode", "run"}) {
-    const json& win = c.obj(w, "windows", k);
-    const std::string wp = std::string("windows.") + k;
+  for (const char* k : {"prefill", "decode", "run"}) c.obj(w, "windows", k);
+  for (auto it = w.begin(); it != w.end(); ++it) {
+    const json& win = c.obj(w, "windows", it.key().c_str());
+    const std::string wp = "windows." + it.key();
     c.num(win, wp, "seconds");
     c.count(win, wp, "tokens");
     c.counters(c.field(win, wp, "counters"), wp + ".counters");
@@ -426,7 +432,7 @@ void validate(const json& rep, const std::string& name) {
 }
 
 json load(const std::string& path) {
-  const std::string text = io::read_text_file(path, io::kMaxReportBytes, "run report");
+  const std::string text = io::read_text_file(path, io::kMaxReportBytes, "report");
   json rep;
   try {
     rep = json::parse(text);

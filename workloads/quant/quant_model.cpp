@@ -595,7 +595,7 @@ QuantModel QuantModel::load(const std::string& path) {
     if (nbytes != want) throw err(tw, ": bytes ", nbytes, " do not match dtype and shape (", want, " bytes)");
     if (off % kAlign != 0) throw err(tw, ": offset ", off, " is not a multiple of ", kAlign);
     if (off > data_bytes || nbytes > data_bytes - off)
-      throw err(tw, ": data [", off, ", +", nbytes, ") is outside the file's data area of ", data_bytes, " bytes");
+      throw err(tw, ": data [", off, ", +", nbytes, ") is past the end of the file (data area of ", data_bytes, " bytes)");
     spans.emplace_back(off, off + nbytes, name);
     b.bytes.resize(nbytes);
     f.seekg(static_cast<std::streamoff>(blob0 + off));
