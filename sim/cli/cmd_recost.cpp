@@ -58,8 +58,8 @@ void recost(const RecostArgs& a) {
         if (k != "leakage_mw") v *= a.scale;
   try {
     report::apply_energy(rep, table);
-  } catch (const nlohmann::json::exception& e) {
-    throw err(a.report, ": report fields do not fit its energy bindings (", e.what(), ")");
+  } catch (const nlohmann::json::exception&) {
+    throw err(a.report, ": the report's energy windows do not fit its energy bindings (field energy.bindings)");
   }
   // Products of large counters and costs can overflow to infinity: refuse, never print inf.
   const double total = rep["energy"].value("total_uj", 0.0);

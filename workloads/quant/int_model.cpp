@@ -149,8 +149,9 @@ IntTransformer::IntTransformer(const QuantModel& qm, int max_positions)
   ctx_ = max_positions > 0 && max_positions < cfg_.seq_len ? max_positions : cfg_.seq_len;
   try {
     bind_params();
-  } catch (const json::exception& e) {
-    throw err("quantised model ", cfg_.name, ": malformed parameters: ", e.what());
+  } catch (const json::exception&) {
+    // Every field is type-checked above; this is a last resort that names no library internals.
+    throw err("quantised model ", cfg_.name, ": malformed parameters (a field of params.ops has the wrong JSON type)");
   }
   const uint64_t es = is_a16(prec_) ? 2 : 1;
   const uint64_t kv = uint64_t(cfg_.n_layers) * uint64_t(ctx_) * uint64_t(cfg_.kv_dim()) * es;
