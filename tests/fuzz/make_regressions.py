@@ -1,5 +1,7 @@
 #!/usr/bin/python3
 """Writes tests/fuzz/regressions/: the reproducers of issue 11 (one file per failure class)
+Names: ok_* are valid inputs their loader must accept (and run); crash-*/timeout-*/oom-*
+(libFuzzer's names) may be accepted or refused; every other file must be refused.
 derived from the seed corpus, so the normal test suite replays them through every loader
 (tests/fuzz/regressions_test.cpp). Inputs found later by the fuzzers are added next to
 them by scripts/ci-sanitize-fuzz.sh. Deterministic."""
@@ -85,7 +87,7 @@ rep_edit("no_decode.json", lambda r: r.pop("decode"))
 rep_edit("prefill_not_object.json", lambda r: r.update(prefill=[1, 2]))
 rep_edit("negative_counter.json", lambda r: r["windows"]["run"]["counters"]["soc"]["mem"].update(read_bytes=-5))
 rep_edit("negative_energy.json", lambda r: r["energy"]["table"]["soc.mem"].update(read_pj_per_byte=-1.0))
-rep_edit("huge_energy.json", lambda r: r["energy"]["table"]["soc.mem"].update(read_pj_per_byte=1e300))
+rep_edit("ok_huge_energy.json", lambda r: r["energy"]["table"]["soc.mem"].update(read_pj_per_byte=1e300))
 rep_edit("string_seconds.json", lambda r: r["windows"]["decode"].update(seconds="fast"))
 put("report", "nan_literal.json", json.dumps(rep).replace('"seconds": ', '"seconds": NaN, "x": ', 1))
 
@@ -127,14 +129,14 @@ put("config", "weight_channel_5.yaml", open(os.path.join(corpus, "config", "tiny
     "engine: {compute: eng, dma: dma, buffer: buf}", "engine: {compute: eng, dma: dma, buffer: buf, weight_channel: 5}"))
 
 # ---- shapes, tokenizers, checkpoints ----
-put("shape", "seq_len_1m.yaml", "dim: 8\nn_heads: 2\nseq_len: 1048576\n")
+put("shape", "ok_seq_len_1m.yaml", "dim: 8\nhidden_dim: 8\nn_layers: 1\nn_heads: 2\nn_kv_heads: 2\nvocab_size: 32\nseq_len: 1048576\n")
 put("shape", "billion_laughs.yaml", laughs)
 tok = bytearray(open(os.path.join(corpus, "tokenizer", "tiny.bin"), "rb").read())
 n = tok[2]
 struct.pack_into("<f", tok, 3 + n + 4, float("nan"))
 put("tokenizer", "nan_score.bin", bytes(tok))
 tok = bytearray(open(os.path.join(corpus, "tokenizer", "tiny.bin"), "rb").read())
-put("tokenizer", "long_prompt.bin", bytes(tok[:2]) + bytes([255]) + b"ab " * 85 + bytes(tok[3 + tok[2]:]))
+put("tokenizer", "ok_long_prompt.bin", bytes(tok[:2]) + bytes([255]) + b"ab " * 85 + bytes(tok[3 + tok[2]:]))
 ck = bytearray(open(os.path.join(corpus, "checkpoint", "tiny_shared.bin"), "rb").read())
 struct.pack_into("<i", ck, 24, 1 << 20)
 put("checkpoint", "seq_len_1m.bin", bytes(ck))

@@ -280,7 +280,8 @@ void softmax(const int32_t* s, int64_t m, int pos0, int n_heads, const int32_t* 
       for (int64_t t = 1; t < len; ++t) mx = sr[t] > mx ? sr[t] : mx;
       int64_t sum = 0;
       for (int64_t t = 0; t < len; ++t) sum += exp_lut_lookup(exp_lut, static_cast<int32_t>(int64_t{mx} - sr[t] > INT32_MAX ? INT32_MAX : int64_t{mx} - sr[t]));
-      const int64_t recip = (int64_t{1} << 46) / sum;  // sum >= 2^15 (the max term)
+      // sum >= 2^15 (the max term: exp LUT[0] = 2^15, validated at load); never 0.
+      const int64_t recip = (int64_t{1} << 46) / (sum > 0 ? sum : 1);
       for (int64_t t = 0; t < t_total; ++t) {
         if (t >= len) { pr[t] = static_cast<T>(out_zp); continue; }
         int64_t diff = int64_t{mx} - sr[t];

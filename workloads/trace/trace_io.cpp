@@ -97,7 +97,7 @@ std::vector<TensorRef> tensors_from_json(const json& j, const char* key, const W
   return out;
 }
 
-void expect_shape(const TensorRef& t, std::vector<int64_t> want, const Op& op, const Where& w) {
+void expect_shape(const TensorRef& t, const std::vector<int64_t>& want, const Op& op, const Where& w) {
   if (t.shape != want) {
     std::string have, need;
     for (int64_t d : t.shape) have += (have.empty() ? "" : "x") + std::to_string(d);
