@@ -5,14 +5,16 @@
 #
 #   scripts/ci-sanitize-fuzz.sh [--fuzz-seconds N] [--no-asan] [--no-fuzz] [--stats FILE]
 #
-# 1. builds the `fuzz` preset (clang 14, libFuzzer, ASan + UBSan) into build-fuzz/;
+# 1. builds the `fuzz` preset (clang 14, libFuzzer, ASan + UBSan) into build-fuzz/: the
+#    fuzzers only (the `asan` preset shares that tree, so step 4 reuses every object);
 # 2. runs each fuzzer for N seconds (default 60: all targets within ~10 minutes) on a copy of
 #    its seed corpus (tests/fuzz/corpus/<target>/ plus, when ../shared/models exists, the
 #    real checkpoint and tokenizer, referenced, never copied into the repository);
 #    any crash, leak-free OOM, or timeout input is copied to tests/fuzz/regressions/<target>/
 #    and the step fails;
 # 3. replays tests/fuzz/regressions/ through the sanitized fuzzers (every file once);
-# 4. builds the `asan` preset (gcc, ASan + UBSan) and runs the test suite (ctest --preset asan).
+# 4. builds the rest of the `asan` preset (the tests) and runs the whole suite under ASan +
+#    UBSan (ctest --preset asan).
 # Prints executions and executions/s per target (the numbers in docs/reliability.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -91,7 +93,7 @@ if ((fuzz)); then
 fi
 
 if ((asan)); then
-  cmake --preset asan "${launcher[@]}" >/dev/null
+  cmake --preset asan "${launcher[@]}" >/dev/null  # same tree as fuzz
   cmake --build --preset asan -j "${JOBS:-2}"
   ctest --preset asan || status=1
 fi

@@ -3,6 +3,8 @@
 // ever found to crash, hang or blow up (tests/fuzz/regressions/<target>/). Each file goes
 // through its own loader and through every other one: each must end in a clean acceptance
 // or a clean slm::Error refusal; a crash or sanitizer report fails the test binary.
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -41,6 +43,7 @@ void replay(const std::string& folder, bool own_loader_must_refuse) {
   const slm::fuzz::Target* t = slm::fuzz::targets(&n);
   size_t files = 0;
   for (size_t i = 0; i < n; ++i) {
+    size_t own_ok = 0, own_refused = 0;
     for (const fs::path& f : files_under(kFuzzDir / folder / t[i].name)) {
       const std::vector<uint8_t> b = bytes_of(f);
       ++files;
@@ -51,6 +54,7 @@ void replay(const std::string& folder, bool own_loader_must_refuse) {
       for (size_t j = 0; j < n; ++j) {
         const int r = t[j].fn(b.data(), b.size());
         EXPECT_TRUE(r == 0 || r == 1) << f << " through " << t[j].name;
+        if (j == i) ++(r == 0 ? own_ok : own_refused);
         if (j != i || !own_loader_must_refuse || either) continue;
         // A reproducer of a bug class is garbage its own loader must refuse (ok_*: a valid
         // input that used to crash or blow up later, which must now be accepted and run).
@@ -58,6 +62,7 @@ void replay(const std::string& folder, bool own_loader_must_refuse) {
         else EXPECT_EQ(r, 1) << f << ": garbage accepted by " << t[j].name;
       }
     }
+    std::printf("%s/%s: %zu accepted, %zu refused by its own loader\n", folder.c_str(), t[i].name, own_ok, own_refused);
   }
   ::testing::Test::RecordProperty("files", static_cast<int>(files));
   std::printf("%s: %zu files replayed through %zu loaders\n", folder.c_str(), files, n);
