@@ -508,8 +508,8 @@ void QuantModel::save(const std::string& path) const {
     off += (b.bytes.size() + kAlign - 1) / kAlign * kAlign;
   }
   const std::string hs = h.dump();
-  std::ofstream f(path, std::ios::binary);
-  if (!f) throw err(path, ": cannot open for writing");
+  io::AtomicOfstream out(path);  // a temporary file in the same folder, renamed when complete
+  std::ostream& f = out.stream();
   const uint32_t ver = kQuantFileVersion, hlen = static_cast<uint32_t>(hs.size());
   f.write(kMagic, 8);
   f.write(reinterpret_cast<const char*>(&ver), 4);
@@ -522,7 +522,7 @@ void QuantModel::save(const std::string& path) const {
     f.write(reinterpret_cast<const char*>(b.bytes.data()), static_cast<std::streamsize>(b.bytes.size()));
     f.write(zeros.data(), static_cast<std::streamsize>((kAlign - b.bytes.size() % kAlign) % kAlign));
   }
-  if (!f) throw err(path, ": write failed");
+  out.commit();
 }
 
 QuantModel QuantModel::load(const std::string& path) {

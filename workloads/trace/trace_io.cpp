@@ -426,7 +426,8 @@ Trace read_trace(std::istream& in, const std::string& name) {
 }
 
 Trace read_trace_file(const std::string& path) {
-  io::regular_file_size(path, io::kMaxTraceBytes, "trace");
+  const uint64_t size = io::regular_file_size(path, io::kMaxTraceBytes, "trace");
+  io::check_host_memory(2 * size, path + ": trace held in memory");  // records parse to less than twice their text
   std::ifstream f(path);
   if (!f) throw err(path, ": cannot open trace");
   return read_trace(f, path);
