@@ -413,6 +413,17 @@ void validate_tree(PlatformConfig& pc, Problems& pr) {
                  " (channels of DMA '" + pc.engine.dma + "')");
         }
     }
+    // Weight tiles: two (double-buffered) must leave room for operands in the buffer.
+    const ComponentConfig* b = pc.find(pc.engine.buffer);
+    if (b && b->type->category == "memory" && b->resolved.contains("size_bytes") && b->resolved["size_bytes"].is_number_unsigned()) {
+      const uint64_t size = b->resolved["size_bytes"].get<uint64_t>();
+      const uint64_t tile = pc.engine.tile_bytes ? pc.engine.tile_bytes : size / 4;
+      if (tile == 0 || 2 * tile >= size) {
+        const Node* n = eng ? eng->get("tile_bytes") : nullptr;
+        pr.add((n ? n->where() : pc.file + ": engine.tile_bytes") + " = " + std::to_string(tile) +
+               ": two tiles must leave room for operands in buffer '" + pc.engine.buffer + "' (" + std::to_string(size) + " bytes)");
+      }
+    }
   }
   if (!pc.engine.host.empty()) check_ref(pc.engine.host, "host", "cpu");
 

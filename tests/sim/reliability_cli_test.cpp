@@ -136,6 +136,12 @@ TEST(ReliabilityConfig, ConfigCheckAppliesTheEngineRulesRunApplies) {
   const auto r = run_slmsim("config check " + tiny() + " --no-workload --set engine.weight_channel=5");
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_HAS(r.err, "engine.weight_channel = 5: must be < 2");
+  const auto t = run_slmsim("config check " + tiny() + " --no-workload --set engine.tile_bytes=40KiB");
+  EXPECT_EQ(t.status, 2) << t.out;
+  EXPECT_HAS(t.err, "two tiles must leave room");
+  // And what check accepts, run accepts: the same rules, one place.
+  const auto ok = run_slmsim("config check " + tiny() + " --no-workload --set engine.tile_bytes=16KiB");
+  EXPECT_EQ(ok.status, 0) << ok.err;
 }
 
 // ---- reports (recost) ----------------------------------------------------------------
