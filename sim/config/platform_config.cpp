@@ -277,7 +277,7 @@ void validate_tree(PlatformConfig& pc, Problems& pr) {
           pr.add(v->where() + ": unknown energy parameter '" + k + "' for type " + type->name + "; known: " +
                  join(std::vector<std::string>(ekeys.begin(), ekeys.end())));
     if (type->validate && pr.list.size() == problems_before_component)
-      pr.guard([&] { type->validate(cc.params, "components." + name); });
+      pr.guard([&, &cname = name] { type->validate(cc.params, "components." + cname); });  // clang 14: no binding captures
     cc.resolved = r.resolved;
     cc.resolved["type"] = type->name;
     nlohmann::json e = nlohmann::json::object();
