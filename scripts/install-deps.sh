@@ -12,6 +12,7 @@ packages=(
   python3-numpy python3-pandas python3-matplotlib python3-yaml   # its API, sweeps, plots
   python3-distributed                     # sweeps on Dask clusters (docs/sweeps.md)
   python3-pytest python3-nbclient python3-nbformat python3-ipykernel   # Python tests, headless notebooks
+  clang-14 libclang-rt-14-dev clang-tidy-14  # fuzzing (libFuzzer, sanitizers), static analysis
 )
 missing=()
 for p in "${packages[@]}"; do

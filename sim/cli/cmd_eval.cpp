@@ -17,6 +17,7 @@
 
 #include "sim/cli/commands.h"
 #include "workloads/common/error.h"
+#include "workloads/common/io.h"
 #include "workloads/eval/eval.h"
 #include "workloads/eval/prepare.h"
 #include "workloads/llama2/load.h"
@@ -55,9 +56,7 @@ void run(const EvalOptions& o) {
                                  {"mean_kl", r.mean_kl}, {"max_kl", r.max_kl}});
   }
   if (!o.json_out.empty()) {
-    std::ofstream f(o.json_out);
-    if (!f) throw err(o.json_out, ": cannot open for writing");
-    f << report.dump(2) << "\n";
+    io::write_file_atomic(o.json_out, report.dump(2) + "\n");
   }
 }
 

@@ -13,6 +13,7 @@
 
 #include "sim/cli/commands.h"
 #include "workloads/common/error.h"
+#include "workloads/common/io.h"
 #include "workloads/llama2/float_model.h"
 #include "workloads/llama2/generate.h"
 #include "workloads/llama2/load.h"
@@ -51,13 +52,13 @@ void run_generate(const GenerateArgs& a) {
   if (fp32) {
     if (eval::is_quant_file(a.model)) throw err("--model ", a.model, ": a quantised file needs an integer --precision");
     model = std::make_unique<llama2::Model>(llama2::load_model(a.model, a.weight_seed));
-    fwd = std::make_unique<llama2::FloatTransformer>(*model);
+    fwd = std::make_unique<llama2::FloatTransformer>(*model, a.steps);  // KV cache: the run's positions
     step = [&](int token, int pos) { return fwd->forward(token, pos); };
   } else {
     qm = std::make_unique<quant::QuantModel>(eval::prepare_quant_model(a.model, prec, eval::CalibrationSpec{}, a.weight_seed));
     if (qm->precision != prec)
       throw err("--precision ", a.precision, ": ", a.model, " was quantised as ", quant::to_string(qm->precision));
-    imodel = std::make_unique<quant::IntTransformer>(*qm);
+    imodel = std::make_unique<quant::IntTransformer>(*qm, a.steps);
     step = quant::int_step_fn(*imodel);
   }
   const llama2::ModelConfig& c = fp32 ? model->config : qm->config;
@@ -87,6 +88,7 @@ void register_generate(CLI::App& app) {
   cmd->add_option("--seed", args->seed, "sampler xorshift seed, non-zero (run.c -s)")
       ->capture_default_str();
   cmd->add_option("--steps", args->steps, "positions to run; 0 = seq_len (run.c -n)")
+      ->check(CLI::Range(0, 1 << 30))
       ->capture_default_str();
   cmd->add_option("--prompt", args->prompt, "prompt text (run.c -i)");
   cmd->add_option("--precision", args->precision, "fp32 (float reference) | w8a8 | w8a16 | w4a8 (integer-only model)")

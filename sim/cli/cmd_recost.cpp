@@ -5,6 +5,7 @@
 // platform config, e.g. configs/parts/energy-mcu-u85.yaml). Components or parameters it does
 // not mention keep the report's values. Every energy field of the report is recomputed from
 // its saved counters (windows.*.counters) by the same code the run used.
+#include <cmath>
 #include <fstream>
 #include <iostream>
 
@@ -13,6 +14,7 @@
 #include "sim/config/units.h"
 #include "sim/report/report.h"
 #include "workloads/common/error.h"
+#include "workloads/common/io.h"
 
 namespace slm::cli {
 
@@ -23,16 +25,7 @@ struct RecostArgs {
 };
 
 void recost(const RecostArgs& a) {
-  std::ifstream f(a.report);
-  if (!f) throw err(a.report, ": cannot open report");
-  nlohmann::json rep;
-  try {
-    rep = nlohmann::json::parse(f);
-  } catch (const nlohmann::json::exception& e) {
-    throw err(a.report, ": not a JSON report: ", e.what());
-  }
-  if (!rep.is_object() || rep.value("slmsim_report", 0) != 1 || !rep.contains("windows") || !rep.contains("energy"))
-    throw err(a.report, ": not an slmsim run report (field slmsim_report: 1, windows, energy expected)");
+  nlohmann::json rep = report::load(a.report);  // every field it uses checked, with its path
   energy::Table table = energy::table_from_json(rep["energy"]["table"], a.report + ": energy.table");
   // Component paths in the report are "soc.<name>"; the YAML names components.
   auto path_of = [&](const std::string& name) -> std::string {
@@ -53,7 +46,9 @@ void recost(const RecostArgs& a) {
         const params::Unit u = k == "leakage_mw" ? params::Unit::mw
                                : k.find("pj_per_byte") != std::string::npos ? params::Unit::pj_per_byte
                                                                             : params::Unit::pj;
-        table[path][k] = config::parse_quantity(*v, u);
+        const double x = config::parse_quantity(*v, u);
+        if (!std::isfinite(x) || x < 0) throw err(v->where(), ": ", k, " = ", x, ": must be a finite value >= 0");
+        table[path][k] = x;
       }
     }
   }
@@ -61,13 +56,18 @@ void recost(const RecostArgs& a) {
     for (auto& [path, entry] : table)
       for (auto& [k, v] : entry)
         if (k != "leakage_mw") v *= a.scale;
-  report::apply_energy(rep, table);
-  if (!a.out.empty()) {
-    std::ofstream o(a.out);
-    if (!o) throw err(a.out, ": cannot write");
-    o << rep.dump(2) << "\n";
+  try {
+    report::apply_energy(rep, table);
+  } catch (const nlohmann::json::exception&) {
+    throw err(a.report, ": the report's energy windows do not fit its energy bindings (field energy.bindings)");
   }
+  // Products of large counters and costs can overflow to infinity: refuse, never print inf.
+  const double total = rep["energy"].value("total_uj", 0.0);
+  if (!std::isfinite(total) || !std::isfinite(rep["prefill"].value("energy_uj", 0.0)))
+    throw err(a.report, ": re-costed energy overflows (total ", total, " uJ): check the energy table and --scale");
+  if (!a.out.empty()) io::write_file_atomic(a.out, rep.dump(2) + "\n");
   std::cout << report::summary(rep);
+  io::check_stdout();
 }
 }  // namespace
 

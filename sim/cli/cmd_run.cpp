@@ -12,6 +12,7 @@
 #include "sim/replay/session.h"
 #include "sim/report/report.h"
 #include "workloads/common/error.h"
+#include "workloads/common/io.h"
 
 namespace slm::cli {
 
@@ -73,11 +74,8 @@ void register_run(CLI::App& app) {
       std::fprintf(stderr, "[slmsim] simulated %.6f s of platform time in %.2f s of wall time\n",
                    rep["sim"]["simulated_seconds"].get<double>(),
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    if (!json_out->empty()) {
-      std::ofstream f(*json_out);
-      if (!f) throw err(*json_out, ": cannot write the report");
-      f << rep.dump(2) << "\n";
-    }
+    if (!json_out->empty()) io::write_file_atomic(*json_out, rep.dump(2) + "\n");
+    io::check_stdout();
   });
 }
 

@@ -17,6 +17,7 @@
 #include "sim/cli/commands.h"
 #include "sim/replay/replay.h"
 #include "workloads/common/error.h"
+#include "workloads/common/io.h"
 #include "workloads/eval/prepare.h"
 #include "workloads/llama2/load.h"
 #include "workloads/llama2/tokenizer.h"
@@ -42,7 +43,7 @@ std::vector<int32_t> prompt_tokens(const TraceOptions& o, const llama2::ModelCon
     if (o.tokenizer.empty()) throw err("trace: --prompt needs --tokenizer");
     if (!c.has_vocab()) throw err("trace: model ", c.name, " has no vocabulary; use --prefill-tokens");
     llama2::Tokenizer tok(o.tokenizer, c.vocab_size);
-    for (int t : tok.encode(o.prompt, true, false)) toks.push_back(t);
+    for (int t : tok.encode(o.prompt, true, false, c.seq_len)) toks.push_back(t);
     return toks;
   }
   if (o.prefill_tokens < 1) throw err("trace: give --prompt or --prefill-tokens >= 1");
@@ -61,13 +62,13 @@ void write_trace(const TraceOptions& o) {
   std::unique_ptr<quant::QuantModel> qm;
   std::unique_ptr<quant::IntTransformer> it;
   if (shape_only) {
-    it = std::make_unique<quant::IntTransformer>(cfg, p);
+    it = std::make_unique<quant::IntTransformer>(cfg, p, static_cast<int>(prompt.size()) + o.steps);
   } else {
     qm = std::make_unique<quant::QuantModel>(eval::prepare_quant_model(o.model, p, o.calib, o.seed));
-    it = std::make_unique<quant::IntTransformer>(*qm);
+    it = std::make_unique<quant::IntTransformer>(*qm, static_cast<int>(prompt.size()) + o.steps);
   }
-  std::ofstream f(o.out);
-  if (!f) throw err(o.out, ": cannot open for writing");
+  io::AtomicOfstream out(o.out);  // written to a temporary file, renamed when complete
+  std::ostream& f = out.stream();
   trace::TraceHeader h;
   h.model = replay::model_json(cfg);
   h.precision = quant::to_string(p);
@@ -97,7 +98,7 @@ void write_trace(const TraceOptions& o) {
     }
   }
   w.finish();
-  if (!f) throw err(o.out, ": write failed");
+  out.commit();
   std::printf("wrote %s: %s %s%s, prefill %d tokens + %d decode steps\n", o.out.c_str(), cfg.name.c_str(), o.precision.c_str(),
               shape_only ? " (shape-only)" : "", m, o.steps);
 }

@@ -5,6 +5,7 @@
 
 #include "sim/cli/commands.h"
 #include "workloads/common/error.h"
+#include "workloads/common/io.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -14,6 +15,12 @@ int main(int argc, char** argv) {
       "slmsim"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "slmsim 0.1.0");
+  // Host-memory budget (workloads/common/io.h): estimates above it are refused up front.
+  std::string max_host_memory;
+  app.add_option("--max-host-memory", max_host_memory,
+                 "host-memory budget, e.g. 8GiB (default: half the physical memory); larger allocations are refused up front")
+      ->each([](const std::string& v) { slm::io::set_host_memory_budget(slm::io::parse_byte_size(v, "--max-host-memory")); });
+  app.fallthrough();  // accepted after the subcommand name too
   slm::cli::register_generate(app);
   slm::cli::register_info(app);
   slm::cli::register_quantize(app);
@@ -28,14 +35,25 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);  // runs the chosen subcommand's callback
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help / --version exit 0; every other parse error is bad input: status 2.
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : slm::kBadInputExit;
   } catch (const slm::Error& e) {
     std::fflush(stdout);
     std::cerr << "slmsim: error: " << e.what() << "\n";
     return slm::kBadInputExit;
+  } catch (const std::bad_alloc&) {
+    std::fflush(stdout);
+    std::cerr << "slmsim: error: out of host memory (lower the workload or --max-host-memory)\n";
+    return slm::kBadInputExit;
   } catch (const std::exception& e) {
     std::fflush(stdout);
     std::cerr << "slmsim: internal error: " << e.what() << "\n";
+    return 1;
+  }
+  // A full disk or a closed pipe on standard output is a failure, not success.
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::cerr << "slmsim: error: standard output: write failed\n";
     return 1;
   }
   return 0;

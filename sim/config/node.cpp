@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "workloads/common/error.h"
+#include "workloads/common/io.h"
 
 namespace slm::config {
 namespace fs = std::filesystem;
@@ -32,7 +33,23 @@ std::string Node::where() const { return origin.str() + ": " + (path.empty() ? "
 
 namespace {
 
-NodePtr convert(const YAML::Node& y, const std::string& file) {
+// YAML aliases share nodes, so a small file can name an exponential tree ("billion
+// laughs"); the conversion to our tree is bounded in nodes per load.
+constexpr size_t kMaxNodes = 200000;
+constexpr size_t kMaxIncludedFiles = 64;
+constexpr uint64_t kMaxIncludedBytes = 16ull << 20;
+
+struct LoadBudget {
+  size_t nodes = kMaxNodes;
+  size_t files = 0;
+  uint64_t bytes = 0;
+};
+
+NodePtr convert(const YAML::Node& y, const std::string& file, LoadBudget& budget) {
+  if (budget.nodes == 0)
+    throw err(file, ":", y.Mark().line + 1, ":", y.Mark().column + 1, ": the configuration expands to more than ", kMaxNodes,
+              " values (YAML aliases repeated too often?)");
+  --budget.nodes;
   auto n = std::make_shared<Node>();
   n->origin = {file, y.Mark().line + 1, y.Mark().column + 1};
   switch (y.Type()) {
@@ -45,7 +62,7 @@ NodePtr convert(const YAML::Node& y, const std::string& file) {
       break;
     case YAML::NodeType::Sequence:
       n->kind = Node::Kind::seq;
-      for (const auto& e : y) n->seq.push_back(convert(e, file));
+      for (const auto& e : y) n->seq.push_back(convert(e, file, budget));
       break;
     case YAML::NodeType::Map: {
       n->kind = Node::Kind::map;
@@ -58,7 +75,7 @@ NodePtr convert(const YAML::Node& y, const std::string& file) {
         if (!seen.insert(key).second)
           throw err(file, ":", kv.first.Mark().line + 1, ":", kv.first.Mark().column + 1,
                     ": duplicate key '", key, "'");
-        auto child = convert(kv.second, file);
+        auto child = convert(kv.second, file, budget);
         if (child->kind == Node::Kind::null) child->origin = {file, kv.first.Mark().line + 1, kv.first.Mark().column + 1};
         n->map.emplace_back(key, child);
       }
@@ -76,16 +93,21 @@ YAML::Node parse_yaml_text(const std::string& text, const std::string& name) {
   }
 }
 
-NodePtr load_rec(const fs::path& file, std::vector<fs::path>& stack) {
+NodePtr load_rec(const fs::path& file, std::vector<fs::path>& stack, std::set<fs::path>& loaded, LoadBudget& budget) {
   std::error_code ec;
   fs::path canon = fs::weakly_canonical(file, ec);
   for (const auto& s : stack)
     if (s == canon) throw err(file.string(), ": include cycle (", stack.front().string(), " includes it again)");
-  std::ifstream in(file);
-  if (!in) throw err(file.string(), ": cannot open config file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  NodePtr self = convert(parse_yaml_text(ss.str(), file.string()), file.string());
+  // Each file at most once per load: a file included twice (directly or through two
+  // others) would merge the same values twice and lets includes fan out exponentially.
+  if (!loaded.insert(canon).second)
+    throw err(file.string(), ": included more than once (", stack.empty() ? file.string() : stack.front().string(),
+              " reaches it twice): include it in one place only");
+  if (++budget.files > kMaxIncludedFiles) throw err(file.string(), ": more than ", kMaxIncludedFiles, " config files included");
+  const std::string text = io::read_text_file(file.string(), io::kMaxConfigBytes, "config file");
+  budget.bytes += text.size();
+  if (budget.bytes > kMaxIncludedBytes) throw err(file.string(), ": included config files exceed ", kMaxIncludedBytes, " bytes in all");
+  NodePtr self = convert(parse_yaml_text(text, file.string()), file.string(), budget);
   if (self->kind == Node::Kind::null) {
     self->kind = Node::Kind::map;  // an empty file is an empty map
   }
@@ -108,7 +130,7 @@ NodePtr load_rec(const fs::path& file, std::vector<fs::path>& stack) {
       throw err(it->origin.str(), ": include: expected a file name");
     fs::path p = file.parent_path() / it->scalar;
     if (!fs::exists(p)) throw err(it->origin.str(), ": include: file '", p.string(), "' not found");
-    merged = merge(merged, load_rec(p, stack));
+    merged = merge(merged, load_rec(p, stack, loaded, budget));
   }
   stack.pop_back();
   // The including file's own keys (minus `include`) go on top of its includes.
@@ -123,13 +145,16 @@ NodePtr load_rec(const fs::path& file, std::vector<fs::path>& stack) {
 
 NodePtr load_file(const std::string& file) {
   std::vector<fs::path> stack;
-  NodePtr root = load_rec(fs::path(file), stack);
+  std::set<fs::path> loaded;
+  LoadBudget budget;
+  NodePtr root = load_rec(fs::path(file), stack, loaded, budget);
   assign_paths(*root);
   return root;
 }
 
 NodePtr load_string(const std::string& text, const std::string& name) {
-  NodePtr root = convert(parse_yaml_text(text, name), name);
+  LoadBudget budget;
+  NodePtr root = convert(parse_yaml_text(text, name), name, budget);
   assign_paths(*root);
   return root;
 }
@@ -159,7 +184,8 @@ void apply_override(NodePtr& root, const std::string& assignment) {
     throw err("--set ", assignment, ": expected KEY.PATH=VALUE");
   const std::string key = assignment.substr(0, eq);
   const std::string text = assignment.substr(eq + 1);
-  NodePtr value = convert(parse_yaml_text(text.empty() ? "\"\"" : text, "--set " + assignment), "--set " + assignment);
+  LoadBudget budget;
+  NodePtr value = convert(parse_yaml_text(text.empty() ? "\"\"" : text, "--set " + assignment), "--set " + assignment, budget);
   std::function<void(Node&)> set_origin = [&](Node& n) {
     n.origin = {"--set " + assignment, 0, 0};
     for (auto& [k, v] : n.map) set_origin(*v);

@@ -277,7 +277,7 @@ void validate_tree(PlatformConfig& pc, Problems& pr) {
           pr.add(v->where() + ": unknown energy parameter '" + k + "' for type " + type->name + "; known: " +
                  join(std::vector<std::string>(ekeys.begin(), ekeys.end())));
     if (type->validate && pr.list.size() == problems_before_component)
-      pr.guard([&] { type->validate(cc.params, "components." + name); });
+      pr.guard([&, &cname = name] { type->validate(cc.params, "components." + cname); });  // clang 14: no binding captures
     cc.resolved = r.resolved;
     cc.resolved["type"] = type->name;
     nlohmann::json e = nlohmann::json::object();
@@ -401,6 +401,29 @@ void validate_tree(PlatformConfig& pc, Problems& pr) {
     check_ref(pc.engine.compute, "compute", "compute");
     check_ref(pc.engine.dma, "dma", "dma");
     check_ref(pc.engine.buffer, "buffer", "memory");
+    // The DMA channels the generic engine uses must exist (the same rule `run` applies).
+    const ComponentConfig* d = pc.find(pc.engine.dma);
+    if (d && d->type->category == "dma" && d->resolved.contains("channels") && d->resolved["channels"].is_number_unsigned()) {
+      const uint64_t ch = d->resolved["channels"].get<uint64_t>();
+      for (const auto& [key, value] : {std::pair<const char*, uint64_t>{"weight_channel", pc.engine.weight_channel},
+                                       std::pair<const char*, uint64_t>{"activation_channel", pc.engine.activation_channel}})
+        if (value >= ch) {
+          const Node* n = eng ? eng->get(key) : nullptr;
+          pr.add((n ? n->where() : pc.file + ": engine." + key) + " = " + std::to_string(value) + ": must be < " + std::to_string(ch) +
+                 " (channels of DMA '" + pc.engine.dma + "')");
+        }
+    }
+    // Weight tiles: two (double-buffered) must leave room for operands in the buffer.
+    const ComponentConfig* b = pc.find(pc.engine.buffer);
+    if (b && b->type->category == "memory" && b->resolved.contains("size_bytes") && b->resolved["size_bytes"].is_number_unsigned()) {
+      const uint64_t size = b->resolved["size_bytes"].get<uint64_t>();
+      const uint64_t tile = pc.engine.tile_bytes ? pc.engine.tile_bytes : size / 4;
+      if (tile == 0 || 2 * tile >= size) {
+        const Node* n = eng ? eng->get("tile_bytes") : nullptr;
+        pr.add((n ? n->where() : pc.file + ": engine.tile_bytes") + " = " + std::to_string(tile) +
+               ": two tiles must leave room for operands in buffer '" + pc.engine.buffer + "' (" + std::to_string(size) + " bytes)");
+      }
+    }
   }
   if (!pc.engine.host.empty()) check_ref(pc.engine.host, "host", "cpu");
 

@@ -12,6 +12,7 @@
 #include "sim/replay/replay.h"
 #include "sim/report/report.h"
 #include "workloads/common/error.h"
+#include "workloads/common/io.h"
 #include "workloads/eval/prepare.h"
 #include "workloads/llama2/load.h"
 #include "workloads/llama2/sampler.h"
@@ -65,30 +66,14 @@ std::pair<std::string, std::string> workload_paths(const config::WorkloadDefault
                  wd.model.c_str(), wd.fallback_model.c_str());
   return {wd.fallback_model, ""};
 }
-// A trace file being written by a run (--trace-out): a temporary file renamed at the end.
+// A trace file being written by a run (--trace-out): atomically (io::AtomicOfstream).
 struct TraceOut {
-  std::string path, tmp;
-  std::ofstream f;
+  io::AtomicOfstream f;
   trace::JsonlWriter writer;
-  TraceOut(const std::string& p, const trace::TraceHeader& h) : path(p), tmp(p + ".tmp"), f(open(tmp)), writer(f, h) {}
-  static std::ofstream open(const std::string& t) {
-    std::ofstream f(t);
-    if (!f) throw err(t, ": cannot open for writing (--trace-out)");
-    return f;
-  }
+  TraceOut(const std::string& p, const trace::TraceHeader& h) : f(p), writer(f.stream(), h) {}
   void close() {
     writer.finish();
-    f.close();
-    if (!f) throw err(tmp, ": write failed (--trace-out)");
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) throw err(path, ": cannot rename ", tmp, " to it: ", ec.message());
-  }
-  ~TraceOut() {
-    if (fs::exists(tmp)) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-    }
+    f.commit();
   }
 };
 }  // namespace
@@ -152,17 +137,17 @@ nlohmann::json run_session(const SessionOptions& o) {
   if (qm && qm->precision != prec)
     throw err("run: --precision ", prec_s, ": ", model_arg, " was quantised as ", quant::to_string(qm->precision));
   if (shape_only) {
-    model = std::make_unique<quant::IntTransformer>(mc, prec);
+    model = std::make_unique<quant::IntTransformer>(mc, prec, std::min(steps, mc.seq_len));
   } else {
     if (!qm) qm = std::make_unique<quant::QuantModel>(eval::prepare_quant_model(model_arg, prec, o.calibration, wseed));
-    model = std::make_unique<quant::IntTransformer>(*qm);
+    model = std::make_unique<quant::IntTransformer>(*qm, std::min(steps, mc.seq_len));  // KV cache: the run's positions
   }
 
   std::unique_ptr<llama2::Tokenizer> tok;
   if (!tok_arg.empty()) tok = std::make_unique<llama2::Tokenizer>(tok_arg, mc.vocab_size);
   std::vector<int32_t> prompt_tokens;
   if (tok) {
-    for (int t : tok->encode(prompt, true, false)) prompt_tokens.push_back(t);
+    for (int t : tok->encode(prompt, true, false, std::min(steps, mc.seq_len))) prompt_tokens.push_back(t);
   } else {
     if (!prompt.empty()) throw err("run: --prompt needs --tokenizer (model '", model_arg, "' has no tokenizer given)");
     prompt_tokens.push_back(llama2::kBosToken);

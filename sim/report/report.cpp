@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "workloads/common/error.h"
+#include "workloads/common/io.h"
 
 namespace slm::report {
 
@@ -140,6 +141,11 @@ void apply_energy(json& rep, const energy::Table& table) {
   else
     rep["decode"]["uj_per_token"] = nullptr;
   rep["prefill"]["energy_uj"] = rep["energy"]["windows"]["prefill"]["total_pj"].get<double>() * 1e-6;
+  // Products of huge counters and costs overflow to infinity (JSON would write null).
+  for (auto it = rep["energy"]["windows"].begin(); it != rep["energy"]["windows"].end(); ++it)
+    if (!std::isfinite(it.value()["total_pj"].get<double>()))
+      throw err("energy: the ", it.key(), " window's energy overflows (", it.value()["total_pj"].get<double>(),
+                " pJ): counters x energy table exceed what a double holds");
 }
 
 json build(const replay::Result& r, const platform::Platform& p, const stats::Group& root, const RunInfo& info) {
@@ -216,8 +222,8 @@ json build(const replay::Result& r, const platform::Platform& p, const stats::Gr
 }
 
 void write_ops_csv(const std::string& path, const replay::Result& r, const platform::Platform& p) {
-  std::ofstream f(path);
-  if (!f) throw err(path, ": cannot write");
+  io::AtomicOfstream out(path);
+  std::ostream& f = out.stream();
   // Engine-specific columns: the union of every op's detail keys, in sorted order.
   std::set<std::string> extra;
   for (const auto& o : r.ops)
@@ -242,7 +248,7 @@ void write_ops_csv(const std::string& path, const replay::Result& r, const platf
     }
     f << '\n';
   }
-  if (!f) throw err(path, ": write failed");
+  out.commit();
 }
 
 void write_chrome_trace(const std::string& path, const replay::Result& r, const platform::Platform& p) {
@@ -284,27 +290,183 @@ void write_chrome_trace(const std::string& path, const replay::Result& r, const 
     ev.push_back({{"ph", "X"}, {"pid", 1}, {"tid", tid(s.track)}, {"name", s.what},
                   {"ts", s.start.to_seconds() * 1e6}, {"dur", (s.end - s.start).to_seconds() * 1e6},
                   {"args", {{"bytes", s.bytes}}}});
-  std::ofstream f(path);
-  if (!f) throw err(path, ": cannot write");
-  f << json{{"traceEvents", ev}, {"displayTimeUnit", "ns"}}.dump() << "\n";
+  io::write_file_atomic(path, json{{"traceEvents", ev}, {"displayTimeUnit", "ns"}}.dump() + "\n");
+}
+
+namespace {
+
+// Report schema checks (validate()): each names the report, the field path and the value.
+struct Checker {
+  const std::string& name;
+  [[noreturn]] void fail(const std::string& path, const json& v, const std::string& why) const {
+    std::string shown = v.dump();
+    if (shown.size() > 80) shown = shown.substr(0, 77) + "...";
+    throw err(name, ": field ", path, " = ", shown, ": ", why);
+  }
+  const json& obj(const json& parent, const std::string& ppath, const char* key) const {
+    const std::string path = ppath.empty() ? key : ppath + "." + key;
+    if (!parent.is_object() || !parent.contains(key)) throw err(name, ": field ", path, " is missing");
+    const json& v = parent[key];
+    if (!v.is_object()) fail(path, v, "must be an object");
+    return v;
+  }
+  const json& field(const json& parent, const std::string& ppath, const char* key) const {
+    if (!parent.is_object() || !parent.contains(key)) throw err(name, ": field ", ppath.empty() ? key : ppath + "." + key, " is missing");
+    return parent[key];
+  }
+  void str(const json& parent, const std::string& ppath, const char* key) const {
+    const json& v = field(parent, ppath, key);
+    if (!v.is_string()) fail(ppath + "." + key, v, "must be a string");
+  }
+  // A finite number >= 0 (null allowed when nullable).
+  void num(const json& parent, const std::string& ppath, const char* key, bool nullable = false, bool positive = false) const {
+    const json& v = field(parent, ppath, key);
+    if (nullable && v.is_null()) return;
+    number(v, ppath + "." + key, positive);
+  }
+  void number(const json& v, const std::string& path, bool positive = false) const {
+    if (!v.is_number()) fail(path, v, "must be a number");
+    const double x = v.get<double>();
+    if (!std::isfinite(x) || x < 0 || (positive && x == 0)) fail(path, v, positive ? "must be a finite number > 0" : "must be a finite number >= 0");
+  }
+  void count(const json& parent, const std::string& ppath, const char* key) const {
+    const json& v = field(parent, ppath, key);
+    if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<int64_t>() >= 0)) fail(ppath + "." + key, v, "must be an integer >= 0");
+  }
+  // Stats counters: nested objects whose leaves are finite numbers >= 0 (derived
+  // statistics may be fractions; counters are integers).
+  void counters(const json& v, const std::string& path, int depth = 0) const {
+    if (depth > 16) fail(path, v, "nested too deeply");
+    if (!v.is_object()) fail(path, v, "must be an object of counters");
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      if (it.value().is_object()) counters(it.value(), path + "." + it.key(), depth + 1);
+      else if (it.value().is_array() || it.value().is_string() || it.value().is_boolean() || it.value().is_null()) continue;  // meta
+      else number(it.value(), path + "." + it.key());
+    }
+  }
+};
+
+// Fixed notation for ordinary magnitudes, scientific beyond 1e12: a corrupt or extreme
+// energy table never prints a 300-digit number.
+std::string num(double v, int precision) {
+  std::ostringstream os;
+  if (!std::isfinite(v)) return v > 0 ? "inf" : (v < 0 ? "-inf" : "nan");
+  if (std::fabs(v) >= 1e12) os << std::scientific << std::setprecision(3) << v;
+  else os << std::fixed << std::setprecision(precision) << v;
+  return os.str();
+}
+
+}  // namespace
+
+void validate(const json& rep, const std::string& name) {
+  const Checker c{name};
+  if (!rep.is_object()) throw err(name, ": not a JSON object (an slmsim run report is one)");
+  if (!rep.contains("slmsim_report") || rep["slmsim_report"] != 1)
+    throw err(name, ": not an slmsim run report (field slmsim_report: 1 expected)");
+  const json& pl = c.obj(rep, "", "platform");
+  c.str(pl, "platform", "name");
+  c.str(pl, "platform", "file");
+  const json& wl = c.obj(rep, "", "workload");
+  c.str(wl, "workload", "model");
+  c.str(wl, "workload", "precision");
+  c.count(wl, "workload", "prompt_tokens");
+  if (!c.field(wl, "workload", "shape_only").is_boolean()) c.fail("workload.shape_only", wl["shape_only"], "must be a boolean");
+  const json& pre = c.obj(rep, "", "prefill");
+  c.count(pre, "prefill", "tokens");
+  c.num(pre, "prefill", "time_to_first_token_s");
+  const json& dec = c.obj(rep, "", "decode");
+  c.count(dec, "decode", "tokens");
+  c.num(dec, "decode", "seconds");
+  c.num(dec, "decode", "tokens_per_s", true);
+  c.num(dec, "decode", "cycles_per_token", true);
+  c.num(dec, "decode", "clock_hz", false, true);
+  const json& w = c.obj(rep, "", "windows");
+  for (const char* k : {"prefill", "decode", "run"}) c.obj(w, "windows", k);
+  for (auto it = w.begin(); it != w.end(); ++it) {
+    const json& win = c.obj(w, "windows", it.key().c_str());
+    const std::string wp = "windows." + it.key();
+    c.num(win, wp, "seconds");
+    c.count(win, wp, "tokens");
+    c.counters(c.field(win, wp, "counters"), wp + ".counters");
+  }
+  const json& en = c.obj(rep, "", "energy");
+  c.obj(en, "energy", "bindings");
+  const json& tab = c.obj(en, "energy", "table");
+  for (auto it = tab.begin(); it != tab.end(); ++it) {
+    if (!it.value().is_object()) c.fail("energy.table." + it.key(), it.value(), "must be an object of parameter -> value");
+    for (auto p = it.value().begin(); p != it.value().end(); ++p) c.number(p.value(), "energy.table." + it.key() + "." + p.key());
+  }
+  const json& bit = c.field(rep, "", "bit_exact");
+  if (!bit.is_null() && !bit.is_boolean()) c.fail("bit_exact", bit, "must be true, false or null");
+  if (rep.contains("engines")) {
+    if (!rep["engines"].is_array()) c.fail("engines", rep["engines"], "must be an array");
+    for (size_t i = 0; i < rep["engines"].size(); ++i) {
+      const json& e = rep["engines"][i];
+      const std::string ep = "engines[" + std::to_string(i) + "]";
+      if (!e.is_object()) c.fail(ep, e, "must be an object");
+      c.count(e, ep, "ops_checked");
+      c.count(e, ep, "ops_mismatched");
+      c.str(e, ep, "engine");
+      c.str(e, ep, "values_computed_by");
+    }
+  }
+  const json& bn = c.field(rep, "", "bottleneck");
+  if (!bn.is_null()) {
+    if (!bn.is_object()) c.fail("bottleneck", bn, "must be an object or null");
+    c.str(bn, "bottleneck", "reason");
+  }
+  if (rep.contains("first_mismatch")) {
+    const json& m = c.obj(rep, "", "first_mismatch");
+    for (const char* k : {"op", "tensor", "address", "memory"}) c.str(m, "first_mismatch", k);
+    for (const char* k : {"step", "pos", "element", "expected", "got"}) c.field(m, "first_mismatch", k);
+    for (const char* k : {"step", "op_index"})
+      if (m.contains(k) && !m[k].is_number_integer()) c.fail(std::string("first_mismatch.") + k, m[k], "must be an integer");
+  }
+  if (rep.contains("faults")) {
+    if (!rep["faults"].is_array()) c.fail("faults", rep["faults"], "must be an array");
+    for (size_t i = 0; i < rep["faults"].size(); ++i) {
+      const json& f = rep["faults"][i];
+      const std::string fp = "faults[" + std::to_string(i) + "]";
+      if (!f.is_object()) c.fail(fp, f, "must be an object");
+      c.str(f, fp, "spec");
+      c.str(f, fp, "address");
+      c.field(f, fp, "bit");
+      c.num(f, fp, "time_s");
+      const json& t = c.field(f, fp, "tensor");
+      if (!t.is_null() && !t.is_string()) c.fail(fp + ".tensor", t, "must be a string or null");
+    }
+  }
+}
+
+json load(const std::string& path) {
+  const std::string text = io::read_text_file(path, io::kMaxReportBytes, "report");
+  json rep;
+  try {
+    rep = json::parse(text);
+  } catch (const json::exception& e) {
+    const auto* pe = dynamic_cast<const json::parse_error*>(&e);
+    throw err(path, ": not a JSON report (syntax error", pe ? " at byte " + std::to_string(pe->byte) : std::string(), ")");
+  }
+  validate(rep, path);
+  return rep;
 }
 
 std::string summary(const json& rep) {
+  validate(rep, "report");  // never index a field that is not there
   std::ostringstream os;
-  os << std::fixed;
   const json& pre = rep["prefill"];
   const json& dec = rep["decode"];
   os << "platform        " << rep["platform"]["name"].get<std::string>() << " (" << rep["platform"]["file"].get<std::string>() << ")\n";
   os << "workload        " << rep["workload"]["model"].get<std::string>() << ", " << rep["workload"]["precision"].get<std::string>()
-     << ", " << rep["workload"]["prompt_tokens"].get<int>() << " prompt tokens, " << dec["tokens"].get<uint64_t>() << " decode steps\n";
-  os << std::setprecision(3);
-  os << "time to first   " << pre["time_to_first_token_s"].get<double>() * 1e3 << " ms (prefill of " << pre["tokens"].get<int>() << " tokens)\n";
-  if (!dec["tokens_per_s"].is_null()) {
-    os << "decode          " << std::setprecision(2) << dec["tokens_per_s"].get<double>() << " tokens/s, "
-       << std::setprecision(0) << dec["cycles_per_token"].get<double>() << " cycles/token at "
-       << std::setprecision(1) << dec["clock_hz"].get<double>() / 1e6 << " MHz\n";
-    os << "energy          " << std::setprecision(2) << dec["uj_per_token"].get<double>() << " uJ/token (decode); "
-       << rep["energy"]["total_uj"].get<double>() << " uJ in all\n";
+     << ", " << rep["workload"]["prompt_tokens"].get<uint64_t>() << " prompt tokens, " << dec["tokens"].get<uint64_t>() << " decode steps\n";
+  os << "time to first   " << num(pre["time_to_first_token_s"].get<double>() * 1e3, 3) << " ms (prefill of " << pre["tokens"].get<uint64_t>() << " tokens)\n";
+  if (!dec["tokens_per_s"].is_null() && !dec["cycles_per_token"].is_null()) {
+    os << "decode          " << num(dec["tokens_per_s"].get<double>(), 2) << " tokens/s, "
+       << num(dec["cycles_per_token"].get<double>(), 0) << " cycles/token at "
+       << num(dec["clock_hz"].get<double>() / 1e6, 1) << " MHz\n";
+    if (dec.contains("uj_per_token") && dec["uj_per_token"].is_number() && rep["energy"].contains("total_uj") && rep["energy"]["total_uj"].is_number())
+      os << "energy          " << num(dec["uj_per_token"].get<double>(), 2) << " uJ/token (decode); "
+         << num(rep["energy"]["total_uj"].get<double>(), 2) << " uJ in all\n";
   }
   if (!rep["bottleneck"].is_null()) os << "bottleneck      " << rep["bottleneck"]["reason"].get<std::string>() << "\n";
   if (rep["bit_exact"].is_null())
@@ -334,7 +496,7 @@ std::string summary(const json& rep) {
   for (const auto& f : rep.value("faults", json::array()))
     os << "fault           " << f["spec"].get<std::string>() << ": flipped bit " << f["bit"] << " of "
        << f["address"].get<std::string>() << (f["tensor"].is_null() ? std::string(" (no tensor there)") : " (in " + f["tensor"].get<std::string>() + ")")
-       << " at " << f["time_s"].get<double>() * 1e6 << " us\n";
+       << " at " << num(f["time_s"].get<double>() * 1e6, 3) << " us\n";
   return os.str();
 }
 

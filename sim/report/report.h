@@ -34,6 +34,12 @@ void apply_energy(nlohmann::json& report, const energy::Table& table);
 
 void write_ops_csv(const std::string& path, const replay::Result& r, const platform::Platform& p);
 void write_chrome_trace(const std::string& path, const replay::Result& r, const platform::Platform& p);
+// The human summary; validates the report first (slm::Error on a malformed one).
 std::string summary(const nlohmann::json& report);
+// Checks every field summary() and apply_energy() read: presence, type, finite and >= 0
+// numbers, non-negative integer counters. slm::Error "<name>: field <path> = <value>: <why>".
+void validate(const nlohmann::json& report, const std::string& name);
+// Reads (regular file, at most io::kMaxReportBytes) and validates a saved report.
+nlohmann::json load(const std::string& path);
 
 }  // namespace slm::report

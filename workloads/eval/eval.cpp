@@ -40,7 +40,7 @@ std::vector<std::vector<int>> sample_sequences(const llama2::Model& model, int n
   if (n < 1 || len < 2 || len > c.seq_len) throw err("sample_sequences: need n >= 1 and 2 <= len <= seq_len ", c.seq_len, " (got n ", n, ", len ", len, ")");
   std::vector<std::vector<int>> out;
   for (int i = 0; i < n; ++i) {
-    llama2::FloatTransformer ft(model);
+    llama2::FloatTransformer ft(model, len);
     llama2::Sampler sampler(c.vocab_size, 1.0f, 0.9f, seed0 + static_cast<uint64_t>(i));
     std::vector<int> seq = {1};
     std::vector<float> logits(static_cast<size_t>(c.vocab_size));
@@ -85,8 +85,8 @@ Result evaluate(const llama2::Model& model, const quant::QuantModel& qm, const s
   std::vector<double> lf, lq;
   double kl_sum = 0;
   for (const auto& seq : sequences) {
-    llama2::FloatTransformer ft(model);
-    quant::IntTransformer it(qm);
+    llama2::FloatTransformer ft(model, static_cast<int>(seq.size()));
+    quant::IntTransformer it(qm, static_cast<int>(seq.size()));
     for (size_t pos = 0; pos + 1 < seq.size(); ++pos) {
       const float* fl = ft.forward(seq[pos], static_cast<int>(pos));
       const int32_t tok = seq[pos];

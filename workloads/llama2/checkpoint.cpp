@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "workloads/common/error.h"
+#include "workloads/common/io.h"
 
 namespace slm::llama2 {
 
@@ -61,6 +62,9 @@ void read_floats(std::ifstream& f, const std::string& path, const char* what, ui
   out.resize(n);
   if (!f.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(n * 4)))
     throw err(path, ": read failed in tensor ", what);
+  // NaN or infinite weights would turn every later conversion to integers into garbage.
+  for (uint64_t i = 0; i < n; ++i)
+    if (!std::isfinite(out[i])) throw err(path, ": tensor ", what, " element ", i, " = ", out[i], ": weights must be finite");
 }
 }  // namespace
 
@@ -68,6 +72,7 @@ Model load_checkpoint(const std::string& path) {
   Model m;
   m.config = read_checkpoint_config(path);  // size verified: every read below is in bounds
   const ModelConfig& c = m.config;
+  io::check_host_memory(checkpoint_bytes(c), path + ": fp32 weights");
   const uint64_t d = c.dim, h = c.hidden_dim, L = c.n_layers, kv = c.kv_dim(),
                  v = c.vocab_size;
   std::ifstream f(path, std::ios::binary);

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "workloads/common/error.h"
+#include "workloads/common/io.h"
 
 namespace slm::llama2 {
 
@@ -35,19 +36,22 @@ void matmul(float* xout, const float* x, const float* w, int n, int d) {
 }
 }  // namespace
 
-size_t float_runstate_bytes(const ModelConfig& c) {
-  const size_t d = c.dim, h = c.hidden_dim, kv = c.kv_dim(), att = size_t(c.n_heads) * c.seq_len;
-  const size_t cache = 2 * size_t(c.n_layers) * c.seq_len * kv;
+size_t float_runstate_bytes(const ModelConfig& c, int positions) {
+  const size_t ctx = positions > 0 && positions < c.seq_len ? size_t(positions) : size_t(c.seq_len);
+  const size_t d = c.dim, h = c.hidden_dim, kv = c.kv_dim(), att = size_t(c.n_heads) * ctx;
+  const size_t cache = 2 * size_t(c.n_layers) * ctx * kv;
   return 4 * (5 * d + 2 * h + att + size_t(c.vocab_size) + cache + std::max(h, att));
 }
 
-FloatTransformer::FloatTransformer(const Model& m) : m_(m) {
+FloatTransformer::FloatTransformer(const Model& m, int max_positions) : m_(m) {
   const ModelConfig& c = m.config;
   validate_config(c, c.name);
-  if (float_runstate_bytes(c) > kMaxRunStateBytes)
-    throw err(c.name, ": KV cache and buffers would take ", float_runstate_bytes(c),
-              " bytes (> ", kMaxRunStateBytes, ")");
-  const size_t kv = c.kv_dim(), att = size_t(c.n_heads) * c.seq_len;
+  ctx_ = max_positions > 0 && max_positions < c.seq_len ? max_positions : c.seq_len;
+  const size_t bytes = float_runstate_bytes(c, ctx_);
+  if (bytes > kMaxRunStateBytes)
+    throw err(c.name, ": KV cache and buffers would take ", bytes, " bytes (> ", kMaxRunStateBytes, ")");
+  io::check_host_memory(bytes, c.name + ": fp32 KV cache and buffers for " + std::to_string(ctx_) + " positions");
+  const size_t kv = c.kv_dim(), att = size_t(c.n_heads) * ctx_;
   x_.assign(c.dim, 0.0f);
   xb_.assign(c.dim, 0.0f);
   xb2_.assign(c.dim, 0.0f);
@@ -56,7 +60,7 @@ FloatTransformer::FloatTransformer(const Model& m) : m_(m) {
   q_.assign(c.dim, 0.0f);
   att_.assign(att, 0.0f);
   logits_.assign(c.vocab_size, 0.0f);
-  key_cache_.assign(size_t(c.n_layers) * c.seq_len * kv, 0.0f);
+  key_cache_.assign(size_t(c.n_layers) * ctx_ * kv, 0.0f);
   value_cache_.assign(key_cache_.size(), 0.0f);
   scratch_.assign(std::max<size_t>(c.hidden_dim, att), 0.0f);
 }
@@ -83,15 +87,15 @@ void FloatTransformer::observe_heads(const char* name, int layer, int pos,
   const ModelConfig& p = m_.config;
   const size_t n = size_t(pos) + 1;
   for (int h = 0; h < p.n_heads; h++)
-    std::memcpy(scratch_.data() + h * n, att_.data() + size_t(h) * p.seq_len, n * sizeof(float));
+    std::memcpy(scratch_.data() + h * n, att_.data() + size_t(h) * ctx_, n * sizeof(float));
   obs->observe(name, layer, scratch_.data(), p.n_heads * n);
 }
 
 const float* FloatTransformer::run_layers(int pos, ActivationObserver* obs) {
   const ModelConfig& p = m_.config;
   const FloatWeights& w = m_.weights;
-  if (pos < 0 || pos >= p.seq_len)
-    throw err(p.name, ": position ", pos, " outside context [0, ", p.seq_len, ")");
+  if (pos < 0 || pos >= ctx_)
+    throw err(p.name, ": position ", pos, " outside context [0, ", ctx_, ")");
   auto see = [obs](const char* name, int layer, const float* data, size_t n) {
     if (obs) obs->observe(name, layer, data, n);
   };
@@ -109,7 +113,7 @@ const float* FloatTransformer::run_layers(int pos, ActivationObserver* obs) {
     see("att_norm", l, xb_.data(), dim);
 
     // key and value of this position are written straight into the kv cache
-    const size_t loff = size_t(l) * p.seq_len * kv_dim;  // kv cache layer offset
+    const size_t loff = size_t(l) * ctx_ * kv_dim;  // kv cache layer offset
     float* k = key_cache_.data() + loff + size_t(pos) * kv_dim;
     float* v = value_cache_.data() + loff + size_t(pos) * kv_dim;
     matmul(q_.data(), xb_.data(), w.wq.data() + l * dd, dim, dim);
@@ -141,7 +145,7 @@ const float* FloatTransformer::run_layers(int pos, ActivationObserver* obs) {
     // attention scores of every head over timesteps 0..pos
     for (int h = 0; h < p.n_heads; h++) {
       const float* q = q_.data() + h * head_size;
-      float* att = att_.data() + size_t(h) * p.seq_len;
+      float* att = att_.data() + size_t(h) * ctx_;
       for (int t = 0; t <= pos; t++) {
         const float* kt = key_cache_.data() + loff + size_t(t) * kv_dim + (h / kv_mul) * head_size;
         float score = 0.0f;
@@ -151,12 +155,12 @@ const float* FloatTransformer::run_layers(int pos, ActivationObserver* obs) {
       }
     }
     if (obs) observe_heads("att_scores", l, pos, obs);
-    for (int h = 0; h < p.n_heads; h++) softmax(att_.data() + size_t(h) * p.seq_len, pos + 1);
+    for (int h = 0; h < p.n_heads; h++) softmax(att_.data() + size_t(h) * ctx_, pos + 1);
     if (obs) observe_heads("att_probs", l, pos, obs);
 
     // weighted sum of the values into xb, head by head
     for (int h = 0; h < p.n_heads; h++) {
-      const float* att = att_.data() + size_t(h) * p.seq_len;
+      const float* att = att_.data() + size_t(h) * ctx_;
       float* xb = xb_.data() + h * head_size;
       std::memset(xb, 0, head_size * sizeof(float));
       for (int t = 0; t <= pos; t++) {

@@ -28,7 +28,9 @@ struct ActivationObserver {
 
 class FloatTransformer {
  public:
-  explicit FloatTransformer(const Model& m);  // keeps a reference; allocates RunState + KV cache
+  // Keeps a reference; allocates RunState + KV cache for max_positions positions (0 or
+  // more than seq_len = seq_len), checked against the host-memory budget first.
+  explicit FloatTransformer(const Model& m, int max_positions = 0);
   const ModelConfig& config() const { return m_.config; }
   // One token at pos: returns logits (vocab_size floats), or the final normalised hidden state
   // (dim) when !has_vocab. Pointer valid until the next call. slm::Error on a bad token/pos.
@@ -42,6 +44,7 @@ class FloatTransformer {
   void observe_heads(const char* name, int layer, int pos, ActivationObserver* obs);
 
   const Model& m_;
+  int ctx_ = 0;  // positions the KV cache holds
   // RunState, as in run.c
   std::vector<float> x_;            // activation at current time stamp (dim)
   std::vector<float> xb_;           // inside a residual branch (dim)
@@ -57,6 +60,6 @@ class FloatTransformer {
 };
 
 // The KV cache + RunState bytes FloatTransformer would allocate for this shape.
-size_t float_runstate_bytes(const ModelConfig& c);
+size_t float_runstate_bytes(const ModelConfig& c, int positions = 0);
 
 }  // namespace slm::llama2

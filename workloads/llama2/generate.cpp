@@ -12,6 +12,8 @@ namespace slm::llama2 {
 GenerateStats generate(const Tokenizer& tok, Sampler& sampler, int seq_len, const StepFn& step,
                        const std::string& prompt, int steps, std::FILE* out) {
   if (steps <= 0 || steps > seq_len) steps = seq_len;
+  if (tok.min_tokens(prompt, true) > seq_len)  // before tokenizing: the merge work is bounded by seq_len
+    throw err("prompt is at least ", tok.min_tokens(prompt, true), " tokens (with BOS) but the model's seq_len is ", seq_len);
   const std::vector<int> prompt_tokens = tok.encode(prompt, true, false);
   if (static_cast<int>(prompt_tokens.size()) > seq_len)
     throw err("prompt is ", prompt_tokens.size(), " tokens (with BOS) but the model's seq_len is ",

@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "workloads/common/error.h"
+#include "workloads/common/io.h"
 
 namespace slm::llama2 {
 
@@ -130,10 +131,9 @@ T scalar(const std::string& path, const std::string& key, const YAML::Node& v) {
 
 ModelConfig read_shape_file(const std::string& path) {
   YAML::Node root;
+  const std::string text = io::read_text_file(path, io::kMaxShapeFileBytes, "shape file");
   try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw err(path, ": cannot open shape file");
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw err(path, ":", e.mark.line + 1, ": not valid YAML/JSON: ", e.msg);
   }
@@ -250,6 +250,7 @@ Model make_synthetic(const ModelConfig& c, uint64_t seed) {
   if (bytes > kMaxSyntheticBytes)
     throw err(c.name, ": float weights would take ", bytes, " bytes (> ", kMaxSyntheticBytes,
               "); too large to materialise: use synthetic_rows() or resolve_config()");
+  io::check_host_memory(bytes, c.name + ": synthetic fp32 weights");
   Model m;
   m.config = c;
   FloatWeights& w = m.weights;

@@ -1,7 +1,11 @@
 // llama2.c tokenizer (see tokenizer.h).
 #include "workloads/llama2/tokenizer.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <cmath>
+#include <queue>
+
 #include <filesystem>
 #include <fstream>
 
@@ -40,6 +44,7 @@ Tokenizer::Tokenizer(const std::string& path, int vocab_size) {
     if (!f.read(reinterpret_cast<char*>(&score), 4) || !f.read(reinterpret_cast<char*>(&len), 4))
       throw err(path, ": truncated at token ", i, " of ", vocab_size,
                 " (the model's vocab_size): truncated file or a different vocabulary");
+    if (!std::isfinite(score)) throw err(path, ": token ", i, " score = ", score, ": must be a finite number");
     if (len < 0 || len > max_len)
       throw err(path, ": token ", i, " length = ", len, ": must be in [0, max_token_length = ",
                 max_len, "]");
@@ -61,7 +66,16 @@ int Tokenizer::lookup(const std::string& s) const {
   return it == index_.end() ? -1 : it->second;
 }
 
-std::vector<int> Tokenizer::encode(const std::string& text, bool bos, bool eos) const {
+int64_t Tokenizer::min_tokens(const std::string& text, bool bos) const {
+  // Every token holds at most max_token_length bytes; the dummy prefix adds one byte.
+  const int64_t bytes = static_cast<int64_t>(text.size()) + (text.empty() ? 0 : 1);
+  return (bos ? 1 : 0) + (bytes + max_token_length_ - 1) / std::max(max_token_length_, 1);
+}
+
+std::vector<int> Tokenizer::encode(const std::string& text, bool bos, bool eos, int64_t max_tokens) const {
+  if (max_tokens >= 0 && min_tokens(text, bos) + (eos ? 1 : 0) > max_tokens)
+    throw err("prompt of ", text.size(), " bytes needs at least ", min_tokens(text, bos) + (eos ? 1 : 0),
+              " tokens (at most ", max_token_length_, " bytes per token), more than the ", max_tokens, " positions available");
   std::vector<int> tokens;
   tokens.reserve(text.size() + 3);
   if (bos) tokens.push_back(kBosToken);
@@ -92,27 +106,56 @@ std::vector<int> Tokenizer::encode(const std::string& text, bool bos, bool eos) 
     }
     cp.clear();
   }
-  // merge the best-scoring adjacent pair until none is in the vocabulary
-  std::string merged;
-  while (true) {
-    float best_score = -1e10f;
-    int best_id = -1;
-    size_t best_idx = 0;
-    for (size_t i = 0; i + 1 < tokens.size(); ++i) {
-      merged = vocab_[tokens[i]];
-      merged += vocab_[tokens[i + 1]];
-      const int id = lookup(merged);
-      if (id != -1 && scores_[id] > best_score) {
-        best_score = scores_[id];
-        best_id = id;
-        best_idx = i;
-      }
-    }
-    if (best_id == -1) break;
-    tokens[best_idx] = best_id;
-    tokens.erase(tokens.begin() + static_cast<std::ptrdiff_t>(best_idx) + 1);
+  // Merge the best-scoring adjacent pair until none is in the vocabulary (first pair on
+  // ties), as run.c does, in O(n log n): a doubly linked list of tokens and a heap of
+  // candidate pairs; a candidate is stale once either of its tokens has changed.
+  const size_t n = tokens.size();
+  std::vector<size_t> prev(n), next(n);
+  std::vector<uint32_t> version(n, 0);
+  std::vector<char> alive(n, 1);
+  for (size_t i = 0; i < n; ++i) {
+    prev[i] = i - 1;  // wraps to SIZE_MAX for the first
+    next[i] = i + 1;  // n for the last
   }
+  struct Cand {
+    float score;
+    size_t left, right;
+    uint32_t vl, vr;
+    int id;
+  };
+  // Highest score first; on equal scores the leftmost pair (list order = index order).
+  auto worse = [](const Cand& a, const Cand& b) { return a.score < b.score || (a.score == b.score && a.left > b.left); };
+  std::priority_queue<Cand, std::vector<Cand>, decltype(worse)> heap(worse);
+  std::string merged;
+  auto push = [&](size_t l) {
+    if (l >= n || next[l] >= n) return;
+    const size_t r = next[l];
+    merged = vocab_[tokens[l]];
+    merged += vocab_[tokens[r]];
+    const int id = lookup(merged);
+    if (id != -1) heap.push(Cand{scores_[id], l, r, version[l], version[r], id});
+  };
+  for (size_t i = 0; i + 1 < n; ++i) push(i);
+  while (!heap.empty()) {
+    const Cand c = heap.top();
+    heap.pop();
+    if (!alive[c.left] || !alive[c.right] || next[c.left] != c.right || version[c.left] != c.vl || version[c.right] != c.vr) continue;
+    tokens[c.left] = c.id;
+    ++version[c.left];
+    alive[c.right] = 0;
+    next[c.left] = next[c.right];
+    if (next[c.right] < n) prev[next[c.right]] = c.left;
+    if (prev[c.left] < n) push(prev[c.left]);
+    push(c.left);
+  }
+  std::vector<int> out;
+  out.reserve(n + 1);
+  for (size_t i = 0; i < n; ++i)
+    if (alive[i]) out.push_back(tokens[i]);
+  tokens = std::move(out);
   if (eos) tokens.push_back(kEosToken);
+  if (max_tokens >= 0 && static_cast<int64_t>(tokens.size()) > max_tokens)
+    throw err("prompt is ", tokens.size(), " tokens", bos ? " (with BOS)" : "", ", more than the ", max_tokens, " positions available");
   return tokens;
 }
 

@@ -10,6 +10,7 @@
 // decode: strips the leading space of a piece that follows BOS; "<0xHH>" pieces become
 // the raw byte. Not modelled: SentencePiece normalisation beyond that, chat templates.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -22,7 +23,12 @@ inline constexpr int kEosToken = 2;
 class Tokenizer {
  public:
   Tokenizer(const std::string& path, int vocab_size);
-  std::vector<int> encode(const std::string& text, bool bos, bool eos) const;
+  // max_tokens >= 0: slm::Error when the result would be longer; checked first from a
+  // lower bound (bytes / max_token_length), so a huge prompt is refused before any work.
+  // The merge loop is O(n log n) (a heap of candidate pairs), with run.c's results.
+  std::vector<int> encode(const std::string& text, bool bos, bool eos, int64_t max_tokens = -1) const;
+  // A lower bound on encode(text, bos, false).size().
+  int64_t min_tokens(const std::string& text, bool bos) const;
   std::string decode(int prev_token, int token) const;  // llama2.c decode rules
   // llama2.c safe_printf filter: the text printed for a decoded piece ("" to skip): up to
   // the first NUL; a single byte is printed only when printable or whitespace (C locale).

@@ -33,7 +33,9 @@ Ranges calibrate(const llama2::Model& model, const std::vector<std::vector<int>>
   if (sequences.empty()) throw err("calibration: no calibration sequences");
   Ranges ranges;
   RangeObserver obs(ranges);
-  llama2::FloatTransformer ft(model);
+  size_t longest = 1;
+  for (const auto& seq : sequences) longest = std::max(longest, seq.size());
+  llama2::FloatTransformer ft(model, static_cast<int>(std::min<size_t>(longest, static_cast<size_t>(model.config.seq_len))));
   for (const auto& seq : sequences) {
     if (static_cast<int>(seq.size()) > model.config.seq_len) throw err("calibration: sequence of ", seq.size(), " tokens exceeds seq_len");
     for (size_t pos = 0; pos < seq.size(); ++pos) ft.forward(seq[pos], static_cast<int>(pos), &obs);
@@ -46,7 +48,9 @@ Ranges calibrate_vectors(const llama2::Model& model, const std::vector<std::vect
   const size_t dim = static_cast<size_t>(model.config.dim);
   Ranges ranges;
   RangeObserver obs(ranges);
-  llama2::FloatTransformer ft(model);
+  size_t longest = 1;
+  for (const auto& seq : sequences) longest = std::max(longest, seq.size() / std::max<size_t>(dim, 1));
+  llama2::FloatTransformer ft(model, static_cast<int>(std::min<size_t>(longest, static_cast<size_t>(model.config.seq_len))));
   for (const auto& seq : sequences) {
     const size_t n = seq.size() / dim;
     if (n * dim != seq.size() || n > static_cast<size_t>(model.config.seq_len)) throw err("calibration: bad vector sequence length ", seq.size());

@@ -1,6 +1,8 @@
 // Golden integer kernels (see golden.h for the arithmetic of each one).
 #include "workloads/quant/golden.h"
 
+#include "workloads/common/error.h"
+
 #include <algorithm>
 #include <climits>
 #include <type_traits>
@@ -19,7 +21,7 @@ bool acc32(WFormat f) { return std::is_same_v<T, int8_t> && f == WFormat::i8; }
 
 template <typename Y>
 Y finish(int64_t acc, bool is32, QMul q, int32_t y_zp) {
-  int64_t v = is32 ? requant32(static_cast<int32_t>(acc), q) : requant64(acc, q);
+  int64_t v = is32 ? requant32(saturate<int32_t>(acc), q) : requant64(acc, q);
   return saturate<Y>(v + y_zp);
 }
 
@@ -45,7 +47,9 @@ int64_t row_dot_ref(const T* x, int32_t x_zp, const WeightView& w, int64_t j) {
 
 }  // namespace
 
-int32_t dot_i8(const int8_t* a, const int8_t* b, int64_t k) {
+namespace {
+// Exact for k <= 65536: |sum| <= 2^14 * 2^16 = 2^30 (every int32 lane and the total).
+int32_t dot_i8_block(const int8_t* a, const int8_t* b, int64_t k) {
   int64_t i = 0;
   int32_t sum = 0;
 #if defined(__AVX2__)
@@ -66,6 +70,14 @@ int32_t dot_i8(const int8_t* a, const int8_t* b, int64_t k) {
   for (; i < k; ++i) sum += int32_t{a[i]} * b[i];
   return sum;
 }
+}  // namespace
+
+int64_t dot_i8(const int8_t* a, const int8_t* b, int64_t k) {
+  constexpr int64_t kBlock = 65536;
+  int64_t sum = 0;
+  for (int64_t i = 0; i < k; i += kBlock) sum += dot_i8_block(a + i, b + i, k - i < kBlock ? k - i : kBlock);
+  return sum;
+}
 
 int64_t dot_i16_i8(const int16_t* a, const int8_t* b, int64_t k) {
   int64_t i = 0, sum = 0;
@@ -83,7 +95,7 @@ int64_t dot_i16_i8(const int16_t* a, const int8_t* b, int64_t k) {
     for (int32_t v : lanes) sum += v;
   }
 #endif
-  for (; i < k; ++i) sum += int32_t{a[i]} * b[i];
+  for (; i < k; ++i) sum += int64_t{a[i]} * b[i];
   return sum;
 }
 
@@ -128,10 +140,10 @@ void matmul(const T* x, int64_t m, int32_t x_zp, const WeightView& w, int32_t y_
       // sum (x - zp) w = dot(x, w) - zp * sum(w)
       for (int64_t j = 0; j < w.n; ++j) {
         const int8_t* wr = w.data + j * w.k;
-        const int32_t zterm = x_zp * w.row_sum[j];
+        const int64_t zterm = int64_t{x_zp} * w.row_sum[j];
         for (int64_t r = 0; r < m; ++r) {
-          int32_t acc = dot_i8(x + r * w.k, wr, w.k) - zterm;
-          y[r * w.n + j] = saturate<Y>(requant32(acc, w.requant[j]) + y_zp);
+          const int64_t acc = dot_i8(x + r * w.k, wr, w.k) - zterm;
+          y[r * w.n + j] = saturate<Y>(requant32(saturate<int32_t>(acc), w.requant[j]) + y_zp);
         }
       }
       return;
@@ -176,6 +188,7 @@ void matmul(const T* x, int64_t m, int32_t x_zp, const WeightView& w, int32_t y_
 template <typename T>
 void embed(const int32_t* tokens, int64_t m, const EmbedParams& p, T* y) {
   for (int64_t r = 0; r < m; ++r) {
+    if (tokens[r] < 0 || tokens[r] >= p.vocab) throw err("embed: token ", tokens[r], " outside [0, ", p.vocab, ")");
     const int8_t* row = p.table + int64_t{tokens[r]} * p.dim;
     const QMul q = p.row_mul[tokens[r]];
     for (int64_t i = 0; i < p.dim; ++i) y[r * p.dim + i] = saturate<T>(requant32(row[i], q) + p.y_zp);
@@ -193,6 +206,7 @@ void rmsnorm(const T* x, int64_t m, int64_t n, const RmsNormParams& p, T* y) {
     }
     uint64_t ms = (sumsq + static_cast<uint64_t>(n / 2)) / static_cast<uint64_t>(n) + static_cast<uint64_t>(p.eps_q);
     if (ms == 0) ms = 1;
+    if (ms > 0xFFFFFFFFull) ms = 0xFFFFFFFFull;  // ms << 32 must fit: saturate (never reached with valid zero points)
     const int64_t root = static_cast<int64_t>(isqrt64(ms << 32));  // rms * 2^16, >= 2^16
     const int64_t inv = (int64_t{1} << 46) / root;                  // 2^30 / rms, <= 2^30
     for (int64_t i = 0; i < n; ++i) {
@@ -212,9 +226,10 @@ void rope(const T* x, int64_t m, int n_heads, int head_size, int pos0, const Rop
     for (int h = 0; h < n_heads; ++h) {
       const int64_t base = r * width + int64_t{h} * head_size;
       for (int i = 0; i < half; ++i) {
-        int32_t d0 = x[base + 2 * i] - p.x_zp, d1 = x[base + 2 * i + 1] - p.x_zp;
-        int32_t v0 = d0 * c[i] - d1 * s[i];  // |v| <= sqrt(d0^2 + d1^2) * 32767 < 2^31
-        int32_t v1 = d0 * s[i] + d1 * c[i];
+        const int64_t d0 = x[base + 2 * i] - p.x_zp, d1 = x[base + 2 * i + 1] - p.x_zp;
+        // |v| <= sqrt(d0^2 + d1^2) * 32767 < 2^31 for valid tables; saturated otherwise.
+        const int32_t v0 = saturate<int32_t>(d0 * c[i] - d1 * s[i]);
+        const int32_t v1 = saturate<int32_t>(d0 * s[i] + d1 * c[i]);
         y[base + 2 * i] = saturate<T>(requant32(v0, p.mul) + p.y_zp);
         y[base + 2 * i + 1] = saturate<T>(requant32(v1, p.mul) + p.y_zp);
       }
@@ -236,7 +251,7 @@ void attn_scores(const T* q, int64_t m, int pos0, const T* kcache, int n_heads, 
         const T* kt = kcache + t * kv_dim + int64_t{h / kv_mul} * head_size;
         int64_t acc = 0;
         for (int i = 0; i < head_size; ++i) acc += int64_t{qh[i] - p.q_zp} * (kt[i] - p.k_zp);
-        int64_t v = std::is_same_v<T, int8_t> ? requant32(static_cast<int32_t>(acc), p.mul) : requant64(acc, p.mul);
+        int64_t v = std::is_same_v<T, int8_t> ? requant32(saturate<int32_t>(acc), p.mul) : requant64(acc, p.mul);
         sr[t] = saturate<int32_t>(v);
       }
     }
@@ -265,7 +280,8 @@ void softmax(const int32_t* s, int64_t m, int pos0, int n_heads, const int32_t* 
       for (int64_t t = 1; t < len; ++t) mx = sr[t] > mx ? sr[t] : mx;
       int64_t sum = 0;
       for (int64_t t = 0; t < len; ++t) sum += exp_lut_lookup(exp_lut, static_cast<int32_t>(int64_t{mx} - sr[t] > INT32_MAX ? INT32_MAX : int64_t{mx} - sr[t]));
-      const int64_t recip = (int64_t{1} << 46) / sum;  // sum >= 2^15 (the max term)
+      // sum >= 2^15 (the max term: exp LUT[0] = 2^15, validated at load); never 0.
+      const int64_t recip = (int64_t{1} << 46) / (sum > 0 ? sum : 1);
       for (int64_t t = 0; t < t_total; ++t) {
         if (t >= len) { pr[t] = static_cast<T>(out_zp); continue; }
         int64_t diff = int64_t{mx} - sr[t];
@@ -292,7 +308,7 @@ void attn_values(const T* p, int64_t m, int pos0, const T* vcache, int n_heads, 
       }
       T* yr = y + r * n_heads * head_size + int64_t{h} * head_size;
       for (int i = 0; i < head_size; ++i) {
-        int64_t v = std::is_same_v<T, int8_t> ? requant32(static_cast<int32_t>(acc[i]), q.mul) : requant64(acc[i], q.mul);
+        int64_t v = std::is_same_v<T, int8_t> ? requant32(saturate<int32_t>(acc[i]), q.mul) : requant64(acc[i], q.mul);
         yr[i] = saturate<T>(v + q.y_zp);
       }
     }
@@ -314,18 +330,19 @@ void lut(const T* x, int64_t n, const T* table, T* y) {
 template <typename T>
 void mul(const T* a, const T* b, int64_t n, const MulParams& p, T* y) {
   for (int64_t i = 0; i < n; ++i) {
-    int32_t prod = (a[i] - p.a_zp) * (b[i] - p.b_zp);  // int8: <= 2^16; int16 (zp 0): <= 2^30
-    y[i] = saturate<T>(requant32(prod, p.mul) + p.y_zp);
+    const int64_t prod = int64_t{a[i] - p.a_zp} * (b[i] - p.b_zp);  // int8: <= 2^16; int16 (zp 0): <= 2^30
+    y[i] = saturate<T>(requant32(saturate<int32_t>(prod), p.mul) + p.y_zp);
   }
 }
 
 template <typename T>
 void add(const T* a, const T* b, int64_t n, const AddParams& p, T* y) {
   for (int64_t i = 0; i < n; ++i) {
-    int32_t as = (a[i] - p.a_zp) * (int32_t{1} << p.left_shift);  // int8: < 2^29; int16: <= 2^30
-    int32_t bs = (b[i] - p.b_zp) * (int32_t{1} << p.left_shift);
-    int64_t sum = requant32(as, p.a_mul) + requant32(bs, p.b_mul);  // each <= |x| / 2
-    y[i] = saturate<T>(requant32(static_cast<int32_t>(sum), p.y_mul) + p.y_zp);
+    // int8 (ls 20): < 2^29; int16 (zp 0, ls 15): <= 2^30; saturated for other parameters.
+    const int32_t as = saturate<int32_t>(int64_t{a[i] - p.a_zp} * (int64_t{1} << p.left_shift));
+    const int32_t bs = saturate<int32_t>(int64_t{b[i] - p.b_zp} * (int64_t{1} << p.left_shift));
+    const int64_t sum = requant32(as, p.a_mul) + requant32(bs, p.b_mul);
+    y[i] = saturate<T>(requant32(saturate<int32_t>(sum), p.y_mul) + p.y_zp);
   }
 }
 

@@ -57,7 +57,7 @@ void matmul(const T* x, int64_t m, int32_t x_zp, const WeightView& w, int32_t y_
 template <typename T, typename Y>
 void matmul_ref(const T* x, int64_t m, int32_t x_zp, const WeightView& w, int32_t y_zp, Y* y);
 // Exact int8 dot product (the hot loop; AVX2 when available, identical integer result).
-int32_t dot_i8(const int8_t* a, const int8_t* b, int64_t k);
+int64_t dot_i8(const int8_t* a, const int8_t* b, int64_t k);
 // Exact int16 x int8 dot product in int64 (AVX2 when available).
 int64_t dot_i16_i8(const int16_t* a, const int8_t* b, int64_t k);
 // Exact sum over one full int4 group: sum_i (x[i] - zp) * w[i], 32 weights in 16 packed bytes.

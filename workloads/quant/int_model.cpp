@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "workloads/common/error.h"
+#include "workloads/common/io.h"
 
 namespace slm::quant {
 namespace {
@@ -37,47 +38,79 @@ TensorRef tref(std::string name, Role role, DType d, std::vector<int64_t> shape,
   return t;
 }
 
-int32_t geti(const json& q, const char* key, const std::string& op) {
-  if (!q.contains(key) || !q[key].is_number_integer()) throw err("op ", op, ": quant parameter '", key, "' missing or not an integer");
-  return q[key].get<int32_t>();
+// Every scalar parameter is range-checked where it is read, against what the golden
+// kernels define (docs/golden-kernels.md, "Parameter ranges"): an out-of-range value is
+// an slm::Error naming the op, the parameter and the value, never undefined behaviour.
+int64_t geti(const json& q, const char* key, const std::string& op, int64_t lo, int64_t hi) {
+  if (!q.is_object() || !q.contains(key) || !q[key].is_number_integer())
+    throw err("op ", op, ": quant parameter '", key, "' missing or not an integer");
+  const json& v = q[key];
+  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi))
+    throw err("op ", op, ": quant parameter ", key, " = ", v.get<uint64_t>(), ": must be in [", lo, ", ", hi, "]");
+  const int64_t x = v.get<int64_t>();
+  if (x < lo || x > hi) throw err("op ", op, ": quant parameter ", key, " = ", x, ": must be in [", lo, ", ", hi, "]");
+  return x;
 }
+// Zero point of a tensor of activation type T (int16 activations are symmetric: 0).
+template <typename T>
+int32_t zp(const json& q, const char* key, const std::string& op) {
+  constexpr bool i8 = std::is_same_v<T, int8_t>;
+  return static_cast<int32_t>(geti(q, key, op, i8 ? -128 : 0, i8 ? 127 : 0));
+}
+// A requantisation multiplier: m in [2^30, 2^31), shift in [1, 62]; zero is refused (every
+// output would be the zero point: the parameters are corrupt).
 QMul getm(const json& q, const char* key, const std::string& op) {
-  if (!q.contains(key)) throw err("op ", op, ": quant parameter '", key, "' missing");
-  return qmul_from_json(q[key], "op " + op + " " + key);
+  if (!q.is_object() || !q.contains(key)) throw err("op ", op, ": quant parameter '", key, "' missing");
+  const QMul m = qmul_from_json(q[key], "op " + op + " " + key);
+  if (m.m == 0) throw err("op ", op, ": quant parameter ", key, " has multiplier m = 0 (every output would be the zero point)");
+  return m;
 }
 
+template <typename T>
 golden::RmsNormParams rms_from(const json& q, const std::string& op, const int16_t* gain) {
   golden::RmsNormParams p;
-  p.x_zp = geti(q, "x_zp", op);
-  p.y_zp = geti(q, "y_zp", op);
-  p.eps_q = geti(q, "eps_q", op);
-  p.gain_shift = geti(q, "gain_shift", op);
+  p.x_zp = zp<T>(q, "x_zp", op);
+  p.y_zp = zp<T>(q, "y_zp", op);
+  p.eps_q = geti(q, "eps_q", op, 0, INT32_MAX);
+  p.gain_shift = static_cast<int32_t>(geti(q, "gain_shift", op, -29, 30));  // total shift 30 + gain_shift in [1, 60]
   p.gain = gain;
   return p;
 }
+template <typename T>
 golden::RopeParams rope_from(const json& q, const std::string& op, const int16_t* c, const int16_t* s) {
-  return golden::RopeParams{geti(q, "x_zp", op), geti(q, "y_zp", op), getm(q, "mul", op), c, s};
+  return golden::RopeParams{zp<T>(q, "x_zp", op), zp<T>(q, "y_zp", op), getm(q, "mul", op), c, s};
 }
+template <typename T>
 golden::ScoreParams scores_from(const json& q, const std::string& op) {
-  return golden::ScoreParams{geti(q, "q_zp", op), geti(q, "k_zp", op), getm(q, "mul", op)};
+  return golden::ScoreParams{zp<T>(q, "q_zp", op), zp<T>(q, "k_zp", op), getm(q, "mul", op)};
 }
+template <typename T>
 golden::AttnValueParams values_from(const json& q, const std::string& op) {
-  return golden::AttnValueParams{geti(q, "p_zp", op), geti(q, "v_zp", op), geti(q, "y_zp", op), getm(q, "mul", op)};
+  return golden::AttnValueParams{zp<T>(q, "p_zp", op), zp<T>(q, "v_zp", op), zp<T>(q, "y_zp", op), getm(q, "mul", op)};
 }
+template <typename T>
 golden::MulParams mul_from(const json& q, const std::string& op) {
-  return golden::MulParams{geti(q, "a_zp", op), geti(q, "b_zp", op), geti(q, "y_zp", op), getm(q, "mul", op)};
+  return golden::MulParams{zp<T>(q, "a_zp", op), zp<T>(q, "b_zp", op), zp<T>(q, "y_zp", op), getm(q, "mul", op)};
 }
+template <typename T>
 golden::AddParams add_from(const json& q, const std::string& op) {
   golden::AddParams p;
-  p.a_zp = geti(q, "a_zp", op);
-  p.b_zp = geti(q, "b_zp", op);
-  p.y_zp = geti(q, "y_zp", op);
-  p.left_shift = geti(q, "left_shift", op);
-  if (p.left_shift < 0 || p.left_shift > 20) throw err("op ", op, ": left_shift ", p.left_shift, " must be in [0, 20]");
+  p.a_zp = zp<T>(q, "a_zp", op);
+  p.b_zp = zp<T>(q, "b_zp", op);
+  p.y_zp = zp<T>(q, "y_zp", op);
+  p.left_shift = static_cast<int32_t>(geti(q, "left_shift", op, 0, std::is_same_v<T, int8_t> ? 20 : 15));
   p.a_mul = getm(q, "a_mul", op);
   p.b_mul = getm(q, "b_mul", op);
   p.y_mul = getm(q, "y_mul", op);
   return p;
+}
+// The softmax exp LUT: exp(0) = 2^15 first, then non-increasing and >= 0 (so the sum of a
+// row is >= 2^15 and the reciprocal never divides by zero).
+void check_exp_lut(const int32_t* lut, const std::string& what) {
+  if (lut[0] != golden::kExpOneQ15) throw err(what, "[0] = ", lut[0], ": must be ", golden::kExpOneQ15, " (exp(0) in Q15)");
+  for (int j = 1; j <= golden::kExpLutSteps; ++j)
+    if (lut[j] < 0 || lut[j] > lut[j - 1])
+      throw err(what, "[", j, "] = ", lut[j], ": must be in [0, ", lut[j - 1], "] (exp is positive and decreasing)");
 }
 
 // One matmul's operands and integer parameters.
@@ -111,23 +144,33 @@ struct IntTransformer::Bufs {
   int32_t next_token = 0;                                            // argmax of the logits
 };
 
-IntTransformer::IntTransformer(const QuantModel& qm) : cfg_(qm.config), prec_(qm.precision), qm_(&qm), b_(new Bufs) {
+IntTransformer::IntTransformer(const QuantModel& qm, int max_positions)
+    : cfg_(qm.config), prec_(qm.precision), qm_(&qm), b_(new Bufs) {
+  ctx_ = max_positions > 0 && max_positions < cfg_.seq_len ? max_positions : cfg_.seq_len;
   try {
     bind_params();
-  } catch (const json::exception& e) {
-    throw err("quantised model ", cfg_.name, ": malformed parameters: ", e.what());
+  } catch (const json::exception&) {
+    // Every field is type-checked above; this is a last resort that names no library internals.
+    throw err("quantised model ", cfg_.name, ": malformed parameters (a field of params.ops has the wrong JSON type)");
   }
-  const size_t es = is_a16(prec_) ? 2 : 1;
-  const uint64_t kv = uint64_t(cfg_.n_layers) * cfg_.seq_len * cfg_.kv_dim() * es;
-  if (kv > (16ull << 30)) throw err("integer model: KV cache of ", kv, " bytes is too large");
+  const uint64_t es = is_a16(prec_) ? 2 : 1;
+  const uint64_t kv = uint64_t(cfg_.n_layers) * uint64_t(ctx_) * uint64_t(cfg_.kv_dim()) * es;
+  io::check_host_memory(2 * kv + step_buffer_bytes(1), "integer model " + cfg_.name + ": KV cache of " + std::to_string(ctx_) + " positions");
   b_->kcache.assign(kv, 0);
   b_->vcache.assign(kv, 0);
   b_->logits.assign(static_cast<size_t>(cfg_.vocab_size), 0);
 }
 
-IntTransformer::IntTransformer(const llama2::ModelConfig& c, Precision p) : cfg_(c), prec_(p), b_(new Bufs) {
+IntTransformer::IntTransformer(const llama2::ModelConfig& c, Precision p, int max_positions) : cfg_(c), prec_(p), b_(new Bufs) {
   if (c.dim <= 0 || c.n_heads <= 0 || c.n_kv_heads <= 0 || c.dim % c.n_heads || c.n_heads % c.n_kv_heads || c.n_layers <= 0 || c.seq_len <= 0)
     throw err("integer model: inconsistent shape ", c.name);
+  ctx_ = max_positions > 0 && max_positions < cfg_.seq_len ? max_positions : cfg_.seq_len;
+}
+
+uint64_t IntTransformer::step_buffer_bytes(int m) const {
+  const uint64_t es = is_a16(prec_) ? 2 : 1, M = static_cast<uint64_t>(m), tt = static_cast<uint64_t>(ctx_);
+  const uint64_t widths = 6 * uint64_t(cfg_.dim) + 2 * uint64_t(cfg_.kv_dim()) + 4 * uint64_t(cfg_.hidden_dim);
+  return M * widths * es + M * uint64_t(cfg_.n_heads) * tt * (4 + es) + uint64_t(cfg_.vocab_size) * 2;
 }
 
 IntTransformer::~IntTransformer() = default;
@@ -144,10 +187,25 @@ static const Blob& need(const QuantModel& q, const std::string& name, const char
   return b;
 }
 
+template <typename T>
+void IntTransformer::bind_layer(const QuantModel& q, const std::string& p, Layer& L) {
+  const int64_t D = cfg_.dim;
+  L.att_norm = rms_from<T>(q.op(p + "att_norm"), p + "att_norm", need(q, p + "att_norm.gain", "i16", {D}).as<int16_t>());
+  L.ffn_norm = rms_from<T>(q.op(p + "ffn_norm"), p + "ffn_norm", need(q, p + "ffn_norm.gain", "i16", {D}).as<int16_t>());
+  L.rope_q = rope_from<T>(q.op(p + "rope_q"), p + "rope_q", rope_cos_, rope_sin_);
+  L.rope_k = rope_from<T>(q.op(p + "rope_k"), p + "rope_k", rope_cos_, rope_sin_);
+  L.scores = scores_from<T>(q.op(p + "attn_scores"), p + "attn_scores");
+  L.values = values_from<T>(q.op(p + "attn_values"), p + "attn_values");
+  L.add_att = add_from<T>(q.op(p + "add_att"), p + "add_att");
+  L.add_ffn = add_from<T>(q.op(p + "add_ffn"), p + "add_ffn");
+  L.mul = mul_from<T>(q.op(p + "mul"), p + "mul");
+}
+
 void IntTransformer::bind_params() {
   const QuantModel& q = *qm_;
   const bool i4 = prec_ == Precision::w4a8;
   const int64_t D = cfg_.dim, KV = cfg_.kv_dim(), HID = cfg_.hidden_dim;
+  const bool a16 = is_a16(prec_);
   auto mm = [&](const std::string& name, int64_t n, int64_t k, bool int8_only) {
     const json& o = q.op(name);
     MatMul m;
@@ -155,29 +213,47 @@ void IntTransformer::bind_params() {
     m.weight = o.at("weight").get<std::string>();
     m.x = o.at("x").get<std::string>();
     m.y = o.at("y").get<std::string>();
-    m.x_zp = geti(o, "x_zp", name);
-    m.y_zp = geti(o, "y_zp", name);
+    if (!o.is_object() || !o.contains("weight") || !o["weight"].is_string() || !o.contains("x") || !o["x"].is_string() ||
+        !o.contains("y") || !o["y"].is_string())
+      throw err("op ", name, ": quant parameters need string fields weight, x and y");
+    m.x_zp = a16 ? zp<int16_t>(o, "x_zp", name) : zp<int8_t>(o, "x_zp", name);
+    m.y_zp = (a16 || int8_only) ? static_cast<int32_t>(geti(o, "y_zp", name, -32768, 32767)) : zp<int8_t>(o, "y_zp", name);
     m.w.format = (i4 && !int8_only) ? golden::WFormat::i4 : golden::WFormat::i8;
     m.w.n = n;
     m.w.k = k;
     m.w.data = need(q, m.weight, m.w.format == golden::WFormat::i4 ? "i4" : "i8", {n, k}).as<int8_t>();
     if (m.w.format == golden::WFormat::i4) m.w.group_sub = need(q, name + ".group_sub", "u16", {n, golden::n_groups(k)}).as<uint16_t>();
-    else m.w.row_sum = need(q, name + ".row_sum", "i32", {n}).as<int32_t>();
+    else {
+      m.w.row_sum = need(q, name + ".row_sum", "i32", {n}).as<int32_t>();
+      // The fast int8 path trusts row_sum (zero-point term): it must be the row's sum.
+      for (int64_t j = 0; j < n; ++j) {
+        int64_t s = 0;
+        for (int64_t i = 0; i < k; ++i) s += m.w.data[j * k + i];
+        if (s != m.w.row_sum[j])
+          throw err("quantised model: tensor ", name, ".row_sum[", j, "] = ", m.w.row_sum[j], ", but row ", j, " of ", m.weight, " sums to ", s);
+      }
+    }
     const Blob& rq = need(q, name + ".requant", "i32", {n, 2});
-    for (int64_t j = 0; j < n; ++j) qmul_from_json(to_json(rq.as<QMul>()[j]), name + ".requant");
+    for (int64_t j = 0; j < n; ++j) {
+      const QMul qm = qmul_from_json(to_json(rq.as<QMul>()[j]), "quantised model: tensor " + name + ".requant[" + std::to_string(j) + "]");
+      if (qm.m == 0) throw err("quantised model: tensor ", name, ".requant[", j, "] has multiplier m = 0");
+    }
     m.w.requant = rq.as<QMul>();
     return m;
   };
   const char* act = is_a16(prec_) ? "i16" : "i8";
+  if (!q.params.is_object() || !q.params.contains("ops") || !q.params["ops"].is_object())
+    throw err("quantised model: params.ops must be an object of op name -> parameters");
   rope_cos_ = need(q, "rope.cos", "i16", {cfg_.seq_len, cfg_.head_size() / 2}).as<int16_t>();
   rope_sin_ = need(q, "rope.sin", "i16", {cfg_.seq_len, cfg_.head_size() / 2}).as<int16_t>();
   exp_lut_ = need(q, "softmax.exp_lut", "i32", {golden::kExpLutSteps + 1}).as<int32_t>();
+  check_exp_lut(exp_lut_, "quantised model: tensor softmax.exp_lut");
   layers_.resize(static_cast<size_t>(cfg_.n_layers));
   for (int l = 0; l < cfg_.n_layers; ++l) {
     const std::string p = "l" + std::to_string(l) + ".";
     Layer& L = layers_[l];
-    L.att_norm = rms_from(q.op(p + "att_norm"), p + "att_norm", need(q, p + "att_norm.gain", "i16", {D}).as<int16_t>());
-    L.ffn_norm = rms_from(q.op(p + "ffn_norm"), p + "ffn_norm", need(q, p + "ffn_norm.gain", "i16", {D}).as<int16_t>());
+    if (a16) bind_layer<int16_t>(q, p, L);
+    else bind_layer<int8_t>(q, p, L);
     L.wq = mm(p + "wq", D, D, false);
     L.wk = mm(p + "wk", KV, D, false);
     L.wv = mm(p + "wv", KV, D, false);
@@ -185,22 +261,20 @@ void IntTransformer::bind_params() {
     L.w1 = mm(p + "w1", HID, D, false);
     L.w3 = mm(p + "w3", HID, D, false);
     L.w2 = mm(p + "w2", D, HID, false);
-    L.rope_q = rope_from(q.op(p + "rope_q"), p + "rope_q", rope_cos_, rope_sin_);
-    L.rope_k = rope_from(q.op(p + "rope_k"), p + "rope_k", rope_cos_, rope_sin_);
-    L.scores = scores_from(q.op(p + "attn_scores"), p + "attn_scores");
-    L.values = values_from(q.op(p + "attn_values"), p + "attn_values");
-    L.add_att = add_from(q.op(p + "add_att"), p + "add_att");
-    L.add_ffn = add_from(q.op(p + "add_ffn"), p + "add_ffn");
-    L.mul = mul_from(q.op(p + "mul"), p + "mul");
     L.silu_lut = need(q, p + "silu.lut", act, {is_a16(prec_) ? 513 : 256}).bytes.data();
   }
-  final_norm_ = rms_from(q.op("final.rmsnorm"), "final.rmsnorm", need(q, "final.rmsnorm.gain", "i16", {D}).as<int16_t>());
+  const int16_t* fg = need(q, "final.rmsnorm.gain", "i16", {D}).as<int16_t>();
+  final_norm_ = a16 ? rms_from<int16_t>(q.op("final.rmsnorm"), "final.rmsnorm", fg) : rms_from<int8_t>(q.op("final.rmsnorm"), "final.rmsnorm", fg);
   if (cfg_.has_vocab()) {
     embed_.table = need(q, "embed.table", "i8", {cfg_.vocab_size, D}).as<int8_t>();
     embed_.row_mul = need(q, "embed.row_mul", "i32", {cfg_.vocab_size, 2}).as<QMul>();
     embed_.vocab = cfg_.vocab_size;
     embed_.dim = cfg_.dim;
-    embed_.y_zp = geti(q.op("embed"), "y_zp", "embed");
+    embed_.y_zp = a16 ? zp<int16_t>(q.op("embed"), "y_zp", "embed") : zp<int8_t>(q.op("embed"), "y_zp", "embed");
+    for (int64_t r = 0; r < cfg_.vocab_size; ++r) {
+      const QMul qm = qmul_from_json(to_json(embed_.row_mul[r]), "quantised model: tensor embed.row_mul[" + std::to_string(r) + "]");
+      if (qm.m == 0) throw err("quantised model: tensor embed.row_mul[", r, "] has multiplier m = 0");
+    }
     MatMul c = mm("cls", cfg_.vocab_size, D, true);
     cls_ = c.w;
     cls_x_zp_ = c.x_zp;
@@ -209,8 +283,11 @@ void IntTransformer::bind_params() {
 
 void IntTransformer::check_step(int m, int pos0) const {
   if (m < 1) throw err("integer model: a step needs at least one token (got ", m, ")");
-  if (pos0 < 0 || int64_t{pos0} + m > cfg_.seq_len)
-    throw err("integer model: positions ", pos0, "..", int64_t{pos0} + m - 1, " exceed seq_len ", cfg_.seq_len);
+  if (pos0 < 0 || int64_t{pos0} + m > ctx_)
+    throw err("integer model: positions ", pos0, "..", int64_t{pos0} + m - 1, " exceed ",
+              ctx_ < cfg_.seq_len ? "the run's positions " : "seq_len ", ctx_);
+  if (!shape_only()) io::check_host_memory(2 * uint64_t(cfg_.n_layers) * uint64_t(ctx_) * uint64_t(cfg_.kv_dim()) * (is_a16(prec_) ? 2 : 1) + step_buffer_bytes(m),
+                                           "integer model " + cfg_.name + ": a step of " + std::to_string(m) + " tokens");
 }
 
 void IntTransformer::forward(std::span<const int32_t> tokens, int pos0, trace::OpSink* sink) {
@@ -352,8 +429,8 @@ void IntTransformer::run(const int32_t* tokens, const T* x_in, int m, int pos0, 
   for (int l = 0; l < c.n_layers; ++l) {
     const std::string p = "l" + std::to_string(l) + ".";
     const Layer* L = data ? L0 + l : nullptr;
-    T* kc = data ? reinterpret_cast<T*>(b_->kcache.data()) + int64_t{l} * c.seq_len * KV : nullptr;
-    T* vc = data ? reinterpret_cast<T*>(b_->vcache.data()) + int64_t{l} * c.seq_len * KV : nullptr;
+    T* kc = data ? reinterpret_cast<T*>(b_->kcache.data()) + int64_t{l} * ctx_ * KV : nullptr;
+    T* vc = data ? reinterpret_cast<T*>(b_->vcache.data()) + int64_t{l} * ctx_ * KV : nullptr;
     static const golden::RmsNormParams kNoNorm;
     static const MatMul kNoMM;
     rmsnorm(p + "att_norm", l, L ? L->att_norm : kNoNorm, x, M, xb, p + "x_in", p + "att_norm");
@@ -527,12 +604,12 @@ void execute_typed(const Op& op, const trace::OpOperands& o, int pos0, const std
   switch (op.kind) {
     case OpKind::embed: {
       golden::EmbedParams p{static_cast<const int8_t*>(in(1)), static_cast<const QMul*>(in(2)), op.inputs.at(1).shape.at(0),
-                            op.n, geti(q, "y_zp", op.name)};
+                            op.n, zp<T>(q, "y_zp", op.name)};
       golden::embed<T>(static_cast<const int32_t*>(in(0)), M, p, static_cast<T*>(out.at(0)));
       return;
     }
     case OpKind::rmsnorm:
-      golden::rmsnorm<T>(static_cast<const T*>(in(0)), M, op.n, rms_from(q, op.name, static_cast<const int16_t*>(in(1))),
+      golden::rmsnorm<T>(static_cast<const T*>(in(0)), M, op.n, rms_from<T>(q, op.name, static_cast<const int16_t*>(in(1))),
                          static_cast<T*>(out.at(0)));
       return;
     case OpKind::matmul: {
@@ -545,14 +622,15 @@ void execute_typed(const Op& op, const trace::OpOperands& o, int pos0, const std
       if (w.format == golden::WFormat::i4) w.group_sub = static_cast<const uint16_t*>(in(3));
       else w.row_sum = static_cast<const int32_t*>(in(3));
       if (op.outputs.at(0).dtype == DType::i16 && std::is_same_v<T, int8_t>)
-        golden::matmul<int8_t, int16_t>(static_cast<const int8_t*>(in(0)), M, geti(q, "x_zp", op.name), w, geti(q, "y_zp", op.name), static_cast<int16_t*>(out.at(0)));
+        golden::matmul<int8_t, int16_t>(static_cast<const int8_t*>(in(0)), M, zp<int8_t>(q, "x_zp", op.name), w,
+                                        static_cast<int32_t>(geti(q, "y_zp", op.name, -32768, 32767)), static_cast<int16_t*>(out.at(0)));
       else
-        golden::matmul<T, T>(static_cast<const T*>(in(0)), M, geti(q, "x_zp", op.name), w, geti(q, "y_zp", op.name), static_cast<T*>(out.at(0)));
+        golden::matmul<T, T>(static_cast<const T*>(in(0)), M, zp<T>(q, "x_zp", op.name), w, zp<T>(q, "y_zp", op.name), static_cast<T*>(out.at(0)));
       return;
     }
     case OpKind::rope:
       golden::rope<T>(static_cast<const T*>(in(0)), M, op.heads, static_cast<int>(op.n / op.heads), pos0,
-                      rope_from(q, op.name, static_cast<const int16_t*>(in(1)), static_cast<const int16_t*>(in(2))),
+                      rope_from<T>(q, op.name, static_cast<const int16_t*>(in(1)), static_cast<const int16_t*>(in(2))),
                       static_cast<T*>(out.at(0)));
       return;
     case OpKind::kv_write: {
@@ -564,27 +642,28 @@ void execute_typed(const Op& op, const trace::OpOperands& o, int pos0, const std
     case OpKind::attn_scores: {
       const int hs = static_cast<int>(op.k), kvh = static_cast<int>(op.inputs.at(1).shape.at(1) / hs);
       golden::attn_scores<T>(static_cast<const T*>(in(0)), M, pos0, static_cast<const T*>(in(1)), op.heads, kvh, hs,
-                             scores_from(q, op.name), static_cast<int32_t*>(out.at(0)));
+                             scores_from<T>(q, op.name), static_cast<int32_t*>(out.at(0)));
       return;
     }
     case OpKind::softmax:
+      check_exp_lut(static_cast<const int32_t*>(in(1)), "op " + op.name + ": softmax.exp_lut");
       golden::softmax<T>(static_cast<const int32_t*>(in(0)), M / op.heads, pos0, op.heads, static_cast<const int32_t*>(in(1)),
                          static_cast<T*>(out.at(0)));
       return;
     case OpKind::attn_values: {
       const int hs = static_cast<int>(op.n / op.heads), kvh = static_cast<int>(op.inputs.at(1).shape.at(1) / hs);
       golden::attn_values<T>(static_cast<const T*>(in(0)), M, pos0, static_cast<const T*>(in(1)), op.heads, kvh, hs,
-                             values_from(q, op.name), static_cast<T*>(out.at(0)));
+                             values_from<T>(q, op.name), static_cast<T*>(out.at(0)));
       return;
     }
     case OpKind::silu:
       golden::lut<T>(static_cast<const T*>(in(0)), M * op.n, static_cast<const T*>(in(1)), static_cast<T*>(out.at(0)));
       return;
     case OpKind::mul:
-      golden::mul<T>(static_cast<const T*>(in(0)), static_cast<const T*>(in(1)), M * op.n, mul_from(q, op.name), static_cast<T*>(out.at(0)));
+      golden::mul<T>(static_cast<const T*>(in(0)), static_cast<const T*>(in(1)), M * op.n, mul_from<T>(q, op.name), static_cast<T*>(out.at(0)));
       return;
     case OpKind::add:
-      golden::add<T>(static_cast<const T*>(in(0)), static_cast<const T*>(in(1)), M * op.n, add_from(q, op.name), static_cast<T*>(out.at(0)));
+      golden::add<T>(static_cast<const T*>(in(0)), static_cast<const T*>(in(1)), M * op.n, add_from<T>(q, op.name), static_cast<T*>(out.at(0)));
       return;
     case OpKind::argmax:
       golden::argmax(static_cast<const int16_t*>(in(0)), M, op.n, static_cast<int32_t*>(out.at(0)));
@@ -608,4 +687,8 @@ void golden_execute(const Op& op, const trace::OpOperands& operands, int pos0, c
   else execute_typed<int8_t>(op, operands, pos0, out);
 }
 
+}  // namespace slm::quant
+
+namespace slm::quant {
+void validate_for_inference(const QuantModel& q) { IntTransformer t(q, 1); }
 }  // namespace slm::quant

@@ -23,13 +23,19 @@ namespace slm::quant {
 
 class IntTransformer {
  public:
-  explicit IntTransformer(const QuantModel& qm);                         // data mode
-  IntTransformer(const llama2::ModelConfig& c, Precision p);             // shape-only mode
+  // max_positions: the positions a run will use (KV cache rows; 0 or > seq_len = seq_len).
+  // The KV cache is sized to them, not to the model's seq_len, and checked against the
+  // host-memory budget (workloads/common/io.h) before it is allocated.
+  explicit IntTransformer(const QuantModel& qm, int max_positions = 0);             // data mode
+  IntTransformer(const llama2::ModelConfig& c, Precision p, int max_positions = 0);  // shape-only mode
   ~IntTransformer();
 
   const llama2::ModelConfig& config() const { return cfg_; }
   Precision precision() const { return prec_; }
   bool shape_only() const { return qm_ == nullptr; }
+  int max_positions() const { return ctx_; }
+  // Host bytes of the step buffers for a step of m tokens (estimate for the budget).
+  uint64_t step_buffer_bytes(int m) const;
 
   // One step over tokens (m = tokens.size() >= 1) at positions pos0 .. pos0+m-1.
   // phase defaults to prefill when m > 1. slm::Error on bad tokens / positions.
@@ -55,9 +61,12 @@ class IntTransformer {
   void run(const int32_t* tokens, const T* x_in, int m, int pos0, trace::Phase phase, trace::OpSink* sink);
   void check_step(int m, int pos0) const;
   void bind_params();
+  template <typename T>
+  void bind_layer(const QuantModel& q, const std::string& prefix, Layer& L);
 
   llama2::ModelConfig cfg_;
   Precision prec_;
+  int ctx_ = 0;  // positions the KV cache holds
   const QuantModel* qm_ = nullptr;
   std::vector<Layer> layers_;
   std::unique_ptr<Bufs> b_;

@@ -5,8 +5,11 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <tuple>
 
 #include "workloads/common/error.h"
+#include "workloads/common/io.h"
+#include "workloads/quant/int_model.h"
 #include "workloads/quant/golden.h"
 
 namespace slm::quant {
@@ -373,10 +376,16 @@ llama2::ModelConfig config_from_json(const json& j, const std::string& path) {
   c.seq_len = geti("seq_len", 1, 1 << 20);
   if (c.dim % c.n_heads != 0 || c.n_heads % c.n_kv_heads != 0 || c.head_size() % 2 != 0)
     throw err(path, ": header config: inconsistent heads (dim ", c.dim, ", n_heads ", c.n_heads, ", n_kv_heads ", c.n_kv_heads, ")");
-  c.shared_classifier = j.value("shared_classifier", true);
-  c.norm_eps = j.value("norm_eps", 1e-5f);
-  c.rope_theta = j.value("rope_theta", 10000.0f);
-  c.name = j.value("name", std::string());
+  auto opt = [&](const char* k, bool (json::*is)() const noexcept, const char* type) {
+    if (j.contains(k) && !(j[k].*is)()) throw err(path, ": header config field '", k, "' = ", j[k].dump(), ": must be ", type);
+    return j.contains(k);
+  };
+  if (opt("shared_classifier", &json::is_boolean, "a boolean")) c.shared_classifier = j["shared_classifier"].get<bool>();
+  if (opt("norm_eps", &json::is_number, "a number")) c.norm_eps = j["norm_eps"].get<float>();
+  if (opt("rope_theta", &json::is_number, "a number")) c.rope_theta = j["rope_theta"].get<float>();
+  if (opt("name", &json::is_string, "a string")) c.name = j["name"].get<std::string>();
+  if (!(c.norm_eps > 0 && c.norm_eps < 1)) throw err(path, ": header config field norm_eps = ", c.norm_eps, ": must be in (0, 1)");
+  if (!(c.rope_theta > 1 && std::isfinite(c.rope_theta))) throw err(path, ": header config field rope_theta = ", c.rope_theta, ": must be a finite number > 1");
   return c;
 }
 
@@ -499,8 +508,8 @@ void QuantModel::save(const std::string& path) const {
     off += (b.bytes.size() + kAlign - 1) / kAlign * kAlign;
   }
   const std::string hs = h.dump();
-  std::ofstream f(path, std::ios::binary);
-  if (!f) throw err(path, ": cannot open for writing");
+  io::AtomicOfstream out(path);  // a temporary file in the same folder, renamed when complete
+  std::ostream& f = out.stream();
   const uint32_t ver = kQuantFileVersion, hlen = static_cast<uint32_t>(hs.size());
   f.write(kMagic, 8);
   f.write(reinterpret_cast<const char*>(&ver), 4);
@@ -513,14 +522,13 @@ void QuantModel::save(const std::string& path) const {
     f.write(reinterpret_cast<const char*>(b.bytes.data()), static_cast<std::streamsize>(b.bytes.size()));
     f.write(zeros.data(), static_cast<std::streamsize>((kAlign - b.bytes.size() % kAlign) % kAlign));
   }
-  if (!f) throw err(path, ": write failed");
+  out.commit();
 }
 
 QuantModel QuantModel::load(const std::string& path) {
-  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  const uint64_t size = io::regular_file_size(path, kMaxBlobBytes + kMaxHeaderBytes, "quantised model");
+  std::ifstream f(path, std::ios::binary);
   if (!f) throw err(path, ": cannot open quantised model");
-  const uint64_t size = static_cast<uint64_t>(f.tellg());
-  f.seekg(0);
   char magic[8];
   uint32_t ver = 0, hlen = 0;
   if (size < 16 || !f.read(magic, 8) || !f.read(reinterpret_cast<char*>(&ver), 4) || !f.read(reinterpret_cast<char*>(&hlen), 4))
@@ -529,35 +537,81 @@ QuantModel QuantModel::load(const std::string& path) {
   if (ver != kQuantFileVersion) throw err(path, ": format version ", ver, " not supported (expected ", kQuantFileVersion, ")");
   if (hlen > kMaxHeaderBytes || 16 + uint64_t{hlen} > size) throw err(path, ": header length ", hlen, " exceeds the file size ", size);
   std::string hs(hlen, '\0');
-  f.read(hs.data(), hlen);
+  if (!f.read(hs.data(), hlen)) throw err(path, ": read failed in the header");
   json h;
   try {
     h = json::parse(hs);
-  } catch (const json::exception& e) {
-    throw err(path, ": header is not valid JSON: ", e.what());
+  } catch (const json::parse_error& e) {
+    throw err(path, ": header is not valid JSON (syntax error at byte ", e.byte, ")");
+  } catch (const json::exception&) {
+    throw err(path, ": header is not valid JSON");
   }
+  if (!h.is_object()) throw err(path, ": header must be a JSON object");
+  auto need_field = [&](const char* key, bool (json::*is)() const noexcept, const char* type) -> const json& {
+    if (!h.contains(key) || !(h[key].*is)()) throw err(path, ": header field '", key, "' missing or not ", type);
+    return h[key];
+  };
   QuantModel q;
+  if (!h.contains("format") || h["format"] != "slmsim-quant") throw err(path, ": header field format must be \"slmsim-quant\"");
+  q.config = config_from_json(need_field("config", &json::is_object, "an object"), path);
   try {
-    if (h.value("format", std::string()) != "slmsim-quant") throw err(path, ": header field format must be \"slmsim-quant\"");
-    q.config = config_from_json(h.at("config"), path);
-    q.precision = precision_from_string(h.at("precision").get<std::string>());
-    q.params = h.at("params");
-    const uint64_t blob0 = (16 + uint64_t{hlen} + kAlign - 1) / kAlign * kAlign;
-    for (const json& t : h.at("tensors")) {
-      const std::string name = t.at("name").get<std::string>();
-      Blob b{t.at("dtype").get<std::string>(), t.at("shape").get<std::vector<int64_t>>(), {}};
-      const uint64_t off = t.at("offset").get<uint64_t>(), nbytes = t.at("bytes").get<uint64_t>();
-      if (dtype_bits(b.dtype) == 0) throw err(path, ": tensor ", name, ": unknown dtype '", b.dtype, "'");
-      if (nbytes != blob_bytes(b.dtype, b.shape)) throw err(path, ": tensor ", name, ": bytes ", nbytes, " do not match dtype and shape");
-      if (nbytes > kMaxBlobBytes || blob0 + off + nbytes > size) throw err(path, ": tensor ", name, ": data [", off, ", +", nbytes, ") is past the end of the file");
-      b.bytes.resize(nbytes);
-      f.seekg(static_cast<std::streamoff>(blob0 + off));
-      f.read(reinterpret_cast<char*>(b.bytes.data()), static_cast<std::streamsize>(nbytes));
-      if (!f) throw err(path, ": tensor ", name, ": read failed");
-      q.tensors[name] = std::move(b);
+    q.precision = precision_from_string(need_field("precision", &json::is_string, "a string").get<std::string>());
+  } catch (const Error& e) {
+    throw err(path, ": header field precision: ", e.what());
+  }
+  q.params = need_field("params", &json::is_object, "an object");
+  const json& tensors = need_field("tensors", &json::is_array, "an array");
+  const uint64_t blob0 = (16 + uint64_t{hlen} + kAlign - 1) / kAlign * kAlign;
+  const uint64_t data_bytes = size > blob0 ? size - blob0 : 0;
+  io::check_host_memory(data_bytes, path + ": quantised model data");
+  // [offset, end) of every tensor: they must lie inside the data area and not overlap.
+  std::vector<std::tuple<uint64_t, uint64_t, std::string>> spans;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const json& t = tensors[i];
+    const std::string where = path + ": header tensors[" + std::to_string(i) + "]";
+    if (!t.is_object() || !t.contains("name") || !t["name"].is_string())
+      throw err(where, ": must be an object with a string field name");
+    const std::string name = t["name"].get<std::string>();
+    const std::string tw = path + ": tensor " + name;
+    if (q.tensors.count(name)) throw err(tw, ": listed twice");
+    if (!t.contains("dtype") || !t["dtype"].is_string()) throw err(tw, ": field dtype missing or not a string");
+    if (!t.contains("shape") || !t["shape"].is_array() || t["shape"].size() > 8) throw err(tw, ": field shape missing or not an array of at most 8 dimensions");
+    Blob b{t["dtype"].get<std::string>(), {}, {}};
+    for (const json& d : t["shape"]) {
+      if (!d.is_number_integer() || d.get<int64_t>() < 0 || d.get<int64_t>() > (int64_t{1} << 40))
+        throw err(tw, ": shape entry ", d.dump(), ": must be an integer in [0, 2^40]");
+      b.shape.push_back(d.get<int64_t>());
     }
-  } catch (const json::exception& e) {
-    throw err(path, ": header: ", e.what());
+    for (const char* k : {"offset", "bytes"})
+      if (!t.contains(k) || !t[k].is_number_unsigned()) throw err(tw, ": field ", k, " = ", t.value(k, json()).dump(), ": must be an integer >= 0");
+    const uint64_t off = t["offset"].get<uint64_t>(), nbytes = t["bytes"].get<uint64_t>();
+    if (dtype_bits(b.dtype) == 0) throw err(tw, ": unknown dtype '", b.dtype, "'");
+    uint64_t want = 0;
+    try {
+      want = blob_bytes(b.dtype, b.shape);
+    } catch (const Error& e) {
+      throw err(tw, ": ", e.what());
+    }
+    if (nbytes != want) throw err(tw, ": bytes ", nbytes, " do not match dtype and shape (", want, " bytes)");
+    if (off % kAlign != 0) throw err(tw, ": offset ", off, " is not a multiple of ", kAlign);
+    if (off > data_bytes || nbytes > data_bytes - off)
+      throw err(tw, ": data [", off, ", +", nbytes, ") is past the end of the file (data area of ", data_bytes, " bytes)");
+    spans.emplace_back(off, off + nbytes, name);
+    b.bytes.resize(nbytes);
+    f.seekg(static_cast<std::streamoff>(blob0 + off));
+    if (nbytes && !f.read(reinterpret_cast<char*>(b.bytes.data()), static_cast<std::streamsize>(nbytes))) throw err(tw, ": read failed");
+    q.tensors[name] = std::move(b);
+  }
+  std::sort(spans.begin(), spans.end());
+  for (size_t i = 1; i < spans.size(); ++i)
+    if (std::get<0>(spans[i]) < std::get<1>(spans[i - 1]) && std::get<1>(spans[i]) > std::get<0>(spans[i]))
+      throw err(path, ": tensor ", std::get<2>(spans[i]), " at offset ", std::get<0>(spans[i]), " overlaps tensor ", std::get<2>(spans[i - 1]),
+                " [", std::get<0>(spans[i - 1]), ", ", std::get<1>(spans[i - 1]), ")");
+  // Every parameter the golden kernels will use, checked now (slm::Error naming the file).
+  try {
+    validate_for_inference(q);
+  } catch (const Error& e) {
+    throw err(path, ": ", e.what());
   }
   return q;
 }

@@ -77,8 +77,17 @@ struct QuantModel {
   const nlohmann::json& op(const std::string& name) const;
 
   void save(const std::string& path) const;
-  static QuantModel load(const std::string& path);  // validates everything; slm::Error
+  // Validates everything: header fields, tensor offsets (inside the data area, 64-byte
+  // aligned, no overlaps), and every tensor and parameter the integer model uses
+  // (validate_for_inference); slm::Error naming the file, the field and the value.
+  static QuantModel load(const std::string& path);
 };
+
+// Checks that every tensor and scalar parameter the integer model reads has the dtype,
+// shape and range the golden kernels define (zero points within the activation type,
+// non-zero multipliers, shifts in range, row sums equal to the weights' sums, an exp LUT
+// that starts at 2^15 and never increases). slm::Error naming the op, field and value.
+void validate_for_inference(const QuantModel& q);
 
 // Quantises a float model with the given activation ranges (from calibrate()).
 QuantModel quantize(const llama2::Model& model, Precision precision, const Ranges& ranges,

@@ -22,7 +22,8 @@ std::string make_trace(quant::Precision p = quant::Precision::w8a16) {
   quant::IntTransformer it(c, p);
   std::ostringstream os;
   trace::TraceHeader h;
-  h.model = {{"name", c.name}, {"dim", c.dim}};
+  h.model = {{"name", c.name}, {"dim", c.dim}, {"hidden_dim", c.hidden_dim}, {"n_layers", c.n_layers}, {"n_heads", c.n_heads},
+             {"n_kv_heads", c.n_kv_heads}, {"vocab_size", c.vocab_size}, {"seq_len", c.seq_len}};
   h.precision = quant::to_string(p);
   h.shape_only = true;
   {
