@@ -151,6 +151,8 @@ py::tuple run(const py::dict& d, std::optional<std::vector<int>> capture_steps,
 }
 
 std::string load_config(const std::string& file, const std::vector<std::string>& sets) {
+  py::gil_scoped_release release;
+  std::lock_guard<std::mutex> lock(g_sim);  // the type registry is shared with a running simulation
   platform::register_types();
   return config::load_platform(file, sets).to_json().dump();
 }
@@ -159,7 +161,6 @@ std::string load_config(const std::string& file, const std::vector<std::string>&
 // true, the workload's placement (bytes used per memory) or the capacity problem.
 py::dict check_config(const std::string& file, const std::vector<std::string>& sets, bool workload,
                       const std::string& model, const std::string& precision, int steps) {
-  platform::register_types();
   py::dict r;
   std::vector<std::string> problems;
   std::map<std::string, uint64_t> used;
@@ -167,6 +168,7 @@ py::dict check_config(const std::string& file, const std::vector<std::string>& s
   {
     py::gil_scoped_release release;
     std::lock_guard<std::mutex> lock(g_sim);
+    platform::register_types();
     problems = config::check_platform(file, sets);
     if (problems.empty()) {
       name = config::load_platform(file, sets).name;

@@ -139,7 +139,7 @@ def test_sweep_resumes_after_sigkill(slmsim, tmp_path):
 
 
 def test_dask_local_cluster_equals_local(slmsim, local_sweep, tmp_path):
-    distributed = pytest.importorskip("distributed")
+    import distributed  # Debian python3-distributed (scripts/install-deps.sh): a missing one fails, not skips
     db, local = local_sweep
     ddb = str(tmp_path / "dask.db")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
