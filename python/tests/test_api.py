@@ -245,3 +245,15 @@ def test_type_stub_covers_the_public_api(slmsim):
     gstub = ast.parse(open(os.path.join(ROOT, "python", "slmsim", "golden.pyi")).read())
     assert {n.name for n in gstub.body if isinstance(n, ast.FunctionDef)} == \
         {n for n in dir(slmsim.golden) if not n.startswith("_")}
+
+
+def test_run_with_the_configs_real_checkpoint_and_a_prompt(slmsim):
+    models = slmsim._slmsim.shared_models_dir()
+    if not models or not os.path.exists(os.path.join(models, "stories260K.bin")):
+        if os.environ.get("CI") == "true":
+            pytest.fail("../shared/models/stories260K.bin is missing (CI=true: required)")
+        pytest.skip("../shared/models/stories260K.bin not found (see ../shared/models/SOURCES.md)")
+    rep = slmsim.run("mcu-ethos-u85", steps=12, prompt="Once upon a time", ops=False, timeline=False)
+    assert rep.workload.model.endswith("stories260K.bin")
+    assert rep.text.startswith("Once upon a time") and len(rep.text) > len("Once upon a time")
+    assert rep.bit_exact is True
