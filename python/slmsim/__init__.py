@@ -25,7 +25,7 @@ from . import _slmsim as _ext
 
 __all__ = [
     "Error", "Config", "CheckResult", "Report", "OpTensors", "run", "capture", "golden",
-    "sweep", "results", "pareto_front", "roofline", "op_energy", "config_path", "quantize_multiplier", "__version__",
+    "sweep", "results", "pareto_front", "roofline", "op_energy", "config_path", "model_info", "quantize_multiplier", "__version__",
 ]
 
 Error = _ext.Error
@@ -33,6 +33,14 @@ Error.__doc__ = "Bad input (a config, model or option): the message is the CLI's
 __version__: str = _ext.__version__
 golden = _ext.golden
 golden.__doc__ = "Golden integer kernels (workloads/quant/golden.h) on numpy int8/int16 arrays; see golden.pyi."
+
+
+def model_info(model: str) -> dict:
+    """A model's shape (dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len,
+    head_size, n_params): `model` is a llama2.c checkpoint path, a shape file or a shape name
+    (stories260K, stories15M, stories42M, stories110M, tinyllama-1.1b, llama2-7b, phi3-mini,
+    ...), as `--model` takes it. slmsim.Error for an unknown name or a bad file."""
+    return dict(_ext.model_info(model))
 
 
 def quantize_multiplier(real: float) -> tuple[int, int]:

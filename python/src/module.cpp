@@ -23,6 +23,7 @@
 #include "sim/replay/replay.h"
 #include "sim/replay/session.h"
 #include "workloads/common/error.h"
+#include "workloads/llama2/load.h"
 #include "workloads/quant/fixedpoint.h"
 #include "workloads/quant/golden.h"
 
@@ -315,6 +316,22 @@ PYBIND11_MODULE(_slmsim, m) {
   m.def("check_config", &check_config, py::arg("file"), py::arg("sets") = std::vector<std::string>{},
         py::arg("workload") = true, py::arg("model") = "", py::arg("precision") = "", py::arg("steps") = 0,
         "`slmsim config check`: {'problems': [...], 'used_bytes': {...}, 'name': str}.");
+  m.def("model_info", [](const std::string& model) {
+    const llama2::ModelConfig c = llama2::resolve_config(model);
+    py::dict d;
+    d["name"] = c.name;
+    d["dim"] = c.dim;
+    d["hidden_dim"] = c.hidden_dim;
+    d["n_layers"] = c.n_layers;
+    d["n_heads"] = c.n_heads;
+    d["n_kv_heads"] = c.n_kv_heads;
+    d["vocab_size"] = c.vocab_size;
+    d["seq_len"] = c.seq_len;
+    d["head_size"] = c.head_size();
+    d["shared_classifier"] = c.shared_classifier;
+    d["n_params"] = c.n_params();
+    return d;
+  }, py::arg("model"), "A model's shape: a checkpoint path, a shape file or a shape name (as `slmsim info`).");
   m.def("config_dir", &replay::config_dir);
   m.def("shared_models_dir", &replay::shared_models_dir);
   m.def("quantize_multiplier", [](double real) {

@@ -257,3 +257,11 @@ def test_run_with_the_configs_real_checkpoint_and_a_prompt(slmsim):
     assert rep.workload.model.endswith("stories260K.bin")
     assert rep.text.startswith("Once upon a time") and len(rep.text) > len("Once upon a time")
     assert rep.bit_exact is True
+
+
+def test_model_info(slmsim):
+    info = slmsim.model_info("stories15M")
+    assert (info["dim"], info["n_layers"], info["n_heads"], info["vocab_size"]) == (288, 6, 6, 32000)
+    assert 14e6 < info["n_params"] < 16e6
+    with pytest.raises(slmsim.Error, match="no_such_shape"):
+        slmsim.model_info("no_such_shape")
