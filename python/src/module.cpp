@@ -142,6 +142,19 @@ py::tuple run(const py::dict& d, std::optional<std::vector<int>> capture_steps,
       caps.push_back(Captured{c.step, c.pos, *c.op, c.engine, c.engine_computed, *c.golden, c.memory});
     };
   }
+  if (d.contains("progress") && !d["progress"].is_none()) {
+    // Called after each simulated step, with the GIL taken back; an exception in the callback
+    // is reported as unraisable and the run goes on.
+    py::function cb = d["progress"];
+    o.progress = [cb](int done, int total) {
+      py::gil_scoped_acquire gil;
+      try {
+        cb(done, total);
+      } catch (py::error_already_set& e) {
+        e.discard_as_unraisable("slmsim.run progress callback");
+      }
+    };
+  }
   std::string text;
   {
     py::gil_scoped_release release;

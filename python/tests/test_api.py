@@ -265,3 +265,15 @@ def test_model_info(slmsim):
     assert 14e6 < info["n_params"] < 16e6
     with pytest.raises(slmsim.Error, match="no_such_shape"):
         slmsim.model_info("no_such_shape")
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_run_progress_callback(slmsim):
+    seen = []
+    rep = slmsim.run(**TINY, ops=False, timeline=False, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(i, 4) for i in range(1, 5)] and rep.bit_exact
+
+    def boom(done, total):
+        raise RuntimeError("callback failed")
+    # A failing callback does not break the run.
+    assert slmsim.run(**TINY, ops=False, timeline=False, progress=boom).data == rep.data
