@@ -191,6 +191,8 @@ json to_json(const Op& op) {
 JsonlWriter::JsonlWriter(std::ostream& out, const TraceHeader& h) : out_(out) {
   json j = {{"type", "header"}, {"format", "slmsim-trace"}, {"version", h.version}, {"model", h.model},
             {"precision", h.precision}, {"shape_only", h.shape_only}, {"producer", h.producer}};
+  if (h.positions > 0) j["positions"] = h.positions;
+  if (!h.quant_model.empty()) j["quant_model"] = h.quant_model;
   out_ << j.dump() << '\n';
 }
 
@@ -208,12 +210,17 @@ void JsonlWriter::begin_step(Phase phase, int pos, int n_tokens) {
 void JsonlWriter::on_op(const Op& op, const OpOperands&) { step_.ops.push_back(op); }
 
 void JsonlWriter::end_step() {
-  json s = {{"type", "step"}, {"phase", to_string(step_.phase)}, {"pos", step_.pos}, {"n_tokens", step_.n_tokens},
-            {"n_ops", step_.ops.size()}};
-  out_ << s.dump() << '\n';
-  for (const Op& op : step_.ops) out_ << to_json(op).dump() << '\n';
-  ++n_steps_;
+  write_step(step_);
   step_.ops.clear();
+}
+
+void JsonlWriter::write_step(const Step& st) {
+  json s = {{"type", "step"}, {"phase", to_string(st.phase)}, {"pos", st.pos}, {"n_tokens", st.n_tokens},
+            {"n_ops", st.ops.size()}};
+  if (!st.tokens.empty()) s["tokens"] = st.tokens;
+  out_ << s.dump() << '\n';
+  for (const Op& op : st.ops) out_ << to_json(op).dump() << '\n';
+  ++n_steps_;
 }
 
 void JsonlWriter::finish() {
@@ -232,76 +239,118 @@ void StepCollector::begin_step(Phase phase, int pos, int n_tokens) {
 
 void StepCollector::on_op(const Op& op, const OpOperands&) { steps.back().ops.push_back(op); }
 
-Trace read_trace(std::istream& in, const std::string& name) {
-  Trace t;
+TraceReader::TraceReader(std::istream& in, std::string name) : in_(in), name_(std::move(name)) {
+  json j;
+  std::string type;
+  if (!read_record(j, type)) throw err(name_, ":1: empty trace (no header)");
+  const Where w{name_, line_};
+  if (type != "header") throw at(w, "first record must be the header (type \"header\"), got \"", type, "\"");
+  if (str_field(j, "format", "header", w) != "slmsim-trace") throw at(w, "header field 'format' must be \"slmsim-trace\"");
+  const int64_t v = int_field(j, "version", "header", w, INT64_MIN, INT64_MAX);
+  if (v != kTraceVersion) throw at(w, "unsupported trace version ", v, " (this reader supports ", kTraceVersion, ")");
+  header_.version = static_cast<int>(v);
+  header_.model = field(j, "model", "header", w);
+  if (!header_.model.is_object()) throw at(w, "header field 'model' must be an object");
+  header_.precision = str_field(j, "precision", "header", w);
+  const json& so = field(j, "shape_only", "header", w);
+  if (!so.is_boolean()) throw at(w, "header field 'shape_only' must be a boolean");
+  header_.shape_only = so.get<bool>();
+  header_.producer = j.contains("producer") ? str_field(j, "producer", "header", w) : std::string();
+  if (j.contains("positions")) header_.positions = static_cast<int>(int_field(j, "positions", "header", w, 1, 1 << 24));
+  if (j.contains("quant_model")) header_.quant_model = str_field(j, "quant_model", "header", w);
+}
+
+std::unique_ptr<TraceReader> TraceReader::open(const std::string& path) {
+  auto f = std::make_unique<std::ifstream>(path);
+  if (!*f) throw err(path, ": cannot open trace");
+  std::istream& ref = *f;
+  auto r = std::make_unique<TraceReader>(ref, path);
+  r->owned_ = std::move(f);
+  return r;
+}
+
+TraceReader::~TraceReader() = default;
+
+bool TraceReader::read_record(json& j, std::string& type) {
   std::string text;
-  Where w{name, 0};
-  int64_t ops_left = 0;
-  bool have_header = false, have_end = false;
-  while (std::getline(in, text)) {
-    ++w.line;
-    if (text.empty()) throw at(w, "empty line");
-    if (have_end) throw at(w, "content after the end record");
-    json j;
-    try {
-      j = json::parse(text);
-    } catch (const json::exception& e) {
-      throw at(w, "not valid JSON: ", e.what());
-    }
-    if (!j.is_object()) throw at(w, "record must be a JSON object");
-    const std::string type = str_field(j, "type", "record", w);
-    if (!have_header) {
-      if (type != "header") throw at(w, "first record must be the header (type \"header\"), got \"", type, "\"");
-      if (str_field(j, "format", "header", w) != "slmsim-trace") throw at(w, "header field 'format' must be \"slmsim-trace\"");
-      const int64_t v = int_field(j, "version", "header", w, INT64_MIN, INT64_MAX);
-      if (v != kTraceVersion) throw at(w, "unsupported trace version ", v, " (this reader supports ", kTraceVersion, ")");
-      t.header.version = static_cast<int>(v);
-      t.header.model = field(j, "model", "header", w);
-      if (!t.header.model.is_object()) throw at(w, "header field 'model' must be an object");
-      t.header.precision = str_field(j, "precision", "header", w);
-      const json& so = field(j, "shape_only", "header", w);
-      if (!so.is_boolean()) throw at(w, "header field 'shape_only' must be a boolean");
-      t.header.shape_only = so.get<bool>();
-      t.header.producer = j.value("producer", std::string());
-      have_header = true;
-      continue;
-    }
-    if (type == "step") {
-      if (ops_left) throw at(w, "step record before the previous step's ", ops_left, " remaining ops");
-      Step s;
-      s.phase = enum_field(j, "phase", "step", w, phase_from_string);
-      s.pos = static_cast<int>(int_field(j, "pos", "step", w, 0, INT32_MAX));
-      s.n_tokens = static_cast<int>(int_field(j, "n_tokens", "step", w, 1, INT32_MAX));
-      if (s.phase == Phase::decode && s.n_tokens != 1) throw at(w, "decode step with n_tokens ", s.n_tokens, " (must be 1)");
-      ops_left = int_field(j, "n_ops", "step", w, 1, INT32_MAX);
-      t.steps.push_back(std::move(s));
-    } else if (type == "op") {
-      if (!ops_left) throw at(w, "op record outside a step (or more ops than the step's n_ops)");
-      Op op = op_from_json(j, w);
-      Step& s = t.steps.back();
-      if (op.index != s.ops.size()) throw at(w, "op index ", op.index, ", expected ", s.ops.size());
-      if (op.m > s.n_tokens && op.kind != OpKind::softmax)
-        throw at(w, "op ", op.name, ": m = ", op.m, " exceeds the step's n_tokens ", s.n_tokens);
-      s.ops.push_back(std::move(op));
-      --ops_left;
-    } else if (type == "end") {
-      if (ops_left) throw at(w, "end record before the last step's ", ops_left, " remaining ops");
-      const int64_t n = int_field(j, "n_steps", "end", w, 0, INT64_MAX);
-      if (n != static_cast<int64_t>(t.steps.size())) throw at(w, "end record says ", n, " steps, file has ", t.steps.size());
-      have_end = true;
-    } else {
-      throw at(w, "unknown record type \"", type, "\"");
+  if (!std::getline(in_, text)) return false;
+  ++line_;
+  const Where w{name_, line_};
+  if (text.empty()) throw at(w, "empty line");
+  try {
+    j = json::parse(text);
+  } catch (const json::exception& e) {
+    throw at(w, "not valid JSON: ", e.what());
+  }
+  if (!j.is_object()) throw at(w, "record must be a JSON object");
+  type = str_field(j, "type", "record", w);
+  return true;
+}
+
+bool TraceReader::next(Step& s) {
+  if (ended_) return false;
+  json j;
+  std::string type;
+  if (!read_record(j, type)) throw at(Where{name_, line_}, "truncated trace: no end record");
+  Where w{name_, line_};
+  if (type == "end") {
+    const int64_t n = int_field(j, "n_steps", "end", w, 0, INT64_MAX);
+    if (n != steps_) throw at(w, "end record says ", n, " steps, file has ", steps_);
+    std::string more;
+    if (std::getline(in_, more)) throw at(Where{name_, line_ + 1}, "content after the end record");
+    ended_ = true;
+    return false;
+  }
+  if (type == "op") throw at(w, "op record outside a step (or more ops than the step's n_ops)");
+  if (type != "step") throw at(w, "unknown record type \"", type, "\"");
+  s = Step{};
+  step_line_ = line_;
+  s.phase = enum_field(j, "phase", "step", w, phase_from_string);
+  s.pos = static_cast<int>(int_field(j, "pos", "step", w, 0, INT32_MAX));
+  s.n_tokens = static_cast<int>(int_field(j, "n_tokens", "step", w, 1, INT32_MAX));
+  if (s.phase == Phase::decode && s.n_tokens != 1) throw at(w, "decode step with n_tokens ", s.n_tokens, " (must be 1)");
+  const int64_t n_ops = int_field(j, "n_ops", "step", w, 1, INT32_MAX);
+  if (j.contains("tokens")) {
+    const json& t = j["tokens"];
+    if (!t.is_array() || static_cast<int64_t>(t.size()) != s.n_tokens)
+      throw at(w, "step field 'tokens' must be an array of n_tokens (", s.n_tokens, ") token ids");
+    for (const json& x : t) {
+      if (!x.is_number_integer() || x.get<int64_t>() < 0 || x.get<int64_t>() > INT32_MAX)
+        throw at(w, "step field 'tokens': entries must be integers in [0, ", INT32_MAX, "]");
+      s.tokens.push_back(static_cast<int32_t>(x.get<int64_t>()));
     }
   }
-  if (!have_header) throw err(name, ":1: empty trace (no header)");
-  if (!have_end) throw at(w, "truncated trace: no end record");
+  s.ops.reserve(static_cast<size_t>(std::min<int64_t>(n_ops, 4096)));
+  for (int64_t i = 0; i < n_ops; ++i) {
+    if (!read_record(j, type)) throw at(Where{name_, line_}, "truncated trace: no end record");
+    w.line = line_;
+    if (type == "step") throw at(w, "step record before the previous step's ", n_ops - i, " remaining ops");
+    if (type == "end") throw at(w, "end record before the last step's ", n_ops - i, " remaining ops");
+    if (type != "op") throw at(w, "unknown record type \"", type, "\"");
+    Op op = op_from_json(j, w);
+    if (op.index != s.ops.size()) throw at(w, "op index ", op.index, ", expected ", s.ops.size());
+    if (op.m > s.n_tokens && op.kind != OpKind::softmax)
+      throw at(w, "op ", op.name, ": m = ", op.m, " exceeds the step's n_tokens ", s.n_tokens);
+    s.ops.push_back(std::move(op));
+  }
+  ++steps_;
+  return true;
+}
+
+Trace read_trace(std::istream& in, const std::string& name) {
+  TraceReader r(in, name);
+  Trace t;
+  t.header = r.header();
+  for (Step s; r.next(s);) t.steps.push_back(std::move(s));
   return t;
 }
 
 Trace read_trace_file(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw err(path, ": cannot open trace");
-  return read_trace(f, path);
+  auto r = TraceReader::open(path);
+  Trace t;
+  t.header = r->header();
+  for (Step s; r->next(s);) t.steps.push_back(std::move(s));
+  return t;
 }
 
 }  // namespace slm::trace

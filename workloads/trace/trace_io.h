@@ -3,7 +3,7 @@
 // File = one JSON object per line:
 //   line 1        {"type":"header","format":"slmsim-trace","version":1,"model":{...},
 //                  "precision":"w8a16","shape_only":false,"producer":"..."}
-//   per step      {"type":"step","phase":"prefill"|"decode","pos":P,"n_tokens":N,"n_ops":K}
+//   per step      {"type":"step","phase":"prefill"|"decode","pos":P,"n_tokens":N,"n_ops":K[,"tokens":[...]]}
 //                 followed by exactly K {"type":"op",...} lines (index 0..K-1)
 //   last line     {"type":"end","n_steps":S}
 // The reader checks the version, every required field and its type, enum names, op
@@ -13,6 +13,7 @@
 #pragma once
 #include <cstdint>
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,8 @@ struct TraceHeader {
   std::string precision;      // w8a8 | w8a16 | w4a8
   bool shape_only = false;    // quantisation parameters absent
   std::string producer = "slmsim";
+  int positions = 0;          // optional: KV-cache positions the producing run planned (0 = unknown)
+  std::string quant_model;    // optional: the .slmq file whose values the trace was produced with
 };
 
 struct Trace {
@@ -49,6 +52,8 @@ class JsonlWriter : public OpSink {
   void begin_step(Phase phase, int pos, int n_tokens) override;
   void on_op(const Op& op, const OpOperands& operands) override;
   void end_step() override;
+  // Writes one whole step (with its tokens, when known).
+  void write_step(const Step& s);
   void finish();
   int steps_written() const { return n_steps_; }
 
@@ -67,7 +72,34 @@ class StepCollector : public OpSink {
   std::vector<Step> steps;
 };
 
-// Reads and validates; slm::Error "<name>:<line>: <problem>" on any defect.
+// Streaming reader: validates the header at construction, then yields one step at a time
+// (its op records validated as they are read), so a trace of any length is read in memory
+// proportional to one step. slm::Error "<name>:<line>: <problem>" on any defect; next()
+// returns false after a valid end record.
+class TraceReader {
+ public:
+  TraceReader(std::istream& in, std::string name);
+  // Opens `path` (slm::Error if it cannot be read).
+  static std::unique_ptr<TraceReader> open(const std::string& path);
+  ~TraceReader();
+  const TraceHeader& header() const { return header_; }
+  bool next(Step& s);
+  int64_t step_line() const { return step_line_; }  // line of the last step record read
+  int steps_read() const { return steps_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  std::unique_ptr<std::istream> owned_;
+  std::istream& in_;
+  std::string name_;
+  TraceHeader header_;
+  int64_t line_ = 0, step_line_ = 0;
+  int steps_ = 0;
+  bool ended_ = false;
+  bool read_record(nlohmann::json& j, std::string& type);  // false at end of input
+};
+
+// Reads and validates a whole trace; slm::Error "<name>:<line>: <problem>" on any defect.
 Trace read_trace(std::istream& in, const std::string& name);
 Trace read_trace_file(const std::string& path);
 
