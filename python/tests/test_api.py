@@ -142,8 +142,9 @@ def test_gil_released_while_simulating(slmsim):
     stop.set()
     t.join()
     during = [x for x in ticks if t0 < x < t1]
-    # A held GIL would starve the ticker for the whole run.
-    assert len(during) >= max(3, int((t1 - t0) / 0.005 * 0.3)), (len(during), t1 - t0)
+    # A held GIL would starve the ticker for the whole run (at most the tick before the call);
+    # the bound is low so that a loaded machine's scheduling cannot make the test fail.
+    assert t1 - t0 > 0.1 and len(during) >= 5, (len(during), t1 - t0)
 
 
 def test_capture_golden_vs_engine(slmsim):
