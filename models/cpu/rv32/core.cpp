@@ -468,15 +468,55 @@ const Insn* Core::fetch_slow(uint32_t at, Insn& tmp) {
 
 static uint32_t exec_illegal(Core& c, const Insn& i, uint32_t pc) { return c.trap(2, i.raw, pc); }
 
+namespace {
+char* put_hex(char* o, uint32_t v, int digits) {
+  static const char hex[] = "0123456789abcdef";
+  for (int d = digits - 1; d >= 0; --d) *o++ = hex[(v >> (4 * d)) & 15];
+  return o;
+}
+char* put_str(char* o, const char* s) {
+  while (*s) *o++ = *s++;
+  return o;
+}
+char* put_dec(char* o, uint32_t v) {
+  char t[12];
+  int n = 0;
+  do t[n++] = static_cast<char>('0' + v % 10); while ((v /= 10) != 0);
+  while (n) *o++ = t[--n];
+  return o;
+}
+}  // namespace
+
+// One line per retired instruction: "core H: 0xPC (0xWORD) mnemonic [xN 0xVALUE] [mem 0xADDR]".
 void Core::log_commit(const Insn& in, uint32_t pc_at) {
   const IsaRow& row = kRows[in.row];
-  std::fprintf(log_, "core %u: 0x%08x (0x%0*x) %-14s", hart_id, pc_at, in.len == 2 ? 4 : 8, in.raw,
-               in.fn == exec_illegal ? "illegal" : row.name);
-  if (in.fn != exec_illegal && in.rd != 0 && !(row.tags & (kTag_store | kTag_branch)) && row.fmt != Fmt::N &&
-      row.fmt != Fmt::HL && row.fmt != Fmt::HLI && row.fmt != Fmt::SRR && row.fmt != Fmt::S)
-    std::fprintf(log_, " x%-2u 0x%08x", in.rd, x[in.rd]);
-  if (row.tags & (kTag_load | kTag_store)) std::fprintf(log_, " mem 0x%08x", last_addr);
-  std::fputc('\n', log_);
+  const bool illegal = in.fn == exec_illegal;
+  char buf[160];
+  char* o = put_str(buf, "core ");
+  o = put_dec(o, hart_id);
+  o = put_str(o, ": 0x");
+  o = put_hex(o, pc_at, 8);
+  o = put_str(o, " (0x");
+  o = put_hex(o, in.raw, in.len == 2 ? 4 : 8);
+  o = put_str(o, ") ");
+  const char* name = illegal ? "illegal" : row.name;
+  char* start = o;
+  o = put_str(o, name);
+  while (o - start < 14) *o++ = ' ';
+  if (!illegal && in.rd != 0 && !(row.tags & (kTag_store | kTag_branch)) && row.fmt != Fmt::N && row.fmt != Fmt::HL &&
+      row.fmt != Fmt::HLI && row.fmt != Fmt::SRR && row.fmt != Fmt::S) {
+    o = put_str(o, " x");
+    o = put_dec(o, in.rd);
+    if (in.rd < 10) *o++ = ' ';
+    o = put_str(o, " 0x");
+    o = put_hex(o, x[in.rd], 8);
+  }
+  if (row.tags & (kTag_load | kTag_store)) {
+    o = put_str(o, " mem 0x");
+    o = put_hex(o, last_addr, 8);
+  }
+  *o++ = '\n';
+  fwrite_unlocked(buf, 1, static_cast<size_t>(o - buf), log_);
 }
 
 template <bool kLog>
@@ -531,16 +571,25 @@ Stop Core::run_loop(uint64_t max_instructions) {
     ++instret;
     if (kLog) log_commit(*in, p);
     if (__builtin_expect(hwloop_active, 0) && next == p + in->len) {
-      // Zero-overhead loop: the instruction just before lpend[L] closes an iteration.
-      for (int l = 0; l < 2; ++l) {
-        if (lpcount[l] == 0 || next != lpend[l]) continue;
-        if (--lpcount[l] != 0) {
-          next = lpstart[l];
+      // Zero-overhead loop: the instruction just before lpend[L] closes an iteration
+      // (loop 0 is the inner loop and has priority).
+      if (next == lpend[0] && lpcount[0] != 0) {
+        if (--lpcount[0] != 0) {
+          next = lpstart[0];
           cycles += t.hwloop_jump_cycles;
-          break;
+        } else {
+          update_hwloop_active();
+          if (next == lpend[1] && lpcount[1] != 0 && --lpcount[1] != 0) next = lpstart[1];
+          update_hwloop_active();
+        }
+      } else if (next == lpend[1] && lpcount[1] != 0) {
+        if (--lpcount[1] != 0) {
+          next = lpstart[1];
+          cycles += t.hwloop_jump_cycles;
+        } else {
+          update_hwloop_active();
         }
       }
-      update_hwloop_active();
     }
     p = next;
     if (__builtin_expect(stop_ != Stop::none, 0)) break;
