@@ -20,7 +20,7 @@ const std::vector<Binding>& bindings() {
   static const std::vector<Binding> b = {
       {{"memory.base", "base address of the RAM (programs are linked at 0x80000000)", 0, 0xffffffffull},
        [](rv32::MachineConfig& c, uint64_t v) { c.ram_base = static_cast<uint32_t>(v); }},
-      {{"memory.size_bytes", "RAM size (host memory is allocated up front)", 4096, 1ull << 31},
+      {{"memory.size_bytes", "RAM size, a multiple of 64 KiB (host memory is allocated up front)", 65536, 1ull << 31},
        [](rv32::MachineConfig& c, uint64_t v) { c.ram_size_bytes = static_cast<uint32_t>(v); }},
       {{"cores", "harts sharing the RAM (overridden by --cores)", 1, 64},
        [](rv32::MachineConfig& c, uint64_t v) { c.cores = static_cast<uint32_t>(v); }},
@@ -110,6 +110,8 @@ rv32::MachineConfig load_config(const std::string& file) {
       throw err(file, ": iss.", key, " = ", v, ": must be in [", b->key.min, ", ", b->key.max, "]");
     b->set(cfg, v);
   }
+  if (cfg.ram_size_bytes % 65536 != 0)
+    throw err(file, ": iss.memory.size_bytes = ", cfg.ram_size_bytes, ": must be a multiple of 64 KiB (the DMI page)");
   if (uint64_t{cfg.ram_base} + cfg.ram_size_bytes > 0x100000000ull)
     throw err(file, ": iss.memory: base + size_bytes = 0x", std::hex, uint64_t{cfg.ram_base} + cfg.ram_size_bytes,
               " is past the 32-bit address space");

@@ -317,8 +317,24 @@ void Core::reset(uint32_t start_pc) {
   trap_ = {};
 }
 
+bool Core::read16(uint32_t addr, uint32_t& v) {
+  uint32_t off = addr - dmi_.base;
+  if (off < dmi_.size)
+    if (uint8_t* pg = dmi_pages_[off >> kDmiPageBits]) {
+      uint16_t h;
+      std::memcpy(&h, pg + (off & ((1u << kDmiPageBits) - 1)), 2);
+      v = h;
+      return true;
+    }
+  uint64_t ignored = 0;
+  return mem_.load(addr, 2, v, ignored);
+}
+
 void Core::refresh_dmi() {
   dmi_ = mem_.dmi();
+  dmi_.size &= ~((1u << kDmiPageBits) - 1);  // whole pages only
+  dmi_pages_.assign(dmi_.size >> kDmiPageBits, nullptr);
+  for (size_t i = 0; i < dmi_pages_.size(); ++i) dmi_pages_[i] = mem_.dmi_page(dmi_.base + (static_cast<uint32_t>(i) << kDmiPageBits));
   pages_.clear();
   pages_.resize((static_cast<uint64_t>(dmi_.size) + 4095) >> 12);
   code_page_.assign(pages_.size() + 1, 0);
@@ -343,13 +359,10 @@ void Core::invalidate_page_of(uint32_t addr) {
 
 uint32_t Core::trap(uint32_t cause, uint32_t tval, uint32_t pc_at) {
   if (mtvec == 0) {  // no handler installed: stop with a report instead of jumping to 0
-    uint32_t word = 0;
-    uint32_t off = pc_at - dmi_.base;
-    if (off < dmi_.size && off + 2 <= dmi_.size) {
-      uint16_t lo;
-      std::memcpy(&lo, dmi_.host + off, 2);
+    uint32_t word = 0, lo = 0, hi = 0;
+    if (!(pc_at & 1) && read16(pc_at, lo)) {
       word = lo;
-      if ((lo & 3) == 3 && off + 4 <= dmi_.size) std::memcpy(&word, dmi_.host + off, 4);
+      if ((lo & 3) == 3 && read16(pc_at + 2, hi)) word |= hi << 16;
     }
     trap_ = TrapReport{pc_at, word, cause, tval, hart_id};
     stop_ = Stop::trap;
@@ -452,10 +465,10 @@ bool Core::store_slow(uint32_t addr, unsigned size, uint32_t v) { return mem_.st
 // Fetch outside the cached DMI pages: decode from the slow path every time.
 const Insn* Core::fetch_slow(uint32_t at, Insn& tmp) {
   uint32_t lo = 0, hi = 0;
-  if ((at & 1) || !mem_.load(at, 2, lo, cycles)) return nullptr;
+  if ((at & 1) || !read16(at, lo)) return nullptr;
   uint32_t word = lo;
   if ((lo & 3) == 3) {
-    if (!mem_.load(at + 2, 2, hi, cycles)) return nullptr;
+    if (!read16(at + 2, hi)) return nullptr;
     word |= hi << 16;
   }
   if (!decode(word, tmp)) {
@@ -528,7 +541,9 @@ Stop Core::run_loop(uint64_t max_instructions) {
   for (uint64_t n = 0; n < max_instructions; ++n) {
     const Insn* in;
     uint32_t off = p - dmi_.base;
-    if (__builtin_expect(off < dmi_.size && off + 4 <= dmi_.size, 1)) {
+    uint8_t* dpg;
+    if (__builtin_expect(off < dmi_.size && (off & ((1u << kDmiPageBits) - 1)) <= (1u << kDmiPageBits) - 4 &&
+                             (dpg = dmi_pages_[off >> kDmiPageBits]) != nullptr, 1)) {
       Page* pg = pages_[off >> 12].get();
       if (__builtin_expect(pg == nullptr, 0)) {
         pages_[off >> 12] = std::make_unique<Page>();
@@ -538,7 +553,7 @@ Stop Core::run_loop(uint64_t max_instructions) {
       Insn& slot = pg->slot[(off & 4095) >> 1];
       if (__builtin_expect(slot.fn == nullptr, 0)) {
         uint32_t word;
-        std::memcpy(&word, dmi_.host + off, 4);
+        std::memcpy(&word, dpg + (off & ((1u << kDmiPageBits) - 1)), 4);
         if (!decode(word, slot)) {
           uint32_t raw = slot.raw;
           slot = Insn{};

@@ -103,15 +103,19 @@ struct Timing {
 };
 
 // ---- the narrow memory interface ------------------------------------------------------
+// The DMI window: [base, base + size), made of 64 KiB pages that each may have a host
+// pointer (a TLM memory grants DMI page by page; a flat RAM has them all).
+constexpr uint32_t kDmiPageBits = 16;
 struct DmiRegion {
   uint32_t base = 0;
   uint32_t size = 0;          // 0 = no fast path
-  uint8_t* host = nullptr;    // little-endian host memory of [base, base + size)
 };
 class MemoryPort {
  public:
   virtual ~MemoryPort() = default;
-  virtual DmiRegion dmi() = 0;  // the host-pointer fast path (main memory)
+  virtual DmiRegion dmi() = 0;  // the host-pointer fast path window (main memory)
+  // Little-endian host memory of the 64 KiB page at `page_addr` (inside the window), or nullptr.
+  virtual uint8_t* dmi_page(uint32_t page_addr) = 0;
   // Slow path (MMIO, timed or non-DMI memory): false = access fault. Adds latency to cycles.
   virtual bool load(uint32_t addr, unsigned size, uint32_t& value, uint64_t& cycles) = 0;
   virtual bool store(uint32_t addr, unsigned size, uint32_t value, uint64_t& cycles) = 0;
@@ -185,8 +189,10 @@ class Core {
   bool store_slow(uint32_t addr, unsigned size, uint32_t v);
   void log_commit(const Insn& in, uint32_t pc_at);
 
+  bool read16(uint32_t addr, uint32_t& v);  // instruction halfword: DMI page or slow path
   MemoryPort& mem_;
   DmiRegion dmi_{};
+  std::vector<uint8_t*> dmi_pages_;           // per 64 KiB page of the window
   std::vector<std::unique_ptr<Page>> pages_;  // per 4 KiB page of the DMI region
   std::vector<uint8_t> code_page_;            // page holds decoded instructions
   uint64_t decoded_ = 0;
@@ -202,9 +208,11 @@ inline bool Core::load(uint32_t addr, T& v) {
   last_addr = addr;
   if (addr & (sizeof(T) - 1)) { mem_fault_cause = 4; return false; }  // load address misaligned
   uint32_t off = addr - dmi_.base;
-  if (off < dmi_.size && off + sizeof(T) <= dmi_.size) {
-    __builtin_memcpy(&v, dmi_.host + off, sizeof(T));
-    return true;
+  if (off < dmi_.size) {
+    if (uint8_t* pg = dmi_pages_[off >> kDmiPageBits]) {  // aligned: never straddles a page
+      __builtin_memcpy(&v, pg + (off & ((1u << kDmiPageBits) - 1)), sizeof(T));
+      return true;
+    }
   }
   uint32_t w;
   if (!load_slow(addr, sizeof(T), w)) { mem_fault_cause = 5; return false; }
@@ -217,8 +225,9 @@ inline bool Core::store(uint32_t addr, T v) {
   last_addr = addr;
   if (addr & (sizeof(T) - 1)) { mem_fault_cause = 6; return false; }  // store address misaligned
   uint32_t off = addr - dmi_.base;
-  if (off < dmi_.size && off + sizeof(T) <= dmi_.size) {
-    __builtin_memcpy(dmi_.host + off, &v, sizeof(T));
+  uint8_t* pg = off < dmi_.size ? dmi_pages_[off >> kDmiPageBits] : nullptr;
+  if (pg) {
+    __builtin_memcpy(pg + (off & ((1u << kDmiPageBits) - 1)), &v, sizeof(T));
     if (__builtin_expect(code_page_[off >> 12], 0)) invalidate_page_of(addr);
   } else if (!store_slow(addr, sizeof(T), static_cast<uint32_t>(v))) {
     mem_fault_cause = 7;

@@ -12,6 +12,8 @@ double RunResult::cpi() const { return hart0_instructions ? double(hart0_cycles)
 
 Machine::Machine(const MachineConfig& cfg) : cfg_(cfg), ram_(cfg.ram_size_bytes, 0) {
   if (cfg.cores == 0) throw err("iss: cores = 0: need at least one hart");
+  if (cfg.ram_size_bytes == 0 || cfg.ram_size_bytes % (1u << kDmiPageBits) != 0)
+    throw err("iss: memory size ", cfg.ram_size_bytes, " bytes: must be a non-zero multiple of 64 KiB");
   if (uint64_t{cfg.ram_base} + cfg.ram_size_bytes > 0x100000000ull)
     throw err("iss: memory [0x", std::hex, cfg.ram_base, ", +0x", cfg.ram_size_bytes, ") wraps past 4 GiB");
   for (uint32_t h = 0; h < cfg.cores; ++h) cores_.push_back(std::make_unique<Core>(h, *this, cfg.timing));

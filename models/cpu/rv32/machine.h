@@ -57,7 +57,8 @@ class Machine : public MemoryPort {
   std::optional<uint32_t> tohost() const { return tohost_; }
 
   // MemoryPort
-  DmiRegion dmi() override { return DmiRegion{cfg_.ram_base, cfg_.ram_size_bytes, ram_.data()}; }
+  DmiRegion dmi() override { return DmiRegion{cfg_.ram_base, cfg_.ram_size_bytes}; }
+  uint8_t* dmi_page(uint32_t page_addr) override { return ram_.data() + (page_addr - cfg_.ram_base); }
   bool load(uint32_t addr, unsigned size, uint32_t& value, uint64_t& cycles) override;
   bool store(uint32_t addr, unsigned size, uint32_t value, uint64_t& cycles) override;
   void watched_store(uint32_t addr, Core& core) override;
