@@ -298,10 +298,8 @@ struct Core::Page {
   Insn slot[2048];  // one per halfword of a 4 KiB page
 };
 
-Core::Core(uint32_t hart, MemoryPort& mem, const Timing& timing) : hart_id(hart), t(timing), mem_(mem) {
-  refresh_dmi();
-  reset(0);
-}
+// DMI is not requested here (a TLM socket is not bound yet): call refresh_dmi() before running.
+Core::Core(uint32_t hart, MemoryPort& mem, const Timing& timing) : hart_id(hart), t(timing), mem_(mem) { reset(0); }
 Core::~Core() = default;
 
 void Core::reset(uint32_t start_pc) {

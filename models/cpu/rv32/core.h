@@ -144,7 +144,7 @@ class Core {
   void set_commit_log(std::FILE* f) { log_ = f; }  // nullptr = off
   void set_watch(uint32_t base) { watch_base_ = base; }
   void request_stop(Stop why) { stop_ = why; }
-  void refresh_dmi();          // re-read mem.dmi() and drop the decode cache
+  void refresh_dmi();          // (re)request the DMI pages and drop the decode cache; before the first run
   void flush_decode_cache();   // fence.i
 
   // ---- architectural state (public for tests, the wrapper and semantics) ----

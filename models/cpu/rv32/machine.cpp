@@ -37,9 +37,9 @@ void Machine::load(const ElfImage& elf) {
     c->reset(elf.entry);
     c->set_watch(tohost_ ? *tohost_ : 0xffffffffu);
   }
-  exited_ = false;
-  error_.clear();
-  console_.clear();
+  std::FILE* echo = htif_.echo;
+  htif_ = HtifState{};
+  htif_.echo = echo;
 }
 
 void Machine::set_commit_log(std::FILE* f) {
@@ -49,30 +49,36 @@ void Machine::set_commit_log(std::FILE* f) {
 bool Machine::load(uint32_t, unsigned, uint32_t&, uint64_t&) { return false; }   // no MMIO devices
 bool Machine::store(uint32_t, unsigned, uint32_t, uint64_t&) { return false; }
 
-void Machine::watched_store(uint32_t addr, Core& core) {
-  if (addr < *tohost_ + 4) return;  // RV32: the command is complete when the upper word is written
-  uint8_t* p = ram_.data() + (*tohost_ - cfg_.ram_base);
+bool htif_command(uint8_t* p, const Core& core, HtifState& st) {
   uint64_t v;
   std::memcpy(&v, p, 8);
-  if (v == 0) return;
+  if (v == 0) return false;
   const uint32_t dev = static_cast<uint32_t>(v >> 56), cmd = static_cast<uint32_t>(v >> 48) & 0xff;
   const uint64_t payload = v & 0xffffffffffffull;
   std::memset(p, 0, 8);
   if (dev == 0 && cmd == 0 && (payload & 1)) {
-    exited_ = true;
-    exit_code_ = static_cast<int>(payload >> 1);
-    for (auto& c : cores_) c->request_stop(c.get() == &core ? Stop::exit : Stop::halted_by_peer);
-  } else if (dev == 1 && cmd == 1) {
-    const char ch = static_cast<char>(payload & 0xff);
-    console_.push_back(ch);
-    if (console_file_) std::fputc(ch, console_file_);
-  } else {
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "hart %u: unsupported HTIF command 0x%016llx at pc 0x%08x (device %u, command %u)",
-                  core.hart_id, static_cast<unsigned long long>(v), core.pc, dev, cmd);
-    error_ = buf;
-    for (auto& c : cores_) c->request_stop(Stop::halted_by_peer);
+    st.exited = true;
+    st.exit_code = static_cast<int>(payload >> 1);
+    return true;
   }
+  if (dev == 1 && cmd == 1) {
+    const char ch = static_cast<char>(payload & 0xff);
+    st.console.push_back(ch);
+    if (st.echo) std::fputc(ch, st.echo);
+    return false;
+  }
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "hart %u: unsupported HTIF command 0x%016llx at pc 0x%08x (device %u, command %u)",
+                core.hart_id, static_cast<unsigned long long>(v), core.pc, dev, cmd);
+  st.error = buf;
+  return true;
+}
+
+void Machine::watched_store(uint32_t addr, Core& core) {
+  if (addr < *tohost_ + 4) return;  // RV32: the command is complete when the upper word is written
+  if (htif_command(ram_.data() + (*tohost_ - cfg_.ram_base), core, htif_))
+    for (auto& c : cores_)
+      c->request_stop(c.get() == &core && htif_.exited ? Stop::exit : Stop::halted_by_peer);
 }
 
 RunResult Machine::run(uint64_t max_instructions) {
@@ -93,14 +99,14 @@ RunResult Machine::run(uint64_t max_instructions) {
         r.stop = Stop::trap;
         r.trap = c->trap_report();
       }
-      if (exited_ || !error_.empty() || r.stop == Stop::trap) break;
+      if (htif_.exited || !htif_.error.empty() || r.stop == Stop::trap) break;
       if (left == 0) break;
     }
-    if (!any || exited_ || !error_.empty() || r.stop == Stop::trap) break;
+    if (!any || htif_.exited || !htif_.error.empty() || r.stop == Stop::trap) break;
   }
-  if (r.stop != Stop::trap) r.stop = exited_ ? Stop::exit : !error_.empty() ? Stop::halted_by_peer : Stop::limit;
-  r.exit_code = exit_code_;
-  r.error = error_;
+  if (r.stop != Stop::trap) r.stop = htif_.exited ? Stop::exit : !htif_.error.empty() ? Stop::halted_by_peer : Stop::limit;
+  r.exit_code = htif_.exit_code;
+  r.error = htif_.error;
   for (auto& c : cores_) {
     r.instructions += c->instret;
     r.cycles = std::max(r.cycles, c->cycles);

@@ -19,6 +19,19 @@
 
 namespace slm::rv32 {
 
+// HTIF host state of one program, shared by its harts (the Machine and the TLM wrapper).
+struct HtifState {
+  bool exited = false;
+  int exit_code = 0;
+  std::string error;            // unsupported command
+  std::string console;          // bytes written by the program
+  std::FILE* echo = nullptr;    // also write console bytes here
+};
+// Acts on the 64-bit tohost word at host pointer p after a store into its upper word:
+// exit, console byte, or an error for any other command; clears tohost. Returns true when
+// the run must stop (exit or error).
+bool htif_command(uint8_t* p, const Core& core, HtifState& st);
+
 struct MachineConfig {
   uint32_t ram_base = 0x80000000u;
   uint32_t ram_size_bytes = 64u << 20;
@@ -51,8 +64,8 @@ class Machine : public MemoryPort {
   size_t cores() const { return cores_.size(); }
   uint8_t* ram() { return ram_.data(); }
   const MachineConfig& config() const { return cfg_; }
-  void set_console(std::FILE* f) { console_file_ = f; }  // echo console bytes (nullptr: capture only)
-  const std::string& console() const { return console_; }
+  void set_console(std::FILE* f) { htif_.echo = f; }  // echo console bytes (nullptr: capture only)
+  const std::string& console() const { return htif_.console; }
   void set_commit_log(std::FILE* f);
   std::optional<uint32_t> tohost() const { return tohost_; }
 
@@ -68,11 +81,7 @@ class Machine : public MemoryPort {
   std::vector<uint8_t> ram_;
   std::vector<std::unique_ptr<Core>> cores_;
   std::optional<uint32_t> tohost_;
-  std::FILE* console_file_ = nullptr;
-  std::string console_;
-  bool exited_ = false;
-  int exit_code_ = 0;
-  std::string error_;
+  HtifState htif_;
 };
 
 }  // namespace slm::rv32
