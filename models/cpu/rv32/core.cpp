@@ -530,6 +530,38 @@ void Core::log_commit(const Insn& in, uint32_t pc_at) {
   fwrite_unlocked(buf, 1, static_cast<size_t>(o - buf), log_);
 }
 
+// Decoded-cache miss: decode into the page's slot when the word is in a DMI page (and does
+// not straddle its end), else decode from the slow path into `tmp` every time.
+const Insn* Core::fetch_miss(uint32_t p, Insn& tmp) {
+  const uint32_t off = p - dmi_.base;
+  constexpr uint32_t kMask = (1u << kDmiPageBits) - 1;
+  uint8_t* dpg = off < dmi_.size ? dmi_pages_[off >> kDmiPageBits] : nullptr;
+  if (dpg == nullptr || (off & kMask) > kMask - 3 || (p & 1)) {
+    const Insn* in = (p & 1) ? nullptr : fetch_slow(p, tmp);
+    if (in != nullptr && in->fn == nullptr) tmp.fn = exec_illegal;
+    return in;
+  }
+  auto& page = pages_[off >> 12];
+  if (!page) {
+    page = std::make_unique<Page>();
+    code_page_[off >> 12] = 1;
+  }
+  Insn& slot = page->slot[(off & 4095) >> 1];
+  uint32_t word;
+  std::memcpy(&word, dpg + (off & kMask), 4);
+  if (!decode(word, slot)) {
+    const uint32_t raw = slot.raw;
+    slot = Insn{};
+    slot.raw = raw;
+    slot.len = (raw & 3) == 3 ? 4 : 2;
+    slot.fn = exec_illegal;
+  } else {
+    slot.cycles = static_cast<uint8_t>(t.class_cycles(kRows[slot.row].lat));
+  }
+  ++decoded_;
+  return &slot;
+}
+
 template <bool kLog>
 Stop Core::run_loop(uint64_t max_instructions) {
   stop_ = Stop::none;
@@ -538,49 +570,27 @@ Stop Core::run_loop(uint64_t max_instructions) {
   const uint32_t load_use = t.load_use_stall_cycles;
   for (uint64_t n = 0; n < max_instructions; ++n) {
     const Insn* in;
-    uint32_t off = p - dmi_.base;
-    uint8_t* dpg;
-    if (__builtin_expect(off < dmi_.size && (off & ((1u << kDmiPageBits) - 1)) <= (1u << kDmiPageBits) - 4 &&
-                             (dpg = dmi_pages_[off >> kDmiPageBits]) != nullptr, 1)) {
-      Page* pg = pages_[off >> 12].get();
-      if (__builtin_expect(pg == nullptr, 0)) {
-        pages_[off >> 12] = std::make_unique<Page>();
-        pg = pages_[off >> 12].get();
-        code_page_[off >> 12] = 1;
-      }
-      Insn& slot = pg->slot[(off & 4095) >> 1];
-      if (__builtin_expect(slot.fn == nullptr, 0)) {
-        uint32_t word;
-        std::memcpy(&word, dpg + (off & ((1u << kDmiPageBits) - 1)), 4);
-        if (!decode(word, slot)) {
-          uint32_t raw = slot.raw;
-          slot = Insn{};
-          slot.raw = raw;
-          slot.len = (raw & 3) == 3 ? 4 : 2;
-          slot.fn = exec_illegal;
-        } else {
-          slot.cycles = static_cast<uint8_t>(t.class_cycles(kRows[slot.row].lat));
-        }
-        ++decoded_;
-      }
-      in = &slot;
+    const uint32_t off = p - dmi_.base;
+    Page* pg;
+    if (__builtin_expect(off < dmi_.size && (pg = pages_[off >> 12].get()) != nullptr &&
+                             pg->slot[(off & 4095) >> 1].fn != nullptr, 1)) {
+      in = &pg->slot[(off & 4095) >> 1];
     } else {
-      in = (p & 1) ? nullptr : fetch_slow(p, tmp);
-      if (in == nullptr) {
+      in = fetch_miss(p, tmp);
+      if (in == nullptr) {  // fetch fault
         pc = p;
         ++instret;  // trap() discounts the faulting instruction
         p = trap((p & 1) ? 0 : 1, p, p);
         if (stop_ != Stop::none) break;
         continue;
       }
-      if (in->fn == nullptr) tmp.fn = exec_illegal;
     }
     cycles += in->cycles + ((in->src_mask & lmask_prev) ? load_use : 0);
     pc = p;  // visible to CSR reads and traps
     uint32_t next = in->fn(*this, *in, p);
     x[0] = 0;
     lmask_prev = in->lmask;
-    wmask_prev = in->rd ? (1u << in->rd) : 0;
+    wmask_prev = (1u << in->rd) & ~1u;
     ++instret;
     if (kLog) log_commit(*in, p);
     if (__builtin_expect(hwloop_active, 0) && next == p + in->len) {

@@ -182,6 +182,7 @@ class Core {
   struct Page;
   template <bool kLog> Stop run_loop(uint64_t max_instructions);
   const Insn* fetch_slow(uint32_t pc, Insn& tmp);
+  const Insn* fetch_miss(uint32_t pc, Insn& tmp);
   bool csr_read(uint32_t csr, uint32_t& v) const;
   bool csr_write(uint32_t csr, uint32_t v);
   void invalidate_page_of(uint32_t addr);
