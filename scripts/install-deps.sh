@@ -8,6 +8,9 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev      # configs, reports, traces
   libcli11-dev                            # command line
   libgtest-dev libbenchmark-dev           # tests, benchmarks
+  python3 python3-yaml                    # RV32 ISS decode-table generator (models/cpu/rv32/gen_isa.py)
+  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf   # RV32 test programs and kernels (cmake/riscv.cmake)
+  qemu-system-misc                        # QEMU reference for the ISS differential test and bench iss
 )
 missing=()
 for p in "${packages[@]}"; do
