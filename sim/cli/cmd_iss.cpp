@@ -28,7 +28,7 @@ void register_iss(CLI::App& app) {
   auto* cmd = app.add_subcommand("iss", "Run a bare-metal RV32IMC + XpulpV2 ELF program on the instruction-set simulator");
   cmd->add_option("program", o->program, "RV32 ELF executable (linked at the memory base, HTIF tohost for exit/console)")->required();
   cmd->add_option("--cores", o->cores, "harts running the program (default: the config's, 1)")->check(CLI::Range(1, 64));
-  cmd->add_option("--config", o->config, "ISS config YAML (default: built-in values = configs/iss-rv32.yaml)");
+  cmd->add_option("--config", o->config, "ISS config YAML (default: built-in values = configs/iss/rv32.yaml)");
   cmd->add_option("--max-instructions", o->max_instructions, "stop after this many instructions (all harts)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 62))->capture_default_str();
   cmd->add_option("--log-commits", o->log, "write every retired instruction (pc, word, rd value, memory address) to FILE");

@@ -1,4 +1,4 @@
-// Loader of configs/iss-rv32.yaml. See iss_config.h.
+// Loader of configs/iss/rv32.yaml. See iss_config.h.
 #include "sim/iss/iss_config.h"
 
 #include <functional>
@@ -78,7 +78,7 @@ rv32::MachineConfig load_config(const std::string& file) {
     throw err(file, ": YAML error: ", e.what());
   }
   if (!root.IsMap() || !root["iss"] || !root["iss"].IsMap())
-    throw err(file, ": expected a top-level 'iss:' section (see configs/iss-rv32.yaml)");
+    throw err(file, ": expected a top-level 'iss:' section (see configs/iss/rv32.yaml)");
   for (auto it = root.begin(); it != root.end(); ++it)
     if (it->first.as<std::string>() != "iss")
       throw err(file, ": unknown top-level key '", it->first.as<std::string>(), "' (an ISS config has only 'iss:')");

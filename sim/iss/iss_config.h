@@ -1,4 +1,4 @@
-// The `slmsim iss` configuration (configs/iss-rv32.yaml): memory, harts and the timing
+// The `slmsim iss` configuration (configs/iss/rv32.yaml): memory, harts and the timing
 // table of the RV32 core. One listing of the keys (iss_config_keys) drives loading,
 // validation (unknown keys and out-of-range values are errors naming file, key and value)
 // and the table in docs/iss.md.
@@ -17,7 +17,7 @@ struct Key {
 };
 const std::vector<Key>& config_keys();
 
-// Loads FILE ("" = the built-in defaults, which equal configs/iss-rv32.yaml).
+// Loads FILE ("" = the built-in defaults, which equal configs/iss/rv32.yaml).
 rv32::MachineConfig load_config(const std::string& file);
 
 }  // namespace slm::iss

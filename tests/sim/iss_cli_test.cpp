@@ -67,7 +67,7 @@ TEST(IssCli, BadElfAndBadConfigExitTwo) {
 TEST(IssCli, ShippedConfigLoadsAndTimingChangesCycles) {
   const auto p = program("hello");
   if (p.empty()) GTEST_SKIP() << "hello.elf not built";
-  auto a = run_slmsim("iss '" + p + "' --config '" + source_dir() + "/configs/iss-rv32.yaml'");
+  auto a = run_slmsim("iss '" + p + "' --config '" + source_dir() + "/configs/iss/rv32.yaml'");
   auto b = run_slmsim("iss '" + p + "'");
   EXPECT_EQ(a.status, 3) << a.err;
   EXPECT_EQ(a.err, b.err);  // the shipped config equals the built-in defaults

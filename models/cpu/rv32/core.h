@@ -8,7 +8,7 @@
 // ecall, ebreak) to mtvec (direct mode), mcycle/minstret/mhartid and the user aliases
 // cycle/instret (+h halves), XpulpV2 (see isa/xpulpv2.yaml) with two hardware-loop levels.
 // Timing: cycles = sum over retired instructions of the latency-class cycles of
-// configs/iss-rv32.yaml (CV32E40P user manual, "Pipeline details") + load-use and jalr
+// configs/iss/rv32.yaml (CV32E40P user manual, "Pipeline details") + load-use and jalr
 // hazards + taken-branch penalty + divider cycles by divisor leading zeros + memory latency
 // reported by the memory interface. Not modelled: interrupts (mie/mip are plain registers,
 // nothing raises them), user/supervisor modes, PMP, instruction-fetch stalls, the +1 cycle of
@@ -80,7 +80,7 @@ uint32_t expand_compressed(uint16_t c);
 // "add x1, x2, x3"-style text of the row name and raw word (for reports and logs).
 std::string disasm(uint32_t word);
 
-// ---- timing (configs/iss-rv32.yaml timing:, CV32E40P user manual "Pipeline details") ----
+// ---- timing (configs/iss/rv32.yaml timing:, CV32E40P user manual "Pipeline details") ----
 struct Timing {
   uint32_t alu_cycles = 1;             // integer computational
   uint32_t mul_cycles = 1;             // mul, p.mac, p.msu (single-cycle 32x32 multiplier)
