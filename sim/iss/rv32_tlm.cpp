@@ -17,6 +17,8 @@ void Rv32Tlm::Params::describe(params::Visitor& v, Params& p) {
   v.field(Field{"dmi_size_bytes", Unit::bytes, "size of that DMI window (multiple of 64 KiB)", false, 65536, 4294967296.0}, p.dmi_size_bytes);
   v.field(Field{"quantum_instructions", Unit::none, "instructions run per SystemC slice", false, 1, 1e12}, p.quantum_instructions);
   v.field(Field{"program", Unit::none, "ELF program loaded at start of simulation (empty: none)", false}, p.program, {});
+  v.field(Field{"dmi_latency_from_memory", Unit::none, "DMI loads/stores cost the memory's DMI read latency (else timing only)", false},
+          p.dmi_latency_from_memory);
   auto& t = p.timing;
   v.field(Field{"mulh_cycles", Unit::cycles, "mulh/mulhsu/mulhu (CV32E40P: 5)", false, 1, 64}, t.mulh_cycles);
   v.field(Field{"div_min_cycles", Unit::cycles, "division: this + leading zeros of the divisor (CV32E40P: 3)", false, 1, 64}, t.div_min_cycles);
@@ -125,6 +127,20 @@ void Rv32Tlm::watched_store(uint32_t addr, rv32::Core& core) {
 
 void Rv32Tlm::thread() {
   if (!started_) return;
+  if (p_.dmi_latency_from_memory) {
+    // The memory's DMI read latency, in core cycles, is what a DMI access costs (the
+    // latency class already counts load_cycles of it).
+    tlm::tlm_generic_payload tx;
+    tlm::tlm_dmi d;
+    tx.set_command(tlm::TLM_READ_COMMAND);
+    tx.set_address(p_.dmi_base);
+    if (socket->get_direct_mem_ptr(tx, d)) {
+      rv32::Timing t = p_.timing;
+      const uint64_t c = static_cast<uint64_t>(d.get_read_latency() / period_ + 0.5);
+      t.mem_latency_cycles += c > t.load_cycles ? static_cast<uint32_t>(c - t.load_cycles) : 0;
+      core_ = std::make_unique<rv32::Core>(p_.hart_id, *this, t);
+    }
+  }
   core_->refresh_dmi();
   core_->reset(start_pc_);
   core_->set_watch(tohost_ ? tohost_ : 0xffffffffu);

@@ -8,7 +8,10 @@
 // (cycles / clock_hz): harts on one bus interleave at that granularity (loosely timed).
 // With `program` set, the ELF is written into memory through the debug transport at the
 // start of simulation and the hart starts at its entry; HTIF (tohost) ends the hart's run
-// (exit code, console). Stats: instructions, cycles. Not modelled: interrupts, DMI
+// (exit code, console). Memory latency comes from the platform: a DMI load/store costs
+// the memory's DMI read latency in core cycles (at least load_cycles; the excess is added
+// as timing.mem_latency_cycles), a b_transport its annotated delay.
+// Stats: instructions, cycles. Not modelled: interrupts, DMI
 // invalidation by other initiators (the core re-requests DMI only at start).
 #pragma once
 #include <cstdint>
@@ -35,6 +38,7 @@ class Rv32Tlm : public sc_core::sc_module, public rv32::MemoryPort {
     uint64_t dmi_size_bytes = 16u << 20;       // window tried for DMI (64 KiB pages)
     uint64_t quantum_instructions = 10000;     // instructions per SC_THREAD slice
     std::string program;                       // ELF to load and run ("" = start() by hand)
+    bool dmi_latency_from_memory = true;       // DMI accesses cost the memory's DMI read latency
     rv32::Timing timing;
     static void describe(params::Visitor& v, Params& p);
     void validate(const std::string& who) const;

@@ -30,7 +30,7 @@ TlmRunResult run_tlm(const std::string& elf, uint32_t cores, uint32_t mem_base, 
   mp.kind = "sram";
   mp.size_bytes = mem_size_bytes;
   mp.clock_hz = 100'000'000;
-  mp.read_latency_cycles = mp.write_latency_cycles = mem_latency_cycles;
+  mp.read_latency_cycles = mp.write_latency_cycles = mem_latency_cycles;  // + 1 beat
   mp.width_bytes = 4;
   mp.max_outstanding = 64;
   Bus::Params bp;

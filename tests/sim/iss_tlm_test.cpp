@@ -35,6 +35,26 @@ TEST(IssTlm, SameResultAsTheMachine) {
   EXPECT_NEAR(r.sim_seconds, double(ref.hart0_cycles) / 1e8, 1e-3);  // 100 MHz, quantum granularity
 }
 
+TEST(IssTlm, MemoryLatencyComesFromThePlatform) {
+  // A 3-cycle SRAM (DMI latency 4 core cycles): every load and store costs 3 cycles more
+  // than on the single-cycle machine.
+  const auto p = program("c_workload");
+  if (p.empty()) GTEST_SKIP() << "c_workload.elf not built";
+  rv32::Machine m(rv32::MachineConfig{});
+  m.load(rv32::read_elf(p));
+  const auto ref = m.run(100'000'000);
+  rv32::MachineConfig slow_cfg;
+  slow_cfg.timing.mem_latency_cycles = 3;
+  rv32::Machine slow(slow_cfg);
+  slow.load(rv32::read_elf(p));
+  const auto want = slow.run(100'000'000);
+  ASSERT_GT(want.hart0_cycles, ref.hart0_cycles);
+  const auto r = iss::run_tlm(p, 1, 0x80000000u, 16u << 20, 3);
+  EXPECT_TRUE(r.exited) << r.error;
+  EXPECT_EQ(r.instructions, ref.instructions);
+  EXPECT_EQ(r.hart0_cycles, want.hart0_cycles);
+}
+
 TEST(IssTlm, TwoHartsShareTheMemory) {
   const auto p = program("bench_gemv_xpulp");
   if (p.empty()) GTEST_SKIP() << "bench_gemv_xpulp.elf not built";
