@@ -13,6 +13,9 @@ packages=(
   python3-distributed                     # sweeps on Dask clusters (docs/sweeps.md)
   python3-pytest python3-nbclient python3-nbformat python3-ipykernel   # Python tests, headless notebooks
   clang-14 libclang-rt-14-dev clang-tidy-14  # fuzzing (libFuzzer, sanitizers), static analysis
+  python3                                 # RV32 ISS decode-table generator (models/cpu/rv32/gen_isa.py)
+  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf   # RV32 test programs and kernels (cmake/riscv.cmake)
+  qemu-system-misc                        # QEMU reference for the ISS differential test and bench iss
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   slm::cli::register_recost(app);
   slm::cli::register_npu(app);
   slm::cli::register_sweep(app);
+  slm::cli::register_iss(app);
   try {
     app.parse(argc, argv);  // runs the chosen subcommand's callback
   } catch (const CLI::ParseError& e) {
