@@ -35,6 +35,10 @@ int main(int argc, char** argv) {
   slm::cli::register_iss(app);
   try {
     app.parse(argc, argv);  // runs the chosen subcommand's callback
+  } catch (const CLI::RuntimeError& e) {
+    // A command's own exit status (slmsim iss: the program's exit code), not a parse error.
+    std::fflush(stdout);
+    return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
     // --help / --version exit 0; every other parse error is bad input: status 2.
     const int rc = app.exit(e);
