@@ -4,7 +4,7 @@
 // 10 M instructions. The suite is not packaged in Debian and the build machine has no
 // network, so the test is skipped (with this reason) unless RISCV_TESTS_DIR is set.
 // Binaries that exercise a documented ISS limitation are expected to FAIL (and the test fails if
-// one of them starts passing, so the list cannot go stale): see docs/iss.md "riscv-tests".
+// one of them starts passing, so the list cannot go stale): see docs/iss.md "Official riscv-tests".
 #include <gtest/gtest.h>
 
 #include <algorithm>
