@@ -3,10 +3,13 @@
 // stop through HTIF with exit code 0 (RVTEST_PASS writes 1 = (0 << 1) | 1 to tohost) within
 // 10 M instructions. The suite is not packaged in Debian and the build machine has no
 // network, so the test is skipped (with this reason) unless RISCV_TESTS_DIR is set.
+// Binaries that exercise a documented ISS limitation are expected to FAIL (and the test fails if
+// one of them starts passing, so the list cannot go stale): see docs/iss.md "Official riscv-tests".
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include "tests/models/rv32/iss_harness.h"
 
@@ -26,16 +29,31 @@ TEST(Rv32RiscvTests, PEnvironmentBinariesPass) {
   }
   std::sort(progs.begin(), progs.end());
   ASSERT_FALSE(progs.empty()) << "no rv32{ui,um,uc,mi}-p-* binaries in " << dir;
+  // name -> why it fails on this ISS by design
+  const std::map<std::string, std::string> expected_fail = {
+      {"rv32ui-p-ma_data",
+       "misaligned loads/stores trap (mcause 4/6) instead of being performed in hardware; the p "
+       "environment has no emulation handler"},
+  };
   std::vector<std::string> failed;
+  size_t expected_seen = 0;
   for (const auto& p : progs) {
     MachineConfig cfg;
     Machine m(cfg);
     m.load(read_elf(p.string()));
     const RunResult r = m.run(10'000'000);
-    if (r.stop != Stop::exit || r.exit_code != 0)
+    const bool pass = r.stop == Stop::exit && r.exit_code == 0;
+    if (const auto it = expected_fail.find(p.filename().string()); it != expected_fail.end()) {
+      ++expected_seen;
+      if (pass) ADD_FAILURE() << it->first << " now passes: remove it from the expected failures";
+      else std::printf("riscv-tests: %s fails as documented (%s)\n", it->first.c_str(), it->second.c_str());
+      continue;
+    }
+    if (!pass)
       failed.push_back(p.filename().string() + " (" + stop_name(r.stop) + ", code " + std::to_string(r.exit_code) +
                        (r.stop == Stop::trap ? ", " + r.trap.text() : "") + ")");
   }
   for (const auto& f : failed) ADD_FAILURE() << f;
-  std::printf("riscv-tests: %zu of %zu passed\n", progs.size() - failed.size(), progs.size());
+  std::printf("riscv-tests: %zu of %zu passed (%zu documented expected failures)\n",
+              progs.size() - failed.size() - expected_seen, progs.size(), expected_seen);
 }
