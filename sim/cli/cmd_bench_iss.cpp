@@ -75,7 +75,7 @@ void register_bench_iss(CLI::App& bench) {
   auto* cmd = bench.add_subcommand("iss", "Simulated RV32 instructions/s: Xpulp GEMV single core, commit log on, QEMU peer, N cores");
   cmd->add_option("--cores", o->cores, "harts for the multi-core measurement")->check(CLI::Range(1, 64))->capture_default_str();
   cmd->add_flag("--no-qemu", [o](int64_t) { o->qemu = false; }, "skip the QEMU peer measurement");
-  cmd->add_option("--programs", o->dir, "directory holding bench_gemv_{xpulp,rv32imc}.elf")->capture_default_str();
+  cmd->add_option("--programs", o->dir, "directory holding bench_gemv_{xpulp,rv32imc}.elf (default: the build tree's rv32/)");
   cmd->callback([o] {
     const std::string xpulp = o->dir + "/bench_gemv_xpulp.elf", plain = o->dir + "/bench_gemv_rv32imc.elf";
     for (const auto& p : {xpulp, plain})
