@@ -14,6 +14,11 @@ namespace {
 // Bit-field access to a verilated port: VlWide<N> (more than 64 bits) or an integer.
 template <std::size_t N>
 void put(VlWide<N>& port, int lsb, int width, uint64_t v) {
+  if (width <= 32 && lsb % 32 + width <= 32) {  // a field inside one word (every 8- or 16-bit lane)
+    const uint32_t mask = (width == 32 ? ~0u : ((1u << width) - 1)) << (lsb % 32);
+    port[lsb / 32] = (port[lsb / 32] & ~mask) | ((static_cast<uint32_t>(v) << (lsb % 32)) & mask);
+    return;
+  }
   for (int b = 0; b < width; ++b) {
     const int i = lsb + b;
     const uint32_t bit = 1u << (i % 32);
@@ -28,6 +33,8 @@ void put(T& port, int lsb, int width, uint64_t v) {
 }
 template <std::size_t N>
 uint64_t get(const VlWide<N>& port, int lsb, int width) {
+  if (width <= 32 && lsb % 32 + width <= 32)
+    return (port[lsb / 32] >> (lsb % 32)) & (width == 32 ? ~0u : ((1u << width) - 1));
   uint64_t v = 0;
   for (int b = 0; b < width; ++b) v |= uint64_t{(port[(lsb + b) / 32] >> ((lsb + b) % 32)) & 1u} << b;
   return v;
@@ -103,8 +110,7 @@ class Driver final : public MacArray {
   void tick() {
     v_->clk = 1;
     v_->eval();
-    v_->clk = 0;
-    v_->eval();
+    v_->clk = 0;  // the falling edge triggers nothing: the next eval() settles it with the new inputs
     ++cycles_;
   }
   void check(const FcTile& t) const {
