@@ -215,6 +215,26 @@ TEST(Rtl, Int32AccumulatorSaturatesLikeGolden) {
   EXPECT_EQ(r2.y[1], -16384);
 }
 
+// The bias path: the zero-point term folded into the bias (bias = -x_zp x sum_k w, x_zp = 0 on
+// the array, as a compiler folds it) gives the golden result of the unfolded tile; a bias one
+// off does not.
+TEST(Rtl, ZeroPointFoldedIntoTheBiasEqualsGolden) {
+  for (int macs : {128, 512}) {
+    rtl::FcTile t = make_tile(91 + macs, false, 7, 40, 100, Kind::random);
+    const auto want = golden_fc(t, false);
+    rtl::FcTile f = t;
+    for (int c = 0; c < t.n; ++c) {
+      int64_t rs = 0;
+      for (int k = 0; k < t.k; ++k) rs += t.w[size_t(c) * t.k + k];
+      f.bias[c] = -int64_t{t.x_zp} * rs;
+    }
+    f.x_zp = 0;
+    EXPECT_EQ(array(macs).run(f).y, want) << macs;
+    for (auto& b : f.bias) b += 1 << 12;  // a wrong bias moves the outputs
+    EXPECT_NE(array(macs).run(f).y, want) << macs;
+  }
+}
+
 // The comparison itself can fail: one perturbed golden element is reported, at its place.
 TEST(Rtl, MismatchIsReported) {
   rtl::FcTile t = make_tile(77, false, 4, 16, 24, Kind::random);
