@@ -75,9 +75,13 @@ class Driver final : public MacArray {
     r.y.assign(size_t(t.m) * t.n, 0);
     r.micro_blocks = uint64_t(pg) * cg;
     const uint64_t total_groups = r.micro_blocks * NG;
-    uint64_t ub = 0, beat = 0, groups = 0, cyc = 0;
+    uint64_t ub = 0, beat = 0, groups = 0, cyc = 0, accepted_beats = 0;
+    bool idle = false;
     while (groups < total_groups) {
-      if (ub < r.micro_blocks) {
+      if (idle) {
+        v_->in_valid = 0;
+        ++r.idle_cycles;
+      } else if (ub < r.micro_blocks) {
         load_beat(t, int(ub / cg), int(ub % cg), int(beat), nb);
         v_->in_valid = 1;
       } else {
@@ -87,7 +91,11 @@ class Driver final : public MacArray {
       const bool accepted = v_->in_valid && v_->in_ready;
       tick();
       ++cyc;
-      if (accepted && ++beat == uint64_t(nb)) beat = 0, ++ub;
+      idle = false;
+      if (accepted) {
+        if (++beat == uint64_t(nb)) beat = 0, ++ub;
+        idle = t.idle_every > 0 && ++accepted_beats % uint64_t(t.idle_every) == 0 && ub < r.micro_blocks;
+      }
       if (v_->out_valid) {
         const uint64_t u = groups / NG;
         const int g = static_cast<int>(get(v_->out_group, 0, 16));
@@ -100,7 +108,7 @@ class Driver final : public MacArray {
         ++groups;
         r.cycles = cyc;
       }
-      if (cyc > 16 + 4 * (total_groups + uint64_t(nb) * 2 * r.micro_blocks)) throw err("RTL MAC array hung");
+      if (cyc > 16 + 4 * (total_groups + uint64_t(nb) * 2 * r.micro_blocks) + r.idle_cycles) throw err("RTL MAC array hung");
     }
     v_->in_valid = 0;
     return r;

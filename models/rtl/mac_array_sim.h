@@ -26,12 +26,16 @@ struct FcTile {
   std::vector<int32_t> shift; // (n), in [0, 63]
   int32_t x_zp = 0, y_zp = 0;
   int32_t act_min = -128, act_max = 127;
+  // Upstream stalls (tests): in_valid low for one cycle after every idle_every-th accepted beat
+  // (0: a beat is offered every cycle). Valid drops only between beats, as ready/valid requires.
+  int idle_every = 0;
 };
 
 struct FcResult {
   std::vector<int32_t> y;  // (m, n)
   uint64_t cycles = 0;     // first input beat .. last output, inclusive
   uint64_t micro_blocks = 0;
+  uint64_t idle_cycles = 0;  // cycles the driver held in_valid low before the last beat
 };
 
 // The array's shape (the verilated configuration).

@@ -235,6 +235,22 @@ TEST(Rtl, ZeroPointFoldedIntoTheBiasEqualsGolden) {
   }
 }
 
+// Ready/valid: upstream stalls between beats change no bit; without output stalls (K >= 64)
+// each idle cycle costs exactly one cycle.
+TEST(Rtl, UpstreamStallsChangeNoBitAndCostTheirCycles) {
+  for (int macs : {128, 512})
+    for (bool a16 : {false, true}) {
+      rtl::FcTile t = make_tile(300 + macs + a16, a16, 9, 40, 96, Kind::random);
+      const rtl::FcResult base = array(macs).run(t);
+      t.idle_every = 3;
+      const rtl::FcResult r = array(macs).run(t);
+      EXPECT_EQ(r.y, base.y) << macs << " a16=" << a16;
+      EXPECT_EQ(r.y, golden_fc(t, a16));
+      EXPECT_GT(r.idle_cycles, 10u);
+      EXPECT_EQ(r.cycles, base.cycles + r.idle_cycles) << macs << " a16=" << a16;
+    }
+}
+
 // The comparison itself can fail: one perturbed golden element is reported, at its place.
 TEST(Rtl, MismatchIsReported) {
   rtl::FcTile t = make_tile(77, false, 4, 16, 24, Kind::random);
