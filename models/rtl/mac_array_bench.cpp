@@ -2,7 +2,8 @@
 // wall-clock second at 128 and 512 MACs, int8 and int16 activations, on a stories260K-shaped
 // attention-projection tile (32 tokens x 64 outputs x 64 inputs, random values), next to the
 // golden matmul (workloads/quant/golden.h) on the same tile. Run: build/models/rtl/rtl_bench.
-// Numbers, not assertions; docs/rtl.md records them.
+// The TLM NPU model on the same MAC count: npu_model_bench.cpp. Numbers, not assertions;
+// docs/rtl.md records them.
 #include <random>
 
 #include <benchmark/benchmark.h>
