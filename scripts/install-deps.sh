@@ -16,6 +16,7 @@ packages=(
   python3                                 # RV32 ISS decode-table generator (models/cpu/rv32/gen_isa.py)
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf   # RV32 test programs and kernels (cmake/riscv.cmake)
   qemu-system-misc                        # QEMU reference for the ISS differential test and bench iss
+  verilator                               # RTL of the NPU MAC array (models/rtl, Verilator 5)
 )
 missing=()
 for p in "${packages[@]}"; do
