@@ -9,6 +9,10 @@ packages=(
   libcli11-dev                            # command line
   libgtest-dev libbenchmark-dev           # tests, benchmarks
   clang-14 libclang-rt-14-dev clang-tidy-14  # fuzzing (libFuzzer, sanitizers), static analysis
+  pybind11-dev python3-dev                # the Python module (python/, docs/python.md)
+  python3-numpy python3-pandas python3-matplotlib python3-yaml   # its API, sweeps, plots
+  python3-distributed                     # sweeps on Dask clusters (docs/sweeps.md)
+  python3-pytest python3-nbclient python3-nbformat python3-ipykernel   # Python tests, headless notebooks
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -67,12 +67,19 @@ Dma::Dma(sc_core::sc_module_name name, const Params& p, stats::Group& parent)
 }
 
 Dma::TicketState& Dma::state(Ticket t) {
-  if (t >= tickets_.size()) throw slm::err(name(), ": unknown DMA ticket ", t);
-  return tickets_[t];
+  if (t < retired_ || t - retired_ >= tickets_.size()) throw slm::err(name(), ": unknown or retired DMA ticket ", t);
+  return tickets_[t - retired_];
 }
 const Dma::TicketState& Dma::state(Ticket t) const {
-  if (t >= tickets_.size()) throw slm::err(name(), ": unknown DMA ticket ", t);
-  return tickets_[t];
+  if (t < retired_ || t - retired_ >= tickets_.size()) throw slm::err(name(), ": unknown or retired DMA ticket ", t);
+  return tickets_[t - retired_];
+}
+
+void Dma::retire_done() {
+  while (!tickets_.empty() && tickets_.front().scheduled && tickets_.front().done_at <= sc_core::sc_time_stamp()) {
+    tickets_.pop_front();
+    ++retired_;
+  }
 }
 
 Dma::Ticket Dma::submit(unsigned channel, const DmaDescriptor& d) {
@@ -83,7 +90,7 @@ Dma::Ticket Dma::submit(unsigned channel, const DmaDescriptor& d) {
                    ", planes = ", d.planes, ")");
   Channel& c = *channels_[channel];
   while (c.queue.size() >= p_.queue_depth) sc_core::wait(c.space);
-  const Ticket t = tickets_.size();
+  const Ticket t = retired_ + tickets_.size();
   tickets_.emplace_back();
   tickets_.back().ev = std::make_unique<sc_core::sc_event>();
   c.queue.push_back(Job{d, t, sc_core::sc_time_stamp()});
@@ -123,7 +130,7 @@ void Dma::channel_thread(unsigned ch) {
     c.busy_cycles->value += clk_.to_cycles(done - start);
     ++*c.descriptors;
     if (err) ++errors_;
-    TicketState& s = tickets_[job.ticket];
+    TicketState& s = state(job.ticket);
     s.scheduled = true, s.error = err, s.done_at = done;
     s.ev->notify(done - sc_core::sc_time_stamp());
     qk.set(done - sc_core::sc_time_stamp());

@@ -88,6 +88,9 @@ class Dma : public sc_core::sc_module {
   bool done(Ticket t) const;             // completed at or before sc_time_stamp()
   bool error(Ticket t) const;            // a burst got a TLM error response
   sc_core::sc_time completion_time(Ticket t) const;  // valid once done()
+  // Forgets the oldest tickets that are done (their state can no longer be asked for), so
+  // that a long run keeps only the tickets in flight. Callers retire what they have consumed.
+  void retire_done();
 
   const Params& params() const { return p_; }
   const Clock& clock() const { return clk_; }
@@ -126,7 +129,8 @@ class Dma : public sc_core::sc_module {
   Params p_;
   Clock clk_;
   std::vector<std::unique_ptr<Channel>> channels_;
-  std::deque<TicketState> tickets_;  // indexed by Ticket
+  std::deque<TicketState> tickets_;  // tickets_[t - retired_]
+  Ticket retired_ = 0;               // tickets below this were retired
   std::vector<uint8_t> buffer_;      // (burst_bytes,) data of the burst in flight
 
   stats::Group stats_;

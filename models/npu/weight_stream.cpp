@@ -46,17 +46,24 @@ bool is_sparse_2_4(const int8_t* w, uint32_t n, uint32_t k) {
   return true;
 }
 
-std::vector<uint8_t> encode_weight_stream(const WeightStreamHeader& h, const int8_t* w, const ChannelScale* scales) {
+std::vector<uint8_t> encode_weight_stream_header(const WeightStreamHeader& h) {
   std::vector<uint8_t> s;
-  s.reserve(weight_stream_bytes(h));
   s.insert(s.end(), {'S', 'L', 'M', 'W', 1, static_cast<uint8_t>(h.sparse ? 1 : 0), 0, 0});
   put(s, h.n, 4);
   put(s, h.k, 4);
   put(s, h.ofm_block_depth, 2);
   put(s, h.ifm_block_depth, 2);
+  put(s, h.zero_rate_q16, 4);
+  return s;
+}
+
+std::vector<uint8_t> encode_weight_stream(const WeightStreamHeader& h, const int8_t* w, const ChannelScale* scales) {
+  WeightStreamHeader hz = h;
   uint64_t zeros = 0;
   for (uint64_t i = 0; i < uint64_t{h.n} * h.k; ++i) zeros += w[i] == 0;
-  put(s, static_cast<uint32_t>(zeros * 65536 / std::max<uint64_t>(uint64_t{h.n} * h.k, 1)), 4);
+  hz.zero_rate_q16 = static_cast<uint32_t>(zeros * 65536 / std::max<uint64_t>(uint64_t{h.n} * h.k, 1));
+  std::vector<uint8_t> s = encode_weight_stream_header(hz);
+  s.reserve(weight_stream_bytes(h));
   for (uint32_t ob = 0; ob < n_ofm_blocks(h); ++ob) {
     const uint32_t cb = cb_of(h, ob), c0 = ob * h.ofm_block_depth;
     for (uint32_t c = 0; c < cb; ++c) {

@@ -45,6 +45,9 @@ uint64_t weight_stream_bytes(const WeightStreamHeader& h);
 // True if every group of 4 consecutive weights along k (per row) has at most 2 non-zeros
 // and k is a multiple of 4 (the weights can be encoded 2:4 sparse).
 bool is_sparse_2_4(const int8_t* w, uint32_t n, uint32_t k);
+// The 24-byte header alone (zero rate from h.zero_rate_q16): a timing-only run writes just
+// the headers, since the decoder's pace needs only the dimensions and the zero rate.
+std::vector<uint8_t> encode_weight_stream_header(const WeightStreamHeader& h);
 // Encodes weights w (n x k, row-major) with one scale per channel.
 std::vector<uint8_t> encode_weight_stream(const WeightStreamHeader& h, const int8_t* w, const ChannelScale* scales);
 

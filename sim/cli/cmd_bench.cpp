@@ -2,18 +2,21 @@
 //   slmsim bench golden ...   native golden-engine decode tokens/s (cmd_bench_golden.cpp)
 //   slmsim bench tlm ...      simulated TLM transactions/s and bytes/s (cmd_bench_tlm.cpp)
 //   slmsim bench npu ...      wall time per decode step on the NPU model (cmd_bench_npu.cpp)
+//   slmsim bench replay ...   timing-only trace replay throughput and memory (cmd_bench_replay.cpp)
 #include "sim/cli/commands.h"
 
 namespace slm::cli {
 void register_bench_golden(CLI::App& bench);
 void register_bench_tlm(CLI::App& bench);
 void register_bench_npu(CLI::App& bench);
+void register_bench_replay(CLI::App& bench);
 
 void register_bench(CLI::App& app) {
-  auto* bench = app.add_subcommand("bench", "Microbenchmarks: golden-engine tokens/s, TLM transactions/s, NPU simulation speed");
+  auto* bench = app.add_subcommand("bench", "Microbenchmarks: golden-engine tokens/s, TLM transactions/s, NPU simulation speed, trace replay");
   bench->require_subcommand(1);
   register_bench_golden(*bench);
   register_bench_tlm(*bench);
   register_bench_npu(*bench);
+  register_bench_replay(*bench);
 }
 }  // namespace slm::cli

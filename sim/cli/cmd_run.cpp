@@ -42,6 +42,10 @@ void register_run(CLI::App& app) {
                   "flip one bit of simulated memory: MEMORY:ADDRESS:BIT[@TIME], ADDRESS an offset in the memory, "
                   "TIME e.g. \"10 us\" (default 0: before the run); the report names the first op and element that differ "
                   "from the golden model (repeatable)");
+  cmd->add_option("--trace", o->trace,
+                  "replay this JSONL trace (docs/trace-format.md) instead of running the model: timing-only, or with values "
+                  "and the bit-exact check when --model (or the header's quant_model) gives the quantised model");
+  cmd->add_option("--trace-out", o->trace_out, "write every simulated step (ops and tokens) as a JSONL trace here");
   cmd->add_option("--json", *json_out, "write the JSON report here");
   cmd->add_option("--csv", o->csv_path, "write one CSV line per operation here");
   cmd->add_option("--timeline", o->timeline_path, "write a Chrome Trace Event timeline here (open in Perfetto)");

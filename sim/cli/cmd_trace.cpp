@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sim/cli/commands.h"
+#include "sim/replay/replay.h"
 #include "workloads/common/error.h"
 #include "workloads/common/io.h"
 #include "workloads/eval/prepare.h"
@@ -35,12 +36,6 @@ struct TraceOptions {
   eval::CalibrationSpec calib;
   uint64_t seed = 1;
 };
-
-nlohmann::json config_json(const llama2::ModelConfig& c) {
-  return {{"name", c.name}, {"dim", c.dim}, {"hidden_dim", c.hidden_dim}, {"n_layers", c.n_layers}, {"n_heads", c.n_heads},
-          {"n_kv_heads", c.n_kv_heads}, {"vocab_size", c.vocab_size}, {"seq_len", c.seq_len},
-          {"shared_classifier", c.shared_classifier}};
-}
 
 std::vector<int32_t> prompt_tokens(const TraceOptions& o, const llama2::ModelConfig& c) {
   std::vector<int32_t> toks;
@@ -75,7 +70,7 @@ void write_trace(const TraceOptions& o) {
   io::AtomicOfstream out(o.out);  // written to a temporary file, renamed when complete
   std::ostream& f = out.stream();
   trace::TraceHeader h;
-  h.model = config_json(cfg);
+  h.model = replay::model_json(cfg);
   h.precision = quant::to_string(p);
   h.shape_only = shape_only;
   h.producer = "slmsim trace";

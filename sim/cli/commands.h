@@ -17,6 +17,7 @@ void register_config(CLI::App& app);    // config check | show | schema
 void register_run(CLI::App& app);       // simulate a platform running the workload
 void register_recost(CLI::App& app);    // re-cost a finished run with another energy table
 void register_npu(CLI::App& app);       // NPU command streams: compile, disasm
+void register_sweep(CLI::App& app);     // design-space sweeps (runs the Python module)
 
 // --calib-sequences, --calib-tokens (and, with `seed`, --calib-seed): how checkpoints and
 // synthetic shapes are calibrated before quantisation. One definition for every command.

@@ -62,6 +62,18 @@ struct Span {
   uint64_t bytes = 0;
 };
 
+// The extent of a run, for engines that size their own buffers after every op is declared:
+// the widest attention (heads), the widest normalised row (dim), the attention window
+// (score_row: positions, or the model's seq_len in fixed-shape mode) and sample steps that
+// are the largest of the run (the longest prefill, the decode step at the last position), so
+// an engine can size what it builds per step (e.g. the NPU's command buffer) by lowering them.
+struct RunShape {
+  int n_heads = 1;
+  int64_t dim = 1;
+  int64_t score_row = 1;
+  std::vector<std::vector<trace::Op>> samples;
+};
+
 class Engine {
  public:
   virtual ~Engine() = default;
@@ -73,7 +85,7 @@ class Engine {
   virtual bool supports(const trace::Op& op) const = 0;
   virtual void declare(const trace::Op& op, replay::Layout& layout) = 0;
   // After every op is declared (an engine may place its own buffers, sized for the run).
-  virtual void finish_declare(replay::Layout&, const llama2::ModelConfig&, int steps) { (void)steps; }
+  virtual void finish_declare(replay::Layout&, const RunShape&) {}
   virtual void load(const quant::QuantModel& qm, replay::Layout& layout) = 0;
   virtual void execute(const StepInfo& step, std::span<const BoundOp> ops, replay::Layout& layout, const OpDone& done) = 0;
   // Spans recorded since the last call (timeline).

@@ -260,6 +260,7 @@ void GenericEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
     done(j, res);
   }
   queue_.clear();
+  dma_->retire_done();  // every ticket of this call was waited for and read
 }
 
 }  // namespace slm::engine

@@ -1,5 +1,6 @@
 #include "sim/engine/host_engine.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "sim/engine/generic_engine.h"
@@ -43,6 +44,18 @@ void HostEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, rep
     std::vector<std::vector<uint8_t>> out;
     if (data) {
       out = golden_on_memory(b, step.pos0, timed_read);
+    } else if (b.op->kind == OpKind::embed && b.in.size() >= 3) {
+      // Shape-only: the traffic of the gather, at the rows of the step's tokens when they are
+      // known (a trace with tokens), else rows 0, 1, ...
+      std::vector<uint8_t> scratch(std::max<uint64_t>(b.in[0].bytes(), uint64_t(b.op->n)));
+      if (b.in[0].bytes()) cpu_->read(b.in[0].addr, scratch.data(), b.in[0].bytes());
+      const int64_t vocab = b.op->inputs.at(1).shape.at(0);
+      for (int64_t r = 0; r < b.op->m; ++r) {
+        int64_t t = r < static_cast<int64_t>(step.tokens.size()) ? step.tokens[static_cast<size_t>(r)] : r;
+        if (t < 0 || t >= vocab) t = r % std::max<int64_t>(vocab, 1);
+        cpu_->read(b.in[1].addr + static_cast<uint64_t>(t * b.op->n), scratch.data(), static_cast<uint64_t>(b.op->n));
+        cpu_->read(b.in[2].addr + static_cast<uint64_t>(t) * 8, scratch.data(), 8);
+      }
     } else {  // shape-only: the same traffic without values
       std::vector<uint8_t> scratch;
       for (size_t i = 0; i < b.op->inputs.size(); ++i) {

@@ -34,8 +34,8 @@ NpuEngine::NpuEngine(platform::Platform& p, quant::Precision prec)
   }
 }
 
-void NpuEngine::finish_declare(replay::Layout& layout, const llama2::ModelConfig& mc, int steps) {
-  mapper_.finish(layout, mc, steps);
+void NpuEngine::finish_declare(replay::Layout& layout, const RunShape& rs) {
+  mapper_.finish(layout, rs);
 }
 
 void NpuEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, replay::Layout& layout, const OpDone& done) {

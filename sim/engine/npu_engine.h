@@ -26,7 +26,7 @@ class NpuEngine : public Engine {
   bool supports(const trace::Op& op) const override { return mapper_.supports(op); }
   bool fixed_shape() const override { return mapper_.fixed_shape(); }
   void declare(const trace::Op& op, replay::Layout& layout) override { mapper_.declare(op, layout); }
-  void finish_declare(replay::Layout& layout, const llama2::ModelConfig& mc, int steps) override;
+  void finish_declare(replay::Layout& layout, const RunShape& rs) override;
   void load(const quant::QuantModel& qm, replay::Layout& layout) override { mapper_.load(qm, layout); }
   void execute(const StepInfo& step, std::span<const BoundOp> ops, replay::Layout& layout, const OpDone& done) override;
   uint64_t clock_hz() const override { return npu_->clock().hz(); }

@@ -235,23 +235,16 @@ void NpuMapper::declare(const Op& op, replay::Layout& layout) {
     }
 }
 
-void NpuMapper::finish(replay::Layout& layout, const llama2::ModelConfig& mc, int steps) {
-  n_heads_ = mc.n_heads;
-  dim_ = mc.dim;
-  score_row_ = fixed_ ? mc.seq_len : steps;
+void NpuMapper::finish(replay::Layout& layout, const engine::RunShape& rs) {
+  n_heads_ = rs.n_heads;
+  dim_ = static_cast<int>(rs.dim);
+  score_row_ = rs.score_row;
   layout.place("npu.scratch", "activations", Scratch(n_heads_, score_row_, dim_).bytes);
-  // The command buffer: the longest stream of a run, counted by lowering a decode step at
-  // the last position and a prefill of every position (no addresses needed to count).
+  // The command buffer: the longest stream of a run, counted by lowering its largest steps
+  // (no addresses needed to count).
   uint64_t words = 0;
-  for (int m : {1, steps}) {
-    quant::IntTransformer shape(mc, prec_);
-    trace::StepCollector c;
-    std::vector<int32_t> toks(static_cast<size_t>(m), 1);
-    const int pos0 = m == 1 ? steps - 1 : 0;
-    const auto phase = m == 1 ? trace::Phase::decode : trace::Phase::prefill;
-    if (mc.has_vocab()) shape.forward(toks, pos0, phase, &c);
-    else shape.forward_vectors(nullptr, m, pos0, &c);
-    const auto& ops = c.steps.at(0).ops;
+  for (const auto& ops : rs.samples) {
+    if (ops.empty()) continue;
     std::vector<engine::BoundOp> bound;
     for (const auto& op : ops) {
       if (!supports(op)) continue;
@@ -265,11 +258,23 @@ void NpuMapper::finish(replay::Layout& layout, const llama2::ModelConfig& mc, in
         }
       bound.push_back(std::move(b));
     }
-    engine::StepInfo si{0, phase, pos0, m, {}};
+    int64_t m = 1, pos0 = 0;
+    for (const auto& op : ops) m = std::max(m, op.m);
+    const auto phase = m > 1 ? trace::Phase::prefill : trace::Phase::decode;
+    for (const auto& op : ops)
+      if (op.kind == OpKind::attn_scores) pos0 = std::max<int64_t>(pos0, op.n - op.m);
+    engine::StepInfo si{0, phase, static_cast<int>(pos0), static_cast<int>(m), {}};
     words = std::max<uint64_t>(words, lower(si, bound, layout, Regions{}).words.size());
   }
   cmd_bytes_ = (words * 4 + 4095) & ~uint64_t{4095};
   layout.place("npu.commands", "weights", cmd_bytes_);
+  // Timing-only: no weights are loaded, but the NPU needs each stream's header to decode it
+  // (dense, zero rate 0; the weights and scales read as zeros).
+  if (layout.options().shape_only)
+    for (const auto& [op, si] : streams_) {
+      const std::vector<uint8_t> h = encode_weight_stream_header(WeightStreamHeader{si.n, si.k, si.obd, si.ibd, false});
+      layout.write(layout.region(si.placed).addr, h.data(), h.size());
+    }
 }
 
 void NpuMapper::load(const quant::QuantModel& q, replay::Layout& layout) {
@@ -302,6 +307,18 @@ Lowered NpuMapper::lower(const engine::StepInfo& step, std::span<const engine::B
   Emitter e(regions.base.empty() ? nullptr : &regions);
   Lowered out;
   const bool counting = regions.base.empty();
+  // Quantisation parameters: the op's; neutral ones when counting words, or in a timing-only
+  // run for parameters the op does not carry (a shape-only trace). A timing-only replay of a
+  // trace that has them lowers exactly as the run that wrote it.
+  const bool timing_only = !counting && layout.options().shape_only;
+  auto qparam = [&](const Op& op, const char* k) -> int32_t {
+    if (counting || (timing_only && !op.quant.contains(k))) return 0;
+    return qi(op, k);
+  };
+  auto qmul = [&](const Op& op, const char* k) -> quant::QMul {
+    if (counting || (timing_only && !op.quant.contains(k))) return quant::QMul{};
+    return qm(op, k);
+  };
   const bool a16 = quant::is_a16(prec_);
   const int es = a16 ? 2 : 1;
   const int ibits = es * 8;
@@ -339,7 +356,7 @@ Lowered NpuMapper::lower(const engine::StepInfo& step, std::span<const engine::B
         const int m = int(op.m), n = int(op.n), k = int(op.k);
         const int eo = es_of(op.outputs[0].dtype);
         const bool i8x = op.inputs[0].dtype == trace::DType::i8;
-        const int32_t x_zp = counting ? 0 : qi(op, "x_zp"), y_zp = counting ? 0 : qi(op, "y_zp");
+        const int32_t x_zp = qparam(op, "x_zp"), y_zp = qparam(op, "y_zp");
         e.ifm(FmV{b.in[0].addr, 1, m, k, 0, int64_t(k) * es_of(op.inputs[0].dtype), es_of(op.inputs[0].dtype),
                   es_of(op.inputs[0].dtype), x_zp});
         e.ofm(FmV{b.out[0].addr, 1, m, n, 0, int64_t(n) * eo, eo, eo, op.outputs[0].role == Role::output ? 0 : y_zp});
@@ -365,23 +382,23 @@ Lowered NpuMapper::lower(const engine::StepInfo& step, std::span<const engine::B
         const int64_t rs = counting ? T * (scores ? 4 : es) : int64_t(sl.stride);
         const uint64_t cache = b.in[1].addr;
         const uint64_t qv = scores ? b.in[0].addr : b.out[0].addr;  // q (input) or attention output
-        const quant::QMul mul = counting ? quant::QMul{} : qm(op, "mul");
+        const quant::QMul mul = qmul(op, "mul");
         e.acc(a16);
         e.act_none();
         e.scale(mul.m, mul.shift);
         for (int g = 0; g < kvh; ++g) {
           if (scores) {
             e.ifm(FmV{qv + uint64_t(g) * grp * hs * es, m, grp, hs, int64_t(d) * es, int64_t(hs) * es, es, es,
-                      counting ? 0 : qi(op, "q_zp")});
-            e.ifm2(FmV{cache + uint64_t(g) * hs * es, 1, int(T), hs, 0, int64_t(kv_dim) * es, es, es, counting ? 0 : qi(op, "k_zp")});
+                      qparam(op, "q_zp")});
+            e.ifm2(FmV{cache + uint64_t(g) * hs * es, 1, int(T), hs, 0, int64_t(kv_dim) * es, es, es, qparam(op, "k_zp")});
             e.ofm(FmV{sl.addr + uint64_t(g) * grp * rs, m, grp, int(T), int64_t(nh) * rs, rs, 4, 4, 0});
             const BlockConfig cfg = choose_block(v_, MacOp::matmul, m, grp, int(T), hs, ibits, false);
             e.block(cfg.ofm_h, cfg.ofm_w, cfg.ofm_c);
           } else {
-            e.ifm(FmV{sl.addr + uint64_t(g) * grp * rs, m, grp, int(T), int64_t(nh) * rs, rs, es, es, counting ? 0 : qi(op, "p_zp")});
-            e.ifm2(FmV{cache + uint64_t(g) * hs * es, 1, hs, int(T), 0, es, int64_t(kv_dim) * es, es, counting ? 0 : qi(op, "v_zp")});
+            e.ifm(FmV{sl.addr + uint64_t(g) * grp * rs, m, grp, int(T), int64_t(nh) * rs, rs, es, es, qparam(op, "p_zp")});
+            e.ifm2(FmV{cache + uint64_t(g) * hs * es, 1, hs, int(T), 0, es, int64_t(kv_dim) * es, es, qparam(op, "v_zp")});
             e.ofm(FmV{qv + uint64_t(g) * grp * hs * es, m, grp, hs, int64_t(d) * es, int64_t(hs) * es, es, es,
-                      counting ? 0 : qi(op, "y_zp")});
+                      qparam(op, "y_zp")});
             const BlockConfig cfg = choose_block(v_, MacOp::matmul, m, grp, hs, int(T), ibits, false);
             e.block(cfg.ofm_h, cfg.ofm_w, cfg.ofm_c);
           }
@@ -440,9 +457,9 @@ Lowered NpuMapper::lower(const engine::StepInfo& step, std::span<const engine::B
       }
       case OpKind::rmsnorm: {
         const int m = int(op.m), d = int(op.n);
-        const int32_t x_zp = counting ? 0 : qi(op, "x_zp"), y_zp = counting ? 0 : qi(op, "y_zp");
-        const int gain_shift = counting ? 0 : qi(op, "gain_shift");
-        const int eps = counting ? 0 : qi(op, "eps_q");
+        const int32_t x_zp = qparam(op, "x_zp"), y_zp = qparam(op, "y_zp");
+        const int gain_shift = qparam(op, "gain_shift");
+        const int eps = qparam(op, "eps_q");
         e.acc(false);
         for (int r0 = 0; r0 < m; r0 += kRowChunk) {
           const int R = std::min(kRowChunk, m - r0);
@@ -482,8 +499,8 @@ Lowered NpuMapper::lower(const engine::StepInfo& step, std::span<const engine::B
       }
       case OpKind::rope: {
         const int m = int(op.m), width = int(op.n), heads = op.heads, hs = width / heads, half = hs / 2;
-        const int32_t x_zp = counting ? 0 : qi(op, "x_zp"), y_zp = counting ? 0 : qi(op, "y_zp");
-        const quant::QMul mul = counting ? quant::QMul{} : qm(op, "mul");
+        const int32_t x_zp = qparam(op, "x_zp"), y_zp = qparam(op, "y_zp");
+        const quant::QMul mul = qmul(op, "mul");
         e.acc(false);
         e.act_none();
         for (int r0 = 0; r0 < m; r0 += kRowChunk) {
@@ -535,18 +552,18 @@ Lowered NpuMapper::lower(const engine::StepInfo& step, std::span<const engine::B
         const bool add = op.kind == OpKind::add;
         e.acc(false);
         e.act_none();
-        e.ifm(FmV{b.in[0].addr, m, 1, n, int64_t(n) * es, 0, es, es, counting ? 0 : qi(op, "a_zp")});
-        e.ifm2(FmV{b.in[1].addr, m, 1, n, int64_t(n) * es, 0, es, es, counting ? 0 : qi(op, "b_zp")});
-        e.ofm(FmV{b.out[0].addr, m, 1, n, int64_t(n) * es, 0, es, es, counting ? 0 : qi(op, "y_zp")});
+        e.ifm(FmV{b.in[0].addr, m, 1, n, int64_t(n) * es, 0, es, es, qparam(op, "a_zp")});
+        e.ifm2(FmV{b.in[1].addr, m, 1, n, int64_t(n) * es, 0, es, es, qparam(op, "b_zp")});
+        e.ofm(FmV{b.out[0].addr, m, 1, n, int64_t(n) * es, 0, es, es, qparam(op, "y_zp")});
         if (add) {
-          const quant::QMul am = counting ? quant::QMul{} : qm(op, "a_mul"), bm = counting ? quant::QMul{} : qm(op, "b_mul");
-          const int ls = counting ? 0 : qi(op, "left_shift");
+          const quant::QMul am = qmul(op, "a_mul"), bm = qmul(op, "b_mul");
+          const int ls = qparam(op, "left_shift");
           e.w.set1(NPU_SET_OPA_SCALE, uint32_t(am.m), uint16_t((am.shift & 63) | (ls << 8)));
           e.w.set1(NPU_SET_OPB_SCALE, uint32_t(bm.m), uint16_t(bm.shift & 63));
-          const quant::QMul ym = counting ? quant::QMul{} : qm(op, "y_mul");
+          const quant::QMul ym = qmul(op, "y_mul");
           e.scale(ym.m, ym.shift);
         } else {
-          const quant::QMul mm = counting ? quant::QMul{} : qm(op, "mul");
+          const quant::QMul mm = qmul(op, "mul");
           e.scale(mm.m, mm.shift);
         }
         last = e.op(NPU_OP_ELEMENTWISE, add ? EW_ADD : EW_MUL);

@@ -63,7 +63,7 @@ class NpuMapper {
   // After every op is declared: the scratch area (activations memory) and the command buffer
   // (with the weights, as a compiled model carries its command stream), sized for the
   // largest step of a run of `steps` positions.
-  void finish(replay::Layout& layout, const llama2::ModelConfig& mc, int steps);
+  void finish(replay::Layout& layout, const engine::RunShape& rs);
   // Data mode: encodes and writes the weight streams and tables.
   void load(const quant::QuantModel& qm, replay::Layout& layout);
   Lowered lower(const engine::StepInfo& step, std::span<const engine::BoundOp> ops, const replay::Layout& layout,

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
+#include <tuple>
 #include <sstream>
 
 #include "sim/config/units.h"
 #include "sim/engine/registry.h"
 #include "workloads/common/error.h"
+#include "workloads/llama2/tokenizer.h"
 
 namespace slm::replay {
 
@@ -92,6 +95,28 @@ void check_options(const llama2::ModelConfig& mc, Options& opt) {
     throw err("replay: prompt of ", opt.prompt_tokens.size(), " tokens does not fit in ", opt.steps, " steps");
 }
 
+namespace {
+// The largest steps of a run of `steps` positions of model `mc`: a decode step at the last
+// position and a prefill of every position (ops only).
+engine::RunShape run_shape_of(const llama2::ModelConfig& mc, quant::Precision prec, int steps, bool fixed) {
+  engine::RunShape rs;
+  rs.n_heads = mc.n_heads;
+  rs.dim = mc.dim;
+  rs.score_row = fixed ? mc.seq_len : steps;
+  for (int m : {1, steps}) {
+    quant::IntTransformer shape(mc, prec);
+    trace::StepCollector c;
+    std::vector<int32_t> toks(static_cast<size_t>(m), 1);
+    const int pos0 = m == 1 ? steps - 1 : 0;
+    const auto phase = m == 1 ? trace::Phase::decode : trace::Phase::prefill;
+    if (mc.has_vocab()) shape.forward(toks, pos0, phase, &c);
+    else shape.forward_vectors(nullptr, m, pos0, &c);
+    rs.samples.push_back(std::move(c.steps.at(0).ops));
+  }
+  return rs;
+}
+}  // namespace
+
 Setup prepare(platform::Platform& p, const llama2::ModelConfig& mc, quant::Precision prec, bool with_values, int steps) {
   steps = std::clamp(steps, 1, mc.seq_len);
   Setup s;
@@ -102,14 +127,114 @@ Setup prepare(platform::Platform& p, const llama2::ModelConfig& mc, quant::Preci
   lo.score_row_elems = fixed ? mc.seq_len : 0;
   lo.shape_only = !with_values;
   s.layout = std::make_unique<Layout>(p, lo);
+  engine::RunShape rs = run_shape_of(mc, prec, steps, fixed);
   // Every persistent tensor appears in a decode step at the last position.
-  quant::IntTransformer shape(mc, prec);
-  trace::StepCollector c;
-  const int32_t tok = 1;
-  if (mc.has_vocab()) shape.forward(std::span<const int32_t>(&tok, 1), steps - 1, trace::Phase::decode, &c);
-  else shape.forward_vectors(nullptr, 1, steps - 1, &c);
-  for (const auto& op : c.steps.at(0).ops) s.engines.assign(op)->declare(op, *s.layout);
-  for (auto& e : s.engines.list) e->finish_declare(*s.layout, mc, steps);
+  for (const auto& op : rs.samples.front()) s.engines.assign(op)->declare(op, *s.layout);
+  for (auto& e : s.engines.list) e->finish_declare(*s.layout, rs);
+  return s;
+}
+
+TraceScan scan_trace(const std::string& path) {
+  auto r = trace::TraceReader::open(path);
+  TraceScan sc;
+  sc.header = r->header();
+  std::set<std::string> seen;
+  std::set<trace::OpKind> kinds;
+  int best_m = 0, best_pos = -1;
+  for (trace::Step st; r->next(st);) {
+    ++sc.steps;
+    sc.ops += st.ops.size();
+    sc.positions = std::max(sc.positions, st.pos + st.n_tokens);
+    for (const auto& op : st.ops) {
+      kinds.insert(op.kind);
+      if (op.kind == OpKind::attn_scores || op.kind == OpKind::attn_values) sc.n_heads = std::max(sc.n_heads, op.heads);
+      if (op.kind == OpKind::rmsnorm || op.kind == OpKind::rope) sc.dim = std::max(sc.dim, op.n);
+      bool fresh = false;
+      for (const auto* list : {&op.inputs, &op.outputs})
+        for (const auto& t : *list)
+          if (persistent(t.role) && seen.insert(t.name).second) fresh = true;
+      if (fresh) sc.declare_ops.push_back(op);
+    }
+    // Samples: the longest prefill and the step at the last position.
+    if (st.n_tokens > best_m) {
+      best_m = st.n_tokens;
+      if (sc.samples.empty()) sc.samples.resize(2);
+      sc.samples[0] = st.ops;
+    }
+    if (st.pos > best_pos) {
+      best_pos = st.pos;
+      if (sc.samples.empty()) sc.samples.resize(2);
+      sc.samples[1] = std::move(st.ops);
+    }
+  }
+  if (sc.steps == 0) throw err(path, ": the trace has no steps");
+  sc.kinds.assign(kinds.begin(), kinds.end());
+  return sc;
+}
+
+nlohmann::json model_json(const llama2::ModelConfig& c) {
+  return {{"name", c.name}, {"dim", c.dim}, {"hidden_dim", c.hidden_dim}, {"n_layers", c.n_layers}, {"n_heads", c.n_heads},
+          {"n_kv_heads", c.n_kv_heads}, {"vocab_size", c.vocab_size}, {"seq_len", c.seq_len},
+          {"shared_classifier", c.shared_classifier}};
+}
+
+std::optional<llama2::ModelConfig> header_model(const trace::TraceHeader& h) {
+  const auto& j = h.model;
+  llama2::ModelConfig c;
+  auto get = [&](const char* k, int& v) {
+    if (!j.contains(k) || !j[k].is_number_integer()) return false;
+    const int64_t x = j[k].get<int64_t>();
+    if (x < INT32_MIN || x > INT32_MAX) return false;
+    v = static_cast<int>(x);
+    return true;
+  };
+  if (!get("dim", c.dim) || !get("hidden_dim", c.hidden_dim) || !get("n_layers", c.n_layers) || !get("n_heads", c.n_heads) ||
+      !get("n_kv_heads", c.n_kv_heads) || !get("vocab_size", c.vocab_size) || !get("seq_len", c.seq_len))
+    return std::nullopt;
+  if (j.contains("shared_classifier") && j["shared_classifier"].is_boolean()) c.shared_classifier = j["shared_classifier"].get<bool>();
+  if (j.contains("name") && j["name"].is_string()) c.name = j["name"].get<std::string>();
+  try {
+    llama2::validate_config(c, "trace header model");
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  return c;
+}
+
+Setup prepare_trace(platform::Platform& p, const TraceScan& scan, quant::Precision prec, bool with_values,
+                    const llama2::ModelConfig* mc) {
+  const int positions = scan.header.positions > 0 ? scan.header.positions : scan.positions;
+  if (positions < scan.positions)
+    throw err("trace: header field 'positions' = ", positions, " but the steps reach position ", scan.positions);
+  if (mc && positions > mc->seq_len)
+    throw err("trace: its steps reach position ", positions, ", beyond the model's seq_len ", mc->seq_len);
+  Setup s;
+  s.engines = engine::make_engines(p, prec);
+  const bool fixed = s.engines.main()->fixed_shape();
+  // Fixed-shape mode computes the model's whole window: its seq_len when known.
+  int64_t window = positions;
+  if (fixed && mc) window = mc->seq_len;
+  else if (fixed && scan.header.model.contains("seq_len") && scan.header.model["seq_len"].is_number_integer())
+    window = std::max<int64_t>(positions, std::min<int64_t>(scan.header.model["seq_len"].get<int64_t>(), llama2::kMaxSeqLen));
+  LayoutOptions lo;
+  lo.kv_rows = static_cast<int>(fixed ? window : positions);
+  lo.score_row_elems = fixed ? window : 0;
+  lo.shape_only = !with_values;
+  s.layout = std::make_unique<Layout>(p, lo);
+  engine::RunShape rs;
+  if (mc) {
+    // The model's own run shape first, so that a trace written by a run lays out exactly as
+    // that run did; then whatever the trace adds.
+    rs = run_shape_of(*mc, prec, positions, fixed);
+    for (const auto& op : rs.samples.front()) s.engines.assign(op)->declare(op, *s.layout);
+  } else {
+    rs.n_heads = scan.n_heads;
+    rs.dim = scan.dim;
+    rs.score_row = fixed ? window : positions;
+  }
+  for (const auto& smp : scan.samples) rs.samples.push_back(smp);
+  for (const auto& op : scan.declare_ops) s.engines.assign(op)->declare(op, *s.layout);
+  for (auto& e : s.engines.list) e->finish_declare(*s.layout, rs);
   return s;
 }
 
@@ -117,7 +242,7 @@ void load_values(Setup& s, const quant::QuantModel& qm) {
   for (auto& e : s.engines.list) e->load(qm, *s.layout);
 }
 
-Replayer::Replayer(sc_core::sc_module_name name, platform::Platform& p, quant::IntTransformer& model,
+Replayer::Replayer(sc_core::sc_module_name name, platform::Platform& p, quant::IntTransformer* model,
                    stats::Group& stats_root, Setup setup, Options opt)
     : sc_module(name), p_(p), model_(model), stats_root_(stats_root), setup_(std::move(setup)), opt_(std::move(opt)) {
   SC_THREAD(main_thread);
@@ -156,13 +281,44 @@ void Replayer::apply_fault(const Fault& f) {
                          {"byte_in_tensor", r ? nlohmann::json(addr - r->addr) : nlohmann::json()}});
 }
 
+namespace {
+// A trace op and the op the model computes for it must describe the same work on the same
+// tensors; returns what differs ("" if nothing).
+std::string op_difference(const Op& t, const Op& m) {
+  auto dims = [](const trace::TensorRef& x) {
+    std::string d;
+    for (int64_t v : x.shape) d += (d.empty() ? "" : "x") + std::to_string(v);
+    return x.name + " " + trace::to_string(x.dtype) + " " + d + " (" + std::to_string(x.bytes) + " bytes)";
+  };
+  if (t.name != m.name || t.kind != m.kind)
+    return std::string("the trace has ") + t.name + " (" + trace::to_string(t.kind) + "), the model computes " + m.name + " (" +
+           trace::to_string(m.kind) + ")";
+  if (t.m != m.m || t.n != m.n || t.k != m.k || t.heads != m.heads || t.macs != m.macs)
+    return "op " + t.name + ": m/n/k/heads/macs " + std::to_string(t.m) + "/" + std::to_string(t.n) + "/" + std::to_string(t.k) + "/" +
+           std::to_string(t.heads) + "/" + std::to_string(t.macs) + " in the trace, " + std::to_string(m.m) + "/" +
+           std::to_string(m.n) + "/" + std::to_string(m.k) + "/" + std::to_string(m.heads) + "/" + std::to_string(m.macs) +
+           " in the model";
+  for (const auto& [tl, ml, what] : {std::tuple{&t.inputs, &m.inputs, "input"}, std::tuple{&t.outputs, &m.outputs, "output"}}) {
+    if (tl->size() != ml->size())
+      return "op " + t.name + ": " + std::to_string(tl->size()) + " " + what + "s in the trace, " + std::to_string(ml->size()) + " in the model";
+    for (size_t i = 0; i < tl->size(); ++i) {
+      const auto &a = (*tl)[i], &b = (*ml)[i];
+      if (a.name != b.name || a.role != b.role || a.dtype != b.dtype || a.shape != b.shape || a.bytes != b.bytes || a.offset != b.offset)
+        return "op " + t.name + " " + what + " " + std::to_string(i) + ": " + dims(a) + " in the trace, " + dims(b) + " in the model";
+    }
+  }
+  return "";
+}
+}  // namespace
+
 void Replayer::simulate() {
   Layout& L = *setup_.layout;
   const Options& opt = opt_;
-  const bool data = !model_.shape_only();
+  const bool data = model_ && !model_->shape_only();
+  if (!model_ && !opt.trace) throw Error("replay: no model and no trace to replay");
   res_.shape_only = !data;
-  res_.tokens = opt.prompt_tokens;
-  res_.n_prompt = static_cast<int>(opt.prompt_tokens.size());
+  res_.tokens = opt.trace ? std::vector<int32_t>{} : opt.prompt_tokens;
+  res_.n_prompt = opt.trace ? 0 : static_cast<int>(opt.prompt_tokens.size());
   std::map<const engine::Engine*, size_t> verdict_of;
   for (const auto& e : setup_.engines.list) {
     verdict_of[e.get()] = res_.verdicts.size();
@@ -175,16 +331,72 @@ void Replayer::simulate() {
 
   GoldenCollector col(data);
   int pos = 0;
-  const int total_steps = opt.steps - res_.n_prompt + 1;
-  const bool has_vocab = model_.config().has_vocab();
-  while (pos < opt.steps) {
-    // 1. The golden model computes the step, recording its ops and their outputs.
-    const bool prefill = pos == 0;
-    std::vector<int32_t> toks = prefill ? opt.prompt_tokens : std::vector<int32_t>{res_.tokens.back()};
-    col.steps.clear();
-    model_.forward(toks, pos, prefill ? trace::Phase::prefill : trace::Phase::decode, &col);
+  const int total_steps = opt.trace ? opt.trace_steps : opt.steps - res_.n_prompt + 1;
+  const bool has_vocab = model_ && model_->config().has_vocab();
+  int next = -1;  // the host's choice after the previous step
+  while (true) {
+    // 1. The step's ops: the golden model computes the step, recording its ops and their
+    //    outputs; or the trace gives them (checked against the model's in data mode).
+    std::vector<int32_t> toks;
+    trace::Phase phase;
+    if (opt.trace) {
+      trace::Step ts;
+      if (!opt.trace->next(ts)) break;
+      pos = ts.pos;
+      phase = ts.phase;
+      if (!ts.tokens.empty()) {
+        toks = ts.tokens;
+      } else if (ts.phase == trace::Phase::prefill || next < 0) {
+        // Without recorded tokens: BOS, then ids 3, 4, ... (as --prefill-tokens).
+        const int vocab = has_vocab ? model_->config().vocab_size : 0;
+        for (int i = 0; i < ts.n_tokens; ++i)
+          toks.push_back(i == 0 ? llama2::kBosToken : 3 + (i - 1) % std::max(1, vocab - 3));
+      } else {
+        toks.assign(1, next);
+      }
+      if (res_.steps.empty()) res_.n_prompt = ts.n_tokens;
+      res_.tokens.insert(res_.tokens.end(), toks.begin(), toks.end());
+      col.steps.clear();
+      if (data) {
+        if (has_vocab) {
+          for (int32_t t : toks)
+            if (t >= model_->config().vocab_size)
+              throw err(opt.trace->name(), ":", opt.trace->step_line(), ": token ", t, " is outside the model's vocabulary (",
+                        model_->config().vocab_size, ")");
+          model_->forward(toks, pos, phase, &col);
+        } else {
+          throw err(opt.trace->name(), ": a model without a vocabulary replays timing-only (leave out --model)");
+        }
+        const auto& mops = col.steps.at(0).ops;
+        if (mops.size() != ts.ops.size())
+          throw err(opt.trace->name(), ":", opt.trace->step_line(), ": step ", res_.steps.size(), " has ", ts.ops.size(),
+                    " ops, the model computes ", mops.size(), " for it: the trace was not produced by this model");
+        for (size_t i = 0; i < mops.size(); ++i)
+          if (const std::string d = op_difference(ts.ops[i], mops[i]); !d.empty())
+            throw err(opt.trace->name(), ":", opt.trace->step_line() + 1 + static_cast<int64_t>(i), ": ", d,
+                      ": the trace was not produced by this model");
+      } else {
+        col.steps.push_back(std::move(ts));
+      }
+    } else {
+      if (pos >= opt.steps) break;
+      const bool prefill = pos == 0;
+      toks = prefill ? opt.prompt_tokens : std::vector<int32_t>{res_.tokens.back()};
+      phase = prefill ? trace::Phase::prefill : trace::Phase::decode;
+      col.steps.clear();
+      model_->forward(toks, pos, phase, &col);
+    }
     const std::vector<Op>& ops = col.steps.at(0).ops;
     const int step_index = static_cast<int>(res_.steps.size());
+    if (opt.trace_out) {
+      trace::Step out;
+      out.phase = phase;
+      out.pos = pos;
+      out.n_tokens = static_cast<int>(toks.size());
+      if (data) out.tokens = toks;
+      out.ops = ops;
+      opt.trace_out->write_step(out);
+    }
     // 2. The step's activations in the arena; its external inputs written there.
     L.plan_step(ops, pos);
     std::vector<engine::BoundOp> bound(ops.size());
@@ -202,7 +414,7 @@ void Replayer::simulate() {
       for (const auto& [name, bytes] : col.external) L.write(L.region(name).addr, bytes.data(), bytes.size());
     // 3. Runs of consecutive ops per engine; 4. each op checked as it completes.
     StepRecord sr;
-    sr.phase = prefill ? trace::Phase::prefill : trace::Phase::decode;
+    sr.phase = phase;
     sr.pos = pos;
     sr.n_tokens = static_cast<int>(toks.size());
     sr.start = sc_core::sc_time_stamp();
@@ -223,19 +435,32 @@ void Replayer::simulate() {
                    rec.end = r.end;
                    rec.cycles = r.cycles;
                    rec.detail = r.detail;
-                   res_.ops.push_back(std::move(rec));
+                   ++res_.n_ops;
+                   if (opt.keep_ops) res_.ops.push_back(std::move(rec));
                    if (data && opt.verify) compare_op(ops[idx], bound[idx].out, col.outputs.at(idx), L, step_index, pos, v);
+                   if (data && opt.capture && (!opt.capture_if || opt.capture_if(step_index, ops[idx]))) {
+                     OpCapture c{step_index, pos, &ops[idx], e->engine_name(), e->computes_values(), &col.outputs.at(idx), {}};
+                     for (const TensorLoc& loc : bound[idx].out) {
+                       std::vector<uint8_t> got(loc.bytes());
+                       for (uint64_t r = 0; r < loc.rows; ++r)
+                         L.read(loc.addr + r * loc.stride, got.data() + r * loc.row_bytes, loc.row_bytes);
+                       c.memory.push_back(std::move(got));
+                     }
+                     opt.capture(c);
+                   }
                  });
       i = j;
     }
     for (const auto& e : setup_.engines.list)
-      for (auto& s : e->take_spans()) res_.spans.push_back(std::move(s));
+      for (auto& s : e->take_spans())
+        if (opt.keep_ops) res_.spans.push_back(std::move(s));
     sr.end = sc_core::sc_time_stamp();
     sr.counters_at_end = {{stats_root_.name(), stats_root_.to_json(sr.end.to_seconds(), false)}};
+    if (res_.steps.size() > 1) res_.steps.back().counters_at_end = nullptr;  // only the first and the last are used
     res_.steps.push_back(std::move(sr));
     pos += static_cast<int>(toks.size());
     // 5. The next token, from what the platform computed (host side).
-    int next = 1;
+    next = 1;
     if (data && has_vocab && opt.next_token) {
       const Region& lr = L.region("logits");
       std::vector<int16_t> logits(lr.bytes / 2);
@@ -244,11 +469,15 @@ void Replayer::simulate() {
       if (L.has("next_token")) L.read(L.addr("next_token"), &view.argmax, 4);
       next = opt.next_token(view);
     }
+    if (opt.progress) opt.progress(static_cast<int>(res_.steps.size()), total_steps);
+    if (opt.trace) continue;  // the trace decides which steps follow
     if (next < 0) break;
     res_.tokens.push_back(data ? next : 1);
-    if (opt.progress) opt.progress(static_cast<int>(res_.steps.size()), total_steps);
     if (next == 1 && data) break;  // BOS ends the story (run.c)
   }
+  // A trace replay with values: the host's choice after the last step ends the sequence, as
+  // in a run.
+  if (opt.trace && data && has_vocab && next >= 0 && !res_.steps.empty()) res_.tokens.push_back(next);
   finished_ = true;
 }
 

@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -32,6 +33,7 @@
 #include "sim/replay/verify.h"
 #include "workloads/quant/int_model.h"
 #include "workloads/trace/op.h"
+#include "workloads/trace/trace_io.h"
 
 namespace slm::replay {
 
@@ -49,7 +51,8 @@ struct StepRecord {
   trace::Phase phase = trace::Phase::decode;
   int pos = 0, n_tokens = 1;
   sc_core::sc_time start, end;
-  nlohmann::json counters_at_end;  // stats snapshot (counter values) when the step ended
+  nlohmann::json counters_at_end;  // stats snapshot (counter values) when the step ended; kept for
+                                   // the first and the last step only (null in between)
 };
 
 // One bit flip of simulated memory: `memory` offset `offset`, bit `bit`, at time `at`.
@@ -74,6 +77,22 @@ struct StepView {
 // Chooses the next token (data mode); -1 stops.
 using NextTokenFn = std::function<int(const StepView&)>;
 
+// One op's outputs as the golden model computed them and as the engine left them in
+// simulated memory (read back after the op, as the bit-exact check reads them). Dense
+// row-major bytes in each output's dtype; for kv_write only the step's new rows. Used by the
+// Python module (slmsim.capture) to look at any intermediate tensor.
+struct OpCapture {
+  int step = 0, pos = 0;
+  const trace::Op* op = nullptr;
+  std::string engine;
+  bool engine_computed = false;                      // the engine's datapath computed the values
+  const std::vector<std::vector<uint8_t>>* golden = nullptr;
+  std::vector<std::vector<uint8_t>> memory;
+};
+// Selects the ops to capture (step index, op); called in data mode only.
+using CaptureFilter = std::function<bool(int step, const trace::Op&)>;
+using CaptureFn = std::function<void(const OpCapture&)>;
+
 struct Options {
   std::vector<int32_t> prompt_tokens;  // including BOS; at least one
   int steps = 32;                      // total positions, as run.c -n (clamped to seq_len)
@@ -81,12 +100,24 @@ struct Options {
   NextTokenFn next_token;              // data mode: greedy/sampled choice; shape-only: unused
   std::function<void(int done, int total)> progress;  // called after each step (may be empty)
   std::vector<Fault> faults;
+  // Trace replay: the steps come from this reader (one at a time) instead of the model. With
+  // a model in data mode, the model computes each step (on the trace's tokens when it has
+  // them) and its ops must be the trace's; without one, the trace replays timing-only.
+  trace::TraceReader* trace = nullptr;
+  int trace_steps = 0;                 // steps in the trace (progress)
+  trace::JsonlWriter* trace_out = nullptr;  // writes every replayed step (with its tokens)
+  // Keep every op's record and every span (per-op CSV, timeline, tests). false: only counts
+  // and per-step records, so that memory stays flat over a long trace.
+  bool keep_ops = true;
+  CaptureFilter capture_if;            // optional: which ops' outputs to hand to `capture`
+  CaptureFn capture;
 };
 
 struct Result {
   std::vector<StepRecord> steps;
-  std::vector<OpRecord> ops;
-  std::vector<engine::Span> spans;
+  std::vector<OpRecord> ops;          // empty unless Options::keep_ops
+  std::vector<engine::Span> spans;    // empty unless Options::keep_ops
+  uint64_t n_ops = 0;                 // ops simulated
   std::vector<int32_t> tokens;        // every token of the sequence (prompt + generated)
   int n_prompt = 0;
   bool shape_only = false;
@@ -113,6 +144,29 @@ struct Setup {
 // Builds the engines and lays out every persistent tensor of a run of `steps` positions
 // (placement only: no values). slm::Error on problems (a memory too small names it).
 Setup prepare(platform::Platform& p, const llama2::ModelConfig& mc, quant::Precision prec, bool with_values, int steps);
+// A first pass over a trace file (streamed: memory of one step plus the first op touching
+// each persistent tensor): what the replay needs to lay the run out before it starts.
+struct TraceScan {
+  trace::TraceHeader header;
+  int steps = 0;
+  uint64_t ops = 0;
+  int positions = 0;                       // max(pos + n_tokens) over the steps
+  int n_heads = 1;                         // widest attention op
+  int64_t dim = 1;                         // widest rmsnorm / rope row
+  std::vector<trace::Op> declare_ops;      // the first op touching each persistent tensor, in order
+  std::vector<std::vector<trace::Op>> samples;  // the longest prefill and the last-position step
+  std::vector<trace::OpKind> kinds;        // op kinds present
+};
+TraceScan scan_trace(const std::string& path);
+// A ModelConfig as a trace header's `model` object (and back, header_model).
+nlohmann::json model_json(const llama2::ModelConfig& c);
+// The ModelConfig in a trace header, if it names a complete, valid one (else nullopt).
+std::optional<llama2::ModelConfig> header_model(const trace::TraceHeader& h);
+// Builds the engines and lays out a trace's run (its positions: the header's `positions`, else
+// the scan's). `mc`: the model the values come from (data mode) or the header's model, or
+// nullptr for a trace of an arbitrary decoder (everything is derived from its ops).
+Setup prepare_trace(platform::Platform& p, const TraceScan& scan, quant::Precision prec, bool with_values,
+                    const llama2::ModelConfig* mc);
 // Data mode: writes every persistent tensor's values into simulated memory.
 void load_values(Setup& s, const quant::QuantModel& qm);
 // Validates and normalises `opt` (clamps steps to 1..seq_len). slm::Error on problems.
@@ -122,7 +176,8 @@ class Replayer : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Replayer);
   // `opt` must have passed check_options; `setup` must be prepared for opt.steps positions.
-  Replayer(sc_core::sc_module_name name, platform::Platform& p, quant::IntTransformer& model,
+  // `model` may be nullptr only for a timing-only trace replay (opt.trace set).
+  Replayer(sc_core::sc_module_name name, platform::Platform& p, quant::IntTransformer* model,
            stats::Group& stats_root, Setup setup, Options opt);
   ~Replayer() override;
   const Result& result() const { return res_; }
@@ -136,7 +191,7 @@ class Replayer : public sc_core::sc_module {
   void apply_fault(const Fault& f);
 
   platform::Platform& p_;
-  quant::IntTransformer& model_;
+  quant::IntTransformer* model_;
   stats::Group& stats_root_;
   Setup setup_;
   Options opt_;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "models/common/clock.h"
 #include "sim/config/platform_config.h"
@@ -15,6 +16,7 @@
 #include "workloads/llama2/load.h"
 #include "workloads/llama2/sampler.h"
 #include "workloads/llama2/tokenizer.h"
+#include "workloads/trace/trace_io.h"
 
 #ifndef SLMSIM_SOURCE_DIR_DEFAULT
 #define SLMSIM_SOURCE_DIR_DEFAULT "."
@@ -63,6 +65,32 @@ std::pair<std::string, std::string> workload_paths(const config::WorkloadDefault
                  wd.model.c_str(), wd.fallback_model.c_str());
   return {wd.fallback_model, ""};
 }
+// A trace file being written by a run (--trace-out): a temporary file renamed at the end.
+struct TraceOut {
+  std::string path, tmp;
+  std::ofstream f;
+  trace::JsonlWriter writer;
+  TraceOut(const std::string& p, const trace::TraceHeader& h) : path(p), tmp(p + ".tmp"), f(open(tmp)), writer(f, h) {}
+  static std::ofstream open(const std::string& t) {
+    std::ofstream f(t);
+    if (!f) throw err(t, ": cannot open for writing (--trace-out)");
+    return f;
+  }
+  void close() {
+    writer.finish();
+    f.close();
+    if (!f) throw err(tmp, ": write failed (--trace-out)");
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) throw err(path, ": cannot rename ", tmp, " to it: ", ec.message());
+  }
+  ~TraceOut() {
+    if (fs::exists(tmp)) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+    }
+  }
+};
 }  // namespace
 
 std::map<std::string, uint64_t> check_capacity(const std::string& config, const std::vector<std::string>& sets,
@@ -83,7 +111,12 @@ std::map<std::string, uint64_t> check_capacity(const std::string& config, const 
   return s.layout->used();
 }
 
+namespace {
+nlohmann::json run_trace_session(const SessionOptions& o);
+}  // namespace
+
 nlohmann::json run_session(const SessionOptions& o) {
+  if (!o.trace.empty()) return run_trace_session(o);
   platform::register_types();
   const std::string cfg_file = o.config.empty() ? default_config() : o.config;
   config::PlatformConfig cfg = config::load_platform(cfg_file, o.sets);
@@ -163,6 +196,8 @@ nlohmann::json run_session(const SessionOptions& o) {
   ro.steps = steps;
   ro.verify = o.verify;
   ro.progress = o.progress;
+  ro.capture_if = o.capture_if;
+  ro.capture = o.capture;
   const double logit_scale = model->shape_only() ? 0.0 : model->logit_scale();
   // The host's choice, from what the platform computed: greedy takes the token its argmax op
   // wrote (or the argmax of the logits in memory); sampling dequantises those logits.
@@ -188,7 +223,19 @@ nlohmann::json run_session(const SessionOptions& o) {
   // Elaborate the replay and simulate.
   if (!shape_only) load_values(setup, *qm);
   check_options(mc, ro);
-  Replayer rep("replay", plat, *model, root, std::move(setup), std::move(ro));
+  std::unique_ptr<TraceOut> tout;
+  if (!o.trace_out.empty()) {
+    trace::TraceHeader h;
+    h.model = model_json(mc);
+    h.precision = prec_s;
+    h.shape_only = shape_only;
+    h.producer = "slmsim run";
+    h.positions = ro.steps;
+    if (eval::is_quant_file(model_arg)) h.quant_model = fs::absolute(model_arg).string();
+    tout = std::make_unique<TraceOut>(o.trace_out, h);
+    ro.trace_out = &tout->writer;
+  }
+  Replayer rep("replay", plat, model.get(), root, std::move(setup), std::move(ro));
   sc_core::sc_start();
   if (!rep.error().empty()) throw Error(rep.error());
   if (!rep.finished()) throw Error("run: simulation stopped before the workload finished");
@@ -206,6 +253,7 @@ nlohmann::json run_session(const SessionOptions& o) {
   nlohmann::json report = report::build(rep.result(), plat, root, info);
   if (!o.csv_path.empty()) report::write_ops_csv(o.csv_path, rep.result(), plat);
   if (!o.timeline_path.empty()) report::write_chrome_trace(o.timeline_path, rep.result(), plat);
+  if (tout) tout->close();
   return report;
 }
 
@@ -248,5 +296,131 @@ std::vector<uint32_t> compile_npu_step(const SessionOptions& o, int pos) {
   engine::StepInfo si{0, pos == 0 ? trace::Phase::prefill : trace::Phase::decode, pos, 1, std::span<const int32_t>(&tok, 1)};
   return npu->lower(si, bound, *setup.layout);
 }
+
+namespace {
+// run --trace: the trace gives the steps and their ops; a model, when given (--model, or the
+// header's quant_model), gives values and the bit-exact check.
+nlohmann::json run_trace_session(const SessionOptions& o) {
+  platform::register_types();
+  const std::string cfg_file = o.config.empty() ? default_config() : o.config;
+  config::PlatformConfig cfg = config::load_platform(cfg_file, o.sets);
+  if (o.prefill_tokens > 0 || !o.prompt.empty())
+    throw err("run --trace: the trace gives the steps: --prompt and --prefill-tokens do not apply");
+  if (o.steps > 0) throw err("run --trace: the trace gives the steps: --steps does not apply");
+  if (!o.trace_out.empty()) throw err("run --trace: --trace-out does not apply (the trace is the input)");
+  // First pass: header, extent, the persistent tensors and the largest steps (streamed).
+  const TraceScan scan = scan_trace(o.trace);
+  const trace::TraceHeader& h = scan.header;
+  const std::string prec_s = !o.precision.empty() ? o.precision : h.precision;
+  if (!o.precision.empty() && o.precision != h.precision)
+    throw err("run --trace: --precision ", o.precision, ", but ", o.trace, " was written for ", h.precision);
+  quant::Precision prec;
+  try {
+    prec = quant::precision_from_string(prec_s);
+  } catch (const Error& e) {
+    throw err(o.trace, ":1: header field 'precision': ", e.what());
+  }
+  // Values: --model, else the header's quant_model (relative to the trace's folder), unless
+  // --shape-only asks for timing only.
+  std::string model_arg = o.model;
+  if (model_arg.empty() && !h.quant_model.empty()) {
+    fs::path q(h.quant_model);
+    if (q.is_relative()) q = fs::path(o.trace).parent_path() / q;
+    if (!fs::exists(q)) throw err(o.trace, ":1: header field 'quant_model': ", q.string(), " does not exist (give --model, or --shape-only)");
+    model_arg = q.string();
+  }
+  if (o.shape_only) model_arg.clear();
+  std::unique_ptr<quant::QuantModel> qm;
+  std::optional<llama2::ModelConfig> mc;
+  if (!model_arg.empty()) {
+    mc = model_config(model_arg, qm);
+    if (qm && qm->precision != prec)
+      throw err("run --trace: ", model_arg, " was quantised as ", quant::to_string(qm->precision), ", the trace is ", prec_s);
+  } else {
+    mc = header_model(h);
+  }
+  std::string not_checked;
+  if (model_arg.empty())
+    not_checked = "timing-only trace replay: the trace holds no tensor values (give --model X.slmq to check them)";
+
+  sim_reset_kernel();
+  sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+  stats::Group root("soc");
+  platform::Platform plat(cfg, root);
+  Setup setup = prepare_trace(plat, scan, prec, !model_arg.empty(), mc ? &*mc : nullptr);
+  std::vector<Fault> faults;
+  for (const auto& f : o.faults) faults.push_back(parse_fault(f, plat));
+  if (!faults.empty() && model_arg.empty()) throw err("run --trace: --fault needs values in memory (give --model)");
+
+  std::unique_ptr<quant::IntTransformer> model;
+  if (!model_arg.empty()) {
+    if (!qm) qm = std::make_unique<quant::QuantModel>(eval::prepare_quant_model(
+                  model_arg, prec, o.calibration, o.weight_seed >= 0 ? uint64_t(o.weight_seed) : cfg.workload.seed));
+    model = std::make_unique<quant::IntTransformer>(*qm);
+    load_values(setup, *qm);
+  }
+  std::unique_ptr<llama2::Tokenizer> tok;
+  if (!o.tokenizer.empty() && mc && mc->has_vocab()) tok = std::make_unique<llama2::Tokenizer>(o.tokenizer, mc->vocab_size);
+
+  auto reader = trace::TraceReader::open(o.trace);
+  Options ro;
+  ro.prompt_tokens = {llama2::kBosToken};
+  ro.steps = scan.header.positions > 0 ? scan.header.positions : scan.positions;
+  ro.verify = o.verify;
+  ro.progress = o.progress;
+  ro.faults = faults;
+  ro.trace = reader.get();
+  ro.trace_steps = scan.steps;
+  ro.keep_ops = !o.csv_path.empty() || !o.timeline_path.empty();  // else memory stays flat over the trace
+  std::string text;
+  int last = llama2::kBosToken;
+  auto sampler = mc && mc->has_vocab() ? std::make_shared<llama2::Sampler>(mc->vocab_size, o.temperature, o.topp, o.sample_seed) : nullptr;
+  const double logit_scale = model ? model->logit_scale() : 0.0;
+  ro.next_token = [&](const StepView& v) {
+    int next = 0;
+    if (o.temperature == 0.0f || !sampler) {
+      next = v.argmax;
+      if (next < 0 || next >= static_cast<int>(v.logits.size())) {
+        next = 0;
+        for (int i = 1; i < static_cast<int>(v.logits.size()); ++i)
+          if (v.logits[i] > v.logits[next]) next = i;
+      }
+    } else {
+      std::vector<float> logits(v.logits.size());
+      for (size_t i = 0; i < logits.size(); ++i) logits[i] = static_cast<float>(v.logits[i] * logit_scale);
+      next = sampler->sample(logits.data());
+    }
+    if (tok && next != llama2::kBosToken) {
+      std::string piece = llama2::Tokenizer::printable(tok->decode(last, next));
+      text += piece;
+      if (o.story) {
+        std::fputs(piece.c_str(), o.story);
+        std::fflush(o.story);
+      }
+    }
+    last = next;
+    return next;
+  };
+  Replayer rep("replay", plat, model.get(), root, std::move(setup), std::move(ro));
+  sc_core::sc_start();
+  if (!rep.error().empty()) throw Error(rep.error());
+  if (!rep.finished()) throw Error("run --trace: simulation stopped before the trace finished");
+  if (o.story && tok) {
+    std::fputs("\n", o.story);
+    std::fflush(o.story);
+  }
+  report::RunInfo info;
+  info.config_file = cfg_file;
+  info.model = !model_arg.empty() ? model_arg : h.model.value("name", std::string(o.trace));
+  info.precision = prec_s;
+  info.text = text;
+  info.trace = o.trace;
+  info.not_checked = not_checked;
+  nlohmann::json report = report::build(rep.result(), plat, root, info);
+  if (!o.csv_path.empty()) report::write_ops_csv(o.csv_path, rep.result(), plat);
+  if (!o.timeline_path.empty()) report::write_chrome_trace(o.timeline_path, rep.result(), plat);
+  return report;
+}
+}  // namespace
 
 }  // namespace slm::replay

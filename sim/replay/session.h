@@ -17,7 +17,11 @@
 
 #include "workloads/eval/prepare.h"
 
+namespace slm::trace { struct Op; }
+
 namespace slm::replay {
+
+struct OpCapture;  // replay.h
 
 struct SessionOptions {
   std::string config;                 // platform YAML
@@ -37,8 +41,15 @@ struct SessionOptions {
   std::vector<std::string> faults;    // --fault MEMORY:ADDRESS:BIT[@TIME] (bit flips of simulated memory)
   bool shape_only = false;            // timing only: no weights, no outputs
   std::string csv_path, timeline_path;  // optional extra outputs
+  // Trace replay (run --trace): the steps come from this JSONL trace; `model` (or the header's
+  // quant_model) supplies values for the bit-exact check, else the replay is timing-only.
+  std::string trace;
+  std::string trace_out;              // write every simulated step (ops and tokens) as a trace here
   std::FILE* story = nullptr;         // where to print the story as it is generated (nullptr: don't)
   std::function<void(int done, int total)> progress;
+  // Optional: hand chosen ops' golden and in-memory outputs to `capture` (replay.h OpCapture).
+  std::function<bool(int step, const trace::Op&)> capture_if;
+  std::function<void(const OpCapture&)> capture;
 };
 
 // Runs the simulation and returns the report (sim/report/report.h). slm::Error on bad input.

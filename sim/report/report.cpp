@@ -163,12 +163,19 @@ json build(const replay::Result& r, const platform::Platform& p, const stats::Gr
   rep["platform"] = {{"name", cfg.name}, {"file", info.config_file}, {"config", cfg.to_json()}};
   rep["workload"] = {{"model", info.model}, {"precision", info.precision}, {"prompt", info.prompt},
                      {"prompt_tokens", r.n_prompt}, {"shape_only", r.shape_only}};
+  if (!info.trace.empty()) rep["workload"]["trace"] = info.trace;
   rep["tokens"] = r.tokens;
   rep["text"] = info.text;
   // null = not checked (shape-only model, or --no-verify); else true iff every op matched.
   const uint64_t checked = r.ops_checked(), mismatched = r.ops_mismatched();
-  if (checked == 0) rep["bit_exact"] = nullptr;
-  else rep["bit_exact"] = mismatched == 0;
+  if (checked == 0) {
+    rep["bit_exact"] = nullptr;
+    rep["bit_exact_reason"] = !info.not_checked.empty() ? info.not_checked
+                              : r.shape_only           ? "shape-only model: no weights"
+                                                       : "--no-verify";
+  } else {
+    rep["bit_exact"] = mismatched == 0;
+  }
   rep["ops_checked"] = checked;
   rep["ops_mismatched"] = mismatched;
   rep["engines"] = json::array();
@@ -210,7 +217,7 @@ json build(const replay::Result& r, const platform::Platform& p, const stats::Gr
   rep["stats"] = {{root.name(), root.to_json(t_end, true)}};
   // No wall-clock time here: the report is deterministic, byte for byte (it goes to stderr).
   rep["sim"] = {{"quantum_ns", cfg.simulation.quantum_ns}, {"simulated_seconds", t_end},
-                {"ops", r.ops.size()}, {"steps", r.steps.size()}};
+                {"ops", std::max<uint64_t>(r.ops.size(), r.n_ops)}, {"steps", r.steps.size()}};
   return rep;
 }
 
@@ -463,7 +470,11 @@ std::string summary(const json& rep) {
   }
   if (!rep["bottleneck"].is_null()) os << "bottleneck      " << rep["bottleneck"]["reason"].get<std::string>() << "\n";
   if (rep["bit_exact"].is_null())
-    os << "bit-exact       not checked (" << (rep["workload"]["shape_only"].get<bool>() ? "shape-only model: no weights" : "--no-verify") << ")\n";
+    os << "bit-exact       not checked ("
+       << (rep.contains("bit_exact_reason") && rep["bit_exact_reason"].is_string() ? rep["bit_exact_reason"].get<std::string>()
+           : rep["workload"]["shape_only"].get<bool>()                          ? "shape-only model: no weights"
+                                                                                 : "--no-verify")
+       << ")\n";
   else {
     os << "bit-exact       " << (rep["bit_exact"].get<bool>() ? "yes" : "NO") << " (";
     bool first = true;

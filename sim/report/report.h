@@ -23,6 +23,8 @@ struct RunInfo {
   std::string precision;
   std::string prompt;
   std::string text;         // decoded text of the sequence (empty without tokenizer)
+  std::string trace;        // the trace file replayed (run --trace), else empty
+  std::string not_checked;  // why bit_exact is null, when the caller knows better than "shape-only"/"--no-verify"
 };
 
 nlohmann::json build(const replay::Result& r, const platform::Platform& p, const stats::Group& root,

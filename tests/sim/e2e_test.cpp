@@ -80,7 +80,7 @@ ReplayRun replay_tiny(const std::vector<std::string>& sets, int steps) {
   replay::check_options(model.config(), o);
   replay::Setup setup = replay::prepare(plat, model.config(), model.precision(), true, o.steps);
   replay::load_values(setup, *r.qm);
-  replay::Replayer rep("replay", plat, model, root, std::move(setup), o);
+  replay::Replayer rep("replay", plat, &model, root, std::move(setup), o);
   sc_core::sc_start();
   EXPECT_TRUE(rep.error().empty()) << rep.error();
   r.result = rep.result();

@@ -93,6 +93,7 @@ struct Step {
   Phase phase = Phase::decode;
   int pos = 0;        // position of the first token processed
   int n_tokens = 1;   // 1 for decode
+  std::vector<int32_t> tokens;  // the step's input token ids when known (n_tokens of them), else empty
   std::vector<Op> ops;
   uint64_t total_macs() const;
   uint64_t total_weight_bytes() const;

@@ -233,13 +233,17 @@ Op parse_op_record(const json& j, const RecordWhere& w) {
 namespace {
 // Model fields a header must carry (the ModelConfig the trace was made from).
 void check_model(const json& m, const Where& w) {
-  auto geti = [&](const char* k, int64_t lo, int64_t hi) { return int_field(m, k, "header model", w, lo, hi); };
+  // Traces from other tools (scripts/export_trace.py) describe any decoder: the llama2
+  // fields are optional, but each one present is checked, and their consistency when all are.
+  auto geti = [&](const char* k, int64_t lo, int64_t hi) -> int64_t {
+    return m.contains(k) ? int_field(m, k, "header model", w, lo, hi) : 0;
+  };
   const int64_t dim = geti("dim", 2, 1 << 16), n_heads = geti("n_heads", 1, 1024), n_kv = geti("n_kv_heads", 1, 1024);
   geti("hidden_dim", 1, 1 << 18);
   geti("n_layers", 1, 1024);
   geti("vocab_size", 0, 1 << 20);
-  geti("seq_len", 1, 1 << 20);
-  if (dim % n_heads != 0 || n_heads % n_kv != 0 || (dim / n_heads) % 2 != 0)
+  geti("seq_len", 1, 1 << 24);
+  if (dim && n_heads && n_kv && (dim % n_heads != 0 || n_heads % n_kv != 0 || (dim / n_heads) % 2 != 0))
     throw at(w, "header model: inconsistent heads (dim ", dim, ", n_heads ", n_heads, ", n_kv_heads ", n_kv, ")");
   if (m.contains("name") && !m["name"].is_string()) throw at(w, "header model field 'name' must be a string");
   if (m.contains("shared_classifier") && !m["shared_classifier"].is_boolean()) throw at(w, "header model field 'shared_classifier' must be a boolean");
@@ -264,10 +268,16 @@ TraceHeader parse_header_record(const json& j, const RecordWhere& w) {
   h.shape_only = so.get<bool>();
   if (j.contains("producer") && !j["producer"].is_string()) throw at(w, "header field 'producer' must be a string");
   h.producer = j.value("producer", std::string());
+  if (j.contains("positions")) {
+    h.positions = static_cast<int>(int_field(j, "positions", "header", w, 1, 1 << 24));
+    if (h.model.contains("seq_len") && h.positions > h.model["seq_len"].get<int64_t>())
+      throw at(w, "header field 'positions' = ", h.positions, ": more than the model's seq_len ", h.model["seq_len"].get<int64_t>());
+  }
+  if (j.contains("quant_model")) h.quant_model = str_field(j, "quant_model", "header", w);
   return h;
 }
 
-Step parse_step_record(const json& j, const RecordWhere& w, int64_t& n_ops) {
+Step parse_step_record(const json& j, const RecordWhere& w, int64_t& n_ops, int64_t seq_len) {
   if (!j.is_object()) throw at(w, "step record must be a JSON object");
   Step s;
   s.phase = enum_field(j, "phase", "step", w, phase_from_string);
@@ -275,6 +285,18 @@ Step parse_step_record(const json& j, const RecordWhere& w, int64_t& n_ops) {
   s.n_tokens = static_cast<int>(int_field(j, "n_tokens", "step", w, 1, INT32_MAX));
   if (s.phase == Phase::decode && s.n_tokens != 1) throw at(w, "decode step with n_tokens ", s.n_tokens, " (must be 1)");
   n_ops = int_field(j, "n_ops", "step", w, 1, 1 << 24);
+  if (seq_len > 0 && int64_t{s.pos} + s.n_tokens > seq_len)
+    throw at(w, "step at pos ", s.pos, " with ", s.n_tokens, " tokens exceeds the model's seq_len ", seq_len);
+  if (j.contains("tokens")) {
+    const json& t = j["tokens"];
+    if (!t.is_array() || static_cast<int64_t>(t.size()) != s.n_tokens)
+      throw at(w, "step field 'tokens' must be an array of n_tokens (", s.n_tokens, ") token ids");
+    for (const json& x : t) {
+      if (!x.is_number_integer() || x.get<int64_t>() < 0 || x.get<int64_t>() > INT32_MAX)
+        throw at(w, "step field 'tokens': entries must be integers in [0, ", INT32_MAX, "]");
+      s.tokens.push_back(static_cast<int32_t>(x.get<int64_t>()));
+    }
+  }
   return s;
 }
 
@@ -283,70 +305,6 @@ int64_t parse_end_record(const json& j, const RecordWhere& w) {
   return int_field(j, "n_steps", "end", w, 0, INT32_MAX);
 }
 
-TraceRecordParser::TraceRecordParser(std::string name) : where_{std::move(name), 0} {}
-
-TraceRecordParser::Record TraceRecordParser::parse_line(const std::string& text) {
-  ++where_.line;
-  const Where& w = where_;
-  if (text.empty()) throw at(w, "empty line");
-  if (text.size() > kMaxTraceLineBytes) throw at(w, "record of ", text.size(), " bytes is longer than any valid one (", kMaxTraceLineBytes, ")");
-  if (have_end_) throw at(w, "content after the end record");
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw at(w, "not valid JSON (syntax error at byte ", e.byte, ")");
-  } catch (const json::exception&) {
-    throw at(w, "not valid JSON");
-  }
-  if (!j.is_object()) throw at(w, "record must be a JSON object");
-  const std::string type = str_field(j, "type", "record", w);
-  Record r;
-  if (!have_header_) {
-    if (type != "header") throw at(w, "first record must be the header (type \"header\"), got \"", type, "\"");
-    r.type = RecordType::header;
-    r.header = parse_header_record(j, w);
-    seq_len_ = r.header.model["seq_len"].get<int64_t>();
-    have_header_ = true;
-    return r;
-  }
-  if (type == "step") {
-    if (ops_left_) throw at(w, "step record before the previous step's ", ops_left_, " remaining ops");
-    r.type = RecordType::step;
-    r.step = parse_step_record(j, w, ops_left_);
-    if (int64_t{r.step.pos} + r.step.n_tokens > seq_len_)
-      throw at(w, "step at pos ", r.step.pos, " with ", r.step.n_tokens, " tokens exceeds the model's seq_len ", seq_len_);
-    step_tokens_ = r.step.n_tokens;
-    next_index_ = 0;
-    ++n_steps_;
-    return r;
-  }
-  if (type == "op") {
-    if (!ops_left_) throw at(w, "op record outside a step (or more ops than the step's n_ops)");
-    r.type = RecordType::op;
-    r.op = parse_op_record(j, w);
-    if (r.op.index != next_index_) throw at(w, "op index ", r.op.index, ", expected ", next_index_);
-    if (r.op.m > step_tokens_ && r.op.kind != OpKind::softmax)
-      throw at(w, "op ", r.op.name, ": m = ", r.op.m, " exceeds the step's n_tokens ", step_tokens_);
-    ++next_index_;
-    --ops_left_;
-    return r;
-  }
-  if (type == "end") {
-    if (ops_left_) throw at(w, "end record before the last step's ", ops_left_, " remaining ops");
-    const int64_t n = parse_end_record(j, w);
-    if (n != n_steps_) throw at(w, "end record says ", n, " steps, file has ", n_steps_);
-    r.type = RecordType::end;
-    have_end_ = true;
-    return r;
-  }
-  throw at(w, "unknown record type \"", type, "\"");
-}
-
-void TraceRecordParser::finish() const {
-  if (!have_header_) throw err(where_.file, ":1: empty trace (no header)");
-  if (!have_end_) throw at(where_, "truncated trace: no end record");
-}
 
 json to_json(const TensorRef& t) {
   json j = {{"name", t.name}, {"role", to_string(t.role)}, {"dtype", to_string(t.dtype)}, {"shape", t.shape}, {"bytes", t.bytes}};
@@ -367,6 +325,8 @@ json to_json(const Op& op) {
 JsonlWriter::JsonlWriter(std::ostream& out, const TraceHeader& h) : out_(out) {
   json j = {{"type", "header"}, {"format", "slmsim-trace"}, {"version", h.version}, {"model", h.model},
             {"precision", h.precision}, {"shape_only", h.shape_only}, {"producer", h.producer}};
+  if (h.positions > 0) j["positions"] = h.positions;
+  if (!h.quant_model.empty()) j["quant_model"] = h.quant_model;
   out_ << j.dump() << '\n';
 }
 
@@ -384,12 +344,17 @@ void JsonlWriter::begin_step(Phase phase, int pos, int n_tokens) {
 void JsonlWriter::on_op(const Op& op, const OpOperands&) { step_.ops.push_back(op); }
 
 void JsonlWriter::end_step() {
-  json s = {{"type", "step"}, {"phase", to_string(step_.phase)}, {"pos", step_.pos}, {"n_tokens", step_.n_tokens},
-            {"n_ops", step_.ops.size()}};
-  out_ << s.dump() << '\n';
-  for (const Op& op : step_.ops) out_ << to_json(op).dump() << '\n';
-  ++n_steps_;
+  write_step(step_);
   step_.ops.clear();
+}
+
+void JsonlWriter::write_step(const Step& st) {
+  json s = {{"type", "step"}, {"phase", to_string(st.phase)}, {"pos", st.pos}, {"n_tokens", st.n_tokens},
+            {"n_ops", st.ops.size()}};
+  if (!st.tokens.empty()) s["tokens"] = st.tokens;
+  out_ << s.dump() << '\n';
+  for (const Op& op : st.ops) out_ << to_json(op).dump() << '\n';
+  ++n_steps_;
 }
 
 void JsonlWriter::finish() {
@@ -408,29 +373,99 @@ void StepCollector::begin_step(Phase phase, int pos, int n_tokens) {
 
 void StepCollector::on_op(const Op& op, const OpOperands&) { steps.back().ops.push_back(op); }
 
-Trace read_trace(std::istream& in, const std::string& name) {
-  Trace t;
-  TraceRecordParser parser(name);
+TraceReader::TraceReader(std::istream& in, std::string name) : in_(in), name_(std::move(name)) {
+  json j;
+  std::string type;
+  if (!read_record(j, type)) throw err(name_, ":1: empty trace (no header)");
+  const Where w{name_, line_};
+  if (type != "header") throw at(w, "first record must be the header (type \"header\"), got \"", type, "\"");
+  header_ = parse_header_record(j, w);
+  seq_len_ = header_.model.value("seq_len", int64_t{0});  // 0: not given (foreign traces)
+}
+
+std::unique_ptr<TraceReader> TraceReader::open(const std::string& path) {
+  io::regular_file_size(path, io::kMaxTraceBytes, "trace");  // not /dev/zero, a FIFO or a folder
+  auto f = std::make_unique<std::ifstream>(path);
+  if (!*f) throw err(path, ": cannot open trace");
+  std::istream& ref = *f;
+  auto r = std::make_unique<TraceReader>(ref, path);
+  r->owned_ = std::move(f);
+  return r;
+}
+
+TraceReader::~TraceReader() = default;
+
+bool TraceReader::read_record(json& j, std::string& type) {
   std::string text;
-  while (std::getline(in, text)) {
-    TraceRecordParser::Record r = parser.parse_line(text);
-    switch (r.type) {
-      case TraceRecordParser::RecordType::header: t.header = std::move(r.header); break;
-      case TraceRecordParser::RecordType::step: t.steps.push_back(std::move(r.step)); break;
-      case TraceRecordParser::RecordType::op: t.steps.back().ops.push_back(std::move(r.op)); break;
-      case TraceRecordParser::RecordType::end: break;
-    }
+  if (!std::getline(in_, text)) return false;
+  ++line_;
+  const Where w{name_, line_};
+  if (text.empty()) throw at(w, "empty line");
+  if (text.size() > kMaxTraceLineBytes) throw at(w, "record of ", text.size(), " bytes is longer than any valid one (", kMaxTraceLineBytes, ")");
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw at(w, "not valid JSON (syntax error at byte ", e.byte, ")");
+  } catch (const json::exception&) {
+    throw at(w, "not valid JSON");
   }
-  parser.finish();
+  if (!j.is_object()) throw at(w, "record must be a JSON object");
+  type = str_field(j, "type", "record", w);
+  return true;
+}
+
+bool TraceReader::next(Step& s) {
+  if (ended_) return false;
+  json j;
+  std::string type;
+  if (!read_record(j, type)) throw at(Where{name_, line_}, "truncated trace: no end record");
+  Where w{name_, line_};
+  if (type == "end") {
+    const int64_t n = parse_end_record(j, w);
+    if (n != steps_) throw at(w, "end record says ", n, " steps, file has ", steps_);
+    std::string more;
+    if (std::getline(in_, more)) throw at(Where{name_, line_ + 1}, "content after the end record");
+    ended_ = true;
+    return false;
+  }
+  if (type == "op") throw at(w, "op record outside a step (or more ops than the step's n_ops)");
+  if (type != "step") throw at(w, "unknown record type \"", type, "\"");
+  step_line_ = line_;
+  int64_t n_ops = 0;
+  s = parse_step_record(j, w, n_ops, seq_len_);
+  s.ops.reserve(static_cast<size_t>(std::min<int64_t>(n_ops, 4096)));
+  for (int64_t i = 0; i < n_ops; ++i) {
+    if (!read_record(j, type)) throw at(Where{name_, line_}, "truncated trace: no end record");
+    w.line = line_;
+    if (type == "step") throw at(w, "step record before the previous step's ", n_ops - i, " remaining ops");
+    if (type == "end") throw at(w, "end record before the last step's ", n_ops - i, " remaining ops");
+    if (type != "op") throw at(w, "unknown record type \"", type, "\"");
+    Op op = parse_op_record(j, w);
+    if (op.index != s.ops.size()) throw at(w, "op index ", op.index, ", expected ", s.ops.size());
+    if (op.m > s.n_tokens && op.kind != OpKind::softmax)
+      throw at(w, "op ", op.name, ": m = ", op.m, " exceeds the step's n_tokens ", s.n_tokens);
+    s.ops.push_back(std::move(op));
+  }
+  ++steps_;
+  return true;
+}
+
+Trace read_trace(std::istream& in, const std::string& name) {
+  TraceReader r(in, name);
+  Trace t;
+  t.header = r.header();
+  for (Step s; r.next(s);) t.steps.push_back(std::move(s));
   return t;
 }
 
 Trace read_trace_file(const std::string& path) {
   const uint64_t size = io::regular_file_size(path, io::kMaxTraceBytes, "trace");
   io::check_host_memory(2 * size, path + ": trace held in memory");  // records parse to less than twice their text
-  std::ifstream f(path);
-  if (!f) throw err(path, ": cannot open trace");
-  return read_trace(f, path);
+  auto r = TraceReader::open(path);
+  Trace t;
+  t.header = r->header();
+  for (Step s; r->next(s);) t.steps.push_back(std::move(s));
+  return t;
 }
 
 }  // namespace slm::trace
