@@ -25,7 +25,7 @@ from . import _slmsim as _ext
 
 __all__ = [
     "Error", "Config", "CheckResult", "Report", "OpTensors", "run", "capture", "golden",
-    "sweep", "results", "pareto_front", "roofline", "op_energy", "config_path", "quantize_multiplier", "__version__",
+    "sweep", "results", "pareto_front", "roofline", "op_energy", "config_path", "model_info", "quantize_multiplier", "__version__",
 ]
 
 Error = _ext.Error
@@ -33,6 +33,14 @@ Error.__doc__ = "Bad input (a config, model or option): the message is the CLI's
 __version__: str = _ext.__version__
 golden = _ext.golden
 golden.__doc__ = "Golden integer kernels (workloads/quant/golden.h) on numpy int8/int16 arrays; see golden.pyi."
+
+
+def model_info(model: str) -> dict:
+    """A model's shape (dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len,
+    head_size, n_params): `model` is a llama2.c checkpoint path, a shape file or a shape name
+    (stories260K, stories15M, stories42M, stories110M, tinyllama-1.1b, llama2-7b, phi3-mini,
+    ...), as `--model` takes it. slmsim.Error for an unknown name or a bad file."""
+    return dict(_ext.model_info(model))
 
 
 def quantize_multiplier(real: float) -> tuple[int, int]:
@@ -415,7 +423,8 @@ def run(config: "Config | str | None" = None, model: str | None = None, precisio
         temperature: float = 0.0, topp: float = 0.9, seed: int = 42, calib_sequences: int | None = None,
         calib_tokens: int | None = None, verify: bool = True, shape_only: bool = False,
         faults: Sequence[str] | None = None, ops: bool = True, timeline: bool = True,
-        capture_steps: Sequence[int] | None = None, capture_ops: Sequence[str] | None = None) -> Report:
+        capture_steps: Sequence[int] | None = None, capture_ops: Sequence[str] | None = None,
+        progress=None) -> Report:
     """Simulate `config` running `model` (what `slmsim run` does); returns a Report.
 
     config: a Config, a YAML path or a shipped config's name (default mcu-ethos-u85).
@@ -423,14 +432,15 @@ def run(config: "Config | str | None" = None, model: str | None = None, precisio
     default the config's workload.model. precision: w8a8 | w8a16 | w4a8. steps: total positions
     (prompt included). The other keywords are `slmsim run`'s options. ops/timeline=False skip
     the per-op table and the timeline. capture_steps/capture_ops: keep those ops' golden and
-    in-memory outputs as `rep.tensors` (see capture()). The GIL is released while simulating.
+    in-memory outputs as `rep.tensors` (see capture()). progress: a callable(done, total)
+    called after each simulated step. The GIL is released while simulating.
     Raises slmsim.Error with the CLI's message on bad input.
     """
     with tempfile.TemporaryDirectory(prefix="slmsim-") as tmp:
         o = _run_options(config, model, precision, steps, prompt, sets, tokenizer=tokenizer, prefill_tokens=prefill_tokens,
                          weight_seed=weight_seed, temperature=temperature, topp=topp, seed=seed,
                          calib_sequences=calib_sequences, calib_tokens=calib_tokens, verify=verify, shape_only=shape_only,
-                         faults=list(faults or []))
+                         faults=list(faults or []), progress=progress)
         if ops:
             o["csv_path"] = os.path.join(tmp, "ops.csv")
         if timeline:

@@ -1,5 +1,5 @@
 # Type stub of the public slmsim API (docs/python.md).
-from collections.abc import Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -86,11 +86,13 @@ def run(config: Config | str | None = ..., model: str | None = ..., precision: s
         prefill_tokens: int | None = ..., weight_seed: int | None = ..., temperature: float = ..., topp: float = ...,
         seed: int = ..., calib_sequences: int | None = ..., calib_tokens: int | None = ..., verify: bool = ...,
         shape_only: bool = ..., faults: Sequence[str] | None = ..., ops: bool = ..., timeline: bool = ...,
-        capture_steps: Sequence[int] | None = ..., capture_ops: Sequence[str] | None = ...) -> Report: ...
+        capture_steps: Sequence[int] | None = ..., capture_ops: Sequence[str] | None = ...,
+        progress: Callable[[int, int], object] | None = ...) -> Report: ...
 
 def capture(config: Config | str | None = ..., model: str | None = ..., precision: str | None = ..., step: int = ...,
             ops: Sequence[str] | None = ..., steps: int | None = ..., **kw: Any) -> list[OpTensors]: ...
 
+def model_info(model: str) -> dict[str, Any]: ...
 def quantize_multiplier(real: float) -> tuple[int, int]: ...
 
 def sweep(base_config: Config | str = ..., axes: dict[str, Sequence[Any]] | None = ...,

@@ -23,6 +23,7 @@
 #include "sim/replay/replay.h"
 #include "sim/replay/session.h"
 #include "workloads/common/error.h"
+#include "workloads/llama2/load.h"
 #include "workloads/quant/fixedpoint.h"
 #include "workloads/quant/golden.h"
 
@@ -141,6 +142,19 @@ py::tuple run(const py::dict& d, std::optional<std::vector<int>> capture_steps,
       caps.push_back(Captured{c.step, c.pos, *c.op, c.engine, c.engine_computed, *c.golden, c.memory});
     };
   }
+  if (d.contains("progress") && !d["progress"].is_none()) {
+    // Called after each simulated step, with the GIL taken back; an exception in the callback
+    // is reported as unraisable and the run goes on.
+    py::function cb = d["progress"];
+    o.progress = [cb](int done, int total) {
+      py::gil_scoped_acquire gil;
+      try {
+        cb(done, total);
+      } catch (py::error_already_set& e) {
+        e.discard_as_unraisable("slmsim.run progress callback");
+      }
+    };
+  }
   std::string text;
   {
     py::gil_scoped_release release;
@@ -151,6 +165,8 @@ py::tuple run(const py::dict& d, std::optional<std::vector<int>> capture_steps,
 }
 
 std::string load_config(const std::string& file, const std::vector<std::string>& sets) {
+  py::gil_scoped_release release;
+  std::lock_guard<std::mutex> lock(g_sim);  // the type registry is shared with a running simulation
   platform::register_types();
   return config::load_platform(file, sets).to_json().dump();
 }
@@ -159,7 +175,6 @@ std::string load_config(const std::string& file, const std::vector<std::string>&
 // true, the workload's placement (bytes used per memory) or the capacity problem.
 py::dict check_config(const std::string& file, const std::vector<std::string>& sets, bool workload,
                       const std::string& model, const std::string& precision, int steps) {
-  platform::register_types();
   py::dict r;
   std::vector<std::string> problems;
   std::map<std::string, uint64_t> used;
@@ -167,6 +182,7 @@ py::dict check_config(const std::string& file, const std::vector<std::string>& s
   {
     py::gil_scoped_release release;
     std::lock_guard<std::mutex> lock(g_sim);
+    platform::register_types();
     problems = config::check_platform(file, sets);
     if (problems.empty()) {
       name = config::load_platform(file, sets).name;
@@ -313,6 +329,22 @@ PYBIND11_MODULE(_slmsim, m) {
   m.def("check_config", &check_config, py::arg("file"), py::arg("sets") = std::vector<std::string>{},
         py::arg("workload") = true, py::arg("model") = "", py::arg("precision") = "", py::arg("steps") = 0,
         "`slmsim config check`: {'problems': [...], 'used_bytes': {...}, 'name': str}.");
+  m.def("model_info", [](const std::string& model) {
+    const llama2::ModelConfig c = llama2::resolve_config(model);
+    py::dict d;
+    d["name"] = c.name;
+    d["dim"] = c.dim;
+    d["hidden_dim"] = c.hidden_dim;
+    d["n_layers"] = c.n_layers;
+    d["n_heads"] = c.n_heads;
+    d["n_kv_heads"] = c.n_kv_heads;
+    d["vocab_size"] = c.vocab_size;
+    d["seq_len"] = c.seq_len;
+    d["head_size"] = c.head_size();
+    d["shared_classifier"] = c.shared_classifier;
+    d["n_params"] = c.n_params();
+    return d;
+  }, py::arg("model"), "A model's shape: a checkpoint path, a shape file or a shape name (as `slmsim info`).");
   m.def("config_dir", &replay::config_dir);
   m.def("shared_models_dir", &replay::shared_models_dir);
   m.def("quantize_multiplier", [](double real) {

@@ -142,8 +142,9 @@ def test_gil_released_while_simulating(slmsim):
     stop.set()
     t.join()
     during = [x for x in ticks if t0 < x < t1]
-    # A held GIL would starve the ticker for the whole run.
-    assert len(during) >= max(3, int((t1 - t0) / 0.005 * 0.3)), (len(during), t1 - t0)
+    # A held GIL would starve the ticker for the whole run (at most the tick before the call);
+    # the bound is low so that a loaded machine's scheduling cannot make the test fail.
+    assert t1 - t0 > 0.1 and len(during) >= 5, (len(during), t1 - t0)
 
 
 def test_capture_golden_vs_engine(slmsim):
@@ -245,3 +246,35 @@ def test_type_stub_covers_the_public_api(slmsim):
     gstub = ast.parse(open(os.path.join(ROOT, "python", "slmsim", "golden.pyi")).read())
     assert {n.name for n in gstub.body if isinstance(n, ast.FunctionDef)} == \
         {n for n in dir(slmsim.golden) if not n.startswith("_")}
+
+
+def test_run_with_the_configs_real_checkpoint_and_a_prompt(slmsim):
+    models = slmsim._slmsim.shared_models_dir()
+    if not models or not os.path.exists(os.path.join(models, "stories260K.bin")):
+        if os.environ.get("CI") == "true":
+            pytest.fail("../shared/models/stories260K.bin is missing (CI=true: required)")
+        pytest.skip("../shared/models/stories260K.bin not found (see ../shared/models/SOURCES.md)")
+    rep = slmsim.run("mcu-ethos-u85", steps=12, prompt="Once upon a time", ops=False, timeline=False)
+    assert rep.workload.model.endswith("stories260K.bin")
+    assert rep.text.startswith("Once upon a time") and len(rep.text) > len("Once upon a time")
+    assert rep.bit_exact is True
+
+
+def test_model_info(slmsim):
+    info = slmsim.model_info("stories15M")
+    assert (info["dim"], info["n_layers"], info["n_heads"], info["vocab_size"]) == (288, 6, 6, 32000)
+    assert 14e6 < info["n_params"] < 16e6
+    with pytest.raises(slmsim.Error, match="no_such_shape"):
+        slmsim.model_info("no_such_shape")
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_run_progress_callback(slmsim):
+    seen = []
+    rep = slmsim.run(**TINY, ops=False, timeline=False, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(i, 4) for i in range(1, 5)] and rep.bit_exact
+
+    def boom(done, total):
+        raise RuntimeError("callback failed")
+    # A failing callback does not break the run.
+    assert slmsim.run(**TINY, ops=False, timeline=False, progress=boom).data == rep.data

@@ -139,7 +139,7 @@ def test_sweep_resumes_after_sigkill(slmsim, tmp_path):
 
 
 def test_dask_local_cluster_equals_local(slmsim, local_sweep, tmp_path):
-    distributed = pytest.importorskip("distributed")
+    import distributed  # Debian python3-distributed (scripts/install-deps.sh): a missing one fails, not skips
     db, local = local_sweep
     ddb = str(tmp_path / "dask.db")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
@@ -190,3 +190,16 @@ def test_pareto_front(slmsim):
     # Row 2 is dominated by row 1 (same speed and MACs, more energy); row 0 by row 1.
     assert sorted(map(tuple, front[["tokens_per_s", "uj_per_token", "mac_count"]].values.tolist())) == \
         [(5, 1, 128), (20, 4, 256), (30, 10, 2048)]
+
+
+def test_dask_point_that_kills_workers_is_recorded(slmsim, tmp_path, monkeypatch):
+    import distributed
+    monkeypatch.setenv("SLMSIM_SWEEP_CRASH_IF", "npu.clock_hz=48 MHz")   # inherited by the cluster's workers
+    db = str(tmp_path / "dask-crash.db")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=50) as cluster, distributed.Client(cluster) as client:
+        df = slmsim.sweep("mcu-ethos-u85", axes={"npu.clock_hz": ["32 MHz", "48 MHz", "64 MHz"]}, db=db, client=client,
+                          progress=False, **RUN)
+    assert list(df["status"]) == ["ok", "error", "ok"]
+    assert "KilledWorker" in df.loc[1, "error"]
+    check_integrity(db)

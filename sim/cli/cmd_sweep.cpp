@@ -26,6 +26,7 @@ void register_sweep(CLI::App& app) {
   auto* cmd = app.add_subcommand("sweep", "Design-space sweep of a platform config into SQLite (runs python3 -m slmsim.sweep; "
                                           "`slmsim sweep --help` for its options)");
   cmd->prefix_command();        // everything after `sweep` goes to the Python command line
+  cmd->fallthrough(false);      // ... none of it back to the main command
   cmd->set_help_flag();         // --help too
   cmd->callback([cmd] {
     namespace fs = std::filesystem;

@@ -18,6 +18,7 @@ void register_run(CLI::App& app);       // simulate a platform running the workl
 void register_recost(CLI::App& app);    // re-cost a finished run with another energy table
 void register_npu(CLI::App& app);       // NPU command streams: compile, disasm
 void register_sweep(CLI::App& app);     // design-space sweeps (runs the Python module)
+void register_iss(CLI::App& app);       // run a bare-metal RV32 program on the ISS
 
 // --calib-sequences, --calib-tokens (and, with `seed`, --calib-seed): how checkpoints and
 // synthetic shapes are calibrated before quantisation. One definition for every command.

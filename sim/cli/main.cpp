@@ -31,15 +31,20 @@ int main(int argc, char** argv) {
   slm::cli::register_recost(app);
   slm::cli::register_npu(app);
   slm::cli::register_sweep(app);
-  // --max-host-memory is accepted after the command name too (not for `sweep`, which passes
-  // its whole command line to Python).
+  slm::cli::register_iss(app);
+  // --max-host-memory is accepted after the command name too (not for `sweep` and `iss`, which
+  // pass their command lines on).
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
-    if (sub->get_name() != "sweep") {
+    if (sub->get_name() != "sweep" && sub->get_name() != "iss") {
       sub->fallthrough();
       for (CLI::App* sub2 : sub->get_subcommands([](CLI::App*) { return true; })) sub2->fallthrough();
     }
   try {
     app.parse(argc, argv);  // runs the chosen subcommand's callback
+  } catch (const CLI::RuntimeError& e) {
+    // A command's own exit status (slmsim iss: the program's exit code), not a parse error.
+    std::fflush(stdout);
+    return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
     // --help / --version exit 0; every other parse error is bad input: status 2.
     const int rc = app.exit(e);

@@ -8,6 +8,7 @@
 #include "models/interconnect/bus.h"
 #include "models/mem/memory.h"
 #include "models/npu/ethos_u85.h"
+#include "sim/iss/rv32_tlm.h"
 #include "sim/platform/component.h"
 #include "sim/platform/platform.h"
 #include "workloads/common/error.h"
@@ -130,6 +131,9 @@ void register_types() {
   r.add(make_type(TypeSpec<HostCpu>{"host_cpu", "cpu",
                                     "Host CPU cost model: per-op cycle table, data and register accesses through the bus.", {},
                                     build<InitiatorComponent<HostCpu>, HostCpu>, {}, {}}));
+  r.add(make_type(TypeSpec<Rv32Tlm>{"rv32", "cpu",
+                                    "RV32IMC + XpulpV2 instruction-set simulator hart (CV32E40P timing), DMI + TLM fallback; runs `program`.",
+                                    {}, build<InitiatorComponent<Rv32Tlm>, Rv32Tlm>, {}, {}}));
 }
 
 }  // namespace slm::platform

@@ -12,6 +12,7 @@
 #include "sim/replay/replay.h"
 #include "sim/report/report.h"
 #include "workloads/common/error.h"
+#include "workloads/common/io.h"
 #include "workloads/eval/prepare.h"
 #include "workloads/llama2/load.h"
 #include "workloads/llama2/sampler.h"
@@ -65,30 +66,14 @@ std::pair<std::string, std::string> workload_paths(const config::WorkloadDefault
                  wd.model.c_str(), wd.fallback_model.c_str());
   return {wd.fallback_model, ""};
 }
-// A trace file being written by a run (--trace-out): a temporary file renamed at the end.
+// A trace file being written by a run (--trace-out): atomically (io::AtomicOfstream).
 struct TraceOut {
-  std::string path, tmp;
-  std::ofstream f;
+  io::AtomicOfstream f;
   trace::JsonlWriter writer;
-  TraceOut(const std::string& p, const trace::TraceHeader& h) : path(p), tmp(p + ".tmp"), f(open(tmp)), writer(f, h) {}
-  static std::ofstream open(const std::string& t) {
-    std::ofstream f(t);
-    if (!f) throw err(t, ": cannot open for writing (--trace-out)");
-    return f;
-  }
+  TraceOut(const std::string& p, const trace::TraceHeader& h) : f(p), writer(f.stream(), h) {}
   void close() {
     writer.finish();
-    f.close();
-    if (!f) throw err(tmp, ": write failed (--trace-out)");
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) throw err(path, ": cannot rename ", tmp, " to it: ", ec.message());
-  }
-  ~TraceOut() {
-    if (fs::exists(tmp)) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-    }
+    f.commit();
   }
 };
 }  // namespace

@@ -18,6 +18,7 @@
 #include "sim/platform/platform.h"
 #include "sim/replay/replay.h"
 #include "sim/replay/session.h"
+#include "tests/common/cli.h"
 #include "tests/sim/harness.h"
 #include "workloads/common/error.h"
 #include "workloads/llama2/load.h"
@@ -65,6 +66,8 @@ TEST_P(RunThenReplay, TheReplayOfARunsOwnTraceHasTheRunsTimingCyclesAndEnergy) {
   auto o = tiny(config, 7);
   const std::string t = temp(std::string(config) + ".jsonl");
   o.trace_out = t;
+  o.csv_path = temp(std::string(config) + ".run.csv");
+  o.timeline_path = temp(std::string(config) + ".run.timeline.json");
   const auto run = replay::run_session(o);
   ASSERT_EQ(run["bit_exact"], true);
   const auto tr = trace::read_trace_file(t);
@@ -75,8 +78,16 @@ TEST_P(RunThenReplay, TheReplayOfARunsOwnTraceHasTheRunsTimingCyclesAndEnergy) {
   replay::SessionOptions r;
   r.config = o.config;
   r.trace = t;
+  r.csv_path = temp(std::string(config) + ".replay.csv");
+  r.timeline_path = temp(std::string(config) + ".replay.timeline.json");
   const auto timing = replay::run_session(r);
   expect_same_timing(run, timing);
+  // The per-op table and the timeline too, byte for byte.
+  EXPECT_EQ(test::read_file(o.csv_path), test::read_file(r.csv_path));
+  EXPECT_EQ(test::read_file(o.timeline_path), test::read_file(r.timeline_path));
+  EXPECT_GT(test::read_file(r.csv_path).size(), 1000u);
+  r.csv_path.clear();
+  r.timeline_path.clear();
   EXPECT_TRUE(timing["bit_exact"].is_null());
   EXPECT_NE(timing["bit_exact_reason"].get<std::string>().find("timing-only"), std::string::npos);
   EXPECT_EQ(timing["workload"]["trace"], t);

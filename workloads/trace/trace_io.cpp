@@ -231,20 +231,20 @@ Op parse_op_record(const json& j, const RecordWhere& w) {
 }
 
 namespace {
-// Model fields a header must carry (the ModelConfig the trace was made from).
+// Model fields a header may carry (the ModelConfig the trace was made from): each one that
+// is present is checked; a trace of an arbitrary decoder (another tool) may give none, since
+// a replay needs only its ops.
 void check_model(const json& m, const Where& w) {
-  // Traces from other tools (scripts/export_trace.py) describe any decoder: the llama2
-  // fields are optional, but each one present is checked, and their consistency when all are.
-  auto geti = [&](const char* k, int64_t lo, int64_t hi) -> int64_t {
-    return m.contains(k) ? int_field(m, k, "header model", w, lo, hi) : 0;
-  };
-  const int64_t dim = geti("dim", 2, 1 << 16), n_heads = geti("n_heads", 1, 1024), n_kv = geti("n_kv_heads", 1, 1024);
-  geti("hidden_dim", 1, 1 << 18);
-  geti("n_layers", 1, 1024);
-  geti("vocab_size", 0, 1 << 20);
-  geti("seq_len", 1, 1 << 24);
-  if (dim && n_heads && n_kv && (dim % n_heads != 0 || n_heads % n_kv != 0 || (dim / n_heads) % 2 != 0))
-    throw at(w, "header model: inconsistent heads (dim ", dim, ", n_heads ", n_heads, ", n_kv_heads ", n_kv, ")");
+  auto opt = [&](const char* k, int64_t lo, int64_t hi) { return m.contains(k) ? int_field(m, k, "header model", w, lo, hi) : int64_t{-1}; };
+  const int64_t dim = opt("dim", 2, 1 << 16), n_heads = opt("n_heads", 1, 1024), n_kv = opt("n_kv_heads", 1, 1024);
+  opt("hidden_dim", 1, 1 << 18);
+  opt("n_layers", 1, 1024);
+  opt("vocab_size", 0, 1 << 20);
+  opt("seq_len", 1, 1 << 20);
+  if (dim > 0 && n_heads > 0 && (dim % n_heads != 0 || (dim / n_heads) % 2 != 0))
+    throw at(w, "header model: inconsistent heads (dim ", dim, ", n_heads ", n_heads, ")");
+  if (n_heads > 0 && n_kv > 0 && n_heads % n_kv != 0)
+    throw at(w, "header model: n_heads ", n_heads, " is not a multiple of n_kv_heads ", n_kv);
   if (m.contains("name") && !m["name"].is_string()) throw at(w, "header model field 'name' must be a string");
   if (m.contains("shared_classifier") && !m["shared_classifier"].is_boolean()) throw at(w, "header model field 'shared_classifier' must be a boolean");
 }
@@ -268,16 +268,12 @@ TraceHeader parse_header_record(const json& j, const RecordWhere& w) {
   h.shape_only = so.get<bool>();
   if (j.contains("producer") && !j["producer"].is_string()) throw at(w, "header field 'producer' must be a string");
   h.producer = j.value("producer", std::string());
-  if (j.contains("positions")) {
-    h.positions = static_cast<int>(int_field(j, "positions", "header", w, 1, 1 << 24));
-    if (h.model.contains("seq_len") && h.positions > h.model["seq_len"].get<int64_t>())
-      throw at(w, "header field 'positions' = ", h.positions, ": more than the model's seq_len ", h.model["seq_len"].get<int64_t>());
-  }
+  if (j.contains("positions")) h.positions = static_cast<int>(int_field(j, "positions", "header", w, 1, 1 << 20));
   if (j.contains("quant_model")) h.quant_model = str_field(j, "quant_model", "header", w);
   return h;
 }
 
-Step parse_step_record(const json& j, const RecordWhere& w, int64_t& n_ops, int64_t seq_len) {
+Step parse_step_record(const json& j, const RecordWhere& w, int64_t& n_ops) {
   if (!j.is_object()) throw at(w, "step record must be a JSON object");
   Step s;
   s.phase = enum_field(j, "phase", "step", w, phase_from_string);
@@ -285,8 +281,6 @@ Step parse_step_record(const json& j, const RecordWhere& w, int64_t& n_ops, int6
   s.n_tokens = static_cast<int>(int_field(j, "n_tokens", "step", w, 1, INT32_MAX));
   if (s.phase == Phase::decode && s.n_tokens != 1) throw at(w, "decode step with n_tokens ", s.n_tokens, " (must be 1)");
   n_ops = int_field(j, "n_ops", "step", w, 1, 1 << 24);
-  if (seq_len > 0 && int64_t{s.pos} + s.n_tokens > seq_len)
-    throw at(w, "step at pos ", s.pos, " with ", s.n_tokens, " tokens exceeds the model's seq_len ", seq_len);
   if (j.contains("tokens")) {
     const json& t = j["tokens"];
     if (!t.is_array() || static_cast<int64_t>(t.size()) != s.n_tokens)
@@ -305,6 +299,72 @@ int64_t parse_end_record(const json& j, const RecordWhere& w) {
   return int_field(j, "n_steps", "end", w, 0, INT32_MAX);
 }
 
+TraceRecordParser::TraceRecordParser(std::string name) : where_{std::move(name), 0} {}
+
+TraceRecordParser::Record TraceRecordParser::parse_line(const std::string& text) {
+  ++where_.line;
+  const Where& w = where_;
+  if (text.empty()) throw at(w, "empty line");
+  if (text.size() > kMaxTraceLineBytes) throw at(w, "record of ", text.size(), " bytes is longer than any valid one (", kMaxTraceLineBytes, ")");
+  if (have_end_) throw at(w, "content after the end record");
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw at(w, "not valid JSON (syntax error at byte ", e.byte, ")");
+  } catch (const json::exception&) {
+    throw at(w, "not valid JSON");
+  }
+  if (!j.is_object()) throw at(w, "record must be a JSON object");
+  const std::string type = str_field(j, "type", "record", w);
+  Record r;
+  if (!have_header_) {
+    if (type != "header") throw at(w, "first record must be the header (type \"header\"), got \"", type, "\"");
+    r.type = RecordType::header;
+    r.header = parse_header_record(j, w);
+    seq_len_ = r.header.model.contains("seq_len") ? r.header.model["seq_len"].get<int64_t>()
+               : r.header.positions > 0             ? r.header.positions
+                                                    : int64_t{1} << 20;
+    have_header_ = true;
+    return r;
+  }
+  if (type == "step") {
+    if (ops_left_) throw at(w, "step record before the previous step's ", ops_left_, " remaining ops");
+    r.type = RecordType::step;
+    r.step = parse_step_record(j, w, ops_left_);
+    if (int64_t{r.step.pos} + r.step.n_tokens > seq_len_)
+      throw at(w, "step at pos ", r.step.pos, " with ", r.step.n_tokens, " tokens exceeds the model's seq_len (or the header's positions) ", seq_len_);
+    step_tokens_ = r.step.n_tokens;
+    next_index_ = 0;
+    ++n_steps_;
+    return r;
+  }
+  if (type == "op") {
+    if (!ops_left_) throw at(w, "op record outside a step (or more ops than the step's n_ops)");
+    r.type = RecordType::op;
+    r.op = parse_op_record(j, w);
+    if (r.op.index != next_index_) throw at(w, "op index ", r.op.index, ", expected ", next_index_);
+    if (r.op.m > step_tokens_ && r.op.kind != OpKind::softmax)
+      throw at(w, "op ", r.op.name, ": m = ", r.op.m, " exceeds the step's n_tokens ", step_tokens_);
+    ++next_index_;
+    --ops_left_;
+    return r;
+  }
+  if (type == "end") {
+    if (ops_left_) throw at(w, "end record before the last step's ", ops_left_, " remaining ops");
+    const int64_t n = parse_end_record(j, w);
+    if (n != n_steps_) throw at(w, "end record says ", n, " steps, file has ", n_steps_);
+    r.type = RecordType::end;
+    have_end_ = true;
+    return r;
+  }
+  throw at(w, "unknown record type \"", type, "\"");
+}
+
+void TraceRecordParser::finish() const {
+  if (!have_header_) throw err(where_.file, ":1: empty trace (no header)");
+  if (!have_end_) throw at(where_, "truncated trace: no end record");
+}
 
 json to_json(const TensorRef& t) {
   json j = {{"name", t.name}, {"role", to_string(t.role)}, {"dtype", to_string(t.dtype)}, {"shape", t.shape}, {"bytes", t.bytes}};
@@ -373,18 +433,31 @@ void StepCollector::begin_step(Phase phase, int pos, int n_tokens) {
 
 void StepCollector::on_op(const Op& op, const OpOperands&) { steps.back().ops.push_back(op); }
 
-TraceReader::TraceReader(std::istream& in, std::string name) : in_(in), name_(std::move(name)) {
-  json j;
-  std::string type;
-  if (!read_record(j, type)) throw err(name_, ":1: empty trace (no header)");
-  const Where w{name_, line_};
-  if (type != "header") throw at(w, "first record must be the header (type \"header\"), got \"", type, "\"");
-  header_ = parse_header_record(j, w);
-  seq_len_ = header_.model.value("seq_len", int64_t{0});  // 0: not given (foreign traces)
+Trace read_trace(std::istream& in, const std::string& name) {
+  Trace t;
+  TraceRecordParser parser(name);
+  std::string text;
+  while (std::getline(in, text)) {
+    TraceRecordParser::Record r = parser.parse_line(text);
+    switch (r.type) {
+      case TraceRecordParser::RecordType::header: t.header = std::move(r.header); break;
+      case TraceRecordParser::RecordType::step: t.steps.push_back(std::move(r.step)); break;
+      case TraceRecordParser::RecordType::op: t.steps.back().ops.push_back(std::move(r.op)); break;
+      case TraceRecordParser::RecordType::end: break;
+    }
+  }
+  parser.finish();
+  return t;
+}
+
+TraceReader::TraceReader(std::istream& in, std::string name) : in_(in), name_(std::move(name)), parser_(name_) {
+  std::string text;
+  if (!read_line(text)) parser_.finish();  // "empty trace (no header)"
+  header_ = parser_.parse_line(text).header;
 }
 
 std::unique_ptr<TraceReader> TraceReader::open(const std::string& path) {
-  io::regular_file_size(path, io::kMaxTraceBytes, "trace");  // not /dev/zero, a FIFO or a folder
+  io::regular_file_size(path, io::kMaxTraceBytes, "trace");
   auto f = std::make_unique<std::ifstream>(path);
   if (!*f) throw err(path, ": cannot open trace");
   std::istream& ref = *f;
@@ -395,77 +468,57 @@ std::unique_ptr<TraceReader> TraceReader::open(const std::string& path) {
 
 TraceReader::~TraceReader() = default;
 
-bool TraceReader::read_record(json& j, std::string& type) {
-  std::string text;
-  if (!std::getline(in_, text)) return false;
-  ++line_;
-  const Where w{name_, line_};
-  if (text.empty()) throw at(w, "empty line");
-  if (text.size() > kMaxTraceLineBytes) throw at(w, "record of ", text.size(), " bytes is longer than any valid one (", kMaxTraceLineBytes, ")");
-  try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw at(w, "not valid JSON (syntax error at byte ", e.byte, ")");
-  } catch (const json::exception&) {
-    throw at(w, "not valid JSON");
+bool TraceReader::read_line(std::string& text) {
+  text.clear();
+  std::streambuf* sb = in_.rdbuf();
+  for (;;) {
+    const int c = sb->sbumpc();
+    if (c == std::char_traits<char>::eof()) return !text.empty();
+    if (c == '\n') return true;
+    if (text.size() >= kMaxTraceLineBytes)
+      throw err(name_, ":", parser_.line() + 1, ": record longer than any valid one (", kMaxTraceLineBytes, " bytes)");
+    text.push_back(static_cast<char>(c));
   }
-  if (!j.is_object()) throw at(w, "record must be a JSON object");
-  type = str_field(j, "type", "record", w);
-  return true;
 }
 
 bool TraceReader::next(Step& s) {
   if (ended_) return false;
-  json j;
-  std::string type;
-  if (!read_record(j, type)) throw at(Where{name_, line_}, "truncated trace: no end record");
-  Where w{name_, line_};
-  if (type == "end") {
-    const int64_t n = parse_end_record(j, w);
-    if (n != steps_) throw at(w, "end record says ", n, " steps, file has ", steps_);
-    std::string more;
-    if (std::getline(in_, more)) throw at(Where{name_, line_ + 1}, "content after the end record");
-    ended_ = true;
-    return false;
+  std::string text;
+  for (;;) {
+    if (!read_line(text)) {
+      parser_.finish();  // truncated: no end record
+      return false;
+    }
+    TraceRecordParser::Record r = parser_.parse_line(text);
+    switch (r.type) {
+      case TraceRecordParser::RecordType::header: break;  // not reached: the parser allows one
+      case TraceRecordParser::RecordType::step:
+        s = std::move(r.step);
+        step_line_ = parser_.line();
+        break;
+      case TraceRecordParser::RecordType::op:
+        s.ops.push_back(std::move(r.op));
+        break;
+      case TraceRecordParser::RecordType::end:
+        ended_ = true;
+        // Nothing may follow the end record.
+        if (read_line(text)) parser_.parse_line(text);
+        return false;
+    }
+    // A step is complete when its n_ops ops are in: the parser counts them.
+    if (step_line_ && parser_.ops_left() == 0 && !s.ops.empty()) {
+      ++steps_;
+      return true;
+    }
   }
-  if (type == "op") throw at(w, "op record outside a step (or more ops than the step's n_ops)");
-  if (type != "step") throw at(w, "unknown record type \"", type, "\"");
-  step_line_ = line_;
-  int64_t n_ops = 0;
-  s = parse_step_record(j, w, n_ops, seq_len_);
-  s.ops.reserve(static_cast<size_t>(std::min<int64_t>(n_ops, 4096)));
-  for (int64_t i = 0; i < n_ops; ++i) {
-    if (!read_record(j, type)) throw at(Where{name_, line_}, "truncated trace: no end record");
-    w.line = line_;
-    if (type == "step") throw at(w, "step record before the previous step's ", n_ops - i, " remaining ops");
-    if (type == "end") throw at(w, "end record before the last step's ", n_ops - i, " remaining ops");
-    if (type != "op") throw at(w, "unknown record type \"", type, "\"");
-    Op op = parse_op_record(j, w);
-    if (op.index != s.ops.size()) throw at(w, "op index ", op.index, ", expected ", s.ops.size());
-    if (op.m > s.n_tokens && op.kind != OpKind::softmax)
-      throw at(w, "op ", op.name, ": m = ", op.m, " exceeds the step's n_tokens ", s.n_tokens);
-    s.ops.push_back(std::move(op));
-  }
-  ++steps_;
-  return true;
-}
-
-Trace read_trace(std::istream& in, const std::string& name) {
-  TraceReader r(in, name);
-  Trace t;
-  t.header = r.header();
-  for (Step s; r.next(s);) t.steps.push_back(std::move(s));
-  return t;
 }
 
 Trace read_trace_file(const std::string& path) {
   const uint64_t size = io::regular_file_size(path, io::kMaxTraceBytes, "trace");
   io::check_host_memory(2 * size, path + ": trace held in memory");  // records parse to less than twice their text
-  auto r = TraceReader::open(path);
-  Trace t;
-  t.header = r->header();
-  for (Step s; r->next(s);) t.steps.push_back(std::move(s));
-  return t;
+  std::ifstream f(path);
+  if (!f) throw err(path, ": cannot open trace");
+  return read_trace(f, path);
 }
 
 }  // namespace slm::trace

@@ -76,29 +76,51 @@ class StepCollector : public OpSink {
 // Each parse_*_record function validates one record completely (every field, its type and
 // range; for ops also shapes per kind, MAC and element-op bounds without overflow, and the
 // quantisation parameters a replay would feed to the golden kernels). Errors are
-// slm::Error "<file>:<line>: <problem>". TraceReader below uses them and adds the order of
-// records (header, steps with their ops, end).
+// slm::Error "<file>:<line>: <problem>". A streaming reader uses TraceRecordParser, which
+// also checks the order of records (header, steps with their ops, end).
 struct RecordWhere {
   std::string file;
   int64_t line = 0;
 };
 inline constexpr uint64_t kMaxTraceLineBytes = 64ull << 20;
 TraceHeader parse_header_record(const nlohmann::json& j, const RecordWhere& w);
-// A step record (with its tokens when present; without its ops). n_ops: ops that follow.
-// seq_len > 0: the step's positions must lie below it.
-Step parse_step_record(const nlohmann::json& j, const RecordWhere& w, int64_t& n_ops, int64_t seq_len = 0);
+Step parse_step_record(const nlohmann::json& j, const RecordWhere& w, int64_t& n_ops);  // n_ops: ops that follow
 Op parse_op_record(const nlohmann::json& j, const RecordWhere& w);
 int64_t parse_end_record(const nlohmann::json& j, const RecordWhere& w);                 // n_steps
 
+class TraceRecordParser {
+ public:
+  enum class RecordType { header, step, op, end };
+  struct Record {
+    RecordType type = RecordType::header;
+    TraceHeader header;  // type header
+    Step step;           // type step (without its ops)
+    Op op;               // type op (belongs to the last step)
+  };
+  explicit TraceRecordParser(std::string name);
+  // One line of the file (without the newline): the validated record.
+  Record parse_line(const std::string& text);
+  // After the last line: slm::Error if the trace has no header or no end record.
+  void finish() const;
+  int64_t line() const { return where_.line; }
+  int64_t ops_left() const { return ops_left_; }  // ops still due in the current step
 
-// Streaming reader: validates the header at construction, then yields one step at a time
-// (its op records validated as they are read), so a trace of any length is read in memory
-// proportional to one step. slm::Error "<name>:<line>: <problem>" on any defect; next()
-// returns false after a valid end record.
+ private:
+  RecordWhere where_;
+  bool have_header_ = false, have_end_ = false;
+  int64_t ops_left_ = 0, n_steps_ = 0, seq_len_ = 0, step_tokens_ = 0;
+  uint32_t next_index_ = 0;
+};
+
+// Streaming reader (TraceRecordParser underneath): the header at construction, then one
+// step at a time with its ops, so a trace of any length is read in memory proportional to
+// one step (lines longer than kMaxTraceLineBytes are refused before they are held).
+// slm::Error "<name>:<line>: <problem>" on any defect; next() returns false after a valid
+// end record.
 class TraceReader {
  public:
   TraceReader(std::istream& in, std::string name);
-  // Opens `path` (slm::Error if it cannot be read or is not a regular file).
+  // Opens `path` (slm::Error unless it is a readable regular file).
   static std::unique_ptr<TraceReader> open(const std::string& path);
   ~TraceReader();
   const TraceHeader& header() const { return header_; }
@@ -108,19 +130,18 @@ class TraceReader {
   const std::string& name() const { return name_; }
 
  private:
+  bool read_line(std::string& text);  // false at end of input
   std::unique_ptr<std::istream> owned_;
   std::istream& in_;
   std::string name_;
+  TraceRecordParser parser_;
   TraceHeader header_;
-  int64_t line_ = 0, step_line_ = 0;
+  int64_t step_line_ = 0;
   int steps_ = 0;
-  int64_t seq_len_ = 0;  // the header model's seq_len: steps must stay below it
   bool ended_ = false;
-  bool read_record(nlohmann::json& j, std::string& type);  // false at end of input
 };
 
-// Reads and validates a whole trace (read_trace_file: checked against the host-memory
-// budget first); slm::Error "<name>:<line>: <problem>" on any defect.
+// Reads and validates a whole trace; slm::Error "<name>:<line>: <problem>" on any defect.
 Trace read_trace(std::istream& in, const std::string& name);
 Trace read_trace_file(const std::string& path);
 

@@ -1,0 +1,70 @@
+// Cross-compiled programs on the ISS: instruction classes and traps (self-checking, exit 0),
+// console through HTIF, exit codes, unhandled traps, the instruction limit.
+#include <gtest/gtest.h>
+
+#include "tests/models/rv32/iss_harness.h"
+
+using namespace slm::rv32;
+using namespace slm::test;
+
+TEST(Rv32Programs, InstructionClassesSelfCheck) {
+  const auto p = rv32_program("rv32i_check");
+  SKIP_IF_EMPTY(p, "rv32i_check.elf");
+  auto run = run_elf(p);
+  EXPECT_EQ(run.r.stop, Stop::exit) << run.r.trap.text();
+  EXPECT_EQ(run.r.exit_code, 0) << "failing test number";
+}
+
+TEST(Rv32Programs, TrapsSelfCheck) {
+  const auto p = rv32_program("traps");
+  SKIP_IF_EMPTY(p, "traps.elf");
+  auto run = run_elf(p);
+  EXPECT_EQ(run.r.stop, Stop::exit) << run.r.trap.text();
+  EXPECT_EQ(run.r.exit_code, 0) << "failing test number";
+}
+
+TEST(Rv32Programs, XpulpSelfCheck) {
+  const auto p = rv32_program("xpulp_check");
+  SKIP_IF_EMPTY(p, "xpulp_check.elf");
+  auto run = run_elf(p);
+  EXPECT_EQ(run.r.stop, Stop::exit) << run.r.trap.text();
+  EXPECT_EQ(run.r.exit_code, 0) << "failing test number";
+}
+
+TEST(Rv32Programs, ConsoleAndExitCode) {
+  const auto p = rv32_program("hello");
+  SKIP_IF_EMPTY(p, "hello.elf");
+  auto run = run_elf(p);
+  EXPECT_EQ(run.r.stop, Stop::exit);
+  EXPECT_EQ(run.r.exit_code, 3);
+  EXPECT_EQ(run.console.substr(0, run.console.find('\n')), "hello from hart 0: rv32imc 42");
+  EXPECT_NE(run.console.find("x31=0x"), std::string::npos);
+}
+
+TEST(Rv32Programs, UnhandledTrapReportsPcInstructionCause) {
+  const auto p = rv32_program("unhandled");
+  SKIP_IF_EMPTY(p, "unhandled.elf");
+  const auto elf = read_elf(p);
+  auto run = run_elf(p);
+  EXPECT_EQ(run.r.stop, Stop::trap);
+  EXPECT_EQ(run.r.trap.pc, *elf.symbol("bad_insn"));
+  EXPECT_EQ(run.r.trap.insn, 0x0000702fu);
+  EXPECT_EQ(run.r.trap.cause, 2u);
+  EXPECT_EQ(run.r.trap.hart, 0u);
+}
+
+TEST(Rv32Programs, InstructionLimitStopsTheRun) {
+  const auto p = rv32_program("spin");
+  SKIP_IF_EMPTY(p, "spin.elf");
+  auto run = run_elf(p, 1, 100000);
+  EXPECT_EQ(run.r.stop, Stop::limit);
+  EXPECT_EQ(run.r.instructions, 100000u);
+}
+
+TEST(Rv32Programs, EveryHartRunsAndHartZeroExits) {
+  const auto p = rv32_program("hello");
+  SKIP_IF_EMPTY(p, "hello.elf");
+  auto run = run_elf(p, 4);
+  EXPECT_EQ(run.r.stop, Stop::exit);
+  EXPECT_EQ(run.r.exit_code, 3);
+}

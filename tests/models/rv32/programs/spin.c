@@ -1,0 +1,5 @@
+/* Never exits: for the instruction limit. */
+int main(void) {
+  volatile int x = 0;
+  for (;;) ++x;
+}
