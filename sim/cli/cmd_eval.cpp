@@ -56,7 +56,7 @@ void run(const EvalOptions& o) {
                                  {"mean_kl", r.mean_kl}, {"max_kl", r.max_kl}});
   }
   if (!o.json_out.empty()) {
-    io::write_file_atomic(o.json_out, report.dump(2) + "\n");
+    io::write_file_atomic(o.json_out, report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   }
 }
 

@@ -65,7 +65,7 @@ void recost(const RecostArgs& a) {
   const double total = rep["energy"].value("total_uj", 0.0);
   if (!std::isfinite(total) || !std::isfinite(rep["prefill"].value("energy_uj", 0.0)))
     throw err(a.report, ": re-costed energy overflows (total ", total, " uJ): check the energy table and --scale");
-  if (!a.out.empty()) io::write_file_atomic(a.out, rep.dump(2) + "\n");
+  if (!a.out.empty()) io::write_file_atomic(a.out, rep.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   std::cout << report::summary(rep);
   io::check_stdout();
 }

@@ -74,7 +74,7 @@ void register_run(CLI::App& app) {
       std::fprintf(stderr, "[slmsim] simulated %.6f s of platform time in %.2f s of wall time\n",
                    rep["sim"]["simulated_seconds"].get<double>(),
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    if (!json_out->empty()) io::write_file_atomic(*json_out, rep.dump(2) + "\n");
+    if (!json_out->empty()) io::write_file_atomic(*json_out, rep.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     io::check_stdout();
   });
 }

@@ -20,7 +20,6 @@ int main(int argc, char** argv) {
   app.add_option("--max-host-memory", max_host_memory,
                  "host-memory budget, e.g. 8GiB (default: half the physical memory); larger allocations are refused up front")
       ->each([](const std::string& v) { slm::io::set_host_memory_budget(slm::io::parse_byte_size(v, "--max-host-memory")); });
-  app.fallthrough();  // accepted after the subcommand name too
   slm::cli::register_generate(app);
   slm::cli::register_info(app);
   slm::cli::register_quantize(app);
@@ -33,6 +32,13 @@ int main(int argc, char** argv) {
   slm::cli::register_npu(app);
   slm::cli::register_sweep(app);
   slm::cli::register_iss(app);
+  // --max-host-memory is accepted after the command name too (not for `sweep` and `iss`, which
+  // pass their command lines on).
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+    if (sub->get_name() != "sweep" && sub->get_name() != "iss") {
+      sub->fallthrough();
+      for (CLI::App* sub2 : sub->get_subcommands([](CLI::App*) { return true; })) sub2->fallthrough();
+    }
   try {
     app.parse(argc, argv);  // runs the chosen subcommand's callback
   } catch (const CLI::RuntimeError& e) {

@@ -45,6 +45,28 @@ struct LoadBudget {
   uint64_t bytes = 0;
 };
 
+// Strict UTF-8 (no overlongs, surrogates or code points past U+10FFFF): config text ends
+// up in JSON reports and `config show --json`, which cannot hold anything else.
+bool valid_utf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    int n = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : -1;
+    if (n < 0 || i + static_cast<size_t>(n) >= s.size() + (n == 0 ? 1 : 0)) return false;
+    if (n == 0) { ++i; continue; }
+    uint32_t cp = c & (0x3F >> n);
+    for (int k = 1; k <= n; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + static_cast<size_t>(k)]);
+      if ((d >> 6) != 0x2) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += static_cast<size_t>(n) + 1;
+  }
+  return true;
+}
+
 NodePtr convert(const YAML::Node& y, const std::string& file, LoadBudget& budget) {
   if (budget.nodes == 0)
     throw err(file, ":", y.Mark().line + 1, ":", y.Mark().column + 1, ": the configuration expands to more than ", kMaxNodes,
@@ -58,6 +80,8 @@ NodePtr convert(const YAML::Node& y, const std::string& file, LoadBudget& budget
     case YAML::NodeType::Scalar:
       n->kind = Node::Kind::scalar;
       n->scalar = y.Scalar();
+      if (!valid_utf8(n->scalar))
+        throw err(file, ":", y.Mark().line + 1, ":", y.Mark().column + 1, ": value is not valid UTF-8 text");
       n->quoted = (y.Tag() == "!");
       break;
     case YAML::NodeType::Sequence:
@@ -72,6 +96,8 @@ NodePtr convert(const YAML::Node& y, const std::string& file, LoadBudget& budget
           throw err(file, ":", kv.first.Mark().line + 1, ":", kv.first.Mark().column + 1,
                     ": map keys must be plain names");
         const std::string key = kv.first.Scalar();
+        if (!valid_utf8(key))
+          throw err(file, ":", kv.first.Mark().line + 1, ":", kv.first.Mark().column + 1, ": key is not valid UTF-8 text");
         if (!seen.insert(key).second)
           throw err(file, ":", kv.first.Mark().line + 1, ":", kv.first.Mark().column + 1,
                     ": duplicate key '", key, "'");

@@ -15,7 +15,7 @@ namespace slm::fuzz {
 namespace {
 
 std::string put(const char* name, const uint8_t* data, size_t size) {
-  const std::string p = scratch_dir() + "/" + name;
+  std::string p = scratch_dir() + "/" + name;
   std::ofstream f(p, std::ios::binary | std::ios::trunc);
   f.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   return p;

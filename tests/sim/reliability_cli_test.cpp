@@ -116,6 +116,14 @@ TEST(ReliabilityConfig, BillionLaughsIsBounded) {
   EXPECT_HAS(error_of([&] { config::load_file(f); }), "laughs.yaml");
 }
 
+TEST(ReliabilityConfig, InvalidUtf8IsRefusedNotAJsonExceptionLater) {
+  // Found by fuzz_config (tests/fuzz/regressions/config/crash-a5f1...): config text goes into
+  // JSON (reports, config show --json), which throws on invalid UTF-8.
+  EXPECT_HAS(error_of([] { config::load_string("name: \"a\xff\"\n", "u.yaml"); }), "u.yaml:1:7: value is not valid UTF-8");
+  EXPECT_HAS(error_of([] { config::load_string("\xc0\xaf: 1\n", "u.yaml"); }), "key is not valid UTF-8");
+  EXPECT_NO_THROW(config::load_string("name: \"caf\xc3\xa9 \xe2\x98\x83\"\n", "u.yaml"));
+}
+
 TEST(ReliabilityConfig, IncludeFanOutRepeatsAndDevicesAreRefused) {
   // A chain of files, each including the next one twice: exponential without the check.
   for (int i = 0; i < 30; ++i)

@@ -187,7 +187,7 @@ std::string Tokenizer::decode(int prev_token, int token) const {
 }
 
 std::string Tokenizer::printable(const std::string& piece) {
-  const std::string s = piece.substr(0, piece.find('\0'));  // printf("%s") stops at NUL
+  std::string s = piece.substr(0, piece.find('\0'));  // printf("%s") stops at NUL
   if (s.empty()) return "";
   if (s.size() == 1) {
     const auto b = static_cast<unsigned char>(s[0]);

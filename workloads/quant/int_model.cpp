@@ -177,7 +177,7 @@ IntTransformer::~IntTransformer() = default;
 
 // A stored tensor with the dtype and shape this model needs (slm::Error otherwise, so a
 // crafted file can never make a kernel read out of bounds).
-static const Blob& need(const QuantModel& q, const std::string& name, const char* dtype, std::vector<int64_t> shape) {
+static const Blob& need(const QuantModel& q, const std::string& name, const char* dtype, const std::vector<int64_t>& shape) {
   const Blob& b = q.tensor(name);
   if (b.dtype != dtype || b.shape != shape) {
     std::string want;
