@@ -60,7 +60,7 @@ if ((fuzz)); then
       [ "$t" = tokenizer ] && [ -f "$models/tok512.bin" ] && /usr/bin/python3 -c "import struct,sys; sys.stdout.buffer.write(struct.pack('<HB',512,13)+b'Once upon a t'+open('$models/tok512.bin','rb').read())" >"$work/$t/corpus/tok512-prefixed.bin"
     fi
     set +e
-    "$bin" "$work/$t/corpus" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    "$bin" "$work/$t/corpus" -seed="${FUZZ_SEED:-1}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
       -artifact_prefix="$work/$t/artifacts/" -print_final_stats=1 >"$work/$t/log" 2>&1
     rc=$?
     set -e

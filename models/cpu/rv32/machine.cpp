@@ -27,7 +27,7 @@ void Machine::load(const ElfImage& elf) {
       throw err(elf.name, ": segment [0x", std::hex, lo, ", 0x", hi, ") is outside memory [0x", cfg_.ram_base, ", 0x",
                 uint64_t{cfg_.ram_base} + cfg_.ram_size_bytes, ")");
     uint8_t* dst = ram_.data() + (s.addr - cfg_.ram_base);
-    std::memcpy(dst, s.data.data(), s.data.size());
+    if (!s.data.empty()) std::memcpy(dst, s.data.data(), s.data.size());  // a segment with no file bytes has no data pointer
     std::memset(dst + s.data.size(), 0, s.mem_size - s.data.size());
   }
   tohost_ = elf.symbol("tohost");
