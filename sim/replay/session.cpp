@@ -66,6 +66,22 @@ std::pair<std::string, std::string> workload_paths(const config::WorkloadDefault
                  wd.model.c_str(), wd.fallback_model.c_str());
   return {wd.fallback_model, ""};
 }
+// The host's choice, from what the platform computed: greedy (temperature 0, or no sampler)
+// takes the token its argmax op wrote, else the argmax of the logits in memory; sampling
+// dequantises those logits with `logit_scale`.
+int choose_token(const StepView& v, float temperature, llama2::Sampler* sampler, double logit_scale) {
+  if (temperature == 0.0f || !sampler) {
+    if (v.argmax >= 0 && v.argmax < static_cast<int>(v.logits.size())) return v.argmax;
+    int next = 0;
+    for (int i = 1; i < static_cast<int>(v.logits.size()); ++i)
+      if (v.logits[i] > v.logits[next]) next = i;
+    return next;
+  }
+  std::vector<float> logits(v.logits.size());
+  for (size_t i = 0; i < logits.size(); ++i) logits[i] = static_cast<float>(v.logits[i] * logit_scale);
+  return sampler->sample(logits.data());
+}
+
 // A trace file being written by a run (--trace-out): atomically (io::AtomicOfstream).
 struct TraceOut {
   io::AtomicOfstream f;
@@ -187,19 +203,7 @@ nlohmann::json run_session(const SessionOptions& o) {
   // The host's choice, from what the platform computed: greedy takes the token its argmax op
   // wrote (or the argmax of the logits in memory); sampling dequantises those logits.
   ro.next_token = [&](const StepView& v) {
-    int next;
-    if (o.temperature == 0.0f) {
-      next = v.argmax;
-      if (next < 0 || next >= mc.vocab_size) {
-        next = 0;
-        for (int i = 1; i < static_cast<int>(v.logits.size()); ++i)
-          if (v.logits[i] > v.logits[next]) next = i;
-      }
-    } else {
-      std::vector<float> logits(v.logits.size());
-      for (size_t i = 0; i < logits.size(); ++i) logits[i] = static_cast<float>(v.logits[i] * logit_scale);
-      next = sampler->sample(logits.data());
-    }
+    const int next = choose_token(v, o.temperature, sampler.get(), logit_scale);
     if (next != llama2::kBosToken) emit(last, next);
     last = next;
     return next;
@@ -362,19 +366,7 @@ nlohmann::json run_trace_session(const SessionOptions& o) {
   auto sampler = mc && mc->has_vocab() ? std::make_shared<llama2::Sampler>(mc->vocab_size, o.temperature, o.topp, o.sample_seed) : nullptr;
   const double logit_scale = model ? model->logit_scale() : 0.0;
   ro.next_token = [&](const StepView& v) {
-    int next = 0;
-    if (o.temperature == 0.0f || !sampler) {
-      next = v.argmax;
-      if (next < 0 || next >= static_cast<int>(v.logits.size())) {
-        next = 0;
-        for (int i = 1; i < static_cast<int>(v.logits.size()); ++i)
-          if (v.logits[i] > v.logits[next]) next = i;
-      }
-    } else {
-      std::vector<float> logits(v.logits.size());
-      for (size_t i = 0; i < logits.size(); ++i) logits[i] = static_cast<float>(v.logits[i] * logit_scale);
-      next = sampler->sample(logits.data());
-    }
+    const int next = choose_token(v, o.temperature, sampler.get(), logit_scale);
     if (tok && next != llama2::kBosToken) {
       std::string piece = llama2::Tokenizer::printable(tok->decode(last, next));
       text += piece;
