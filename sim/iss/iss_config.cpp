@@ -26,6 +26,8 @@ const std::vector<Binding>& bindings() {
        [](rv32::MachineConfig& c, uint64_t v) { c.cores = static_cast<uint32_t>(v); }},
       {{"slice_instructions", "instructions a hart runs before the next hart's turn (cores > 1)", 1, 1ull << 32},
        [](rv32::MachineConfig& c, uint64_t v) { c.slice_instructions = v; }},
+      {{"trap_misaligned", "1: misaligned loads/stores trap (mcause 4/6); 0: done in hardware as on CV32E40P", 0, 1},
+       [](rv32::MachineConfig& c, uint64_t v) { c.timing.trap_misaligned = v != 0; }},
       T(alu_cycles, "integer computational instruction", 1, 64),
       T(mul_cycles, "mul, p.mac, p.msu (single-cycle 32x32 multiplier)", 1, 64),
       T(mulh_cycles, "mulh, mulhsu, mulhu", 1, 64),
@@ -42,6 +44,7 @@ const std::vector<Binding>& bindings() {
       T(csr_slow_cycles, "CSR access to mstatus, mepc, mtvec, mcause, mcycle, minstret (+h), mcountinhibit", 1, 64),
       T(fence_i_cycles, "fence.i", 1, 64),
       T(hwloop_jump_cycles, "jump back to a hardware loop's start (zero-overhead: 0)", 0, 64),
+      T(misaligned_split_cycles, "extra cycles of a misaligned load/store crossing a word boundary (2 bus transactions)", 0, 64),
       T(mem_latency_cycles, "extra cycles per load/store of the RAM (0: single-cycle TCDM)", 0, 1000),
   };
   return b;

@@ -2,6 +2,7 @@
 // CSRs and traps. Semantics live in insns.h.
 #include "models/cpu/rv32/core.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstring>
 #include <sstream>
@@ -459,6 +460,55 @@ uint32_t Core::csr_op(const Insn& i, uint32_t pc_at, uint32_t operand, int op) {
 
 bool Core::load_slow(uint32_t addr, unsigned size, uint32_t& v) { return mem_.load(addr, size, v, cycles); }
 bool Core::store_slow(uint32_t addr, unsigned size, uint32_t v) { return mem_.store(addr, size, v, cycles); }
+
+// One part of a misaligned access: n bytes inside one aligned word (never straddles a page).
+bool Core::access_part(bool write, uint32_t addr, unsigned n, uint32_t& v) {
+  const uint32_t off = addr - dmi_.base;
+  if (off < dmi_.size) {
+    if (uint8_t* pg = dmi_pages_[off >> kDmiPageBits]) {
+      uint8_t* p = pg + (off & ((1u << kDmiPageBits) - 1));
+      if (write) {
+        std::memcpy(p, &v, n);
+        if (code_page_[off >> 12]) invalidate_page_of(addr);
+      } else {
+        v = 0;
+        std::memcpy(&v, p, n);
+      }
+      return true;
+    }
+  }
+  return write ? store_slow(addr, n, v) : load_slow(addr, n, v);
+}
+
+// CV32E40P user manual, "Load/Store": the LSU never raises misaligned exceptions; a word
+// access that is not word aligned, or a halfword access crossing a word boundary, is two bus
+// transactions (2 cycles instead of 1); a halfword inside a word is one. A fault in either
+// part is an access fault with mtval = the access's address.
+bool Core::load_misaligned(uint32_t addr, unsigned size, uint32_t& v) {
+  if (t.trap_misaligned) { mem_fault_cause = 4; return false; }  // load address misaligned
+  const unsigned first = std::min<unsigned>(size, 4 - (addr & 3));
+  uint32_t lo = 0, hi = 0;
+  if (!access_part(false, addr, first, lo)) { mem_fault_cause = 5; return false; }
+  if (first < size) {
+    if (!access_part(false, addr + first, size - first, hi)) { mem_fault_cause = 5; return false; }
+    cycles += t.misaligned_split_cycles + t.mem_latency_cycles;
+  }
+  v = lo | (hi << (8 * first));
+  return true;
+}
+
+bool Core::store_misaligned(uint32_t addr, unsigned size, uint32_t v) {
+  if (t.trap_misaligned) { mem_fault_cause = 6; return false; }  // store address misaligned
+  const unsigned first = std::min<unsigned>(size, 4 - (addr & 3));
+  uint32_t lo = v, hi = v >> (8 * (first & 3));
+  if (!access_part(true, addr, first, lo)) { mem_fault_cause = 7; return false; }
+  if (first < size) {
+    if (!access_part(true, addr + first, size - first, hi)) { mem_fault_cause = 7; return false; }
+    cycles += t.misaligned_split_cycles + t.mem_latency_cycles;
+  }
+  if (__builtin_expect(addr + size - 1 - watch_base_ < 8 + size - 1, 0)) mem_.watched_store(addr + size - 1, *this);
+  return true;
+}
 
 // Fetch outside the cached DMI pages: decode from the slow path every time.
 const Insn* Core::fetch_slow(uint32_t at, Insn& tmp) {

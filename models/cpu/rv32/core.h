@@ -4,7 +4,8 @@
 //
 // Modelled: every RV32I/M/C instruction, Zicsr, fence.i, machine mode (mstatus, misa,
 // mtvec, mepc, mcause, mtval, mscratch, mie, mip, mret, ecall, ebreak, wfi as a nop),
-// precise traps (illegal instruction, misaligned and faulting loads/stores/fetches,
+// precise traps (illegal instruction, faulting loads/stores, misaligned fetches (and misaligned
+// loads/stores when configured to trap),
 // ecall, ebreak) to mtvec (direct mode), mcycle/minstret/mhartid and the user aliases
 // cycle/instret (+h halves), XpulpV2 (see isa/xpulpv2.yaml) with two hardware-loop levels.
 // Timing: cycles = sum over retired instructions of the latency-class cycles of
@@ -12,7 +13,8 @@
 // hazards + taken-branch penalty + divider cycles by divisor leading zeros + memory latency
 // reported by the memory interface. Not modelled: interrupts (mie/mip are plain registers,
 // nothing raises them), user/supervisor modes, PMP, instruction-fetch stalls, the +1 cycle of
-// a jump to a non-word-aligned 32-bit target, misaligned accesses in hardware (they trap).
+// a jump to a non-word-aligned 32-bit target. Misaligned loads/stores are done in hardware as
+// on CV32E40P (two bus transactions when they cross a word boundary, +1 cycle), or trap.
 //
 // Decoded-instruction cache: per 4 KiB page of the DMI region, one slot per halfword,
 // filled on first execution; a store into a page holding decoded code, or fence.i,
@@ -99,6 +101,10 @@ struct Timing {
   uint32_t fence_i_cycles = 2;
   uint32_t hwloop_jump_cycles = 0;     // zero-overhead hardware loops
   uint32_t mem_latency_cycles = 0;     // extra cycles of the DMI memory per access
+  // A misaligned load/store that crosses a word boundary is two bus transactions: this many
+  // extra cycles (+ the memory latency of the second). One inside a word costs nothing extra.
+  uint32_t misaligned_split_cycles = 1;
+  bool trap_misaligned = false;        // true: misaligned loads/stores trap (cause 4/6) instead
   uint32_t class_cycles(Lat) const;
 };
 
@@ -187,6 +193,10 @@ class Core {
   bool csr_write(uint32_t csr, uint32_t v);
   void invalidate_page_of(uint32_t addr);
   bool load_slow(uint32_t addr, unsigned size, uint32_t& v);
+  // Misaligned load/store: split at the word boundary (CV32E40P) or trap (trap_misaligned).
+  bool load_misaligned(uint32_t addr, unsigned size, uint32_t& v);
+  bool store_misaligned(uint32_t addr, unsigned size, uint32_t v);
+  bool access_part(bool write, uint32_t addr, unsigned n, uint32_t& v);
   bool store_slow(uint32_t addr, unsigned size, uint32_t v);
   void log_commit(const Insn& in, uint32_t pc_at);
 
@@ -207,7 +217,12 @@ class Core {
 template <typename T>
 inline bool Core::load(uint32_t addr, T& v) {
   last_addr = addr;
-  if (addr & (sizeof(T) - 1)) { mem_fault_cause = 4; return false; }  // load address misaligned
+  if (__builtin_expect(addr & (sizeof(T) - 1), 0)) {
+    uint32_t w;
+    if (!load_misaligned(addr, sizeof(T), w)) return false;
+    v = static_cast<T>(w);
+    return true;
+  }
   uint32_t off = addr - dmi_.base;
   if (off < dmi_.size) {
     if (uint8_t* pg = dmi_pages_[off >> kDmiPageBits]) {  // aligned: never straddles a page
@@ -224,7 +239,7 @@ inline bool Core::load(uint32_t addr, T& v) {
 template <typename T>
 inline bool Core::store(uint32_t addr, T v) {
   last_addr = addr;
-  if (addr & (sizeof(T) - 1)) { mem_fault_cause = 6; return false; }  // store address misaligned
+  if (__builtin_expect(addr & (sizeof(T) - 1), 0)) return store_misaligned(addr, sizeof(T), static_cast<uint32_t>(v));
   uint32_t off = addr - dmi_.base;
   uint8_t* pg = off < dmi_.size ? dmi_pages_[off >> kDmiPageBits] : nullptr;
   if (pg) {

@@ -148,13 +148,84 @@ TEST(Rv32Traps, HandlerGetsMepcMcauseMtval) {
   std::vector<uint32_t> w = {lui(5, 0x80000), addi(5, 5, 0x100), i_type(0x305, 5, 1, 0, 0x73),  // csrw mtvec, t0
                              i_type(1, 5, 2, 6, 0x03)};                                         // lw t1, 1(t0)
   w.resize(0x41, 0x00000013);
-  RawMachine rm(w);
+  Timing trap_misaligned;
+  trap_misaligned.trap_misaligned = true;  // configs/iss/rv32.yaml trap_misaligned: 1
+  RawMachine rm(w, trap_misaligned);
   rm.step(5);  // 4 + first handler instruction
   EXPECT_EQ(rm.core().mcause, 4u);
   EXPECT_EQ(rm.core().mepc, 0x8000000cu);
   EXPECT_EQ(rm.core().mtval, 0x80000101u);
   EXPECT_EQ(rm.core().pc, 0x80000104u);
   EXPECT_EQ(rm.core().stop_reason(), Stop::limit);
+}
+
+// CV32E40P ("Load/Store" in the instruction timing table): misaligned loads/stores are done in
+// hardware; a word access that is not word aligned, or a halfword crossing a word boundary, is
+// two bus transactions (2 cycles); a halfword inside a word is one (1 cycle).
+TEST(Rv32Misaligned, LoadsAndStoresInHardwareWithTheirCycles) {
+  const uint32_t lw = 2, lh = 1, lhu = 5, sw = 2, sh = 1;
+  std::vector<uint32_t> w = {lui(5, 0x80000), addi(5, 5, 0x100),
+                             i_type(1, 5, lw, 6, 0x03),    // lw x6, 1(x5)    crosses
+                             i_type(3, 5, lw, 7, 0x03),    // lw x7, 3(x5)    crosses
+                             i_type(1, 5, lh, 8, 0x03),    // lh x8, 1(x5)    inside the word
+                             i_type(3, 5, lh, 9, 0x03),    // lh x9, 3(x5)    crosses
+                             i_type(3, 5, lhu, 10, 0x03),  // lhu x10, 3(x5)  crosses
+                             i_type(2, 5, lw, 11, 0x03),   // lw x11, 2(x5)   crosses
+                             s_type(0x21, 12, 5, sw, 0x23),  // sw x12, 0x21(x5)
+                             s_type(0x27, 13, 5, sh, 0x23),  // sh x13, 0x27(x5)
+                             s_type(0x2d, 13, 5, sh, 0x23)}; // sh x13, 0x2d(x5) inside the word
+  RawMachine rm(w);
+  for (int i = 0; i < 16; ++i) rm.m.ram()[0x100 + i] = static_cast<uint8_t>(0x80 + i);
+  rm.core().x[12] = 0x11223344u;
+  rm.core().x[13] = 0xffffaabbu;
+  rm.step(2);
+  const uint64_t expected_cycles[] = {2, 2, 1, 2, 2, 2, 2, 2, 1};
+  for (uint64_t c : expected_cycles) {
+    const uint64_t before = rm.core().cycles;
+    rm.step(1);
+    EXPECT_EQ(rm.core().cycles - before, c) << "instruction at pc 0x" << std::hex << rm.core().pc - 4;
+  }
+  EXPECT_EQ(rm.core().stop_reason(), Stop::limit);
+  EXPECT_EQ(rm.core().x[6], 0x84838281u);
+  EXPECT_EQ(rm.core().x[7], 0x86858483u);
+  EXPECT_EQ(rm.core().x[8], 0xffff8281u);
+  EXPECT_EQ(rm.core().x[9], 0xffff8483u);
+  EXPECT_EQ(rm.core().x[10], 0x00008483u);
+  EXPECT_EQ(rm.core().x[11], 0x85848382u);
+  const uint8_t* m = rm.m.ram() + 0x100;
+  EXPECT_EQ(m[0x20], 0);  // untouched
+  const uint8_t want_sw[] = {0x44, 0x33, 0x22, 0x11};
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(m[0x21 + i], want_sw[i]) << i;
+  EXPECT_EQ(m[0x25], 0);
+  EXPECT_EQ(m[0x27], 0xbb);
+  EXPECT_EQ(m[0x28], 0xaa);
+  EXPECT_EQ(m[0x29], 0);
+  EXPECT_EQ(m[0x2d], 0xbb);
+  EXPECT_EQ(m[0x2e], 0xaa);
+}
+
+TEST(Rv32Misaligned, ExtraCyclesComeFromTheConfig) {
+  Timing t;
+  t.misaligned_split_cycles = 3;
+  t.mem_latency_cycles = 2;  // each of the two transactions pays the memory's latency
+  RawMachine rm({lui(5, 0x80000), addi(5, 5, 0x100), i_type(1, 5, 2, 6, 0x03)}, t);
+  rm.step(2);
+  const uint64_t before = rm.core().cycles;
+  rm.step(1);
+  EXPECT_EQ(rm.core().cycles - before, 1u + 2u + 3u + 2u);
+}
+
+TEST(Rv32Misaligned, SecondHalfOutsideMemoryIsAnAccessFaultAtTheAccessAddress) {
+  // RAM ends at 0x80100000: lw at 0x800ffffe reads two bytes inside and two outside.
+  RawMachine rm({lui(5, 0x80100), i_type(-2, 5, 2, 6, 0x03), s_type(-1, 6, 5, 1, 0x23)});
+  rm.step(10);
+  EXPECT_EQ(rm.core().stop_reason(), Stop::trap);
+  EXPECT_EQ(rm.core().trap_report().cause, 5u) << rm.core().trap_report().text();
+  EXPECT_EQ(rm.core().trap_report().tval, 0x800ffffeu);
+  RawMachine st({lui(5, 0x80100), s_type(-1, 6, 5, 1, 0x23)});  // sh at 0x800fffff
+  st.step(10);
+  EXPECT_EQ(st.core().trap_report().cause, 7u) << st.core().trap_report().text();
+  EXPECT_EQ(st.core().trap_report().tval, 0x800fffffu);
 }
 
 TEST(Rv32Traps, FetchOutsideMemoryIsAnAccessFault) {

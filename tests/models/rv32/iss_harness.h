@@ -33,9 +33,11 @@ struct ProgramRun {
   slm::rv32::RunResult r;
   std::string console;
 };
-inline ProgramRun run_elf(const std::string& path, uint32_t cores = 1, uint64_t limit = 200'000'000) {
+inline ProgramRun run_elf(const std::string& path, uint32_t cores = 1, uint64_t limit = 200'000'000,
+                          const rv32::Timing& timing = {}) {
   rv32::MachineConfig cfg;
   cfg.cores = cores;
+  cfg.timing = timing;
   rv32::Machine m(cfg);
   m.load(rv32::read_elf(path));
   ProgramRun out;
