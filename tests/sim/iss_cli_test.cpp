@@ -4,19 +4,15 @@
 
 #include <filesystem>
 
+#include "tests/models/rv32/iss_harness.h"
+
 #include "tests/common/cli.h"
 #include "tests/sim/harness.h"
 
 using namespace slm::test;
 
 namespace {
-std::string program(const std::string& name) {
-  const std::string p = std::string(SLMSIM_RV32_DIR) + "/" + name + ".elf";
-  if (std::filesystem::exists(p)) return p;
-  const char* ci = std::getenv("CI");
-  if (ci && std::string(ci) == "true") ADD_FAILURE() << "CI=true but " << p << " was not built";
-  return "";
-}
+const auto program = slm::test::rv32_program;
 }  // namespace
 
 TEST(IssCli, RunsAProgramAndExitsWithItsCode) {

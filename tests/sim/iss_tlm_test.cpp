@@ -5,19 +5,15 @@
 
 #include <filesystem>
 
+#include "tests/models/rv32/iss_harness.h"
+
 #include "models/cpu/rv32/machine.h"
 #include "sim/iss/tlm_system.h"
 
 using namespace slm;
 
 namespace {
-std::string program(const std::string& name) {
-  const std::string p = std::string(SLMSIM_RV32_DIR) + "/" + name + ".elf";
-  if (std::filesystem::exists(p)) return p;
-  const char* ci = std::getenv("CI");
-  if (ci && std::string(ci) == "true") ADD_FAILURE() << "CI=true but " << p << " was not built";
-  return "";
-}
+const auto program = slm::test::rv32_program;
 }  // namespace
 
 TEST(IssTlm, SameResultAsTheMachine) {

@@ -7,40 +7,28 @@
 using namespace slm::rv32;
 using namespace slm::test;
 
-TEST(Rv32Programs, InstructionClassesSelfCheck) {
-  const auto p = rv32_program("rv32i_check");
-  SKIP_IF_EMPTY(p, "rv32i_check.elf");
-  auto run = run_elf(p);
+// Runs a self-checking program (exit code = the number of the first failing check, 0 = all pass).
+void expect_self_check(const char* name, int expected_exit, const Timing& timing = {}) {
+  const auto p = rv32_program(name);
+  SKIP_IF_EMPTY(p, name);
+  auto run = run_elf(p, 1, 200'000'000, timing);
   EXPECT_EQ(run.r.stop, Stop::exit) << run.r.trap.text();
-  EXPECT_EQ(run.r.exit_code, 0) << "failing test number";
+  EXPECT_EQ(run.r.exit_code, expected_exit) << "failing test number";
 }
+
+TEST(Rv32Programs, InstructionClassesSelfCheck) { expect_self_check("rv32i_check", 0); }
 
 TEST(Rv32Programs, TrapsSelfCheck) {
-  const auto p = rv32_program("traps");
-  SKIP_IF_EMPTY(p, "traps.elf");
   Timing t;
   t.trap_misaligned = true;  // tests 4-6 expect misaligned loads/stores to trap
-  auto run = run_elf(p, 1, 200'000'000, t);
-  EXPECT_EQ(run.r.stop, Stop::exit) << run.r.trap.text();
-  EXPECT_EQ(run.r.exit_code, 0) << "failing test number";
+  expect_self_check("traps", 0, t);
 }
 
-TEST(Rv32Programs, MisalignedAccessesDoNotTrapByDefault) {
-  // The default (CV32E40P) performs them: test 4 (a misaligned lw expected to trap) fails.
-  const auto p = rv32_program("traps");
-  SKIP_IF_EMPTY(p, "traps.elf");
-  auto run = run_elf(p);
-  EXPECT_EQ(run.r.stop, Stop::exit) << run.r.trap.text();
-  EXPECT_EQ(run.r.exit_code, 4) << "failing test number";
-}
+// The default (CV32E40P) performs misaligned accesses: test 4 (a misaligned lw expected to
+// trap) fails.
+TEST(Rv32Programs, MisalignedAccessesDoNotTrapByDefault) { expect_self_check("traps", 4); }
 
-TEST(Rv32Programs, XpulpSelfCheck) {
-  const auto p = rv32_program("xpulp_check");
-  SKIP_IF_EMPTY(p, "xpulp_check.elf");
-  auto run = run_elf(p);
-  EXPECT_EQ(run.r.stop, Stop::exit) << run.r.trap.text();
-  EXPECT_EQ(run.r.exit_code, 0) << "failing test number";
-}
+TEST(Rv32Programs, XpulpSelfCheck) { expect_self_check("xpulp_check", 0); }
 
 TEST(Rv32Programs, ConsoleAndExitCode) {
   const auto p = rv32_program("hello");
