@@ -329,6 +329,18 @@ struct Checker {
     const double x = v.get<double>();
     if (!std::isfinite(x) || x < 0 || (positive && x == 0)) fail(path, v, positive ? "must be a finite number > 0" : "must be a finite number >= 0");
   }
+  // An optional top-level array of objects: each element checked by `each(element, "key[i]")`.
+  template <typename F>
+  void objects(const json& rep, const char* key, F&& each) const {
+    if (!rep.contains(key)) return;
+    const json& a = rep[key];
+    if (!a.is_array()) fail(key, a, "must be an array");
+    for (size_t i = 0; i < a.size(); ++i) {
+      const std::string ep = std::string(key) + "[" + std::to_string(i) + "]";
+      if (!a[i].is_object()) fail(ep, a[i], "must be an object");
+      each(a[i], ep);
+    }
+  }
   void count(const json& parent, const std::string& ppath, const char* key) const {
     const json& v = field(parent, ppath, key);
     if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<int64_t>() >= 0)) fail(ppath + "." + key, v, "must be an integer >= 0");
@@ -398,18 +410,12 @@ void validate(const json& rep, const std::string& name) {
   }
   const json& bit = c.field(rep, "", "bit_exact");
   if (!bit.is_null() && !bit.is_boolean()) c.fail("bit_exact", bit, "must be true, false or null");
-  if (rep.contains("engines")) {
-    if (!rep["engines"].is_array()) c.fail("engines", rep["engines"], "must be an array");
-    for (size_t i = 0; i < rep["engines"].size(); ++i) {
-      const json& e = rep["engines"][i];
-      const std::string ep = "engines[" + std::to_string(i) + "]";
-      if (!e.is_object()) c.fail(ep, e, "must be an object");
-      c.count(e, ep, "ops_checked");
-      c.count(e, ep, "ops_mismatched");
-      c.str(e, ep, "engine");
-      c.str(e, ep, "values_computed_by");
-    }
-  }
+  c.objects(rep, "engines", [&](const json& e, const std::string& ep) {
+    c.count(e, ep, "ops_checked");
+    c.count(e, ep, "ops_mismatched");
+    c.str(e, ep, "engine");
+    c.str(e, ep, "values_computed_by");
+  });
   const json& bn = c.field(rep, "", "bottleneck");
   if (!bn.is_null()) {
     if (!bn.is_object()) c.fail("bottleneck", bn, "must be an object or null");
@@ -422,20 +428,14 @@ void validate(const json& rep, const std::string& name) {
     for (const char* k : {"step", "op_index"})
       if (m.contains(k) && !m[k].is_number_integer()) c.fail(std::string("first_mismatch.") + k, m[k], "must be an integer");
   }
-  if (rep.contains("faults")) {
-    if (!rep["faults"].is_array()) c.fail("faults", rep["faults"], "must be an array");
-    for (size_t i = 0; i < rep["faults"].size(); ++i) {
-      const json& f = rep["faults"][i];
-      const std::string fp = "faults[" + std::to_string(i) + "]";
-      if (!f.is_object()) c.fail(fp, f, "must be an object");
-      c.str(f, fp, "spec");
-      c.str(f, fp, "address");
-      c.field(f, fp, "bit");
-      c.num(f, fp, "time_s");
-      const json& t = c.field(f, fp, "tensor");
-      if (!t.is_null() && !t.is_string()) c.fail(fp + ".tensor", t, "must be a string or null");
-    }
-  }
+  c.objects(rep, "faults", [&](const json& f, const std::string& fp) {
+    c.str(f, fp, "spec");
+    c.str(f, fp, "address");
+    c.field(f, fp, "bit");
+    c.num(f, fp, "time_s");
+    const json& t = c.field(f, fp, "tensor");
+    if (!t.is_null() && !t.is_string()) c.fail(fp + ".tensor", t, "must be a string or null");
+  });
 }
 
 json load(const std::string& path) {
