@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <string>
 
+#include "workloads/common/error.h"
+
 namespace slm::fuzz {
 
 using TargetFn = int (*)(const uint8_t* data, size_t size);
@@ -30,5 +32,17 @@ const Target* targets(size_t* count);
 // Once per process: host-memory budget for fuzzing (512 MiB), a private temp folder.
 void init();
 std::string& scratch_dir();  // the private temp folder (after init())
+// Writes the input to `name` in the private folder (the loaders take paths); returns its path.
+std::string put(const char* name, const uint8_t* data, size_t size);
+// Runs f: 0 when it returns, 1 when it refuses with an slm::Error (anything else escapes).
+template <typename F>
+int guarded(F&& f) {
+  try {
+    f();
+    return 0;
+  } catch (const Error&) {
+    return 1;
+  }
+}
 
 }  // namespace slm::fuzz

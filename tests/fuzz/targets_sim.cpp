@@ -12,26 +12,6 @@
 #include "workloads/common/error.h"
 
 namespace slm::fuzz {
-namespace {
-
-std::string put(const char* name, const uint8_t* data, size_t size) {
-  std::string p = scratch_dir() + "/" + name;
-  std::ofstream f(p, std::ios::binary | std::ios::trunc);
-  f.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
-  return p;
-}
-
-template <typename F>
-int guarded(F&& f) {
-  try {
-    f();
-    return 0;
-  } catch (const Error&) {
-    return 1;
-  }
-}
-
-}  // namespace
 
 int config(const uint8_t* data, size_t size) {
   init();

@@ -27,27 +27,12 @@ std::string& scratch_dir() {
   return d;
 }
 
-namespace {
-
-// Writes the input to a file in the private folder (the loaders take paths).
 std::string put(const char* name, const uint8_t* data, size_t size) {
   std::string p = scratch_dir() + "/" + name;
   std::ofstream f(p, std::ios::binary | std::ios::trunc);
   f.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   return p;
 }
-
-template <typename F>
-int guarded(F&& f) {
-  try {
-    f();
-    return 0;
-  } catch (const Error&) {
-    return 1;
-  }
-}
-
-}  // namespace
 
 void init() {
   static bool done = false;
