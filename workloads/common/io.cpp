@@ -41,6 +41,19 @@ bool is_char_device(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode));
 }
+
+// A new private file next to `path` (same folder, so the final rename is atomic), mode 0644.
+// Returns its open descriptor and sets `tmp` to its name.
+int make_temp_beside(const std::string& path, std::string& tmp) {
+  const std::filesystem::path p(path);
+  const std::string dir = p.has_parent_path() ? p.parent_path().string() : std::string(".");
+  std::string templ = dir + "/." + p.filename().string() + ".tmp-XXXXXX";
+  const int fd = ::mkstemp(templ.data());
+  if (fd < 0) throw err(path, ": cannot write (temporary file in ", dir, "): ", std::strerror(errno));
+  ::fchmod(fd, 0644);
+  tmp = templ;
+  return fd;
+}
 }  // namespace
 
 AtomicWriter::AtomicWriter(std::string path) : path_(std::move(path)) {
@@ -56,13 +69,7 @@ AtomicWriter::AtomicWriter(std::string path) : path_(std::move(path)) {
     if (!f_) throw err(path_, ": cannot write: ", std::strerror(errno));
     return;
   }
-  const std::filesystem::path p(path_);
-  const std::string dir = p.has_parent_path() ? p.parent_path().string() : std::string(".");
-  std::string templ = dir + "/." + p.filename().string() + ".tmp-XXXXXX";
-  const int fd = ::mkstemp(templ.data());
-  if (fd < 0) throw err(path_, ": cannot write (temporary file in ", dir, "): ", std::strerror(errno));
-  ::fchmod(fd, 0644);
-  tmp_ = templ;
+  const int fd = make_temp_beside(path_, tmp_);
   f_ = ::fdopen(fd, "wb");
   if (!f_) {
     ::close(fd);
@@ -107,16 +114,7 @@ void AtomicWriter::commit() {
 
 AtomicOfstream::AtomicOfstream(std::string path) : path_(std::move(path)) {
   if (path_.empty()) throw err("output file name is empty");
-  if (path_ != "-" && !is_char_device(path_)) {
-    const std::filesystem::path p(path_);
-    const std::string dir = p.has_parent_path() ? p.parent_path().string() : std::string(".");
-    std::string templ = dir + "/." + p.filename().string() + ".tmp-XXXXXX";
-    const int fd = ::mkstemp(templ.data());
-    if (fd < 0) throw err(path_, ": cannot write (temporary file in ", dir, "): ", std::strerror(errno));
-    ::fchmod(fd, 0644);
-    ::close(fd);
-    tmp_ = templ;
-  }
+  if (path_ != "-" && !is_char_device(path_)) ::close(make_temp_beside(path_, tmp_));
   out_ = new std::ofstream(tmp_.empty() ? (path_ == "-" ? std::string("/dev/stdout") : path_) : tmp_, std::ios::binary | std::ios::trunc);
   if (!*out_) {
     delete out_;
