@@ -311,6 +311,29 @@ std::string op_difference(const Op& t, const Op& m) {
 }
 }  // namespace
 
+namespace {
+// Input rows of a model without vocabulary: m x dim activations (int8, or int16 for a16
+// precisions) from a 64-bit LCG (Knuth's MMIX constants), uniform in [-64, 63] (int8) or
+// [-16384, 16383] (int16): in range for l0.x_in, and the same for the same seed.
+std::vector<uint8_t> input_rows(int dim, quant::Precision p, int m, uint64_t seed) {
+  const bool a16 = quant::is_a16(p);
+  const size_t n = static_cast<size_t>(m) * static_cast<size_t>(dim);
+  std::vector<uint8_t> out(n * (a16 ? 2 : 1));
+  uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (size_t i = 0; i < n; ++i) {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    const uint32_t r = static_cast<uint32_t>(s >> 33);
+    if (a16) {
+      const int16_t v = static_cast<int16_t>(static_cast<int32_t>(r & 0x7fff) - 16384);
+      std::memcpy(out.data() + 2 * i, &v, 2);
+    } else {
+      out[i] = static_cast<uint8_t>(static_cast<int8_t>(static_cast<int32_t>(r & 0x7f) - 64));
+    }
+  }
+  return out;
+}
+}  // namespace
+
 void Replayer::simulate() {
   Layout& L = *setup_.layout;
   const Options& opt = opt_;
@@ -384,7 +407,14 @@ void Replayer::simulate() {
       toks = prefill ? opt.prompt_tokens : std::vector<int32_t>{res_.tokens.back()};
       phase = prefill ? trace::Phase::prefill : trace::Phase::decode;
       col.steps.clear();
-      model_->forward(toks, pos, phase, &col);
+      if (has_vocab) {
+        model_->forward(toks, pos, phase, &col);
+      } else {
+        const int m = static_cast<int>(toks.size());
+        const std::vector<uint8_t> rows = data ? input_rows(model_->config().dim, model_->precision(), m, opt.input_seed + pos)
+                                               : std::vector<uint8_t>{};
+        model_->forward_vectors(data ? rows.data() : nullptr, m, pos, &col);
+      }
     }
     const std::vector<Op>& ops = col.steps.at(0).ops;
     const int step_index = static_cast<int>(res_.steps.size());
@@ -473,7 +503,7 @@ void Replayer::simulate() {
     if (opt.trace) continue;  // the trace decides which steps follow
     if (next < 0) break;
     res_.tokens.push_back(data ? next : 1);
-    if (next == 1 && data) break;  // BOS ends the story (run.c)
+    if (next == 1 && data && has_vocab) break;  // BOS ends the story (run.c)
   }
   // A trace replay with values: the host's choice after the last step ends the sequence, as
   // in a run.

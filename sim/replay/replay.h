@@ -95,6 +95,10 @@ using CaptureFn = std::function<void(const OpCapture&)>;
 
 struct Options {
   std::vector<int32_t> prompt_tokens;  // including BOS; at least one
+  // Models without vocabulary (microllama): each step's input rows (hidden states, quantised
+  // to l0.x_in) are drawn from a generator seeded with input_seed + the step's position; the
+  // prompt's length is the prefill's row count.
+  uint64_t input_seed = 0;
   int steps = 32;                      // total positions, as run.c -n (clamped to seq_len)
   bool verify = true;                  // bit-exact check of every op (data mode only)
   NextTokenFn next_token;              // data mode: greedy/sampled choice; shape-only: unused

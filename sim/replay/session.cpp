@@ -136,7 +136,11 @@ nlohmann::json run_session(const SessionOptions& o) {
   // A .slmq file brings its own precision unless one is asked for explicitly.
   const std::string prec_s = !o.precision.empty() ? o.precision : qm ? quant::to_string(qm->precision) : wd.precision;
   const quant::Precision prec = quant::precision_from_string(prec_s);
-  if (!mc.has_vocab()) throw err("run: model '", model_arg, "' has no vocabulary (microllama): use `slmsim trace` for it");
+  if (!mc.has_vocab()) {  // microllama: hidden state in, hidden state out (anchors C3)
+    if (!o.tokenizer.empty()) throw err("run: --tokenizer: model '", model_arg, "' has no vocabulary (microllama)");
+    if (!o.prompt.empty())
+      throw err("run: --prompt: model '", model_arg, "' has no vocabulary (microllama): give --prefill-tokens N instead");
+  }
   sim_reset_kernel();
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);  // "stopped by user" etc.
   stats::Group root("soc");
@@ -160,12 +164,13 @@ nlohmann::json run_session(const SessionOptions& o) {
   }
 
   std::unique_ptr<llama2::Tokenizer> tok;
-  if (!tok_arg.empty()) tok = std::make_unique<llama2::Tokenizer>(tok_arg, mc.vocab_size);
+  if (!tok_arg.empty() && mc.has_vocab()) tok = std::make_unique<llama2::Tokenizer>(tok_arg, mc.vocab_size);
   std::vector<int32_t> prompt_tokens;
   if (tok) {
     for (int t : tok->encode(prompt, true, false, std::min(steps, mc.seq_len))) prompt_tokens.push_back(t);
   } else {
-    if (!prompt.empty()) throw err("run: --prompt needs --tokenizer (model '", model_arg, "' has no tokenizer given)");
+    if (!prompt.empty() && mc.has_vocab())
+      throw err("run: --prompt needs --tokenizer (model '", model_arg, "' has no tokenizer given)");
     prompt_tokens.push_back(llama2::kBosToken);
   }
   if (o.prefill_tokens > 0) {
@@ -187,19 +192,21 @@ nlohmann::json run_session(const SessionOptions& o) {
       std::fflush(o.story);
     }
   };
-  for (size_t i = 1; i < prompt_tokens.size(); ++i) emit(prompt_tokens[i - 1], prompt_tokens[i]);
-  auto sampler = std::make_shared<llama2::Sampler>(mc.vocab_size, o.temperature, o.topp, o.sample_seed);
+  if (mc.has_vocab())
+    for (size_t i = 1; i < prompt_tokens.size(); ++i) emit(prompt_tokens[i - 1], prompt_tokens[i]);
+  auto sampler = mc.has_vocab() ? std::make_shared<llama2::Sampler>(mc.vocab_size, o.temperature, o.topp, o.sample_seed) : nullptr;
   int last = prompt_tokens.back();
 
   Options ro;
   ro.prompt_tokens = prompt_tokens;
+  ro.input_seed = o.sample_seed;  // models without vocabulary: the input hidden states
   ro.faults = faults;
   ro.steps = steps;
   ro.verify = o.verify;
   ro.progress = o.progress;
   ro.capture_if = o.capture_if;
   ro.capture = o.capture;
-  const double logit_scale = model->shape_only() ? 0.0 : model->logit_scale();
+  const double logit_scale = model->shape_only() || !mc.has_vocab() ? 0.0 : model->logit_scale();
   // The host's choice, from what the platform computed: greedy takes the token its argmax op
   // wrote (or the argmax of the logits in memory); sampling dequantises those logits.
   ro.next_token = [&](const StepView& v) {

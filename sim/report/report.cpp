@@ -458,7 +458,7 @@ std::string summary(const json& rep) {
   const json& dec = rep["decode"];
   os << "platform        " << rep["platform"]["name"].get<std::string>() << " (" << rep["platform"]["file"].get<std::string>() << ")\n";
   os << "workload        " << rep["workload"]["model"].get<std::string>() << ", " << rep["workload"]["precision"].get<std::string>()
-     << ", " << rep["workload"]["prompt_tokens"].get<uint64_t>() << " prompt tokens, " << dec["tokens"].get<uint64_t>() << " decode steps\n";
+     << ", " << rep["workload"]["prompt_tokens"].get<uint64_t>() << " prompt tokens, " << dec["tokens"].get<uint64_t>() << (dec["tokens"].get<uint64_t>() == 1 ? " decode step\n" : " decode steps\n");
   os << "time to first   " << num(pre["time_to_first_token_s"].get<double>() * 1e3, 3) << " ms (prefill of " << pre["tokens"].get<uint64_t>() << " tokens)\n";
   if (!dec["tokens_per_s"].is_null() && !dec["cycles_per_token"].is_null()) {
     os << "decode          " << num(dec["tokens_per_s"].get<double>(), 2) << " tokens/s, "

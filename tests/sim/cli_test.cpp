@@ -20,7 +20,7 @@ TEST(SimCli, BadInputExitsWithStatus2AndNamesTheProblem) {
       {"run --config " + tiny + " --model nosuchshape", "nosuchshape"},
       {"run --config " + tiny + " --model stories260K --precision w2a2", "w2a2"},
       {"run --config " + tiny + " --model stories110M --set mem.size_bytes=1MiB", "memory too small"},
-      {"run --config " + tiny + " --model microllama", "no vocabulary"},
+      {"run --config " + tiny + " --model microllama --prompt Once", "no vocabulary"},
       {"config check '" + test::fixture("bad_unit.yaml") + "'", "unit 'KB' is not a frequency"},
       {"config show '" + test::fixture("bad_overlap.yaml") + "'", "overlaps 'mem'"},
       {"recost /nonexistent.json", "cannot open report"},
