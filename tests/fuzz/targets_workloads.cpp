@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -97,13 +99,36 @@ int slmq(const uint8_t* data, size_t size) {
 
 int trace(const uint8_t* data, size_t size) {
   init();
-  std::istringstream in(std::string(reinterpret_cast<const char*>(data), size));
-  return guarded([&] {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  // The whole-file reader and the streaming one (`run --trace`) on the same bytes: neither may
+  // crash, and when both accept they must give the same steps.
+  size_t whole_steps = 0, whole_ops = 0;
+  std::istringstream in(text);
+  const int whole = guarded([&] {
     const trace::Trace t = trace::read_trace(in, "fuzz.jsonl");
     uint64_t macs = 0;
     for (const auto& s : t.steps) macs += s.total_macs() + s.total_weight_bytes();
     (void)macs;
+    whole_steps = t.steps.size();
+    for (const auto& s : t.steps) whole_ops += s.ops.size();
   });
+  size_t streamed_steps = 0, streamed_ops = 0;
+  std::istringstream in2(text);
+  const int streamed = guarded([&] {
+    trace::TraceReader r(in2, "fuzz.jsonl");
+    trace::Step s;
+    while (r.next(s)) {
+      ++streamed_steps;
+      streamed_ops += s.ops.size();
+      s = trace::Step{};
+    }
+  });
+  if (whole == 0 && streamed == 0 && (whole_steps != streamed_steps || whole_ops != streamed_ops)) {
+    std::fprintf(stderr, "trace readers disagree: read_trace %zu steps / %zu ops, TraceReader %zu / %zu\n", whole_steps,
+                 whole_ops, streamed_steps, streamed_ops);
+    std::abort();
+  }
+  return whole;
 }
 
 }  // namespace slm::fuzz
