@@ -5,8 +5,15 @@
 //   - cycles: the RTL's cycles per OFM block (marginal: two blocks streamed back to back minus
 //     one) against the NPU model's MAC cycles for the same block (models/npu/ethos_u85_arch:
 //     choose_block + mac_cycles_per_depth_block), within 2 %. The one difference: the model
-//     (after Vela) charges a partial IFM depth block as a full one; the RTL streams ceil(K/8)
-//     beats. It is asserted exactly: model x ceil(K/8) / (depth blocks x ceil(D/8)).
+//     charges a partial IFM depth block as a full one (K = 172: 3 x 8 = 24 beats); the RTL
+//     streams ceil(K/8) = 22 beats. It is asserted exactly: model x ceil(K/8) / (depth blocks x
+//     ceil(D/8)). The model follows Vela here, on purpose: Vela's U85 estimator
+//     (regor/architecture/ethosu85/ethos_u85_performance.cpp, EstimateMacCyclesPerBlock) clips
+//     the IFM block to the IFM shape (min(K, 64) = 64), costs it with ifmBlock.depth / 8 beats
+//     and multiplies the block's cycles by ceil(K / ifmBlock.depth): every depth block at the
+//     clipped full depth, not rounded per 8 on the last one. The RTL is what an array that
+//     streams only live beats takes; whether the hardware pads the last depth block is not public.
+//   - decode (batch-1) blocks, the weight decoder binding: see the last test.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
