@@ -281,8 +281,12 @@ std::string summary(const nlohmann::json& rtl) {
   std::ostringstream s;
   const auto& ops = rtl.at("ops");
   s << "RTL check (verilated MAC array, " << rtl.value("macs", 0) << " MACs";
-  if (!rtl.value("npu_variant", std::string()).empty()) s << ", NPU " << rtl["npu_variant"].get<std::string>();
+  const std::string variant = rtl.value("npu_variant", std::string());
+  if (!variant.empty()) s << ", NPU " << variant;
   s << "): every fully connected op, RTL against the NPU model's output\n";
+  if (!variant.empty() && variant != "ethos-u85-" + std::to_string(rtl.value("macs", 0)))
+    s << "  note: the array's size is not the NPU's: values compare, cycles do not (--set npu.variant=ethos-u85-"
+      << rtl.value("macs", 0) << " for a like-for-like run)\n";
   s << "  step op         layer  m x n x k          MACs   RTL cyc  (MAC part)  NPU MAC   NPU WD  mismatches\n";
   for (const auto& o : ops) {
     std::ostringstream shape;
