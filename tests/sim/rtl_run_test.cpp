@@ -5,12 +5,20 @@
 //   - the clean run passes: every FC op of every step checked, no mismatch, on 512 and 128 MACs;
 //   - the verdict can fail: a bit flipped in one weight as the RTL receives it is reported at
 //     that op and step, in that weight's output channel only, and nowhere else;
+//   - the RTL reads the operands the NPU read: a bit flipped in simulated memory, in a weight of
+//     l0.wq's stream, makes the run not bit-exact, yet the RTL agrees with the NPU model (it
+//     computed from the same faulty weight) and differs from the golden model there;
 //   - the command: exit 0 and PASS when clean, exit 3 with the op and element when not, exit 2
 //     for a malformed --rtl-fault, an RTL size that is not built, or a run without values.
 #include <gtest/gtest.h>
 
+#include "models/common/clock.h"
+#include "sim/config/platform_config.h"
+#include "sim/platform/platform.h"
+#include "sim/replay/replay.h"
 #include "sim/replay/session.h"
 #include "sim/rtlcheck/rtl_check.h"
+#include "workloads/llama2/load.h"
 #include "tests/common/cli.h"
 #include "tests/sim/harness.h"
 #include "workloads/common/error.h"
@@ -94,6 +102,45 @@ TEST(RtlRun, AWeightFaultIsReportedAtItsOpStepAndChannel) {
     EXPECT_EQ(op["golden_mismatches"].get<uint64_t>(), op["mismatches"].get<uint64_t>());
   }
   EXPECT_EQ(seen, 2);
+}
+
+TEST(RtlRun, OperandsAreTheOnesTheNpuReadFromMemory) {
+  const std::string model = test::shared_model("stories260K.bin");
+  if (model.empty()) GTEST_SKIP() << "../shared/models/stories260K.bin absent";
+  const std::string cfg_file = test::source_dir() + "/configs/mcu-ethos-u85.yaml";
+  // Where the mapper placed l0.wq's encoded stream (the run's layout: same model shape and steps).
+  platform::register_types();
+  const config::PlatformConfig cfg = config::load_platform(cfg_file);
+  std::string mem;
+  uint64_t off = 0;
+  {
+    sim_reset_kernel();
+    stats::Group root("soc");
+    platform::Platform plat(cfg, root);
+    const replay::Setup s = replay::prepare(plat, llama2::resolve_config("stories260K"), quant::Precision::w8a16, false, kSteps);
+    const replay::Region& r = s.layout->region("npu.l0.wq.stream");
+    mem = r.memory;
+    off = r.addr - plat.base(mem);
+  }
+  replay::SessionOptions o;
+  o.config = cfg_file;
+  o.model = model;
+  o.prefill_tokens = kPrefill;
+  o.steps = kSteps;
+  // The stream: a 24-byte header, 64 scale records of 10 bytes, then channel 0's weights: weight 5, bit 6.
+  o.faults = {mem + ":" + std::to_string(off + 24 + 64 * 10 + 5) + ":6"};
+  rtlcheck::Checker ck({});
+  ck.attach(o);
+  const nlohmann::json rep = replay::run_session(o);
+  ASSERT_EQ(rep["bit_exact"], false) << "the fault reached the NPU's output";
+  EXPECT_EQ(rep["first_mismatch"]["op"], "l0.wq");
+  const nlohmann::json r = ck.report();
+  EXPECT_TRUE(r["passed"].get<bool>()) << "the RTL computed from the same (faulty) weight as the NPU";
+  EXPECT_EQ(r["mismatches"].get<uint64_t>(), 0u);
+  const nlohmann::json& first = r["ops"].at(0);
+  ASSERT_EQ(first["op"], "l0.wq");
+  EXPECT_GT(first["golden_mismatches"].get<uint64_t>(), 0u) << "so the RTL differs from the golden model there";
+  // Negative twin: the clean run's RTL equals the golden model everywhere (expect_clean above).
 }
 
 TEST(RtlRun, BadSpecsAreErrors) {
