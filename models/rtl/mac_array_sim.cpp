@@ -1,5 +1,6 @@
 #include "models/rtl/mac_array_sim.h"
 
+#include <algorithm>
 #include <type_traits>
 
 #include "Vmac128.h"
@@ -75,14 +76,33 @@ class Driver final : public MacArray {
     r.y.assign(size_t(t.m) * t.n, 0);
     r.micro_blocks = uint64_t(pg) * cg;
     const uint64_t total_groups = r.micro_blocks * NG;
+    // Micro-block u: channel group u / pg, position group u % pg (weights reused across positions).
+    const double rate = t.weights_per_cycle;
+    const double cap = double(C) * L * nb;  // the decoder's buffer: one micro-block's weights
+    double credit = 0;
+    bool paid = false;  // the decoder has produced the offered beat's weights
     uint64_t ub = 0, beat = 0, groups = 0, cyc = 0, accepted_beats = 0;
     bool idle = false;
     while (groups < total_groups) {
+      bool offer = !idle && ub < r.micro_blocks;
+      if (rate > 0) {
+        credit = std::min(cap, credit + rate);
+        if (offer && !paid) {
+          if (ub % uint64_t(pg) != 0) {
+            paid = true;  // reused weights
+          } else {
+            const int cgi = int(ub / uint64_t(pg));
+            const double need = double(std::min(C, t.n - cgi * C)) * std::min(L, t.k - int(beat) * L);
+            if (credit >= need) credit -= need, paid = true;
+          }
+        }
+        if (offer && !paid) offer = false, ++r.starved_cycles;
+      }
       if (idle) {
         v_->in_valid = 0;
         ++r.idle_cycles;
-      } else if (ub < r.micro_blocks) {
-        load_beat(t, int(ub / cg), int(ub % cg), int(beat), nb);
+      } else if (offer) {
+        load_beat(t, int(ub % uint64_t(pg)), int(ub / uint64_t(pg)), int(beat), nb);
         v_->in_valid = 1;
       } else {
         v_->in_valid = 0;
@@ -93,6 +113,7 @@ class Driver final : public MacArray {
       ++cyc;
       idle = false;
       if (accepted) {
+        paid = false;
         if (++beat == uint64_t(nb)) beat = 0, ++ub;
         idle = t.idle_every > 0 && ++accepted_beats % uint64_t(t.idle_every) == 0 && ub < r.micro_blocks;
       }
@@ -100,7 +121,7 @@ class Driver final : public MacArray {
         const uint64_t u = groups / NG;
         const int g = static_cast<int>(get(v_->out_group, 0, 16));
         if (g != int(groups % NG)) throw err("RTL output group ", g, " out of order (expected ", groups % NG, ")");
-        const int p0 = int(u / cg) * HW, c0 = int(u % cg) * C;
+        const int p0 = int(u % uint64_t(pg)) * HW, c0 = int(u / uint64_t(pg)) * C;
         for (int i = 0; i < s_.out_lanes; ++i) {
           const int e = g * s_.out_lanes + i, p = p0 + e / C, c = c0 + e % C;
           if (p < t.m && c < t.n) r.y[size_t(p) * t.n + c] = int32_t(sext(get(v_->out_data, i * 16, 16), 16));
@@ -108,7 +129,8 @@ class Driver final : public MacArray {
         ++groups;
         r.cycles = cyc;
       }
-      if (cyc > 16 + 4 * (total_groups + uint64_t(nb) * 2 * r.micro_blocks) + r.idle_cycles) throw err("RTL MAC array hung");
+      if (cyc > 16 + 4 * (total_groups + uint64_t(nb) * 2 * r.micro_blocks) + r.idle_cycles + r.starved_cycles)
+        throw err("RTL MAC array hung");
     }
     v_->in_valid = 0;
     return r;
@@ -127,6 +149,8 @@ class Driver final : public MacArray {
     if (t.x.size() != size_t(t.m) * t.k || t.w.size() != size_t(t.n) * t.k || t.bias.size() != size_t(t.n) ||
         t.mult.size() != size_t(t.n) || t.shift.size() != size_t(t.n))
       throw err("RTL tile: operand sizes do not match m = ", t.m, ", n = ", t.n, ", k = ", t.k);
+    if (!(t.weights_per_cycle >= 0) || t.weights_per_cycle > 1e6)
+      throw err("RTL tile: weights_per_cycle = ", t.weights_per_cycle, " (0 or a positive rate)");
     if (t.a16 && t.x_zp != 0) throw err("RTL tile: int16 activations need x_zp = 0 (got ", t.x_zp, ")");
     if (!t.a16 && (t.x_zp < -128 || t.x_zp > 127)) throw err("RTL tile: x_zp = ", t.x_zp, " outside int8");
     for (int c = 0; c < t.n; ++c)

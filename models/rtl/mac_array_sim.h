@@ -4,8 +4,13 @@
 // Computed: y[p, c] for p < m positions, c < n channels, exactly as the RTL computes it (the
 // RTL, not this driver, does the arithmetic); cycles from the first input beat to the last
 // output. The driver pads K to a multiple of 8 (zero weights) and partial micro-blocks (zero
-// activations and weights; their outputs are dropped). Not modelled here: the weight decoder
-// and memory (the input stream is offered every cycle).
+// activations and weights; their outputs are dropped). Micro-blocks go channel group by channel
+// group, the position groups inner (a channel group's weights are decoded once, then reused).
+// The weight decoder (optional, FcTile::weights_per_cycle): a ready/valid source that turns out
+// that many weights per cycle into a buffer of one micro-block's weights; a beat whose weights
+// are new (the first position group of a channel group) waits until the decoder has produced
+// its live weights (channels x depth lanes inside the tile); beats that reuse weights do not.
+// Not modelled: memory (activations are always there).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -29,6 +34,8 @@ struct FcTile {
   // Upstream stalls (tests): in_valid low for one cycle after every idle_every-th accepted beat
   // (0: a beat is offered every cycle). Valid drops only between beats, as ready/valid requires.
   int idle_every = 0;
+  // The weight decoder's throughput in weights per cycle (0: not modelled, a beat every cycle).
+  double weights_per_cycle = 0;
 };
 
 struct FcResult {
@@ -36,6 +43,7 @@ struct FcResult {
   uint64_t cycles = 0;     // first input beat .. last output, inclusive
   uint64_t micro_blocks = 0;
   uint64_t idle_cycles = 0;  // cycles the driver held in_valid low before the last beat
+  uint64_t starved_cycles = 0;  // cycles in_valid was low because the weight decoder was behind
 };
 
 // The array's shape (the verilated configuration).

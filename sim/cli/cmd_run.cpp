@@ -10,6 +10,7 @@
 
 #include "sim/cli/commands.h"
 #include "sim/replay/session.h"
+#include "sim/rtlcheck/rtl_check.h"
 #include "sim/report/report.h"
 #include "workloads/common/error.h"
 #include "workloads/common/io.h"
@@ -50,7 +51,24 @@ void register_run(CLI::App& app) {
   cmd->add_option("--csv", o->csv_path, "write one CSV line per operation here");
   cmd->add_option("--timeline", o->timeline_path, "write a Chrome Trace Event timeline here (open in Perfetto)");
   cmd->add_flag("--quiet", *quiet, "print only the summary (no story, no progress)");
-  cmd->callback([o, json_out, quiet] {
+  auto rtl = std::make_shared<rtlcheck::Options>();
+  auto rtl_on = std::make_shared<bool>(false);
+  auto* rtl_flag = cmd->add_flag("--rtl", *rtl_on,
+                                 "send every fully connected op the NPU runs through the verilated MAC array (docs/rtl.md) and "
+                                 "compare its outputs with the NPU model's, element for element; exit status 3 on any mismatch");
+  cmd->add_option("--rtl-macs", rtl->macs, "the verilated array's size: 128 or 512 (default: the configured NPU's MACs)")
+      ->check(CLI::IsMember({128, 512}))
+      ->needs(rtl_flag);
+  cmd->add_option("--rtl-fault", rtl->faults,
+                  "flip bit BIT of weight INDEX (channel x K + depth) of op OP as the RTL receives it: OP[@STEP]:INDEX:BIT, "
+                  "STEP 0 = the prefill (default: every step); shows that the check fails (repeatable)")
+      ->needs(rtl_flag);
+  cmd->callback([o, json_out, quiet, rtl, rtl_on] {
+    std::unique_ptr<rtlcheck::Checker> checker;
+    if (*rtl_on) {
+      checker = std::make_unique<rtlcheck::Checker>(*rtl);
+      checker->attach(*o);
+    }
     if (!*quiet) {
       o->story = stdout;
       // Progress on standard error: every step on a terminal, else every 10 s of wall time.
@@ -69,6 +87,12 @@ void register_run(CLI::App& app) {
     const auto t0 = std::chrono::steady_clock::now();
     nlohmann::json rep = replay::run_session(*o);
     std::cout << report::summary(rep);
+    if (checker) {
+      rep["rtl"] = checker->report();
+      if (rep["rtl"]["ops_checked"].get<uint64_t>() == 0)
+        throw Error("--rtl: no fully connected op ran with values (a shape-only or timing-only run has nothing to check)");
+      std::cout << rtlcheck::summary(rep["rtl"]);
+    }
     std::cout.flush();
     if (!*quiet)
       std::fprintf(stderr, "[slmsim] simulated %.6f s of platform time in %.2f s of wall time\n",
@@ -76,6 +100,7 @@ void register_run(CLI::App& app) {
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (!json_out->empty()) io::write_file_atomic(*json_out, rep.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     io::check_stdout();
+    if (checker && !checker->passed()) throw CLI::RuntimeError(3);  // the RTL differs from the NPU model
   });
 }
 

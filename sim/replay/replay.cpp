@@ -470,6 +470,7 @@ void Replayer::simulate() {
                    if (data && opt.verify) compare_op(ops[idx], bound[idx].out, col.outputs.at(idx), L, step_index, pos, v);
                    if (data && opt.capture && (!opt.capture_if || opt.capture_if(step_index, ops[idx]))) {
                      OpCapture c{step_index, pos, &ops[idx], e->engine_name(), e->computes_values(), &col.outputs.at(idx), {}};
+                     c.layout = &L, c.in = &bound[idx].in, c.result = &r, c.eng = e;
                      for (const TensorLoc& loc : bound[idx].out) {
                        std::vector<uint8_t> got(loc.bytes());
                        for (uint64_t r = 0; r < loc.rows; ++r)

@@ -88,6 +88,12 @@ struct OpCapture {
   bool engine_computed = false;                      // the engine's datapath computed the values
   const std::vector<std::vector<uint8_t>>* golden = nullptr;
   std::vector<std::vector<uint8_t>> memory;
+  // Where the op's inputs are and what the engine reported for it (its inputs can be read
+  // from `layout` as the engine read them: the op's consumer has not run yet).
+  const Layout* layout = nullptr;
+  const std::vector<TensorLoc>* in = nullptr;
+  const engine::OpResult* result = nullptr;
+  engine::Engine* eng = nullptr;
 };
 // Selects the ops to capture (step index, op); called in data mode only.
 using CaptureFilter = std::function<bool(int step, const trace::Op&)>;

@@ -8,6 +8,7 @@
 // can fail: a perturbed expected value, and a truncating (wrong rounding) reference that the
 // RTL must NOT match on the tie tiles.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <limits>
@@ -249,6 +250,42 @@ TEST(Rtl, UpstreamStallsChangeNoBitAndCostTheirCycles) {
       EXPECT_GT(r.idle_cycles, 10u);
       EXPECT_EQ(r.cycles, base.cycles + r.idle_cycles) << macs << " a16=" << a16;
     }
+}
+
+// The weight decoder as a ready/valid source of R weights per cycle: bits unchanged; a batch-1
+// tile (one position group, every beat's weights new) takes its weights' decode time plus the
+// pipeline's fill and drain; with several position groups the weights of a channel group are
+// decoded once and reused, so a starved prefill tile costs far less than M times a decode tile.
+TEST(Rtl, WeightDecoderRateSetsThePaceOfNewWeightsOnly) {
+  for (int macs : {128, 512})
+    for (bool a16 : {false, true}) {
+      const auto& s = array(macs).shape();
+      const uint64_t ng = uint64_t(s.ub_hw * s.ub_c / s.out_lanes);
+      for (double rate : {16.0, 12.5}) {
+        rtl::FcTile t = make_tile(400 + macs + a16, a16, 1, 48, 128, Kind::random);
+        t.weights_per_cycle = rate;
+        const rtl::FcResult r = array(macs).run(t);
+        EXPECT_EQ(r.y, golden_fc(t, a16)) << macs << " a16=" << a16 << " rate " << rate;
+        EXPECT_GT(r.starved_cycles, 0u);
+        // The last beat's weights are complete at ceil(n k / R) cycles, then the pipeline drains.
+        const uint64_t decode = uint64_t(std::ceil(48.0 * 128 / rate));
+        EXPECT_GE(r.cycles, decode + ng + 3) << macs << " a16=" << a16 << " rate " << rate;
+        EXPECT_LE(r.cycles, decode + ng + 3 + (a16 ? 2 : 1)) << macs << " a16=" << a16 << " rate " << rate;
+      }
+      // Reuse: 32 positions decode the same 48 x 128 weights once.
+      rtl::FcTile p = make_tile(500 + macs + a16, a16, 32, 48, 128, Kind::random);
+      const rtl::FcResult free_run = array(macs).run(p);
+      p.weights_per_cycle = 16;
+      const rtl::FcResult r = array(macs).run(p);
+      EXPECT_EQ(r.y, free_run.y);
+      EXPECT_LT(r.cycles, free_run.cycles + 48 * 128 / 16) << macs << " a16=" << a16 << ": weights decoded once";
+      // Negative twin: without reuse (each position its own tile) the decode time is paid 32 times.
+      p.m = 1, p.x.resize(128);
+      EXPECT_GT(32 * array(macs).run(p).cycles, 2 * r.cycles) << macs << " a16=" << a16;
+    }
+  rtl::FcTile bad = make_tile(5, false, 2, 16, 8, Kind::random);
+  bad.weights_per_cycle = -1;
+  EXPECT_THROW(array(128).run(bad), Error);
 }
 
 // The comparison itself can fail: one perturbed golden element is reported, at its place.
