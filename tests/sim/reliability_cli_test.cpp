@@ -15,6 +15,7 @@
 #include "sim/config/platform_config.h"
 #include "sim/platform/platform.h"
 #include "sim/report/report.h"
+#include "tests/common/errors.h"
 #include "tests/common/cli.h"
 #include "tests/sim/harness.h"
 #include "workloads/common/error.h"
@@ -29,17 +30,7 @@ std::string q(const std::string& s) { return "'" + s + "'"; }
 std::string tiny() { return q(test::fixture("tiny.yaml")); }
 std::string corpus(const std::string& f) { return test::source_dir() + "/tests/fuzz/corpus/" + f; }
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no slm::Error thrown";
-  return "";
-}
-#define EXPECT_HAS(hay, needle) EXPECT_NE(std::string(hay).find(needle), std::string::npos) << (hay)
+using test::error_of;
 
 // ---- exit status and messages ---------------------------------------------------------
 

@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/common/errors.h"
 #include "workloads/common/error.h"
 #include "workloads/common/io.h"
 #include "workloads/eval/eval.h"
@@ -47,18 +48,7 @@ std::string slurp(const std::string& p) {
 }
 void spit(const std::string& p, const std::string& s) { std::ofstream(p, std::ios::binary | std::ios::trunc) << s; }
 
-// The message of the slm::Error thrown by f ("" and a test failure when none is thrown).
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no slm::Error thrown";
-  return "";
-}
-#define EXPECT_HAS(hay, needle) EXPECT_NE(std::string(hay).find(needle), std::string::npos) << (hay)
+using test::error_of;
 
 const quant::QuantModel& model260(Precision p) {
   static std::map<Precision, quant::QuantModel> cache;
