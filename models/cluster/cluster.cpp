@@ -1,0 +1,383 @@
+// Cluster: lockstep cycle loop, banked L1 arbitration, event unit and DMA. See cluster.h.
+#include "models/cluster/cluster.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "workloads/common/error.h"
+
+namespace slm::cluster {
+
+void ClusterConfig::validate() const {
+  auto bad = [](const char* field, uint64_t v, const char* why) {
+    return err("cluster: ", field, " = ", v, ": ", why);
+  };
+  if (cores < 1 || cores > 8) throw bad("cores", cores, "must be 1..8");
+  if (l1_banks < 1 || l1_banks > 64 || (l1_banks & (l1_banks - 1)))
+    throw bad("l1_banks", l1_banks, "must be a power of two in 1..64");
+  if (l1_size_bytes == 0 || l1_size_bytes % (l1_banks * 4) != 0 || l1_size_bytes > (2u << 20))
+    throw bad("l1_size_bytes", l1_size_bytes, "must be a non-zero multiple of 4 x l1_banks, at most 2 MiB");
+  if (l2_size_bytes == 0 || l2_size_bytes % (1u << rv32::kDmiPageBits) != 0 || l2_size_bytes > (64u << 20))
+    throw bad("l2_size_bytes", l2_size_bytes, "must be a non-zero multiple of 64 KiB, at most 64 MiB");
+  if (l2_latency_cycles > 1000) throw bad("l2_latency_cycles", l2_latency_cycles, "must be 0..1000");
+  if (periph_latency_cycles > 1000) throw bad("periph_latency_cycles", periph_latency_cycles, "must be 0..1000");
+  if (barrier_wake_cycles > 1000) throw bad("barrier_wake_cycles", barrier_wake_cycles, "must be 0..1000");
+  if (dma_setup_cycles > 100000) throw bad("dma_setup_cycles", dma_setup_cycles, "must be 0..100000");
+  if (dma_bytes_per_cycle < 1 || dma_bytes_per_cycle > 64)
+    throw bad("dma_bytes_per_cycle", dma_bytes_per_cycle, "must be 1..64");
+}
+
+Cluster::Cluster(const ClusterConfig& cfg) : cfg_(cfg) {
+  cfg_.validate();
+  l1_.assign(cfg_.l1_size_bytes, 0);
+  l2_.assign(cfg_.l2_size_bytes, 0);
+  bank_mask_ = cfg_.l1_banks - 1;
+  bank_free_.assign(cfg_.l1_banks, 0);
+  for (uint32_t c = 0; c < cfg_.cores; ++c) cores_.push_back(std::make_unique<rv32::Core>(c, *this, cfg_.timing));
+  state_.assign(cfg_.cores, State::run);
+  slept_at_.assign(cfg_.cores, 0);
+  dispatch_.resize(cfg_.cores);
+  stats_.assign(cfg_.cores, CoreStats{});
+  dma_waiting_for_.assign(cfg_.cores, 0);
+  team_mask_ = (1u << cfg_.cores) - 1;
+}
+Cluster::~Cluster() = default;
+
+rv32::DmiRegion Cluster::dmi() { return rv32::DmiRegion{kL1Base, kL2Base + cfg_.l2_size_bytes - kL1Base}; }
+
+uint8_t* Cluster::fetch_page(uint32_t page_addr) {
+  if (page_addr >= kL2Base && page_addr - kL2Base < cfg_.l2_size_bytes) return l2_.data() + (page_addr - kL2Base);
+  return nullptr;
+}
+
+uint8_t* Cluster::host(uint32_t addr, uint32_t n) {
+  if (addr >= kL1Base && uint64_t{addr} - kL1Base + n <= cfg_.l1_size_bytes) return l1_.data() + (addr - kL1Base);
+  if (addr >= kL2Base && uint64_t{addr} - kL2Base + n <= cfg_.l2_size_bytes) return l2_.data() + (addr - kL2Base);
+  throw err("cluster: [0x", std::hex, addr, ", +0x", n, ") is neither in L1 nor in L2");
+}
+
+void Cluster::load(const rv32::ElfImage& elf) {
+  for (const auto& s : elf.segments) {
+    const uint64_t lo = s.addr, hi = uint64_t{s.addr} + s.mem_size;
+    if (lo < kL2Base || hi > uint64_t{kL2Base} + cfg_.l2_size_bytes)
+      throw err(elf.name, ": segment [0x", std::hex, lo, ", 0x", hi, ") is outside the cluster's L2 [0x", kL2Base, ", 0x",
+                uint64_t{kL2Base} + cfg_.l2_size_bytes, ")");
+    uint8_t* dst = l2_.data() + (s.addr - kL2Base);
+    if (!s.data.empty()) std::memcpy(dst, s.data.data(), s.data.size());
+    std::memset(dst + s.data.size(), 0, s.mem_size - s.data.size());
+  }
+  tohost_ = elf.symbol("tohost");
+  if (tohost_ && (*tohost_ < kL2Base || *tohost_ - kL2Base + 8 > cfg_.l2_size_bytes)) tohost_.reset();
+  for (auto& c : cores_) {
+    c->refresh_dmi();
+    c->reset(elf.entry);
+    c->set_watch(tohost_ ? *tohost_ : 0xffffffffu);
+  }
+  std::FILE* echo = htif_.echo;
+  htif_ = rv32::HtifState{};
+  htif_.echo = echo;
+}
+
+void Cluster::watched_store(uint32_t addr, rv32::Core& core) {
+  if (!tohost_ || addr < *tohost_ + 4) return;  // RV32: the upper word completes the command
+  if (rv32::htif_command(l2_.data() + (*tohost_ - kL2Base), core, htif_))
+    for (auto& c : cores_) c->request_stop(c.get() == &core && htif_.exited ? rv32::Stop::exit : rv32::Stop::halted_by_peer);
+}
+
+// ---- L1 arbitration ----------------------------------------------------------------------
+uint64_t Cluster::l1_grant(uint32_t addr, uint64_t t) {
+  uint64_t& free = bank_free_[(addr >> 2) & bank_mask_];
+  const uint64_t g = std::max(t, free);
+  free = g + 1;
+  return g;
+}
+
+// ---- sleeping and waking -----------------------------------------------------------------
+void Cluster::sleep(State s) {
+  state_[cur_] = s;
+  slept_at_[cur_] = cores_[cur_]->cycles;
+}
+
+void Cluster::wake(uint32_t c, uint64_t at, uint64_t CoreStats::*counter) {
+  rv32::Core& k = *cores_[c];
+  k.cycles = std::max(k.cycles, at);
+  stats_[c].*counter += k.cycles - slept_at_[c];
+  state_[c] = State::run;
+}
+
+// ---- the slow path: every data access of every core ----------------------------------------
+bool Cluster::load(uint32_t addr, unsigned size, uint32_t& value, uint64_t& cycles) {
+  if (addr - kL1Base < cfg_.l1_size_bytes) {
+    const uint64_t g = l1_grant(addr, now_);
+    cycles += g - now_;
+    stats_[cur_].bank_stall_cycles += g - now_;
+    ++stats_[cur_].l1_accesses;
+    value = 0;
+    std::memcpy(&value, l1_.data() + (addr - kL1Base), size);
+    return true;
+  }
+  if (addr - kL2Base < cfg_.l2_size_bytes) {
+    cycles += cfg_.l2_latency_cycles;
+    stats_[cur_].l2_cycles += cfg_.l2_latency_cycles;
+    ++stats_[cur_].l2_accesses;
+    value = 0;
+    std::memcpy(&value, l2_.data() + (addr - kL2Base), size);
+    return true;
+  }
+  if (size != 4) return false;
+  if (addr - kEuBase < 0x100) return eu_access(addr - kEuBase, false, value, cycles);
+  if (addr - kDmaBase < 0x100) return dma_access(addr - kDmaBase, false, value, cycles);
+  return false;
+}
+
+bool Cluster::store(uint32_t addr, unsigned size, uint32_t value, uint64_t& cycles) {
+  if (addr - kL1Base < cfg_.l1_size_bytes) {
+    const uint64_t g = l1_grant(addr, now_);
+    cycles += g - now_;
+    stats_[cur_].bank_stall_cycles += g - now_;
+    ++stats_[cur_].l1_accesses;
+    std::memcpy(l1_.data() + (addr - kL1Base), &value, size);
+    return true;
+  }
+  if (addr - kL2Base < cfg_.l2_size_bytes) {
+    cycles += cfg_.l2_latency_cycles;
+    stats_[cur_].l2_cycles += cfg_.l2_latency_cycles;
+    ++stats_[cur_].l2_accesses;
+    std::memcpy(l2_.data() + (addr - kL2Base), &value, size);
+    return true;
+  }
+  if (size != 4) return false;
+  if (addr - kEuBase < 0x100) return eu_access(addr - kEuBase, true, value, cycles);
+  if (addr - kDmaBase < 0x100) return dma_access(addr - kDmaBase, true, value, cycles);
+  return false;
+}
+
+// ---- event unit --------------------------------------------------------------------------
+bool Cluster::eu_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles) {
+  cycles += cfg_.periph_latency_cycles;
+  if (write) {
+    switch (off) {
+      case kEuTeamMask:
+        if (v == 0 || (v & ~((1u << cfg_.cores) - 1))) {
+          error_ = "core " + std::to_string(cur_) + ": event unit team mask 0x" + [&] { char b[16]; std::snprintf(b, sizeof b, "%x", v); return std::string(b); }() +
+                   " names cores that do not exist (or none)";
+          cores_[cur_]->request_stop(rv32::Stop::halted_by_peer);
+          return true;
+        }
+        team_mask_ = v;
+        return true;
+      case kEuDispatchPush:
+        for (uint32_t c = 0; c < cfg_.cores; ++c) {
+          if (c == cur_ || !(team_mask_ >> c & 1)) continue;
+          dispatch_[c].push_back(v);
+          if (state_[c] == State::dispatch) wake(c, cycles + 1, &CoreStats::dispatch_wait_cycles);
+        }
+        return true;
+    }
+    return false;
+  }
+  switch (off) {
+    case kEuCoreId: v = cur_; return true;
+    case kEuNbCores: v = cfg_.cores; return true;
+    case kEuTeamMask: v = team_mask_; return true;
+    case kEuBarrierCount: v = static_cast<uint32_t>(barriers_); return true;
+    case kEuSleep: sleep(State::done); v = 0; return true;
+    case kEuBarrier: {
+      v = static_cast<uint32_t>(barriers_);
+      if (!(team_mask_ >> cur_ & 1)) return true;  // not in the team: passes through
+      sleep(State::barrier);
+      arrived_ |= 1u << cur_;
+      if (arrived_ == team_mask_) {
+        ++barriers_;
+        arrived_ = 0;
+        const uint64_t release = cycles + cfg_.barrier_wake_cycles;
+        for (uint32_t c = 0; c < cfg_.cores; ++c)
+          if (team_mask_ >> c & 1) wake(c, release, &CoreStats::barrier_wait_cycles);
+      }
+      return true;
+    }
+    case kEuDispatchPop:
+      if (dispatch_[cur_].empty()) {  // sleep and execute the load again when a value arrives
+        rv32::Core& k = *cores_[cur_];
+        rewind_ = Rewind{true, k.pc, k.instret, k.lmask_prev, k.wmask_prev, {}};
+        std::memcpy(rewind_.x, k.x, sizeof k.x);
+        sleep(State::dispatch);
+        slept_at_[cur_] = now_;
+        v = 0;
+        return true;
+      }
+      v = dispatch_[cur_].front();
+      dispatch_[cur_].pop_front();
+      return true;
+  }
+  return false;
+}
+
+// ---- DMA ---------------------------------------------------------------------------------
+bool Cluster::dma_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles) {
+  cycles += cfg_.periph_latency_cycles;
+  auto fail = [&](const std::string& what) {
+    error_ = "core " + std::to_string(cur_) + ": DMA: " + what;
+    cores_[cur_]->request_stop(rv32::Stop::halted_by_peer);
+    return true;
+  };
+  if (write) {
+    if (off <= kDmaL2Stride) {
+      dma_reg_[off / 4] = v;
+      return true;
+    }
+    if (off == kDmaWait) {
+      if (v >= dma_next_id_) return fail("wait for transfer " + std::to_string(v) + ", which was never started (next id " + std::to_string(dma_next_id_) + ")");
+      if (v < dma_done_) return true;
+      dma_waiting_for_[cur_] = v;
+      sleep(State::dma_wait);
+      return true;
+    }
+    return false;
+  }
+  if (off == kDmaDone) {
+    v = dma_done_;
+    return true;
+  }
+  if (off == kDmaStartIn || off == kDmaStartOut) {
+    DmaJob j{dma_next_id_, dma_reg_[0], dma_reg_[1], dma_reg_[2], dma_reg_[3], dma_reg_[4], dma_reg_[5], off == kDmaStartIn, cycles};
+    if (j.len == 0 || j.rows == 0) return fail("transfer with len " + std::to_string(j.len) + " and rows " + std::to_string(j.rows) + " (both must be >= 1)");
+    const uint64_t l1_end = uint64_t{j.l1} + uint64_t{j.rows - 1} * j.l1_stride + j.len;
+    const uint64_t l2_end = uint64_t{j.l2} + uint64_t{j.rows - 1} * j.l2_stride + j.len;
+    if (j.l1 < kL1Base || l1_end > uint64_t{kL1Base} + cfg_.l1_size_bytes) {
+      char b[96];
+      std::snprintf(b, sizeof b, "L1 range [0x%08x, 0x%08llx) is outside L1", j.l1, static_cast<unsigned long long>(l1_end));
+      return fail(b);
+    }
+    if (j.l2 < kL2Base || l2_end > uint64_t{kL2Base} + cfg_.l2_size_bytes) {
+      char b[96];
+      std::snprintf(b, sizeof b, "L2 range [0x%08x, 0x%08llx) is outside L2", j.l2, static_cast<unsigned long long>(l2_end));
+      return fail(b);
+    }
+    if (dma_q_.empty()) dma_ready_ = std::max(dma_ready_, cycles + cfg_.dma_setup_cycles + cfg_.l2_latency_cycles);
+    dma_q_.push_back(j);
+    v = dma_next_id_++;
+    return true;
+  }
+  return false;
+}
+
+// One beat of the DMA at cycle t: up to dma_bytes_per_cycle bytes of the current row; every
+// L1 word the beat touches is arbitrated like a core access.
+void Cluster::dma_step(uint64_t t) {
+  DmaJob& j = dma_q_.front();
+  const uint32_t chunk = std::min(cfg_.dma_bytes_per_cycle, j.len - dma_off_);
+  const uint32_t a1 = j.l1 + dma_row_ * j.l1_stride + dma_off_;
+  const uint32_t a2 = j.l2 + dma_row_ * j.l2_stride + dma_off_;
+  uint64_t g = t;
+  for (uint32_t w = a1 >> 2; w <= (a1 + chunk - 1) >> 2; ++w) g = std::max(g, l1_grant(w << 2, t));
+  uint8_t* p1 = l1_.data() + (a1 - kL1Base);
+  uint8_t* p2 = l2_.data() + (a2 - kL2Base);
+  if (j.to_l1) std::memcpy(p1, p2, chunk);
+  else std::memcpy(p2, p1, chunk);
+  dma_stats_.bank_stall_cycles += g - t;
+  dma_stats_.busy_cycles += g + 1 - t;
+  dma_stats_.bytes += chunk;
+  dma_ready_ = g + 1;
+  dma_off_ += chunk;
+  if (dma_off_ < j.len) return;
+  dma_off_ = 0;
+  if (++dma_row_ < j.rows) return;
+  dma_row_ = 0;
+  dma_done_ = j.id + 1;
+  ++dma_stats_.transfers;
+  dma_q_.pop_front();
+  for (uint32_t c = 0; c < cfg_.cores; ++c)
+    if (state_[c] == State::dma_wait && dma_waiting_for_[c] < dma_done_) wake(c, g + 1, &CoreStats::dma_wait_cycles);
+  if (!dma_q_.empty()) dma_ready_ = std::max(g + 1, dma_q_.front().enqueued + cfg_.dma_setup_cycles + cfg_.l2_latency_cycles);
+}
+
+// ---- the cycle loop ----------------------------------------------------------------------
+ClusterResult Cluster::run(uint64_t max_cycles) {
+  ClusterResult r;
+  const uint32_t n = cfg_.cores, req = n + 1;
+  uint64_t t = now_;
+  auto finish_core = [&](uint32_t c, rv32::Stop s) -> bool {  // true: the run ends
+    if (s == rv32::Stop::trap) {
+      r.stop = s;
+      r.trap = cores_[c]->trap_report();
+      return true;
+    }
+    if (s == rv32::Stop::exit || s == rv32::Stop::halted_by_peer) {
+      r.stop = htif_.exited ? rv32::Stop::exit : rv32::Stop::halted_by_peer;
+      return true;
+    }
+    return false;
+  };
+  bool end = false;
+  while (!end) {
+    if (t >= max_cycles) {
+      r.stop = rv32::Stop::limit;
+      break;
+    }
+    uint32_t k0 = static_cast<uint32_t>(t % req);
+    for (uint32_t k = 0; k < req && !end; ++k) {
+      uint32_t q = k0 + k;
+      if (q >= req) q -= req;
+      if (q == n) {
+        if (!dma_q_.empty() && dma_ready_ <= t) dma_step(t);
+        continue;
+      }
+      rv32::Core& c = *cores_[q];
+      if (state_[q] != State::run || c.cycles > t) continue;
+      cur_ = q;
+      now_ = t;
+      const rv32::Stop s = c.run(1);
+      if (__builtin_expect(rewind_.active, 0)) {  // the instruction sleeps: undo it, run it again on wake-up
+        std::memcpy(c.x, rewind_.x, sizeof c.x);
+        c.pc = rewind_.pc;
+        c.instret = rewind_.instret;
+        c.lmask_prev = rewind_.lmask;
+        c.wmask_prev = rewind_.wmask;
+        c.cycles = t;
+        rewind_.active = false;
+      }
+      if (s != rv32::Stop::limit) end = finish_core(q, s);
+      if (!error_.empty()) end = true;
+    }
+    if (end) break;
+    uint64_t next = ~uint64_t{0};
+    for (uint32_t c = 0; c < n; ++c)
+      if (state_[c] == State::run) next = std::min(next, cores_[c]->cycles);
+    if (!dma_q_.empty()) next = std::min(next, dma_ready_);
+    if (next == ~uint64_t{0} && std::all_of(state_.begin(), state_.end(), [](State x) { return x == State::done; })) {
+      r.stop = rv32::Stop::exit;  // every core has gone to sleep for good: a normal end (exit code 0)
+      for (uint32_t c = 0; c < n; ++c) t = std::max(t, cores_[c]->cycles);
+      break;
+    }
+    if (next == ~uint64_t{0}) {
+      error_ = "deadlock at cycle " + std::to_string(t) + ": every core is asleep (";
+      static const char* names[] = {"run", "barrier", "dma_wait", "dispatch", "sleep", "done"};
+      for (uint32_t c = 0; c < n; ++c) error_ += (c ? ", " : "") + std::string("core ") + std::to_string(c) + " " + names[static_cast<int>(state_[c])];
+      error_ += ") and the DMA is idle";
+      break;
+    }
+    t = std::max(t + 1, next);
+  }
+  now_ = t;
+  if (!error_.empty()) {
+    r.stop = rv32::Stop::halted_by_peer;
+    r.error = error_;
+  } else if (!htif_.error.empty()) {
+    r.error = htif_.error;
+  }
+  r.exit_code = htif_.exit_code;
+  r.cycles = std::max(t, cores_[0]->cycles);
+  r.barriers = barriers_;
+  r.dma = dma_stats_;
+  for (uint32_t c = 0; c < n; ++c) {
+    CoreStats s = stats_[c];
+    s.instructions = cores_[c]->instret;
+    s.cycles = cores_[c]->cycles;
+    r.instructions += s.instructions;
+    r.cores.push_back(s);
+  }
+  return r;
+}
+
+}  // namespace slm::cluster

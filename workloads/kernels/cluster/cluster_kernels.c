@@ -1,0 +1,181 @@
+/* Cluster kernel runner (SPMD: every core runs main). The host writes a job at CL_IO_BASE
+ * (little-endian words), runs the cluster and reads the results back from L2:
+ *   0 magic 0x54534c43 ("CLST")   1 op   2 m (tokens)   3 n (out)   4 k (in)   5 x_zp   6 y_zp
+ *   7 L1 bytes the kernel may use from CL_L1_FREE (tiled ops)
+ *   8..11 offsets from CL_IO_BASE: x (m x k int8), w (n x k int8), rq (n x {m, shift}), y (m x n int8)
+ *   12 param (op-specific)   13, 14: written back by tiled ops (rows per tile, tiles)
+ * ops: 1 int8 GEMM untiled from L2 (XpulpV2), 2 the same tiled through L1 with double-buffered
+ *      DMA, 3 untiled plain RV32IMC C; 10 barrier test, 11 dispatch (fork/join) test, 12 DMA test.
+ * Every GEMM computes y[i, j] = sat8(requant(sum_k (x[i,k] - x_zp) * w[j,k], rq[j]) + y_zp), the
+ * same math as golden::matmul (workloads/kernels/gemv_i8.h); output rows j are split into
+ * contiguous ranges by core id. Exit code: 0 ok, 1 bad magic, 2 bad op, 3 L1 too small. */
+#include <stdint.h>
+
+#include "cluster_rt.h"
+#include "gemv_i8.h"
+
+#define J(i) (((volatile uint32_t*)CL_IO_BASE)[i])
+#define IO(off) ((void*)(CL_IO_BASE + (off)))
+
+static void gemv_rows(const int8_t* x, int32_t x_zp, const int8_t* w, int32_t rows, int32_t k, const slm_qmul* rq,
+                      int32_t y_zp, int8_t* y, int xpulp) {
+  if (rows <= 0) return;
+  if (xpulp && (k & 3) == 0) slm_gemv_i8_xpulp(x, x_zp, w, rows, k, rq, y_zp, y);
+  else slm_gemv_i8(x, x_zp, w, rows, k, rq, y_zp, y);
+}
+
+/* Contiguous share [lo, hi) of `rows` for core `id` of `nc`. */
+static void share(int32_t rows, uint32_t id, uint32_t nc, int32_t* lo, int32_t* hi) {
+  const int32_t chunk = (rows + (int32_t)nc - 1) / (int32_t)nc;
+  *lo = (int32_t)id * chunk;
+  *hi = *lo + chunk < rows ? *lo + chunk : rows;
+  if (*lo > rows) *lo = rows;
+}
+
+static void gemm_untiled(uint32_t id, uint32_t nc, int xpulp) {
+  const int32_t m = (int32_t)J(2), n = (int32_t)J(3), k = (int32_t)J(4), x_zp = (int32_t)J(5), y_zp = (int32_t)J(6);
+  const int8_t* x = (const int8_t*)IO(J(8));
+  const int8_t* w = (const int8_t*)IO(J(9));
+  const slm_qmul* rq = (const slm_qmul*)IO(J(10));
+  int8_t* y = (int8_t*)IO(J(11));
+  int32_t lo, hi;
+  share(n, id, nc, &lo, &hi);
+  for (int32_t i = 0; i < m; ++i)
+    gemv_rows(x + i * k, x_zp, w + lo * k, hi - lo, k, rq + lo, y_zp, y + i * n + lo, xpulp);
+}
+
+#define ALIGN4(v) (((v) + 3u) & ~3u)
+
+/* Tiled: x (m x k) and y (m x n) stay in L1; weight rows and their requantisation
+ * multipliers stream through two L1 buffers of R rows (double buffering): core 0 starts the
+ * DMA of tile t+1 before the cores compute tile t. R is the largest that fits the L1 budget
+ * (rounded down to a multiple of the core count when R >= cores). */
+static int gemm_tiled(uint32_t id, uint32_t nc) {
+  const int32_t m = (int32_t)J(2), n = (int32_t)J(3), k = (int32_t)J(4), x_zp = (int32_t)J(5), y_zp = (int32_t)J(6);
+  const uint32_t budget = J(7);
+  const uint8_t* x2 = (const uint8_t*)IO(J(8));
+  const uint8_t* w2 = (const uint8_t*)IO(J(9));
+  const uint8_t* rq2 = (const uint8_t*)IO(J(10));
+  uint8_t* y2 = (uint8_t*)IO(J(11));
+  const uint32_t xb = ALIGN4((uint32_t)(m * k)), yb = ALIGN4((uint32_t)(m * n));
+  const uint32_t row_bytes = ALIGN4((uint32_t)k) + 8u;
+  int32_t r = budget > xb + yb ? (int32_t)((budget - xb - yb) / (2u * row_bytes)) : 0;
+  if (r < 1) return 3;
+  if (r > n) r = n;
+  if (r >= (int32_t)nc) r -= r % (int32_t)nc;
+  const uint32_t wb = ALIGN4((uint32_t)(r * k));
+  uint8_t* xl = (uint8_t*)CL_L1_FREE;
+  uint8_t* yl = xl + xb;
+  uint8_t* wl[2] = {yl + yb, yl + yb + wb};
+  uint8_t* rql[2] = {wl[1] + wb, wl[1] + wb + (uint32_t)r * 8u};
+  const int32_t tiles = (n + r - 1) / r;
+  uint32_t ids[2] = {0, 0};
+  if (id == 0) {
+    J(13) = (uint32_t)r;
+    J(14) = (uint32_t)tiles;
+    /* x: m rows of k bytes, packed densely in L1 (2D when k is not a multiple of 4 would be needed
+     * for alignment; here k % 4 == 0 is required by the SIMD loop, otherwise plain C reads bytes) */
+    cl_dma_in(xl, x2, (uint32_t)(m * k));
+    const int32_t rows0 = r < n ? r : n;
+    cl_dma_in(wl[0], w2, (uint32_t)(rows0 * k));
+    ids[0] = cl_dma_in(rql[0], rq2, (uint32_t)rows0 * 8u);
+  }
+  for (int32_t t = 0; t < tiles; ++t) {
+    const int32_t r0 = t * r, rt = n - r0 < r ? n - r0 : r;
+    if (id == 0) {
+      if (t + 1 < tiles) {
+        const int32_t r1 = (t + 1) * r, rt1 = n - r1 < r ? n - r1 : r;
+        cl_dma_in(wl[(t + 1) & 1], w2 + (uint32_t)r1 * (uint32_t)k, (uint32_t)(rt1 * k));
+        ids[(t + 1) & 1] = cl_dma_in(rql[(t + 1) & 1], rq2 + (uint32_t)r1 * 8u, (uint32_t)rt1 * 8u);
+      }
+      cl_dma_wait(ids[t & 1]);
+    }
+    cl_barrier(); /* tile t is in L1 */
+    int32_t lo, hi;
+    share(rt, id, nc, &lo, &hi);
+    const int8_t* wt = (const int8_t*)wl[t & 1];
+    const slm_qmul* rqt = (const slm_qmul*)rql[t & 1];
+    for (int32_t i = 0; i < m; ++i)
+      gemv_rows((const int8_t*)xl + i * k, x_zp, wt + lo * k, hi - lo, k, rqt + lo, y_zp, (int8_t*)yl + i * n + r0 + lo, 1);
+    cl_barrier(); /* buffer t & 1 is free again */
+  }
+  if (id == 0) cl_dma_wait(cl_dma_out(y2, yl, (uint32_t)(m * n)));
+  return 0;
+}
+
+/* Barrier test: core c first works c * param iterations, then records mcycle before and
+ * after two barriers in y (uint32 [c][4]: before1, after1, before2, after2). */
+static void barrier_test(uint32_t id) {
+  volatile uint32_t* out = (volatile uint32_t*)IO(J(11)) + id * 4;
+  volatile uint32_t sink = 0;
+  for (uint32_t i = 0; i < id * J(12); ++i) sink += i;
+  out[0] = cl_cycles();
+  cl_barrier();
+  out[1] = cl_cycles();
+  for (uint32_t i = 0; i < (7 - id) * J(12); ++i) sink += i;
+  out[2] = cl_cycles();
+  cl_barrier();
+  out[3] = cl_cycles();
+}
+
+/* Fork/join test: core 0 pushes param and param + 1 to the workers' dispatch FIFOs after
+ * working a while; each worker pops both (sleeping until they arrive) and writes
+ * y[c] = {v1 + c, v2 + c} (uint32 pairs); everyone joins at a barrier. */
+static void dispatch_test(uint32_t id) {
+  volatile uint32_t* out = (volatile uint32_t*)IO(J(11));
+  if (id == 0) {
+    volatile uint32_t sink = 0;
+    for (uint32_t i = 0; i < 200; ++i) sink += i;
+    cl_dispatch_push(J(12));
+    cl_dispatch_push(J(12) + 1);
+    out[0] = 0;
+    out[1] = 0;
+  } else {
+    const uint32_t v1 = cl_dispatch_pop();
+    const uint32_t v2 = cl_dispatch_pop();
+    out[2 * id] = v1 + id;
+    out[2 * id + 1] = v2 + id;
+  }
+  cl_barrier();
+}
+
+/* DMA test (core 0 programs; with param bit 0 the other cores read the destination L1 words
+ * meanwhile, to create bank conflicts): 1D L2 x (n bytes) -> L1; 2D: m rows of k bytes from
+ * w with an L2 stride of param >> 8 -> L1 packed; then both back to y (n + m * k bytes), the
+ * 2D part through a 2D L1 -> L2 transfer with the same row layout packed. */
+static void dma_test(uint32_t id) {
+  const uint32_t m = J(2), n = J(3), k = J(4), param = J(12);
+  uint8_t* l1 = (uint8_t*)CL_L1_FREE;
+  if (id == 0) {
+    const uint32_t a = cl_dma_in(l1, IO(J(8)), n);
+    cl_dma_wait(a);
+    cl_dma_wait(cl_dma_2d((uint32_t)(l1 + ALIGN4(n)), (uint32_t)IO(J(9)), k, m, k, param >> 8, 1));
+    CL_REG(CL_L1_BASE + 0x3ffc0) = 1; /* flag for the others: done (in L1 so they do not hammer L2) */
+    cl_dma_wait(cl_dma_out(IO(J(11)), l1, n));
+    cl_dma_wait(cl_dma_2d((uint32_t)(l1 + ALIGN4(n)), (uint32_t)IO(J(11)) + n, k, m, k, k, 0));
+  } else if (param & 1) {
+    volatile uint32_t* p = (volatile uint32_t*)l1;
+    volatile uint32_t* flag = (volatile uint32_t*)(CL_L1_BASE + 0x3ffc0);
+    uint32_t s = 0;
+    while (!*flag) s += p[(id * 3) & 15];
+    (void)s;
+  }
+  cl_barrier();
+}
+
+int main(void) {
+  const uint32_t id = cl_core_id(), nc = cl_nb_cores();
+  if (J(0) != 0x54534c43u) return 1;
+  int rc = 0;
+  switch (J(1)) {
+    case 1: gemm_untiled(id, nc, 1); break;
+    case 2: rc = gemm_tiled(id, nc); break;
+    case 3: gemm_untiled(id, nc, 0); break;
+    case 10: barrier_test(id); break;
+    case 11: dispatch_test(id); break;
+    case 12: dma_test(id); break;
+    default: rc = 2;
+  }
+  cl_barrier();
+  return rc;
+}
