@@ -23,6 +23,7 @@ void ClusterConfig::validate() const {
   if (periph_latency_cycles > 1000) throw bad("periph_latency_cycles", periph_latency_cycles, "must be 0..1000");
   if (barrier_wake_cycles > 1000) throw bad("barrier_wake_cycles", barrier_wake_cycles, "must be 0..1000");
   if (dma_setup_cycles > 100000) throw bad("dma_setup_cycles", dma_setup_cycles, "must be 0..100000");
+  if (quantum_cycles > 100000) throw bad("quantum_cycles", quantum_cycles, "must be 0..100000");
   if (dma_bytes_per_cycle < 1 || dma_bytes_per_cycle > 64)
     throw bad("dma_bytes_per_cycle", dma_bytes_per_cycle, "must be 1..64");
 }
@@ -32,7 +33,7 @@ Cluster::Cluster(const ClusterConfig& cfg) : cfg_(cfg) {
   l1_.assign(cfg_.l1_size_bytes, 0);
   l2_.assign(cfg_.l2_size_bytes, 0);
   bank_mask_ = cfg_.l1_banks - 1;
-  bank_free_.assign(cfg_.l1_banks, 0);
+  bank_slot_.assign(size_t{cfg_.l1_banks} << kSlotBits, 0);
   for (uint32_t c = 0; c < cfg_.cores; ++c) cores_.push_back(std::make_unique<rv32::Core>(c, *this, cfg_.timing));
   state_.assign(cfg_.cores, State::run);
   slept_at_.assign(cfg_.cores, 0);
@@ -85,10 +86,14 @@ void Cluster::watched_store(uint32_t addr, rv32::Core& core) {
 }
 
 // ---- L1 arbitration ----------------------------------------------------------------------
+// The bank's reservation table: slot (cycle s) is taken iff table[s mod 2^kSlotBits] == s + 1.
+// A request at cycle t gets the first free cycle >= t (and keeps it).
 uint64_t Cluster::l1_grant(uint32_t addr, uint64_t t) {
-  uint64_t& free = bank_free_[(addr >> 2) & bank_mask_];
-  const uint64_t g = std::max(t, free);
-  free = g + 1;
+  uint64_t* tab = bank_slot_.data() + (size_t{(addr >> 2) & bank_mask_} << kSlotBits);
+  constexpr uint64_t mask = (uint64_t{1} << kSlotBits) - 1;
+  uint64_t g = t;
+  while (tab[g & mask] == g + 1) ++g;
+  tab[g & mask] = g + 1;
   return g;
 }
 
@@ -96,6 +101,7 @@ uint64_t Cluster::l1_grant(uint32_t addr, uint64_t t) {
 void Cluster::sleep(State s) {
   state_[cur_] = s;
   slept_at_[cur_] = cores_[cur_]->cycles;
+  cores_[cur_]->request_stop(rv32::Stop::limit);  // ends the core's current run() after this instruction
 }
 
 void Cluster::wake(uint32_t c, uint64_t at, uint64_t CoreStats::*counter) {
@@ -106,22 +112,34 @@ void Cluster::wake(uint32_t c, uint64_t at, uint64_t CoreStats::*counter) {
 }
 
 // ---- the slow path: every data access of every core ----------------------------------------
+namespace {
+inline uint32_t read_le(const uint8_t* p, unsigned size) {
+  if (size == 4) { uint32_t v; std::memcpy(&v, p, 4); return v; }
+  if (size == 2) { uint16_t v; std::memcpy(&v, p, 2); return v; }
+  return *p;
+}
+inline void write_le(uint8_t* p, uint32_t v, unsigned size) {
+  if (size == 4) std::memcpy(p, &v, 4);
+  else if (size == 2) { const uint16_t h = static_cast<uint16_t>(v); std::memcpy(p, &h, 2); }
+  else *p = static_cast<uint8_t>(v);
+}
+}  // namespace
+
 bool Cluster::load(uint32_t addr, unsigned size, uint32_t& value, uint64_t& cycles) {
   if (addr - kL1Base < cfg_.l1_size_bytes) {
-    const uint64_t g = l1_grant(addr, now_);
-    cycles += g - now_;
-    stats_[cur_].bank_stall_cycles += g - now_;
+    const uint64_t t = cycles - 1;  // the access happens in the instruction's last base cycle
+    const uint64_t g = l1_grant(addr, t);
+    cycles += g - t;
+    stats_[cur_].bank_stall_cycles += g - t;
     ++stats_[cur_].l1_accesses;
-    value = 0;
-    std::memcpy(&value, l1_.data() + (addr - kL1Base), size);
+    value = read_le(l1_.data() + (addr - kL1Base), size);
     return true;
   }
   if (addr - kL2Base < cfg_.l2_size_bytes) {
     cycles += cfg_.l2_latency_cycles;
     stats_[cur_].l2_cycles += cfg_.l2_latency_cycles;
     ++stats_[cur_].l2_accesses;
-    value = 0;
-    std::memcpy(&value, l2_.data() + (addr - kL2Base), size);
+    value = read_le(l2_.data() + (addr - kL2Base), size);
     return true;
   }
   if (size != 4) return false;
@@ -132,18 +150,19 @@ bool Cluster::load(uint32_t addr, unsigned size, uint32_t& value, uint64_t& cycl
 
 bool Cluster::store(uint32_t addr, unsigned size, uint32_t value, uint64_t& cycles) {
   if (addr - kL1Base < cfg_.l1_size_bytes) {
-    const uint64_t g = l1_grant(addr, now_);
-    cycles += g - now_;
-    stats_[cur_].bank_stall_cycles += g - now_;
+    const uint64_t t = cycles - 1;  // the access happens in the instruction's last base cycle
+    const uint64_t g = l1_grant(addr, t);
+    cycles += g - t;
+    stats_[cur_].bank_stall_cycles += g - t;
     ++stats_[cur_].l1_accesses;
-    std::memcpy(l1_.data() + (addr - kL1Base), &value, size);
+    write_le(l1_.data() + (addr - kL1Base), value, size);
     return true;
   }
   if (addr - kL2Base < cfg_.l2_size_bytes) {
     cycles += cfg_.l2_latency_cycles;
     stats_[cur_].l2_cycles += cfg_.l2_latency_cycles;
     ++stats_[cur_].l2_accesses;
-    std::memcpy(l2_.data() + (addr - kL2Base), &value, size);
+    write_le(l2_.data() + (addr - kL2Base), value, size);
     return true;
   }
   if (size != 4) return false;
@@ -187,10 +206,12 @@ bool Cluster::eu_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles)
       if (!(team_mask_ >> cur_ & 1)) return true;  // not in the team: passes through
       sleep(State::barrier);
       arrived_ |= 1u << cur_;
+      last_arrival_ = std::max(last_arrival_, cycles);
       if (arrived_ == team_mask_) {
         ++barriers_;
         arrived_ = 0;
-        const uint64_t release = cycles + cfg_.barrier_wake_cycles;
+        const uint64_t release = last_arrival_ + cfg_.barrier_wake_cycles;  // the latest arrival (in cycles)
+        last_arrival_ = 0;
         for (uint32_t c = 0; c < cfg_.cores; ++c)
           if (team_mask_ >> c & 1) wake(c, release, &CoreStats::barrier_wait_cycles);
       }
@@ -199,10 +220,10 @@ bool Cluster::eu_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles)
     case kEuDispatchPop:
       if (dispatch_[cur_].empty()) {  // sleep and execute the load again when a value arrives
         rv32::Core& k = *cores_[cur_];
-        rewind_ = Rewind{true, k.pc, k.instret, k.lmask_prev, k.wmask_prev, {}};
+        rewind_ = Rewind{true, k.pc, k.instret, cycles - 1, k.lmask_prev, k.wmask_prev, {k.lpcount[0], k.lpcount[1]}, {}};
         std::memcpy(rewind_.x, k.x, sizeof k.x);
         sleep(State::dispatch);
-        slept_at_[cur_] = now_;
+        slept_at_[cur_] = cycles - 1;
         v = 0;
         return true;
       }
@@ -293,72 +314,117 @@ void Cluster::dma_step(uint64_t t) {
 }
 
 // ---- the cycle loop ----------------------------------------------------------------------
+// Runs core q for up to n instructions (it stops earlier when it goes to sleep); undoes an
+// instruction that must sleep and be executed again (dispatch pop). True: the run ends.
+bool Cluster::step_core(uint32_t q, uint64_t n, ClusterResult& r) {
+  rv32::Core& c = *cores_[q];
+  cur_ = q;
+  const rv32::Stop s = c.run(n);
+  if (__builtin_expect(rewind_.active, 0)) {
+    std::memcpy(c.x, rewind_.x, sizeof c.x);
+    c.pc = rewind_.pc;
+    c.instret = rewind_.instret;
+    c.cycles = rewind_.cycles;
+    c.lmask_prev = rewind_.lmask;
+    c.wmask_prev = rewind_.wmask;
+    c.lpcount[0] = rewind_.lpcount[0];
+    c.lpcount[1] = rewind_.lpcount[1];
+    c.update_hwloop_active();
+    rewind_.active = false;
+  }
+  if (!error_.empty()) return true;
+  if (s == rv32::Stop::trap) {
+    r.stop = s;
+    r.trap = c.trap_report();
+    return true;
+  }
+  if (s == rv32::Stop::exit || s == rv32::Stop::halted_by_peer) {
+    r.stop = htif_.exited ? rv32::Stop::exit : rv32::Stop::halted_by_peer;
+    return true;
+  }
+  return false;
+}
+
+// When nothing can run: the next cycle something can (a running core or the DMA), or ~0
+// after setting the end of the run (every core asleep for good) or a deadlock error.
+uint64_t Cluster::next_event(uint64_t t, ClusterResult& r) {
+  uint64_t next = ~uint64_t{0};
+  for (uint32_t c = 0; c < cfg_.cores; ++c)
+    if (state_[c] == State::run) next = std::min(next, cores_[c]->cycles);
+  if (!dma_q_.empty()) next = std::min(next, dma_ready_);
+  if (next != ~uint64_t{0}) return std::max(next, t);
+  if (std::all_of(state_.begin(), state_.end(), [](State x) { return x == State::done; })) {
+    r.stop = rv32::Stop::exit;  // every core has gone to sleep for good: a normal end (exit code 0)
+    return next;
+  }
+  error_ = "deadlock at cycle " + std::to_string(t) + ": every core is asleep (";
+  static const char* names[] = {"run", "barrier", "dma_wait", "dispatch", "sleep", "done"};
+  for (uint32_t c = 0; c < cfg_.cores; ++c)
+    error_ += (c ? ", " : "") + std::string("core ") + std::to_string(c) + " " + names[static_cast<int>(state_[c])];
+  error_ += ") and the DMA is idle";
+  return next;
+}
+
 ClusterResult Cluster::run(uint64_t max_cycles) {
   ClusterResult r;
   const uint32_t n = cfg_.cores, req = n + 1;
   uint64_t t = now_;
-  auto finish_core = [&](uint32_t c, rv32::Stop s) -> bool {  // true: the run ends
-    if (s == rv32::Stop::trap) {
-      r.stop = s;
-      r.trap = cores_[c]->trap_report();
-      return true;
-    }
-    if (s == rv32::Stop::exit || s == rv32::Stop::halted_by_peer) {
-      r.stop = htif_.exited ? rv32::Stop::exit : rv32::Stop::halted_by_peer;
-      return true;
-    }
-    return false;
-  };
   bool end = false;
-  while (!end) {
-    if (t >= max_cycles) {
-      r.stop = rv32::Stop::limit;
-      break;
-    }
-    uint32_t k0 = static_cast<uint32_t>(t % req);
-    for (uint32_t k = 0; k < req && !end; ++k) {
-      uint32_t q = k0 + k;
-      if (q >= req) q -= req;
-      if (q == n) {
-        if (!dma_q_.empty() && dma_ready_ <= t) dma_step(t);
-        continue;
+  if (cfg_.quantum_cycles <= 1) {
+    // Lockstep: every cycle, the requesters in rotating order; a core runs one instruction
+    // when the global cycle reaches its own cycle counter.
+    while (!end) {
+      if (t >= max_cycles) {
+        r.stop = rv32::Stop::limit;
+        break;
       }
-      rv32::Core& c = *cores_[q];
-      if (state_[q] != State::run || c.cycles > t) continue;
-      cur_ = q;
-      now_ = t;
-      const rv32::Stop s = c.run(1);
-      if (__builtin_expect(rewind_.active, 0)) {  // the instruction sleeps: undo it, run it again on wake-up
-        std::memcpy(c.x, rewind_.x, sizeof c.x);
-        c.pc = rewind_.pc;
-        c.instret = rewind_.instret;
-        c.lmask_prev = rewind_.lmask;
-        c.wmask_prev = rewind_.wmask;
-        c.cycles = t;
-        rewind_.active = false;
+      uint32_t q = static_cast<uint32_t>(t % req);
+      for (uint32_t k = 0; k < req && !end; ++k, q = q + 1 == req ? 0 : q + 1) {
+        if (q == n) {
+          if (!dma_q_.empty() && dma_ready_ <= t) dma_step(dma_ready_);
+          continue;
+        }
+        if (state_[q] != State::run || cores_[q]->cycles > t) continue;
+        now_ = t;
+        end = step_core(q, 1, r);
       }
-      if (s != rv32::Stop::limit) end = finish_core(q, s);
-      if (!error_.empty()) end = true;
+      if (end) break;
+      const uint64_t next = next_event(t + 1, r);
+      if (next == ~uint64_t{0}) break;
+      t = next;
     }
-    if (end) break;
-    uint64_t next = ~uint64_t{0};
-    for (uint32_t c = 0; c < n; ++c)
-      if (state_[c] == State::run) next = std::min(next, cores_[c]->cycles);
-    if (!dma_q_.empty()) next = std::min(next, dma_ready_);
-    if (next == ~uint64_t{0} && std::all_of(state_.begin(), state_.end(), [](State x) { return x == State::done; })) {
-      r.stop = rv32::Stop::exit;  // every core has gone to sleep for good: a normal end (exit code 0)
-      for (uint32_t c = 0; c < n; ++c) t = std::max(t, cores_[c]->cycles);
-      break;
+  } else {
+    // Quantum: in each window of quantum_cycles cycles every core runs (in a rotating order)
+    // until its cycle counter passes the window's end, then the DMA moves its beats of the
+    // window. Bank reservations keep their cycles, so an access still gets the first cycle
+    // >= its own at which its bank is free; only the order of equal claims differs from lockstep.
+    const uint64_t qc = cfg_.quantum_cycles;
+    uint64_t round = 0;
+    while (!end) {
+      if (t >= max_cycles) {
+        r.stop = rv32::Stop::limit;
+        break;
+      }
+      const uint64_t e = t + qc;
+      uint32_t q = static_cast<uint32_t>(round++ % req);
+      for (uint32_t k = 0; k < req && !end; ++k, q = q + 1 == req ? 0 : q + 1) {
+        if (q == n) {
+          while (!dma_q_.empty() && dma_ready_ < e) dma_step(dma_ready_);
+          continue;
+        }
+        rv32::Core& c = *cores_[q];
+        while (!end && state_[q] == State::run && c.cycles < e) {
+          now_ = c.cycles;
+          end = step_core(q, e - c.cycles, r);  // each instruction costs >= 1 cycle
+        }
+      }
+      if (end) break;
+      const uint64_t next = next_event(e, r);
+      if (next == ~uint64_t{0}) break;
+      t = next;
     }
-    if (next == ~uint64_t{0}) {
-      error_ = "deadlock at cycle " + std::to_string(t) + ": every core is asleep (";
-      static const char* names[] = {"run", "barrier", "dma_wait", "dispatch", "sleep", "done"};
-      for (uint32_t c = 0; c < n; ++c) error_ += (c ? ", " : "") + std::string("core ") + std::to_string(c) + " " + names[static_cast<int>(state_[c])];
-      error_ += ") and the DMA is idle";
-      break;
-    }
-    t = std::max(t + 1, next);
   }
+  for (uint32_t c = 0; c < n; ++c) t = std::max(t, cores_[c]->cycles);
   now_ = t;
   if (!error_.empty()) {
     r.stop = rv32::Stop::halted_by_peer;

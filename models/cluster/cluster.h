@@ -71,6 +71,7 @@ struct ClusterConfig {
   uint32_t barrier_wake_cycles = 2;    // last arrival -> cores running again
   uint32_t dma_setup_cycles = 10;      // enqueue -> first beat (programming overhead in the DMA)
   uint32_t dma_bytes_per_cycle = 8;    // one beat per cycle (L2 side, 64-bit AXI)
+  uint32_t quantum_cycles = 0;         // 0/1: lockstep (one instruction per core per cycle step); N: windows of N cycles (faster)
   rv32::Timing timing;                 // core timing (configs/iss/rv32.yaml keys)
   void validate() const;               // throws slm::Error naming the field and value
 };
@@ -139,6 +140,8 @@ class Cluster : public rv32::MemoryPort {
   bool eu_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles);
   bool dma_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles);
   void dma_step(uint64_t t);
+  bool step_core(uint32_t q, uint64_t n, ClusterResult& r);
+  uint64_t next_event(uint64_t t, ClusterResult& r);
   void sleep(State s);
   void wake(uint32_t c, uint64_t at, uint64_t CoreStats::*counter);
 
@@ -148,7 +151,9 @@ class Cluster : public rv32::MemoryPort {
   std::vector<State> state_;
   std::vector<uint64_t> slept_at_;
   std::vector<std::deque<uint32_t>> dispatch_;
-  std::vector<uint64_t> bank_free_;  // first cycle at which each bank is free
+  static constexpr unsigned kSlotBits = 11;  // reservation window per bank: 2048 cycles
+  std::vector<uint64_t> bank_slot_;  // per bank: 2^kSlotBits slots, cycle + 1 when reserved
+  uint64_t last_arrival_ = 0;        // latest barrier arrival (cycles) of the current barrier
   std::vector<CoreStats> stats_;
   DmaStats dma_stats_;
   uint32_t cur_ = 0;                 // core being stepped
@@ -167,8 +172,9 @@ class Cluster : public rv32::MemoryPort {
   struct Rewind {
     bool active = false;
     uint32_t pc = 0;
-    uint64_t instret = 0;
+    uint64_t instret = 0, cycles = 0;
     uint32_t lmask = 0, wmask = 0;
+    uint32_t lpcount[2] = {};
     uint32_t x[32];
   } rewind_;
   std::optional<uint32_t> tohost_;
