@@ -41,6 +41,7 @@ Cluster::Cluster(const ClusterConfig& cfg) : cfg_(cfg) {
   stats_.assign(cfg_.cores, CoreStats{});
   dma_waiting_for_.assign(cfg_.cores, 0);
   team_mask_ = (1u << cfg_.cores) - 1;
+  running_ = cfg_.cores;
 }
 Cluster::~Cluster() = default;
 
@@ -99,6 +100,7 @@ uint64_t Cluster::l1_grant(uint32_t addr, uint64_t t) {
 
 // ---- sleeping and waking -----------------------------------------------------------------
 void Cluster::sleep(State s) {
+  if (state_[cur_] == State::run) --running_;
   state_[cur_] = s;
   slept_at_[cur_] = cores_[cur_]->cycles;
   cores_[cur_]->request_stop(rv32::Stop::limit);  // ends the core's current run() after this instruction
@@ -108,7 +110,9 @@ void Cluster::wake(uint32_t c, uint64_t at, uint64_t CoreStats::*counter) {
   rv32::Core& k = *cores_[c];
   k.cycles = std::max(k.cycles, at);
   stats_[c].*counter += k.cycles - slept_at_[c];
+  if (state_[c] != State::run) ++running_;
   state_[c] = State::run;
+  if (c != cur_) cores_[cur_]->request_stop(rv32::Stop::limit);  // another core runs again: end the current burst
 }
 
 // ---- the slow path: every data access of every core ----------------------------------------
@@ -276,6 +280,7 @@ bool Cluster::dma_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles
       return fail(b);
     }
     if (dma_q_.empty()) dma_ready_ = std::max(dma_ready_, cycles + cfg_.dma_setup_cycles + cfg_.l2_latency_cycles);
+    cores_[cur_]->request_stop(rv32::Stop::limit);  // the DMA competes from now on: end the current burst
     dma_q_.push_back(j);
     v = dma_next_id_++;
     return true;
@@ -377,6 +382,21 @@ ClusterResult Cluster::run(uint64_t max_cycles) {
       if (t >= max_cycles) {
         r.stop = rv32::Stop::limit;
         break;
+      }
+      if (running_ == 1 && dma_q_.empty()) {
+        // One core alone (the others asleep, the DMA idle): nothing competes with it, so it
+        // runs a burst; the burst ends when it wakes another core, starts a DMA or sleeps.
+        uint32_t q = 0;
+        while (state_[q] != State::run) ++q;
+        if (cores_[q]->cycles <= t) {
+          now_ = t;
+          end = step_core(q, std::min<uint64_t>(100000, max_cycles - t), r);
+          if (end) break;
+          const uint64_t next = next_event(t + 1, r);
+          if (next == ~uint64_t{0}) break;
+          t = next;
+          continue;
+        }
       }
       uint32_t q = static_cast<uint32_t>(t % req);
       for (uint32_t k = 0; k < req && !end; ++k, q = q + 1 == req ? 0 : q + 1) {

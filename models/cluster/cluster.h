@@ -157,6 +157,7 @@ class Cluster : public rv32::MemoryPort {
   std::vector<CoreStats> stats_;
   DmaStats dma_stats_;
   uint32_t cur_ = 0;                 // core being stepped
+  uint32_t running_ = 0;             // cores in State::run
   uint64_t now_ = 0;                 // global cycle
   uint32_t team_mask_ = 0, arrived_ = 0;
   uint64_t barriers_ = 0;

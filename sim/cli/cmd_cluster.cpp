@@ -1,7 +1,7 @@
 // slmsim cluster — run the int8 GEMV/GEMM kernels on the simulated Siracusa-class cluster.
 //
 //   slmsim cluster [--cores N] [--shape NxK|microllama ...] [--tokens M] [--variant tiled|untiled|plain]
-//                  [--l1-budget BYTES] [--config FILE] [--seed S] [--program ELF]
+//                  [--l1-budget BYTES] [--config FILE] [--quantum N] [--repeat R] [--seed S] [--program ELF]
 // Each shape runs once on a fresh cluster (models/cluster) executing the cross-compiled
 // kernels (workloads/kernels/cluster) on random int8 tensors; the output read back from L2
 // is compared with golden::matmul element for element. Prints per shape the cycles,
@@ -26,7 +26,7 @@ namespace {
 struct ClusterOptions {
   std::string config, program, variant = "tiled";
   std::vector<std::string> shapes{"microllama"};
-  uint32_t cores = 0, tokens = 1, l1_budget = 0, seed = 1;
+  uint32_t cores = 0, tokens = 1, l1_budget = 0, seed = 1, repeat = 1;
   int64_t quantum = -1;
 };
 struct Shape {
@@ -99,6 +99,8 @@ void register_cluster(CLI::App& app) {
   cmd->add_option("--config", o->config, "cluster config YAML (default: built-in values = configs/cluster/siracusa.yaml)");
   cmd->add_option("--quantum", o->quantum, "cluster quantum_cycles (0: lockstep, the default; N: N-cycle windows, faster)")
       ->check(CLI::Range(0, 100000));
+  cmd->add_option("--repeat", o->repeat, "the kernel runs each shape this many times back to back (speed measurements; cycles and instructions are totals)")
+      ->check(CLI::Range(1, 1000000))->capture_default_str();
   cmd->add_option("--seed", o->seed, "seed of the random tensors")->capture_default_str();
   cmd->add_option("--program", o->program, "kernel ELF (default: the build's rv32/cluster_kernels.elf)");
   cmd->callback([o] {
@@ -140,7 +142,7 @@ void register_cluster(CLI::App& app) {
       uint8_t* io = cl.host(kIo, static_cast<uint32_t>(end));
       const uint32_t job[15] = {0x54534c43u, op, static_cast<uint32_t>(t.m), static_cast<uint32_t>(t.n), static_cast<uint32_t>(t.k),
                                 static_cast<uint32_t>(t.x_zp), static_cast<uint32_t>(t.y_zp), budget, static_cast<uint32_t>(ox),
-                                static_cast<uint32_t>(ow), static_cast<uint32_t>(orq), static_cast<uint32_t>(oy), 0, 0, 0};
+                                static_cast<uint32_t>(ow), static_cast<uint32_t>(orq), static_cast<uint32_t>(oy), o->repeat, 0, 0};
       std::memcpy(io, job, sizeof job);
       std::memcpy(io + ox, t.x.data(), t.x.size());
       std::memcpy(io + ow, t.w.data(), t.w.size());

@@ -3,7 +3,7 @@
  *   0 magic 0x54534c43 ("CLST")   1 op   2 m (tokens)   3 n (out)   4 k (in)   5 x_zp   6 y_zp
  *   7 L1 bytes the kernel may use from CL_L1_FREE (tiled ops)
  *   8..11 offsets from CL_IO_BASE: x (m x k int8), w (n x k int8), rq (n x {m, shift}), y (m x n int8)
- *   12 param (op-specific)   13, 14: written back by tiled ops (rows per tile, tiles)
+ *   12 param (ops 1-3: repetitions, 0 = 1; others: op-specific)   13, 14: written back by tiled ops (rows per tile, tiles)
  * ops: 1 int8 GEMM untiled from L2 (XpulpV2), 2 the same tiled through L1 with double-buffered
  *      DMA, 3 untiled plain RV32IMC C; 10 barrier test, 11 dispatch (fork/join) test, 12 DMA test.
  * Every GEMM computes y[i, j] = sat8(requant(sum_k (x[i,k] - x_zp) * w[j,k], rq[j]) + y_zp), the
@@ -168,9 +168,15 @@ int main(void) {
   if (J(0) != 0x54534c43u) return 1;
   int rc = 0;
   switch (J(1)) {
-    case 1: gemm_untiled(id, nc, 1); break;
-    case 2: rc = gemm_tiled(id, nc); break;
-    case 3: gemm_untiled(id, nc, 0); break;
+    case 1: case 2: case 3: { /* param: repetitions (0 = 1), for speed measurements */
+      const uint32_t reps = J(12) ? J(12) : 1;
+      for (uint32_t r = 0; r < reps && rc == 0; ++r) {
+        if (J(1) == 2) rc = gemm_tiled(id, nc);
+        else gemm_untiled(id, nc, J(1) == 1);
+        if (r + 1 < reps) cl_barrier();
+      }
+      break;
+    }
     case 10: barrier_test(id); break;
     case 11: dispatch_test(id); break;
     case 12: dma_test(id); break;
