@@ -5,11 +5,14 @@
  *   8..11 offsets from CL_IO_BASE: x (m x k int8), w (n x k int8), rq (n x {m, shift}), y (m x n int8)
  *   12 param (ops 1-3: repetitions, 0 = 1; others: op-specific)   13, 14: written back by tiled ops (rows per tile, tiles)
  * ops: 1 int8 GEMM untiled from L2 (XpulpV2), 2 the same tiled through L1 with double-buffered
- *      DMA, 3 untiled plain RV32IMC C; 10 barrier test, 11 dispatch (fork/join) test, 12 DMA test.
+ *      DMA, 3 untiled plain RV32IMC C; 10 barrier test, 11 dispatch (fork/join) test, 12 DMA test;
+ *      20 RMSNorm, 21 residual add, 22 LUT (SiLU) on int8, untiled from L2, as golden::rmsnorm,
+ *      golden::add and golden::lut (parameters at offset J(10), see each kernel).
  * Every GEMM computes y[i, j] = sat8(requant(sum_k (x[i,k] - x_zp) * w[j,k], rq[j]) + y_zp), the
  * same math as golden::matmul (workloads/kernels/gemv_i8.h); output rows j are split into
  * contiguous ranges by core id. Exit code: 0 ok, 1 bad magic, 2 bad op, 3 L1 too small. */
 #include <stdint.h>
+#include <limits.h>
 
 #include "cluster_rt.h"
 #include "gemv_i8.h"
@@ -163,6 +166,96 @@ static void dma_test(uint32_t id) {
   cl_barrier();
 }
 
+/* ---- element-wise and normalisation kernels (int8, operands in L2) ---------------------- */
+static inline int64_t rsr64(int64_t x, int32_t s) { return s <= 0 ? x : (x + ((int64_t)1 << (s - 1))) >> s; }
+static inline int8_t sat8(int64_t v) { return (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v); }
+static inline int32_t sat32(int64_t v) { return v < INT32_MIN ? INT32_MIN : v > INT32_MAX ? INT32_MAX : (int32_t)v; }
+static inline int64_t rq32(int32_t x, int32_t m, int32_t shift) { return rsr64((int64_t)x * m, shift); }
+static uint64_t isqrt64(uint64_t x) {
+  uint64_t res = 0, bit = (uint64_t)1 << 62;
+  while (bit > x) bit >>= 2;
+  while (bit != 0) {
+    if (x >= res + bit) {
+      x -= res + bit;
+      res = (res >> 1) + bit;
+    } else {
+      res >>= 1;
+    }
+    bit >>= 2;
+  }
+  return res;
+}
+
+/* RMSNorm of m rows of n int8 (golden::rmsnorm): every core sums the squares of its share of
+ * a row into L1, a barrier, every core adds the partial sums (in core order) and normalises
+ * its share. Params at J(10): int32 {eps_q low, eps_q high, gain_shift}; gain: int16 (n) at J(9). */
+static void rmsnorm_par(uint32_t id, uint32_t nc) {
+  const int32_t m = (int32_t)J(2), n = (int32_t)J(3), x_zp = (int32_t)J(5), y_zp = (int32_t)J(6);
+  const int8_t* x = (const int8_t*)IO(J(8));
+  const int16_t* gain = (const int16_t*)IO(J(9));
+  const volatile int32_t* par = (const volatile int32_t*)IO(J(10));
+  int8_t* y = (int8_t*)IO(J(11));
+  const uint64_t eps_q = (uint64_t)(uint32_t)par[0] | ((uint64_t)(uint32_t)par[1] << 32);
+  const int32_t gain_shift = par[2];
+  volatile uint64_t* part = (volatile uint64_t*)CL_L1_FREE;
+  int32_t lo, hi;
+  share(n, id, nc, &lo, &hi);
+  for (int32_t r = 0; r < m; ++r) {
+    const int8_t* xr = x + r * n;
+    uint64_t s = 0;
+    for (int32_t i = lo; i < hi; ++i) {
+      const int32_t d = xr[i] - x_zp;
+      s += (uint32_t)(d * d);
+    }
+    part[id] = s;
+    cl_barrier();
+    uint64_t sumsq = 0;
+    for (uint32_t c = 0; c < nc; ++c) sumsq += part[c];
+    uint64_t ms = (sumsq + (uint64_t)(n / 2)) / (uint64_t)n + eps_q;
+    if (ms == 0) ms = 1;
+    if (ms > 0xFFFFFFFFull) ms = 0xFFFFFFFFull;
+    const int64_t root = (int64_t)isqrt64(ms << 32);
+    const int64_t inv = ((int64_t)1 << 46) / root;
+    for (int32_t i = lo; i < hi; ++i) {
+      const int64_t d = xr[i] - x_zp;
+      y[r * n + i] = sat8(rsr64(d * gain[i] * inv, 30 + gain_shift) + y_zp);
+    }
+    cl_barrier(); /* the partial sums are reused by the next row */
+  }
+}
+
+/* Residual add of n int8 (golden::add), elements split by core. Params at J(10): int32
+ * {a_zp, b_zp, y_zp, left_shift, a_mul.m, a_mul.shift, b_mul.m, b_mul.shift, y_mul.m, y_mul.shift};
+ * a at J(8), b at J(9). */
+static void add_par(uint32_t id, uint32_t nc) {
+  const int32_t n = (int32_t)J(3);
+  const int8_t* a = (const int8_t*)IO(J(8));
+  const int8_t* b = (const int8_t*)IO(J(9));
+  const volatile int32_t* p = (const volatile int32_t*)IO(J(10));
+  int8_t* y = (int8_t*)IO(J(11));
+  const int32_t a_zp = p[0], b_zp = p[1], y_zp = p[2], ls = p[3];
+  const int32_t am = p[4], as_ = p[5], bm = p[6], bs_ = p[7], ym = p[8], ys = p[9];
+  int32_t lo, hi;
+  share(n, id, nc, &lo, &hi);
+  for (int32_t i = lo; i < hi; ++i) {
+    const int32_t av = sat32((int64_t)(a[i] - a_zp) * ((int64_t)1 << ls));
+    const int32_t bv = sat32((int64_t)(b[i] - b_zp) * ((int64_t)1 << ls));
+    const int64_t sum = rq32(av, am, as_) + rq32(bv, bm, bs_);
+    y[i] = sat8(rq32(sat32(sum), ym, ys) + y_zp);
+  }
+}
+
+/* Table lookup of n int8 (golden::lut, e.g. SiLU): y = table[x + 128], table (256 int8) at J(9). */
+static void lut_par(uint32_t id, uint32_t nc) {
+  const int32_t n = (int32_t)J(3);
+  const int8_t* x = (const int8_t*)IO(J(8));
+  const int8_t* table = (const int8_t*)IO(J(9));
+  int8_t* y = (int8_t*)IO(J(11));
+  int32_t lo, hi;
+  share(n, id, nc, &lo, &hi);
+  for (int32_t i = lo; i < hi; ++i) y[i] = table[x[i] + 128];
+}
+
 int main(void) {
   const uint32_t id = cl_core_id(), nc = cl_nb_cores();
   if (J(0) != 0x54534c43u) return 1;
@@ -177,6 +270,9 @@ int main(void) {
       }
       break;
     }
+    case 20: rmsnorm_par(id, nc); break;
+    case 21: add_par(id, nc); break;
+    case 22: lut_par(id, nc); break;
     case 10: barrier_test(id); break;
     case 11: dispatch_test(id); break;
     case 12: dma_test(id); break;

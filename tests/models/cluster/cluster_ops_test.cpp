@@ -1,0 +1,174 @@
+// RMSNorm, residual add and LUT (SiLU) kernels on the cluster (int8, operands in L2, split
+// over the cores; RMSNorm reduces partial sums through L1 with barriers) equal golden::rmsnorm,
+// golden::add and golden::lut element for element: random tensors and the real stories260K
+// parameters, on 1 and 8 cores. A wrong parameter is detected.
+#include <gtest/gtest.h>
+
+#include "tests/models/cluster/cluster_harness.h"
+#include "tests/sim/harness.h"
+#include "workloads/eval/eval.h"
+#include "workloads/eval/prepare.h"
+#include "workloads/llama2/load.h"
+#include "workloads/quant/quant_model.h"
+
+using namespace slm;
+using namespace slm::test;
+
+namespace {
+struct Blob {
+  uint32_t off;
+  std::vector<uint8_t> bytes;
+};
+template <typename T>
+Blob blob(uint32_t off, const std::vector<T>& v) {
+  Blob b{off, std::vector<uint8_t>(v.size() * sizeof(T))};
+  std::memcpy(b.bytes.data(), v.data(), b.bytes.size());
+  return b;
+}
+
+// Runs op with job words 2..12 (m, n, k, x_zp, y_zp, l1, in0, in1, params, out, param) and the blobs; returns n_out bytes at out.
+std::vector<int8_t> run_op(uint32_t op, uint32_t cores, const std::array<uint32_t, 11>& words, const std::vector<Blob>& blobs,
+                           size_t n_out) {
+  const auto elf = rv32_program("cluster_kernels");
+  cluster::ClusterConfig cfg;
+  cfg.cores = cores;
+  cluster::Cluster cl(cfg);
+  cl.load(rv32::read_elf(elf));
+  uint8_t* io = cl.host(kClIo, 0x40000);
+  uint32_t job[15] = {kClMagic, op};
+  std::copy(words.begin(), words.end(), job + 2);
+  std::memcpy(io, job, sizeof job);
+  for (const auto& b : blobs) std::memcpy(io + b.off, b.bytes.data(), b.bytes.size());
+  std::memset(io + words[9], 0x5a, n_out);
+  const auto r = cl.run(500'000'000);
+  EXPECT_EQ(r.stop, rv32::Stop::exit) << r.error << r.trap.text();
+  EXPECT_EQ(r.exit_code, 0);
+  return std::vector<int8_t>(io + words[9], io + words[9] + n_out);
+}
+
+constexpr uint32_t kX = 0x100, kB = 0x4000, kP = 0x8000, kY = 0xC000;
+
+std::vector<int8_t> cluster_rmsnorm(uint32_t cores, const std::vector<int8_t>& x, int32_t m, int32_t n,
+                                    const quant::golden::RmsNormParams& p, const std::vector<int16_t>& gain) {
+  const std::vector<int32_t> par = {static_cast<int32_t>(p.eps_q & 0xffffffff), static_cast<int32_t>(p.eps_q >> 32), p.gain_shift};
+  return run_op(20, cores, {uint32_t(m), uint32_t(n), 0, uint32_t(p.x_zp), uint32_t(p.y_zp), 0, kX, kB, kP, kY, 0},
+                {blob(kX, x), blob(kB, gain), blob(kP, par)}, x.size());
+}
+std::vector<int8_t> golden_rmsnorm(const std::vector<int8_t>& x, int32_t m, int32_t n, quant::golden::RmsNormParams p,
+                                   const std::vector<int16_t>& gain) {
+  p.gain = gain.data();
+  std::vector<int8_t> y(x.size());
+  quant::golden::rmsnorm<int8_t>(x.data(), m, n, p, y.data());
+  return y;
+}
+std::vector<int8_t> cluster_add(uint32_t cores, const std::vector<int8_t>& a, const std::vector<int8_t>& b,
+                                const quant::golden::AddParams& p) {
+  const std::vector<int32_t> par = {p.a_zp, p.b_zp, p.y_zp, p.left_shift, p.a_mul.m, p.a_mul.shift,
+                                    p.b_mul.m, p.b_mul.shift, p.y_mul.m, p.y_mul.shift};
+  return run_op(21, cores, {1, uint32_t(a.size()), 0, 0, 0, 0, kX, kB, kP, kY, 0}, {blob(kX, a), blob(kB, b), blob(kP, par)}, a.size());
+}
+std::vector<int8_t> golden_add(const std::vector<int8_t>& a, const std::vector<int8_t>& b, const quant::golden::AddParams& p) {
+  std::vector<int8_t> y(a.size());
+  quant::golden::add<int8_t>(a.data(), b.data(), static_cast<int64_t>(a.size()), p, y.data());
+  return y;
+}
+std::vector<int8_t> cluster_lut(uint32_t cores, const std::vector<int8_t>& x, const std::vector<int8_t>& table) {
+  return run_op(22, cores, {1, uint32_t(x.size()), 0, 0, 0, 0, kX, kB, 0, kY, 0}, {blob(kX, x), blob(kB, table)}, x.size());
+}
+
+std::vector<int8_t> rand_i8(size_t n, std::mt19937& rng) {
+  std::vector<int8_t> v(n);
+  for (auto& e : v) e = static_cast<int8_t>(rng());
+  return v;
+}
+
+const quant::QuantModel* model() {
+  static std::unique_ptr<quant::QuantModel> q;
+  if (!q) {
+    const std::string p = shared_model("stories260K.bin");
+    if (p.empty()) return nullptr;
+    llama2::Model m = llama2::load_model(p);
+    q = std::make_unique<quant::QuantModel>(eval::quantize_calibrated(m, quant::Precision::w8a8, {2, 16, eval::kCalibSeed}));
+  }
+  return q.get();
+}
+quant::golden::RmsNormParams rms_params(const quant::QuantModel& q, const std::string& op) {
+  const auto& j = q.op(op);
+  quant::golden::RmsNormParams p;
+  p.x_zp = j.at("x_zp").get<int32_t>();
+  p.y_zp = j.at("y_zp").get<int32_t>();
+  p.eps_q = j.at("eps_q").get<int64_t>();
+  p.gain_shift = j.at("gain_shift").get<int32_t>();
+  return p;
+}
+}  // namespace
+
+TEST(ClusterOps, RandomRmsNormAddLutEqualGoldenOn1And8Cores) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(11);
+  const int32_t m = 3, n = 100;
+  const auto x = rand_i8(size_t(m) * n, rng);
+  std::vector<int16_t> gain(n);
+  for (auto& g : gain) g = static_cast<int16_t>(8000 + rng() % 20000);
+  quant::golden::RmsNormParams rp;
+  rp.x_zp = -5;
+  rp.y_zp = 3;
+  rp.eps_q = 2;
+  rp.gain_shift = 8;
+  const auto gr = golden_rmsnorm(x, m, n, rp, gain);
+  EXPECT_GE(distinct(gr), 50u);
+  quant::golden::AddParams ap;
+  ap.a_zp = 7, ap.b_zp = -20, ap.y_zp = -3, ap.left_shift = 20;
+  ap.a_mul = {1518500250, 31}, ap.b_mul = {1073741824, 31}, ap.y_mul = {1288490189, 51};  // about 0.6 x 2^-20: outputs spread over int8
+  const auto a = rand_i8(257, rng), b = rand_i8(257, rng);
+  const auto ga = golden_add(a, b, ap);
+  EXPECT_GE(distinct(ga), 50u);
+  const auto table = rand_i8(256, rng);
+  const auto gl = [&] { std::vector<int8_t> y(a.size()); quant::golden::lut<int8_t>(a.data(), int64_t(a.size()), table.data(), y.data()); return y; }();
+  for (uint32_t cores : {1u, 8u}) {
+    EXPECT_EQ(cluster_rmsnorm(cores, x, m, n, rp, gain), gr) << cores << " cores";
+    EXPECT_EQ(cluster_add(cores, a, b, ap), ga) << cores << " cores";
+    EXPECT_EQ(cluster_lut(cores, a, table), gl) << cores << " cores";
+  }
+  // The comparison can fail: a gain shift off by one changes the RMSNorm output.
+  auto wrong = rp;
+  wrong.gain_shift += 1;
+  EXPECT_NE(cluster_rmsnorm(8, x, m, n, wrong, gain), gr);
+}
+
+TEST(ClusterOps, Stories260KNormsResidualAndSiluEqualGolden) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  const auto* q = model();
+  if (!q) GTEST_SKIP() << "../shared/models/stories260K.bin not found";
+  const int32_t dim = q->config.dim;
+  const quant::Blob& e = q->tensor("embed.table");
+  std::vector<int8_t> x(e.as<int8_t>() + 7 * e.shape[1], e.as<int8_t>() + 7 * e.shape[1] + dim);
+  std::vector<int8_t> x2(e.as<int8_t>() + 9 * e.shape[1], e.as<int8_t>() + 9 * e.shape[1] + dim);
+  for (const std::string op : {"l0.att_norm", "l0.ffn_norm", "final.rmsnorm"}) {
+    const auto p = rms_params(*q, op);
+    const int16_t* g = q->tensor(op + ".gain").as<int16_t>();
+    const std::vector<int16_t> gain(g, g + dim);
+    const auto gold = golden_rmsnorm(x, 1, dim, p, gain);
+    EXPECT_GE(distinct(gold), 5u) << op;
+    for (uint32_t cores : {1u, 8u}) EXPECT_EQ(cluster_rmsnorm(cores, x, 1, dim, p, gain), gold) << op << " " << cores;
+  }
+  for (const std::string op : {"l0.add_att", "l0.add_ffn"}) {
+    const auto& j = q->op(op);
+    quant::golden::AddParams p;
+    p.a_zp = j.at("a_zp").get<int32_t>();
+    p.b_zp = j.at("b_zp").get<int32_t>();
+    p.y_zp = j.at("y_zp").get<int32_t>();
+    p.left_shift = j.at("left_shift").get<int32_t>();
+    p.a_mul = quant::qmul_from_json(j.at("a_mul"), op);
+    p.b_mul = quant::qmul_from_json(j.at("b_mul"), op);
+    p.y_mul = quant::qmul_from_json(j.at("y_mul"), op);
+    const auto gold = golden_add(x, x2, p);
+    EXPECT_GE(distinct(gold), 5u) << op;
+    for (uint32_t cores : {1u, 8u}) EXPECT_EQ(cluster_add(cores, x, x2, p), gold) << op << " " << cores;
+  }
+  const int8_t* t = q->tensor("l0.silu.lut").as<int8_t>();
+  const std::vector<int8_t> table(t, t + 256);
+  std::vector<int8_t> gold(x.size());
+  quant::golden::lut<int8_t>(x.data(), int64_t(x.size()), table.data(), gold.data());
+  for (uint32_t cores : {1u, 8u}) EXPECT_EQ(cluster_lut(cores, x, table), gold) << cores;
+}
