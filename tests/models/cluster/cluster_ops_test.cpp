@@ -172,3 +172,92 @@ TEST(ClusterOps, Stories260KNormsResidualAndSiluEqualGolden) {
   quant::golden::lut<int8_t>(x.data(), int64_t(x.size()), table.data(), gold.data());
   for (uint32_t cores : {1u, 8u}) EXPECT_EQ(cluster_lut(cores, x, table), gold) << cores;
 }
+
+namespace {
+std::vector<int8_t> cluster_softmax(uint32_t cores, const std::vector<int32_t>& s, int32_t m, int32_t nh, int32_t pos0,
+                                    const std::vector<int32_t>& lut) {
+  return run_op(23, cores, {uint32_t(m), uint32_t(nh), uint32_t(pos0), 0, 0, 0, kX, kB, 0, kY, 0}, {blob(kX, s), blob(kB, lut)},
+                s.size());
+}
+std::vector<int8_t> cluster_rope(uint32_t cores, const std::vector<int8_t>& x, int32_t m, int32_t nh, int32_t hs, int32_t pos0,
+                                 const quant::golden::RopeParams& p, const std::vector<int16_t>& cs, const std::vector<int16_t>& sn) {
+  constexpr uint32_t kSin = 0x10000;
+  const std::vector<int32_t> par = {p.mul.m, p.mul.shift, static_cast<int32_t>(kSin)};
+  return run_op(24, cores, {uint32_t(m), uint32_t(nh), uint32_t(hs), uint32_t(p.x_zp), uint32_t(p.y_zp), uint32_t(pos0), kX, kB, kP, kY, 0},
+                {blob(kX, x), blob(kB, cs), blob(kP, par), blob(kSin, sn)}, x.size());
+}
+std::vector<int8_t> golden_rope(const std::vector<int8_t>& x, int32_t m, int32_t nh, int32_t hs, int32_t pos0,
+                                quant::golden::RopeParams p, const std::vector<int16_t>& cs, const std::vector<int16_t>& sn) {
+  p.cos_q15 = cs.data();
+  p.sin_q15 = sn.data();
+  std::vector<int8_t> y(x.size());
+  quant::golden::rope<int8_t>(x.data(), m, nh, hs, pos0, p, y.data());
+  return y;
+}
+}  // namespace
+
+TEST(ClusterOps, SoftmaxAndRopeEqualGoldenOn1And8Cores) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(5);
+  // Softmax: 3 rows in flight after 5 cached positions, 4 heads; scores in Q10 over about +-8.
+  const int32_t m = 3, nh = 4, pos0 = 5, tt = pos0 + m;
+  std::vector<int32_t> s(size_t(m) * nh * tt);
+  for (auto& v : s) v = static_cast<int32_t>(rng() % 16000) - 8000;
+  const auto lut = quant::build_exp_lut();
+  std::vector<int8_t> gs(s.size());
+  quant::golden::softmax<int8_t>(s.data(), m, pos0, nh, lut.data(), gs.data());
+  EXPECT_GE(distinct(gs), 20u);
+  // RoPE: 2 rows, 4 heads of 8, positions 3 and 4; Q15 tables of 16 positions.
+  const int32_t rm = 2, rh = 4, hs = 8, rpos = 3, seq = 16;
+  std::vector<int16_t> cs(size_t(seq) * hs / 2), sn(cs.size());
+  for (int t = 0; t < seq; ++t)
+    for (int i = 0; i < hs / 2; ++i) {
+      const double a = t / std::pow(10000.0, 2.0 * i / hs);
+      cs[size_t(t) * hs / 2 + i] = static_cast<int16_t>(std::lround(std::cos(a) * 32767));
+      sn[size_t(t) * hs / 2 + i] = static_cast<int16_t>(std::lround(std::sin(a) * 32767));
+    }
+  quant::golden::RopeParams rp;
+  rp.x_zp = 4, rp.y_zp = -2, rp.mul = {1 << 30, 45};  // 2^-15: y about d
+  const auto x = rand_i8(size_t(rm) * rh * hs, rng);
+  const auto gr = golden_rope(x, rm, rh, hs, rpos, rp, cs, sn);
+  EXPECT_GE(distinct(gr), 20u);
+  for (uint32_t cores : {1u, 8u}) {
+    EXPECT_EQ(cluster_softmax(cores, s, m, nh, pos0, lut), gs) << cores << " cores";
+    EXPECT_EQ(cluster_rope(cores, x, rm, rh, hs, rpos, rp, cs, sn), gr) << cores << " cores";
+  }
+  // Can fail: another position gives other rotations.
+  EXPECT_NE(cluster_rope(8, x, rm, rh, hs, rpos + 1, rp, cs, sn), gr);
+}
+
+TEST(ClusterOps, Stories260KRopeAndSoftmaxEqualGolden) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  const auto* q = model();
+  if (!q) GTEST_SKIP() << "../shared/models/stories260K.bin not found";
+  const auto& c = q->config;
+  const int32_t hs = c.dim / c.n_heads, half = hs / 2;
+  const quant::Blob& e = q->tensor("embed.table");
+  const std::vector<int8_t> x(e.as<int8_t>() + 7 * e.shape[1], e.as<int8_t>() + 7 * e.shape[1] + c.dim);
+  const int16_t* tc = q->tensor("rope.cos").as<int16_t>();
+  const int16_t* ts = q->tensor("rope.sin").as<int16_t>();
+  const std::vector<int16_t> cs(tc, tc + size_t(c.seq_len) * half), sn(ts, ts + size_t(c.seq_len) * half);
+  for (const std::string op : {"l0.rope_q", "l0.rope_k"}) {
+    const auto& j = q->op(op);
+    quant::golden::RopeParams p;
+    p.x_zp = j.at("x_zp").get<int32_t>();
+    p.y_zp = j.at("y_zp").get<int32_t>();
+    p.mul = quant::qmul_from_json(j.at("mul"), op);
+    const auto gold = golden_rope(x, 1, c.n_heads, hs, 37, p, cs, sn);
+    EXPECT_GE(distinct(gold), 5u) << op;
+    for (uint32_t cores : {1u, 8u}) EXPECT_EQ(cluster_rope(cores, x, 1, c.n_heads, hs, 37, p, cs, sn), gold) << op << " " << cores;
+  }
+  // Softmax with the model's exp LUT over 40 cached positions, scores from the embedding bytes.
+  const quant::Blob& lb = q->tensor("softmax.exp_lut");
+  const std::vector<int32_t> lut(lb.as<int32_t>(), lb.as<int32_t>() + quant::golden::kExpLutSteps + 1);
+  const int32_t pos0 = 40, tt = pos0 + 1;
+  std::vector<int32_t> s(size_t(c.n_heads) * tt);
+  for (size_t i = 0; i < s.size(); ++i) s[i] = int32_t{e.as<int8_t>()[i]} * 40;
+  std::vector<int8_t> gold(s.size());
+  quant::golden::softmax<int8_t>(s.data(), 1, pos0, c.n_heads, lut.data(), gold.data());
+  EXPECT_GE(distinct(gold), 5u);
+  for (uint32_t cores : {1u, 8u}) EXPECT_EQ(cluster_softmax(cores, s, 1, c.n_heads, pos0, lut), gold) << cores;
+}

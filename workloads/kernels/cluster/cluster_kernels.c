@@ -6,8 +6,8 @@
  *   12 param (ops 1-3: repetitions, 0 = 1; others: op-specific)   13, 14: written back by tiled ops (rows per tile, tiles)
  * ops: 1 int8 GEMM untiled from L2 (XpulpV2), 2 the same tiled through L1 with double-buffered
  *      DMA, 3 untiled plain RV32IMC C; 10 barrier test, 11 dispatch (fork/join) test, 12 DMA test;
- *      20 RMSNorm, 21 residual add, 22 LUT (SiLU) on int8, untiled from L2, as golden::rmsnorm,
- *      golden::add and golden::lut (parameters at offset J(10), see each kernel).
+ *      20 RMSNorm, 21 residual add, 22 LUT (SiLU), 23 softmax, 24 RoPE on int8, untiled from L2,
+ *      as golden::rmsnorm, add, lut, softmax and rope (parameters at offset J(10), see each kernel).
  * Every GEMM computes y[i, j] = sat8(requant(sum_k (x[i,k] - x_zp) * w[j,k], rq[j]) + y_zp), the
  * same math as golden::matmul (workloads/kernels/gemv_i8.h); output rows j are split into
  * contiguous ranges by core id. Exit code: 0 ok, 1 bad magic, 2 bad op, 3 L1 too small. */
@@ -256,6 +256,79 @@ static void lut_par(uint32_t id, uint32_t nc) {
   for (int32_t i = lo; i < hi; ++i) y[i] = table[x[i] + 128];
 }
 
+/* Softmax over the causal rows of int32 scores s (m, n_heads, pos0 + m) to int8
+ * probabilities (golden::softmax: exp LUT, 2^46 reciprocal, scale 1/256, zero point -128).
+ * m = J(2), n_heads = J(3), pos0 = J(4); s at J(8), the exp LUT (257 int32) at J(9), p at J(11).
+ * The m x n_heads rows are split by core. */
+static inline int32_t exp_lookup(const int32_t* lut, int32_t x) {
+  const int32_t x_max = (256 << 6) - 1;
+  if (x > x_max) x = x_max;
+  const int32_t j = x >> 6, frac = x & 63;
+  return lut[j] + (int32_t)rsr64((int64_t)(lut[j + 1] - lut[j]) * frac, 6);
+}
+static void softmax_par(uint32_t id, uint32_t nc) {
+  const int32_t m = (int32_t)J(2), nh = (int32_t)J(3), pos0 = (int32_t)J(4);
+  const int32_t* s = (const int32_t*)IO(J(8));
+  const int32_t* lut = (const int32_t*)IO(J(9));
+  int8_t* p = (int8_t*)IO(J(11));
+  const int32_t tt = pos0 + m;
+  int32_t lo, hi;
+  share(m * nh, id, nc, &lo, &hi);
+  for (int32_t row = lo; row < hi; ++row) {
+    const int32_t r = row / nh, len = pos0 + r + 1;
+    const int32_t* sr = s + row * tt;
+    int8_t* pr = p + row * tt;
+    int32_t mx = sr[0];
+    for (int32_t t = 1; t < len; ++t) mx = sr[t] > mx ? sr[t] : mx;
+    int64_t sum = 0;
+    for (int32_t t = 0; t < len; ++t) {
+      const int64_t d = (int64_t)mx - sr[t];
+      sum += exp_lookup(lut, d > INT32_MAX ? INT32_MAX : (int32_t)d);
+    }
+    const int64_t recip = ((int64_t)1 << 46) / (sum > 0 ? sum : 1);
+    for (int32_t t = 0; t < tt; ++t) {
+      if (t >= len) {
+        pr[t] = -128;
+        continue;
+      }
+      const int64_t d = (int64_t)mx - sr[t];
+      const int64_t e = exp_lookup(lut, d > INT32_MAX ? INT32_MAX : (int32_t)d);
+      pr[t] = sat8(rsr64(e * recip, 46 - 8) - 128);
+    }
+  }
+}
+
+/* RoPE on int8 (golden::rope): x (m, n_heads x head_size), row r at position pos0 + r.
+ * m = J(2), n_heads = J(3), head_size = J(4), x_zp = J(5), y_zp = J(6), pos0 = J(7); x at J(8),
+ * cos (int16, seq x head_size/2) at J(9), params at J(10): int32 {mul.m, mul.shift, offset of sin}.
+ * The m x n_heads heads are split by core. */
+static void rope_par(uint32_t id, uint32_t nc) {
+  const int32_t m = (int32_t)J(2), nh = (int32_t)J(3), hs = (int32_t)J(4), x_zp = (int32_t)J(5), y_zp = (int32_t)J(6),
+                pos0 = (int32_t)J(7);
+  const int8_t* x = (const int8_t*)IO(J(8));
+  const int16_t* cs = (const int16_t*)IO(J(9));
+  const volatile int32_t* par = (const volatile int32_t*)IO(J(10));
+  const int32_t mm = par[0], ms = par[1];
+  const int16_t* sn = (const int16_t*)IO((uint32_t)par[2]);
+  int8_t* y = (int8_t*)IO(J(11));
+  const int32_t half = hs / 2;
+  int32_t lo, hi;
+  share(m * nh, id, nc, &lo, &hi);
+  for (int32_t head = lo; head < hi; ++head) {
+    const int32_t r = head / nh;
+    const int16_t* c = cs + (pos0 + r) * half;
+    const int16_t* s = sn + (pos0 + r) * half;
+    const int32_t base = head * hs;
+    for (int32_t i = 0; i < half; ++i) {
+      const int64_t d0 = x[base + 2 * i] - x_zp, d1 = x[base + 2 * i + 1] - x_zp;
+      const int32_t v0 = sat32(d0 * c[i] - d1 * s[i]);
+      const int32_t v1 = sat32(d0 * s[i] + d1 * c[i]);
+      y[base + 2 * i] = sat8(rq32(v0, mm, ms) + y_zp);
+      y[base + 2 * i + 1] = sat8(rq32(v1, mm, ms) + y_zp);
+    }
+  }
+}
+
 int main(void) {
   const uint32_t id = cl_core_id(), nc = cl_nb_cores();
   if (J(0) != 0x54534c43u) return 1;
@@ -273,6 +346,8 @@ int main(void) {
     case 20: rmsnorm_par(id, nc); break;
     case 21: add_par(id, nc); break;
     case 22: lut_par(id, nc); break;
+    case 23: softmax_par(id, nc); break;
+    case 24: rope_par(id, nc); break;
     case 10: barrier_test(id); break;
     case 11: dispatch_test(id); break;
     case 12: dma_test(id); break;
