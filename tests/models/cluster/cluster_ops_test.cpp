@@ -261,3 +261,90 @@ TEST(ClusterOps, Stories260KRopeAndSoftmaxEqualGolden) {
   EXPECT_GE(distinct(gold), 5u);
   for (uint32_t cores : {1u, 8u}) EXPECT_EQ(cluster_softmax(cores, s, 1, c.n_heads, pos0, lut), gold) << cores;
 }
+
+namespace {
+struct Attn {
+  int32_t m, nh, nkv, hs, pos0;
+};
+std::vector<int32_t> cluster_scores(uint32_t cores, const Attn& a, const std::vector<int8_t>& q, const std::vector<int8_t>& k,
+                                    const quant::golden::ScoreParams& p) {
+  const std::vector<int32_t> par = {p.q_zp, p.k_zp, 0, p.mul.m, p.mul.shift};
+  const size_t n = size_t(a.m) * a.nh * (a.pos0 + a.m);
+  const auto bytes = run_op(25, cores, {uint32_t(a.m), uint32_t(a.nh), uint32_t(a.hs), uint32_t(a.pos0), uint32_t(a.nkv), 0, kX, kB, kP, kY, 0},
+                            {blob(kX, q), blob(kB, k), blob(kP, par)}, n * 4);
+  std::vector<int32_t> s(n);
+  std::memcpy(s.data(), bytes.data(), n * 4);
+  return s;
+}
+std::vector<int8_t> cluster_values(uint32_t cores, const Attn& a, const std::vector<int8_t>& p, const std::vector<int8_t>& v,
+                                   const quant::golden::AttnValueParams& q) {
+  const std::vector<int32_t> par = {q.p_zp, q.v_zp, q.y_zp, q.mul.m, q.mul.shift};
+  return run_op(26, cores, {uint32_t(a.m), uint32_t(a.nh), uint32_t(a.hs), uint32_t(a.pos0), uint32_t(a.nkv), 0, kX, kB, kP, kY, 0},
+                {blob(kX, p), blob(kB, v), blob(kP, par)}, size_t(a.m) * a.nh * a.hs);
+}
+std::vector<int8_t> cluster_mul(uint32_t cores, const std::vector<int8_t>& a, const std::vector<int8_t>& b, const quant::golden::MulParams& p) {
+  const std::vector<int32_t> par = {p.a_zp, p.b_zp, p.y_zp, p.mul.m, p.mul.shift};
+  return run_op(27, cores, {1, uint32_t(a.size()), 0, 0, 0, 0, kX, kB, kP, kY, 0}, {blob(kX, a), blob(kB, b), blob(kP, par)}, a.size());
+}
+void check_attention(const Attn& a, const std::vector<int8_t>& q, const std::vector<int8_t>& k, const std::vector<int8_t>& v,
+                     const quant::golden::ScoreParams& sp, const quant::golden::AttnValueParams& vp, const std::string& what) {
+  const size_t ns = size_t(a.m) * a.nh * (a.pos0 + a.m);
+  std::vector<int32_t> gs(ns);
+  quant::golden::attn_scores<int8_t>(q.data(), a.m, a.pos0, k.data(), a.nh, a.nkv, a.hs, sp, gs.data());
+  // Probabilities: the golden softmax of the scores (with the default exp LUT).
+  const auto lut = quant::build_exp_lut();
+  std::vector<int8_t> p(ns);
+  quant::golden::softmax<int8_t>(gs.data(), a.m, a.pos0, a.nh, lut.data(), p.data());
+  std::vector<int8_t> gv(size_t(a.m) * a.nh * a.hs);
+  quant::golden::attn_values<int8_t>(p.data(), a.m, a.pos0, v.data(), a.nh, a.nkv, a.hs, vp, gv.data());
+  EXPECT_GE(std::set<int32_t>(gs.begin(), gs.end()).size(), 5u) << what;
+  EXPECT_GE(distinct(gv), 5u) << what;
+  for (uint32_t cores : {1u, 8u}) {
+    EXPECT_EQ(cluster_scores(cores, a, q, k, sp), gs) << what << " scores, " << cores << " cores";
+    EXPECT_EQ(cluster_values(cores, a, p, v, vp), gv) << what << " values, " << cores << " cores";
+  }
+}
+}  // namespace
+
+TEST(ClusterOps, AttentionAndMulEqualGoldenOn1And8Cores) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(8);
+  const Attn a{2, 4, 2, 8, 5};  // grouped-query: 2 query heads per kv head
+  const auto q = rand_i8(size_t(a.m) * a.nh * a.hs, rng);
+  const auto k = rand_i8(size_t(a.pos0 + a.m) * a.nkv * a.hs, rng), v = rand_i8(k.size(), rng);
+  check_attention(a, q, k, v, {3, -7, {1717986918, 35}}, {-128, 5, -1, {1 << 30, 38}}, "random");
+  quant::golden::MulParams mp{6, -9, 2, {1 << 30, 37}};
+  const auto x = rand_i8(300, rng), y = rand_i8(300, rng);
+  std::vector<int8_t> gm(x.size());
+  quant::golden::mul<int8_t>(x.data(), y.data(), int64_t(x.size()), mp, gm.data());
+  EXPECT_GE(distinct(gm), 50u);
+  for (uint32_t cores : {1u, 8u}) EXPECT_EQ(cluster_mul(cores, x, y, mp), gm) << cores;
+  mp.b_zp += 1;
+  EXPECT_NE(cluster_mul(8, x, y, mp), gm) << "a wrong zero point is detected";
+}
+
+TEST(ClusterOps, Stories260KAttentionAndMulParametersEqualGolden) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  const auto* qm = model();
+  if (!qm) GTEST_SKIP() << "../shared/models/stories260K.bin not found";
+  const auto& c = qm->config;
+  const Attn a{1, c.n_heads, c.n_kv_heads, c.dim / c.n_heads, 20};
+  const quant::Blob& e = qm->tensor("embed.table");
+  const int8_t* eb = e.as<int8_t>();  // real int8 bytes as q, K and V
+  const std::vector<int8_t> q(eb, eb + size_t(a.nh) * a.hs);
+  const std::vector<int8_t> k(eb + 1000, eb + 1000 + size_t(a.pos0 + 1) * a.nkv * a.hs);
+  const std::vector<int8_t> v(eb + 5000, eb + 5000 + k.size());
+  const auto& js = qm->op("l0.attn_scores");
+  const auto& jv = qm->op("l0.attn_values");
+  const quant::golden::ScoreParams sp{js.at("q_zp").get<int32_t>(), js.at("k_zp").get<int32_t>(), quant::qmul_from_json(js.at("mul"), "scores")};
+  const quant::golden::AttnValueParams vp{jv.at("p_zp").get<int32_t>(), jv.at("v_zp").get<int32_t>(), jv.at("y_zp").get<int32_t>(),
+                                          quant::qmul_from_json(jv.at("mul"), "values")};
+  check_attention(a, q, k, v, sp, vp, "stories260K l0");
+  const auto& jm = qm->op("l0.mul");
+  const quant::golden::MulParams mp{jm.at("a_zp").get<int32_t>(), jm.at("b_zp").get<int32_t>(), jm.at("y_zp").get<int32_t>(),
+                                    quant::qmul_from_json(jm.at("mul"), "mul")};
+  const std::vector<int8_t> x(eb, eb + 172), y(eb + 300, eb + 472);
+  std::vector<int8_t> gm(x.size());
+  quant::golden::mul<int8_t>(x.data(), y.data(), int64_t(x.size()), mp, gm.data());
+  for (uint32_t cores : {1u, 8u}) EXPECT_EQ(cluster_mul(cores, x, y, mp), gm) << cores;
+}

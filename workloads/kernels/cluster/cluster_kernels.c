@@ -6,8 +6,9 @@
  *   12 param (ops 1-3: repetitions, 0 = 1; others: op-specific)   13, 14: written back by tiled ops (rows per tile, tiles)
  * ops: 1 int8 GEMM untiled from L2 (XpulpV2), 2 the same tiled through L1 with double-buffered
  *      DMA, 3 untiled plain RV32IMC C; 10 barrier test, 11 dispatch (fork/join) test, 12 DMA test;
- *      20 RMSNorm, 21 residual add, 22 LUT (SiLU), 23 softmax, 24 RoPE on int8, untiled from L2,
- *      as golden::rmsnorm, add, lut, softmax and rope (parameters at offset J(10), see each kernel).
+ *      20 RMSNorm, 21 residual add, 22 LUT (SiLU), 23 softmax, 24 RoPE, 25 attention scores,
+ *      26 attention values, 27 MUL (SwiGLU gate) on int8, untiled from L2, as the golden kernels
+ *      of the same names (parameters at offset J(10), see each kernel).
  * Every GEMM computes y[i, j] = sat8(requant(sum_k (x[i,k] - x_zp) * w[j,k], rq[j]) + y_zp), the
  * same math as golden::matmul (workloads/kernels/gemv_i8.h); output rows j are split into
  * contiguous ranges by core id. Exit code: 0 ok, 1 bad magic, 2 bad op, 3 L1 too small. */
@@ -329,6 +330,62 @@ static void rope_par(uint32_t id, uint32_t nc) {
   }
 }
 
+/* Attention (golden::attn_scores / attn_values, int8): m = J(2), n_heads = J(3), head_size = J(4),
+ * pos0 = J(5), n_kv_heads = J(6); q or p at J(8), the K or V cache (>= pos0 + m rows of
+ * n_kv_heads x head_size) at J(9), params at J(10): int32 {zp_a, zp_b, y_zp, mul.m, mul.shift}
+ * (scores: q_zp, k_zp, -, mul; values: p_zp, v_zp, y_zp, mul); out at J(11). Rows (token x head)
+ * split by core. */
+static void attn_par(uint32_t id, uint32_t nc, int values) {
+  const int32_t m = (int32_t)J(2), nh = (int32_t)J(3), hs = (int32_t)J(4), pos0 = (int32_t)J(5), nkv = (int32_t)J(6);
+  const int8_t* a = (const int8_t*)IO(J(8));
+  const int8_t* cache = (const int8_t*)IO(J(9));
+  const volatile int32_t* par = (const volatile int32_t*)IO(J(10));
+  const int32_t za = par[0], zb = par[1], y_zp = par[2], mm = par[3], ms = par[4];
+  const int32_t tt = pos0 + m, kv_dim = nkv * hs, kv_mul = nh / nkv;
+  int32_t lo, hi;
+  share(m * nh, id, nc, &lo, &hi);
+  for (int32_t row = lo; row < hi; ++row) {
+    const int32_t r = row / nh, h = row % nh;
+    const int8_t* kv = cache + (h / kv_mul) * hs;
+    if (!values) {
+      const int8_t* qh = a + row * hs;
+      int32_t* sr = (int32_t*)IO(J(11)) + row * tt;
+      for (int32_t t = 0; t < tt; ++t) {
+        if (t > pos0 + r) {
+          sr[t] = 0;
+          continue;
+        }
+        const int8_t* kt = kv + t * kv_dim;
+        int64_t acc = 0;
+        for (int32_t i = 0; i < hs; ++i) acc += (int64_t)(qh[i] - za) * (kt[i] - zb);
+        sr[t] = sat32(rq32(sat32(acc), mm, ms));
+      }
+    } else {
+      const int8_t* pr = a + row * tt;
+      int8_t* yr = (int8_t*)IO(J(11)) + row * hs;
+      for (int32_t i = 0; i < hs; ++i) {
+        int64_t acc = 0;
+        for (int32_t t = 0; t <= pos0 + r; ++t) acc += (int64_t)(pr[t] - za) * (kv[t * kv_dim + i] - zb);
+        yr[i] = sat8(rq32(sat32(acc), mm, ms) + y_zp);
+      }
+    }
+  }
+}
+
+/* MUL (golden::mul, the SwiGLU gate), n = J(3): a at J(8), b at J(9), params at J(10): int32
+ * {a_zp, b_zp, y_zp, mul.m, mul.shift}; elements split by core. */
+static void mul_par(uint32_t id, uint32_t nc) {
+  const int32_t n = (int32_t)J(3);
+  const int8_t* a = (const int8_t*)IO(J(8));
+  const int8_t* b = (const int8_t*)IO(J(9));
+  const volatile int32_t* p = (const volatile int32_t*)IO(J(10));
+  int8_t* y = (int8_t*)IO(J(11));
+  const int32_t a_zp = p[0], b_zp = p[1], y_zp = p[2], mm = p[3], ms = p[4];
+  int32_t lo, hi;
+  share(n, id, nc, &lo, &hi);
+  for (int32_t i = lo; i < hi; ++i) y[i] = sat8(rq32(sat32((int64_t)(a[i] - a_zp) * (b[i] - b_zp)), mm, ms) + y_zp);
+}
+
 int main(void) {
   const uint32_t id = cl_core_id(), nc = cl_nb_cores();
   if (J(0) != 0x54534c43u) return 1;
@@ -348,6 +405,9 @@ int main(void) {
     case 22: lut_par(id, nc); break;
     case 23: softmax_par(id, nc); break;
     case 24: rope_par(id, nc); break;
+    case 25: attn_par(id, nc, 0); break;
+    case 26: attn_par(id, nc, 1); break;
+    case 27: mul_par(id, nc); break;
     case 10: barrier_test(id); break;
     case 11: dispatch_test(id); break;
     case 12: dma_test(id); break;
