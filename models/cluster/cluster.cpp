@@ -112,6 +112,7 @@ void Cluster::wake(uint32_t c, uint64_t at, uint64_t CoreStats::*counter) {
   stats_[c].*counter += k.cycles - slept_at_[c];
   if (state_[c] != State::run) ++running_;
   state_[c] = State::run;
+  wake_min_ = std::min(wake_min_, k.cycles);
   if (c != cur_) cores_[cur_]->request_stop(rv32::Stop::limit);  // another core runs again: end the current burst
 }
 
@@ -398,20 +399,33 @@ ClusterResult Cluster::run(uint64_t max_cycles) {
           continue;
         }
       }
-      uint32_t q = static_cast<uint32_t>(t % req);
+      if (rot_t_ != t) {  // rotation start = t mod (N + 1), kept incrementally (no division per cycle)
+        rot_ = rot_t_ != ~uint64_t{0} && rot_t_ + 1 == t ? (rot_ + 1 == req ? 0 : rot_ + 1) : static_cast<uint32_t>(t % req);
+        rot_t_ = t;
+      }
+      uint32_t q = rot_;
+      uint64_t next = ~uint64_t{0};  // the next cycle anything can happen, gathered during the pass
+      wake_min_ = ~uint64_t{0};
       for (uint32_t k = 0; k < req && !end; ++k, q = q + 1 == req ? 0 : q + 1) {
         if (q == n) {
           if (!dma_q_.empty() && dma_ready_ <= t) dma_step(dma_ready_);
           continue;
         }
-        if (state_[q] != State::run || cores_[q]->cycles > t) continue;
-        now_ = t;
-        end = step_core(q, 1, r);
+        if (state_[q] != State::run) continue;
+        rv32::Core& c = *cores_[q];
+        if (c.cycles <= t) {
+          now_ = t;
+          end = step_core(q, 1, r);
+          if (state_[q] != State::run) continue;
+        }
+        next = std::min(next, c.cycles);
       }
       if (end) break;
-      const uint64_t next = next_event(t + 1, r);
+      if (!dma_q_.empty()) next = std::min(next, dma_ready_);
+      next = std::min(next, wake_min_);  // cores woken during the pass (barrier, DMA, dispatch)
+      if (next == ~uint64_t{0}) next = next_event(t + 1, r);  // nothing runs: the end or a deadlock
       if (next == ~uint64_t{0}) break;
-      t = next;
+      t = std::max(next, t + 1);
     }
   } else {
     // Quantum: in each window of quantum_cycles cycles every core runs (in a rotating order)

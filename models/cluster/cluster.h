@@ -158,6 +158,9 @@ class Cluster : public rv32::MemoryPort {
   DmaStats dma_stats_;
   uint32_t cur_ = 0;                 // core being stepped
   uint32_t running_ = 0;             // cores in State::run
+  uint64_t wake_min_ = ~uint64_t{0};  // earliest wake-up during the current lockstep pass
+  uint64_t rot_t_ = ~uint64_t{0};    // cycle of which rot_ is the rotation start
+  uint32_t rot_ = 0;
   uint64_t now_ = 0;                 // global cycle
   uint32_t team_mask_ = 0, arrived_ = 0;
   uint64_t barriers_ = 0;
