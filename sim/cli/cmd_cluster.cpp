@@ -133,20 +133,21 @@ void register_cluster(CLI::App& app) {
       const Tensors t = random_tensors(static_cast<int32_t>(o->tokens), s.n, s.k, o->seed + static_cast<uint32_t>(si));
       auto up = [](uint64_t v) { return (v + 63) & ~uint64_t{63}; };
       const uint64_t ox = 0x100, ow = ox + up(t.x.size()), orq = ow + up(t.w.size()), oy = orq + up(t.rq.size() * 8),
-                     end = oy + up(static_cast<uint64_t>(t.m) * t.n);
+                     ors = oy + up(static_cast<uint64_t>(t.m) * t.n), end = ors + up(t.row_sum.size() * 4);
       if (kIo + end > cluster::kL2Base + uint64_t{cfg.l2_size_bytes})
         throw err("--shape ", s.name, " with --tokens ", o->tokens, ": the tensors (", end, " bytes) do not fit in L2 above 0x1C140000 (l2.size_bytes = ",
                   cfg.l2_size_bytes, ")");
       cluster::Cluster cl(cfg);
       cl.load(elf);
       uint8_t* io = cl.host(kIo, static_cast<uint32_t>(end));
-      const uint32_t job[15] = {0x54534c43u, op, static_cast<uint32_t>(t.m), static_cast<uint32_t>(t.n), static_cast<uint32_t>(t.k),
+      const uint32_t job[16] = {0x54534c43u, op, static_cast<uint32_t>(t.m), static_cast<uint32_t>(t.n), static_cast<uint32_t>(t.k),
                                 static_cast<uint32_t>(t.x_zp), static_cast<uint32_t>(t.y_zp), budget, static_cast<uint32_t>(ox),
-                                static_cast<uint32_t>(ow), static_cast<uint32_t>(orq), static_cast<uint32_t>(oy), o->repeat, 0, 0};
+                                static_cast<uint32_t>(ow), static_cast<uint32_t>(orq), static_cast<uint32_t>(oy), o->repeat, 0, 0, static_cast<uint32_t>(ors)};
       std::memcpy(io, job, sizeof job);
       std::memcpy(io + ox, t.x.data(), t.x.size());
       std::memcpy(io + ow, t.w.data(), t.w.size());
       std::memcpy(io + orq, t.rq.data(), t.rq.size() * 8);
+      std::memcpy(io + ors, t.row_sum.data(), t.row_sum.size() * 4);
       const auto t0 = std::chrono::steady_clock::now();
       const cluster::ClusterResult r = cl.run();
       wall += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -68,11 +68,12 @@ TEST(ClusterGemm, RandomEqualsGoldenOn1And8CoresAllVariants) {
     const auto gold = golden_gemm(g);
     EXPECT_GE(distinct(gold), std::min<size_t>(gold.size() / 3, 20)) << "test data: outputs must not all saturate";
     for (uint32_t cores : {1u, 8u})
-      for (uint32_t op : {1u, 2u, 3u}) {
-        const auto run = run_cluster_gemm(elf, g, op, cores, 4096);  // small L1 budget: several tiles
-        EXPECT_EQ(run.y, gold) << "m " << s.m << " n " << s.n << " k " << s.k << " op " << op << " cores " << cores;
-        if (op == 2) EXPECT_GE(run.tiles, 1u);
-      }
+      for (uint32_t op : {1u, 2u, 3u})
+        for (bool rs : {true, false}) {  // 4-row SIMD path with the row sums, 1-row path without
+          const auto run = run_cluster_gemm(elf, g, op, cores, 4096, {}, false, rs);  // small L1 budget: several tiles
+          EXPECT_EQ(run.y, gold) << "m " << s.m << " n " << s.n << " k " << s.k << " op " << op << " cores " << cores << " row sums " << rs;
+          if (op == 2) EXPECT_GE(run.tiles, 1u);
+        }
   }
 }
 
@@ -81,12 +82,23 @@ TEST(ClusterGemm, TiledUsesSeveralTilesAndFitsL1) {
   SKIP_IF_EMPTY(elf, "cluster_kernels.elf");
   const Gemm g = random_gemm(1, 256, 64, 5);
   const auto gold = golden_gemm(g);
-  // Budget 4096 B: x 64 + y 256 + 2 x R x (64 + 8) <= 4096 -> R = 26, rounded down to 24 (8 cores).
+  // Budget 4096 B: x 64 + y 256 + 2 x R x (64 + 8 + 4) <= 4096 -> R = 24 (a multiple of 8 cores).
   const auto run = run_cluster_gemm(elf, g, 2, 8, 4096);
   EXPECT_EQ(run.y, gold);
   EXPECT_EQ(run.tile_rows, 24u);
   EXPECT_EQ(run.tiles, 11u);  // ceil(256 / 24)
-  EXPECT_EQ(run.r.dma.transfers, 1u + 2u * 11u + 1u);  // x, (w, rq) per tile, y out
+  EXPECT_EQ(run.r.dma.transfers, 1u + 3u * 11u + 1u);  // x, (w, row sums, rq) per tile, y out
+  // Without the row sums: 2 x R x (64 + 8) -> R = 26, rounded down to 24; (w, rq) per tile.
+  const auto run2 = run_cluster_gemm(elf, g, 2, 8, 4096, {}, false, false);
+  EXPECT_EQ(run2.y, gold);
+  EXPECT_EQ(run2.tile_rows, 24u);
+  EXPECT_EQ(run2.r.dma.transfers, 1u + 2u * 11u + 1u);
+  // Untiled, 32 rows per core: 4 rows per pass over x retire fewer instructions and take fewer cycles.
+  const auto u4 = run_cluster_gemm(elf, g, 1, 8, 0, {}, false, true), u1 = run_cluster_gemm(elf, g, 1, 8, 0, {}, false, false);
+  EXPECT_EQ(u4.y, gold);
+  EXPECT_EQ(u1.y, gold);
+  EXPECT_LT(u4.r.instructions * 10, u1.r.instructions * 8) << u4.r.instructions << " vs " << u1.r.instructions;  // K = 64: per-row requantisation weighs too
+  EXPECT_LT(u4.r.cycles, u1.r.cycles);
   // A budget too small for one row is refused with exit code 3, not silent garbage.
   cluster::ClusterConfig cfg;
   cfg.cores = 8;

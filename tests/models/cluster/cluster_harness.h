@@ -69,32 +69,37 @@ struct GemmRun {
 
 // Offsets inside the I/O window (all 64-byte aligned).
 struct GemmLayout {
-  uint32_t x, w, rq, y, end;
+  uint32_t x, w, rq, y, rs, end;
   explicit GemmLayout(const Gemm& g) {
     auto up = [](uint64_t v) { return static_cast<uint32_t>((v + 63) & ~uint64_t{63}); };
     x = 0x100;
     w = x + up(static_cast<uint64_t>(g.m) * g.k);
     rq = w + up(static_cast<uint64_t>(g.n) * g.k);
     y = rq + up(static_cast<uint64_t>(g.n) * 8);
-    end = y + up(static_cast<uint64_t>(g.m) * g.n);
+    rs = y + up(static_cast<uint64_t>(g.m) * g.n);
+    end = rs + up(static_cast<uint64_t>(g.n) * 4);
   }
 };
 
 // Runs op (1 untiled Xpulp, 2 tiled, 3 untiled plain) on `cores` cores. `corrupt` flips one
-// bit of one weight in L2 after loading (negative test).
+// bit of one weight in L2 after loading (negative test). With `row_sums` the kernel gets the
+// weight row sums (4-row SIMD path), without it computes them (1-row path).
 inline GemmRun run_cluster_gemm(const std::string& elf, const Gemm& g, uint32_t op, uint32_t cores,
-                                uint32_t l1_budget = 64000, cluster::ClusterConfig cfg = {}, bool corrupt = false) {
+                                uint32_t l1_budget = 64000, cluster::ClusterConfig cfg = {}, bool corrupt = false,
+                                bool row_sums = true) {
   cfg.cores = cores;
   cluster::Cluster cl(cfg);
   cl.load(rv32::read_elf(elf));
   const GemmLayout L(g);
   uint8_t* io = cl.host(kClIo, L.end);
-  const uint32_t job[15] = {kClMagic, op, static_cast<uint32_t>(g.m), static_cast<uint32_t>(g.n), static_cast<uint32_t>(g.k),
-                            static_cast<uint32_t>(g.x_zp), static_cast<uint32_t>(g.y_zp), l1_budget, L.x, L.w, L.rq, L.y, 0, 0, 0};
+  const uint32_t job[16] = {kClMagic, op, static_cast<uint32_t>(g.m), static_cast<uint32_t>(g.n), static_cast<uint32_t>(g.k),
+                            static_cast<uint32_t>(g.x_zp), static_cast<uint32_t>(g.y_zp), l1_budget, L.x, L.w, L.rq, L.y, 0, 0, 0,
+                            row_sums ? L.rs : 0u};
   std::memcpy(io, job, sizeof job);
   std::memcpy(io + L.x, g.x.data(), g.x.size());
   std::memcpy(io + L.w, g.w.data(), g.w.size());
   std::memcpy(io + L.rq, g.rq.data(), g.rq.size() * 8);
+  std::memcpy(io + L.rs, g.row_sum.data(), g.row_sum.size() * 4);
   std::memset(io + L.y, 0x5a, static_cast<size_t>(g.m) * g.n);
   if (corrupt) io[L.w + g.w.size() / 2] ^= 0x10;
   GemmRun out;

@@ -4,6 +4,10 @@
  *   7 L1 bytes the kernel may use from CL_L1_FREE (tiled ops)
  *   8..11 offsets from CL_IO_BASE: x (m x k int8), w (n x k int8), rq (n x {m, shift}), y (m x n int8)
  *   12 param (ops 1-3: repetitions, 0 = 1; others: op-specific)   13, 14: written back by tiled ops (rows per tile, tiles)
+ *   15 GEMM: offset of the int32 row sums sum_k w[j,k] (the quantised model's row_sum), or 0:
+ *      with them the SIMD kernel folds the zero point as sum x*w - x_zp * row_sum and computes
+ *      4 output rows per pass over x; without, one row at a time with a second dot product
+ *      against 0x01010101 for the weight sum (workloads/kernels/gemv_i8.c).
  * ops: 1 int8 GEMM untiled from L2 (XpulpV2), 2 the same tiled through L1 with double-buffered
  *      DMA, 3 untiled plain RV32IMC C; 10 barrier test, 11 dispatch (fork/join) test, 12 DMA test;
  *      20 RMSNorm, 21 residual add, 22 LUT (SiLU), 23 softmax, 24 RoPE, 25 attention scores,
@@ -21,9 +25,47 @@
 #define J(i) (((volatile uint32_t*)CL_IO_BASE)[i])
 #define IO(off) ((void*)(CL_IO_BASE + (off)))
 
+/* 4 rows at once: a zero-overhead hardware loop over the k/4 words whose body is 9
+ * instructions (no compressed ones): p.lw x; p.lw w0..w3 (post-increment); 4 x pv.sdotsp.b.
+ * lp.setup's end offset is (4 + 9 * 4) / 2 = 20 halfwords. */
+static inline void dot4x4(int32_t acc[4], const int8_t* x, const int8_t* w, int32_t k) {
+  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  const int8_t *p0 = w, *p1 = w + k, *p2 = w + 2 * k, *p3 = w + 3 * k, *px = x;
+  uint32_t vx, v0, v1, v2, v3;
+  __asm__ volatile(
+      ".option push\n"
+      ".option norvc\n"
+      ".insn i 0x7b, 4, x0, %[n], 20\n"
+      ".insn i 0x0b, 2, %[vx], %[px], 4\n"
+      ".insn i 0x0b, 2, %[v0], %[p0], 4\n"
+      ".insn i 0x0b, 2, %[v1], %[p1], 4\n"
+      ".insn i 0x0b, 2, %[v2], %[p2], 4\n"
+      ".insn i 0x0b, 2, %[v3], %[p3], 4\n"
+      ".insn r 0x57, 1, 0x5c, %[a0], %[vx], %[v0]\n"
+      ".insn r 0x57, 1, 0x5c, %[a1], %[vx], %[v1]\n"
+      ".insn r 0x57, 1, 0x5c, %[a2], %[vx], %[v2]\n"
+      ".insn r 0x57, 1, 0x5c, %[a3], %[vx], %[v3]\n"
+      ".option pop\n"
+      : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [px] "+r"(px), [p0] "+r"(p0), [p1] "+r"(p1),
+        [p2] "+r"(p2), [p3] "+r"(p3), [vx] "=&r"(vx), [v0] "=&r"(v0), [v1] "=&r"(v1), [v2] "=&r"(v2), [v3] "=&r"(v3)
+      : [n] "r"(k >> 2)
+      : "memory");
+  acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+}
+
 static void gemv_rows(const int8_t* x, int32_t x_zp, const int8_t* w, int32_t rows, int32_t k, const slm_qmul* rq,
-                      int32_t y_zp, int8_t* y, int xpulp) {
+                      int32_t y_zp, int8_t* y, int xpulp, const int32_t* row_sum) {
   if (rows <= 0) return;
+  if (xpulp && (k & 3) == 0 && k >= 4 && row_sum) {
+    int32_t j = 0;
+    for (; j + 4 <= rows; j += 4) {
+      int32_t acc[4];
+      dot4x4(acc, x, w + j * k, k);
+      for (int32_t u = 0; u < 4; ++u) y[j + u] = (int8_t)slm_requant_one(acc[u] - x_zp * row_sum[j + u], rq[j + u], y_zp);
+    }
+    if (j < rows) slm_gemv_i8_xpulp(x, x_zp, w + j * k, rows - j, k, rq + j, y_zp, y + j);
+    return;
+  }
   if (xpulp && (k & 3) == 0) slm_gemv_i8_xpulp(x, x_zp, w, rows, k, rq, y_zp, y);
   else slm_gemv_i8(x, x_zp, w, rows, k, rq, y_zp, y);
 }
@@ -42,10 +84,11 @@ static void gemm_untiled(uint32_t id, uint32_t nc, int xpulp) {
   const int8_t* w = (const int8_t*)IO(J(9));
   const slm_qmul* rq = (const slm_qmul*)IO(J(10));
   int8_t* y = (int8_t*)IO(J(11));
+  const int32_t* rs = J(15) ? (const int32_t*)IO(J(15)) : 0;
   int32_t lo, hi;
   share(n, id, nc, &lo, &hi);
   for (int32_t i = 0; i < m; ++i)
-    gemv_rows(x + i * k, x_zp, w + lo * k, hi - lo, k, rq + lo, y_zp, y + i * n + lo, xpulp);
+    gemv_rows(x + i * k, x_zp, w + lo * k, hi - lo, k, rq + lo, y_zp, y + i * n + lo, xpulp, rs ? rs + lo : 0);
 }
 
 #define ALIGN4(v) (((v) + 3u) & ~3u)
@@ -62,7 +105,8 @@ static int gemm_tiled(uint32_t id, uint32_t nc) {
   const uint8_t* rq2 = (const uint8_t*)IO(J(10));
   uint8_t* y2 = (uint8_t*)IO(J(11));
   const uint32_t xb = ALIGN4((uint32_t)(m * k)), yb = ALIGN4((uint32_t)(m * n));
-  const uint32_t row_bytes = ALIGN4((uint32_t)k) + 8u;
+  const uint8_t* rs2 = J(15) ? (const uint8_t*)IO(J(15)) : 0;
+  const uint32_t row_bytes = ALIGN4((uint32_t)k) + 8u + (rs2 ? 4u : 0u);
   int32_t r = budget > xb + yb ? (int32_t)((budget - xb - yb) / (2u * row_bytes)) : 0;
   if (r < 1) return 3;
   if (r > n) r = n;
@@ -72,6 +116,7 @@ static int gemm_tiled(uint32_t id, uint32_t nc) {
   uint8_t* yl = xl + xb;
   uint8_t* wl[2] = {yl + yb, yl + yb + wb};
   uint8_t* rql[2] = {wl[1] + wb, wl[1] + wb + (uint32_t)r * 8u};
+  uint8_t* rsl[2] = {rql[1] + (uint32_t)r * 8u, rql[1] + (uint32_t)r * 12u};
   const int32_t tiles = (n + r - 1) / r;
   uint32_t ids[2] = {0, 0};
   if (id == 0) {
@@ -82,6 +127,7 @@ static int gemm_tiled(uint32_t id, uint32_t nc) {
     cl_dma_in(xl, x2, (uint32_t)(m * k));
     const int32_t rows0 = r < n ? r : n;
     cl_dma_in(wl[0], w2, (uint32_t)(rows0 * k));
+    if (rs2) cl_dma_in(rsl[0], rs2, (uint32_t)rows0 * 4u);
     ids[0] = cl_dma_in(rql[0], rq2, (uint32_t)rows0 * 8u);
   }
   for (int32_t t = 0; t < tiles; ++t) {
@@ -90,6 +136,7 @@ static int gemm_tiled(uint32_t id, uint32_t nc) {
       if (t + 1 < tiles) {
         const int32_t r1 = (t + 1) * r, rt1 = n - r1 < r ? n - r1 : r;
         cl_dma_in(wl[(t + 1) & 1], w2 + (uint32_t)r1 * (uint32_t)k, (uint32_t)(rt1 * k));
+        if (rs2) cl_dma_in(rsl[(t + 1) & 1], rs2 + (uint32_t)r1 * 4u, (uint32_t)rt1 * 4u);
         ids[(t + 1) & 1] = cl_dma_in(rql[(t + 1) & 1], rq2 + (uint32_t)r1 * 8u, (uint32_t)rt1 * 8u);
       }
       cl_dma_wait(ids[t & 1]);
@@ -100,7 +147,8 @@ static int gemm_tiled(uint32_t id, uint32_t nc) {
     const int8_t* wt = (const int8_t*)wl[t & 1];
     const slm_qmul* rqt = (const slm_qmul*)rql[t & 1];
     for (int32_t i = 0; i < m; ++i)
-      gemv_rows((const int8_t*)xl + i * k, x_zp, wt + lo * k, hi - lo, k, rqt + lo, y_zp, (int8_t*)yl + i * n + r0 + lo, 1);
+      gemv_rows((const int8_t*)xl + i * k, x_zp, wt + lo * k, hi - lo, k, rqt + lo, y_zp, (int8_t*)yl + i * n + r0 + lo, 1,
+                rs2 ? (const int32_t*)rsl[t & 1] + lo : 0);
     cl_barrier(); /* buffer t & 1 is free again */
   }
   if (id == 0) cl_dma_wait(cl_dma_out(y2, yl, (uint32_t)(m * n)));
