@@ -1,14 +1,14 @@
 // slmsim cluster — run the int8 GEMV/GEMM kernels on the simulated Siracusa-class cluster.
 //
 //   slmsim cluster [--cores N] [--shape NxK|microllama ...] [--tokens M] [--variant tiled|untiled|plain]
-//                  [--l1-budget BYTES] [--config FILE] [--quantum N] [--repeat R] [--seed S] [--program ELF]
+//                  [--l1-budget BYTES] [--config FILE] [--quantum N] [--repeat R] [--max-cycles N] [--seed S] [--program ELF]
 // Each shape runs once on a fresh cluster (models/cluster) executing the cross-compiled
 // kernels (workloads/kernels/cluster) on random int8 tensors; the output read back from L2
 // is compared with golden::matmul element for element. Prints per shape the cycles,
 // instructions and stalls, per core the instructions, cycles, IPC and stall breakdown, and
 // the wall time with the aggregate simulated instructions per second. Exit status: 0; 1 when
-// an output is not bit-exact; 2 for bad input; 125 when the program trapped, deadlocked or
-// exited with a non-zero code (L1 budget too small: code 3).
+// an output is not bit-exact; 2 for bad input; 124 when --max-cycles was reached; 125 when
+// the program trapped, deadlocked or exited with a non-zero code (L1 budget too small: code 3).
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -28,6 +28,7 @@ struct ClusterOptions {
   std::vector<std::string> shapes{"microllama"};
   uint32_t cores = 0, tokens = 1, l1_budget = 0, seed = 1, repeat = 1;
   int64_t quantum = -1;
+  uint64_t max_cycles = 20'000'000'000ull;
 };
 struct Shape {
   std::string name;
@@ -101,6 +102,8 @@ void register_cluster(CLI::App& app) {
       ->check(CLI::Range(0, 100000));
   cmd->add_option("--repeat", o->repeat, "the kernel runs each shape this many times back to back (speed measurements; cycles and instructions are totals)")
       ->check(CLI::Range(1, 1000000))->capture_default_str();
+  cmd->add_option("--max-cycles", o->max_cycles, "stop a shape's run after this many cycles (exit status 124)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 62))->capture_default_str();
   cmd->add_option("--seed", o->seed, "seed of the random tensors")->capture_default_str();
   cmd->add_option("--program", o->program, "kernel ELF (default: the build's rv32/cluster_kernels.elf)");
   cmd->callback([o] {
@@ -149,15 +152,17 @@ void register_cluster(CLI::App& app) {
       std::memcpy(io + orq, t.rq.data(), t.rq.size() * 8);
       std::memcpy(io + ors, t.row_sum.data(), t.row_sum.size() * 4);
       const auto t0 = std::chrono::steady_clock::now();
-      const cluster::ClusterResult r = cl.run();
+      const cluster::ClusterResult r = cl.run(o->max_cycles);
       wall += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (r.stop != rv32::Stop::exit || r.exit_code != 0) {
         std::fflush(stdout);
         if (r.stop == rv32::Stop::trap) std::fprintf(stderr, "cluster: %s: unhandled trap: %s\n", s.name.c_str(), r.trap.text().c_str());
         else if (r.stop == rv32::Stop::exit) std::fprintf(stderr, "cluster: %s: kernel exit code %d%s\n", s.name.c_str(), r.exit_code,
                                                          r.exit_code == 3 ? " (the L1 budget cannot hold x, y and two weight rows)" : "");
+        else if (r.stop == rv32::Stop::limit) std::fprintf(stderr, "cluster: %s: stopped: cycle limit %llu reached\n", s.name.c_str(),
+                                                          static_cast<unsigned long long>(o->max_cycles));
         else std::fprintf(stderr, "cluster: %s: stopped: %s\n", s.name.c_str(), r.error.c_str());
-        status = 125;
+        status = r.stop == rv32::Stop::limit ? 124 : 125;
         break;
       }
       quant::golden::WeightView wv;

@@ -220,6 +220,18 @@ TEST(ClusterErrors, BadRequestsAndConfigsAreClearErrors) {
   EXPECT_EQ(d.stop, rv32::Stop::halted_by_peer);
   EXPECT_NE(d.error.find("deadlock"), std::string::npos) << d.error;
   EXPECT_NE(d.error.find("core 0 barrier"), std::string::npos) << d.error;
+  // A core spinning alone (j .) stops at the cycle limit, in lockstep and quantum mode.
+  for (uint32_t qc : {0u, 16u}) {
+    cluster::ClusterConfig sc;
+    sc.quantum_cycles = qc;
+    sc.cores = 2;
+    cluster::Cluster cl(sc);
+    cl.load(raw({0x0000006fu}));  // jal x0, 0
+    const auto s = cl.run(1000);
+    EXPECT_EQ(s.stop, rv32::Stop::limit) << qc;
+    EXPECT_GE(s.cycles, 1000u);
+    EXPECT_LE(s.cycles, 1000u + 2u * 16u + 2u) << "quantum " << qc;  // a window's run is counted in instructions: 2-cycle jal may overshoot it by a window
+  }
   // Configs.
   cluster::ClusterConfig c;
   c.cores = 9;

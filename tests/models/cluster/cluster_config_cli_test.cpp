@@ -108,6 +108,9 @@ TEST(ClusterCli, BadInputExits2AndTooSmallL1Exits125) {
   EXPECT_EQ(r.status, 2);
   r = run_slmsim("cluster --program /nonexistent.elf");
   EXPECT_EQ(r.status, 2);
+  r = run_slmsim("cluster --shape 64x64 --max-cycles 500");
+  EXPECT_EQ(r.status, 124);
+  EXPECT_NE(r.err.find("cycle limit 500 reached"), std::string::npos) << r.err;
   r = run_slmsim("cluster --shape 64x64 --l1-budget 100");
   EXPECT_EQ(r.status, 125);
   EXPECT_NE(r.err.find("kernel exit code 3"), std::string::npos) << r.err;
