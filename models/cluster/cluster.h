@@ -7,15 +7,19 @@
 //                           DMA regs   0x1020_0400  (see DmaReg)
 //                           EU regs    0x1020_0800  (see EuReg)
 //                           L2         0x1C00_0000  (l2_size_bytes; code, data and the host's tensors)
-// Timing: every core is stepped one instruction at a time when the global cycle reaches its
-// own cycle counter. In each cycle the requesters (cores 0..N-1 and the DMA) are visited in
-// a rotating order starting at requester (cycle mod (N+1)). An L1 access is arbitrated in
-// the cycle its instruction issues: bank b = (addr >> 2) mod banks; it is granted the first
-// cycle >= the request at which the bank is free (each bank serves one access per cycle),
-// so a request that loses stalls its core one cycle per earlier request (first come, first
-// served; same-cycle requests in the rotating order). Losing cycles count as bank-conflict
-// stalls. L2 data accesses from cores cost l2_latency_cycles extra (no L2 contention
-// modelled); instruction fetch is free (a perfect instruction cache, assumption).
+// Timing (quantum_cycles 0, lockstep): every core is stepped one instruction at a time when
+// the global cycle reaches its own cycle counter; in each cycle the requesters (cores 0..N-1
+// and the DMA) are visited in a rotating order starting at requester (cycle mod (N+1)); a
+// core running alone (the others asleep, the DMA idle) runs in bursts (exactly equivalent).
+// An L1 access is made in the last base cycle of its instruction: bank b = (addr >> 2) mod
+// banks; it is granted the first cycle >= the request at which the bank is free (each bank
+// serves one access per cycle; per-bank reservation table), so a request that loses stalls
+// its core one cycle per earlier claim (first come, first served; same-cycle requests in the
+// rotating order). Losing cycles count as bank-conflict stalls. quantum_cycles N > 1: windows
+// of N cycles, each core runs through the window, then the DMA; the same reservation rule,
+// same-cycle claims ordered by window instead (faster; cycles within ~1-2 %). L2 data
+// accesses from cores cost l2_latency_cycles extra (no L2 contention modelled); instruction
+// fetch is free (a perfect instruction cache, assumption).
 #pragma once
 #include <cstdint>
 #include <deque>
