@@ -1,7 +1,8 @@
 // slmsim cluster — run the int8 GEMV/GEMM kernels on the simulated Siracusa-class cluster.
 //
 //   slmsim cluster [--cores N] [--shape NxK|microllama ...] [--tokens M] [--variant tiled|untiled|plain]
-//                  [--l1-budget BYTES] [--config FILE] [--quantum N] [--repeat R] [--max-cycles N] [--seed S] [--program ELF]
+//                  [--l1-budget BYTES] [--config FILE] [--quantum N] [--repeat R] [--max-cycles N] [--seed S]
+//                  [--program ELF] [--json FILE]
 // Each shape runs once on a fresh cluster (models/cluster) executing the cross-compiled
 // kernels (workloads/kernels/cluster) on random int8 tensors; the output read back from L2
 // is compared with golden::matmul element for element. Prints per shape the cycles,
@@ -14,7 +15,10 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <fstream>
 #include <random>
+
+#include <nlohmann/json.hpp>
 
 #include "models/cluster/cluster_config.h"
 #include "sim/cli/commands.h"
@@ -24,7 +28,7 @@
 namespace slm::cli {
 namespace {
 struct ClusterOptions {
-  std::string config, program, variant = "tiled";
+  std::string config, program, variant = "tiled", json;
   std::vector<std::string> shapes{"microllama"};
   uint32_t cores = 0, tokens = 1, l1_budget = 0, seed = 1, repeat = 1;
   int64_t quantum = -1;
@@ -104,6 +108,7 @@ void register_cluster(CLI::App& app) {
       ->check(CLI::Range(1, 1000000))->capture_default_str();
   cmd->add_option("--max-cycles", o->max_cycles, "stop a shape's run after this many cycles (exit status 124)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 62))->capture_default_str();
+  cmd->add_option("--json", o->json, "also write the results as JSON to FILE (fields in docs/siracusa.md)");
   cmd->add_option("--seed", o->seed, "seed of the random tensors")->capture_default_str();
   cmd->add_option("--program", o->program, "kernel ELF (default: the build's rv32/cluster_kernels.elf)");
   cmd->callback([o] {
@@ -131,6 +136,15 @@ void register_cluster(CLI::App& app) {
     double wall = 0;
     bool exact = true;
     int status = 0;
+    nlohmann::json js_shapes = nlohmann::json::array();
+    auto core_json = [](const cluster::CoreStats& k) {
+      return nlohmann::json{{"instructions", k.instructions}, {"cycles", k.cycles},
+                            {"ipc", k.cycles ? double(k.instructions) / double(k.cycles) : 0.0},
+                            {"bank_stall_cycles", k.bank_stall_cycles}, {"l2_extra_cycles", k.l2_cycles},
+                            {"barrier_wait_cycles", k.barrier_wait_cycles}, {"dma_wait_cycles", k.dma_wait_cycles},
+                            {"dispatch_wait_cycles", k.dispatch_wait_cycles}, {"l1_accesses", k.l1_accesses},
+                            {"l2_accesses", k.l2_accesses}};
+    };
     for (size_t si = 0; si < shapes.size(); ++si) {
       const Shape& s = shapes[si];
       const Tensors t = random_tensors(static_cast<int32_t>(o->tokens), s.n, s.k, o->seed + static_cast<uint32_t>(si));
@@ -193,6 +207,13 @@ void register_cluster(CLI::App& app) {
       std::memcpy(&tiles, io + 14 * 4, 4);
       all_cycles += r.cycles;
       all_instr += r.instructions;
+      nlohmann::json jc = nlohmann::json::array();
+      for (const auto& k : r.cores) jc.push_back(core_json(k));
+      js_shapes.push_back({{"shape", s.name}, {"n", s.n}, {"k", s.k}, {"cycles", r.cycles}, {"instructions", r.instructions},
+                           {"tiles", op == 2 ? tiles : 0}, {"bit_exact", ok}, {"barriers", r.barriers},
+                           {"dma", {{"transfers", r.dma.transfers}, {"bytes", r.dma.bytes}, {"busy_cycles", r.dma.busy_cycles},
+                                    {"bank_stall_cycles", r.dma.bank_stall_cycles}}},
+                           {"cores", jc}});
       std::printf("%-10s %6d %6d %12llu %13llu %8.3f %11llu %11llu %11llu %6u %9s\n", s.name.c_str(), s.n, s.k,
                   static_cast<unsigned long long>(r.cycles), static_cast<unsigned long long>(r.instructions),
                   double(r.instructions) / double(r.cycles) / cfg.cores, static_cast<unsigned long long>(bank),
@@ -214,6 +235,18 @@ void register_cluster(CLI::App& app) {
                   wall > 0 ? double(all_instr) / wall / 1e6 : 0.0, wall > 0 ? double(all_cycles) / wall / 1e6 : 0.0);
       std::printf("bit-exact with golden::matmul: %s\n", exact ? "yes" : "NO");
       if (!exact) status = 1;
+      if (!o->json.empty()) {
+        nlohmann::json tc = nlohmann::json::array();
+        for (const auto& k : total) tc.push_back(core_json(k));
+        const nlohmann::json j{{"cores", cfg.cores}, {"variant", o->variant}, {"tokens", o->tokens}, {"l1_budget_bytes", budget},
+                               {"quantum_cycles", cfg.quantum_cycles}, {"repeat", o->repeat}, {"shapes", js_shapes},
+                               {"total", {{"cycles", all_cycles}, {"instructions", all_instr}, {"cores", tc}}},
+                               {"wall_seconds", wall}, {"instructions_per_second", wall > 0 ? double(all_instr) / wall : 0.0},
+                               {"bit_exact", exact}};
+        std::ofstream f(o->json);
+        f << j.dump(2) << "\n";
+        if (!f) throw err(o->json, ": cannot write the JSON results");
+      }
     }
     std::fflush(stdout);
     if (status != 0) throw CLI::RuntimeError(status);

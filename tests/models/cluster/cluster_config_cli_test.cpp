@@ -12,6 +12,8 @@
 #include "tests/models/cluster/cluster_harness.h"
 #include "workloads/common/error.h"
 
+#include <nlohmann/json.hpp>
+
 using namespace slm;
 using namespace slm::test;
 
@@ -94,9 +96,20 @@ TEST(ClusterCli, RunsMicroLlamaProjectionsAndReportsBitExact) {
   for (const char* s : {"wq ", "w1 ", "w2 ", "bank-stall", "barrier", "dma-wait", "M simulated instructions/s",
                         "bit-exact with golden::matmul: yes"})
     EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
-  const auto u = run_slmsim("cluster --cores 8 --shape 100x36 --tokens 2 --variant untiled --quantum 32");
+  const auto jpath = std::filesystem::temp_directory_path() / ("cluster_cli_" + std::to_string(::getpid()) + ".json");
+  const auto u = run_slmsim("cluster --cores 8 --shape 100x36 --shape 64x64 --tokens 2 --variant untiled --quantum 32 --json " + jpath.string());
   EXPECT_EQ(u.status, 0) << u.err;
   EXPECT_NE(u.out.find("bit-exact with golden::matmul: yes"), std::string::npos) << u.out;
+  const auto j = nlohmann::json::parse(read_file(jpath));
+  std::filesystem::remove(jpath);
+  ASSERT_EQ(j.at("shapes").size(), 2u);
+  EXPECT_EQ(j.at("shapes")[0].at("n"), 100);
+  EXPECT_EQ(j.at("shapes")[0].at("cores").size(), 8u);
+  EXPECT_TRUE(j.at("bit_exact").get<bool>());
+  uint64_t sum = 0;
+  for (const auto& s : j.at("shapes")) sum += s.at("cycles").get<uint64_t>();
+  EXPECT_EQ(j.at("total").at("cycles").get<uint64_t>(), sum);
+  EXPECT_NE(u.out.find(std::to_string(j.at("shapes")[1].at("cycles").get<uint64_t>())), std::string::npos) << "same numbers as the table";
 }
 
 TEST(ClusterCli, BadInputExits2AndTooSmallL1Exits125) {
