@@ -19,6 +19,7 @@ void register_recost(CLI::App& app);    // re-cost a finished run with another e
 void register_npu(CLI::App& app);       // NPU command streams: compile, disasm
 void register_sweep(CLI::App& app);     // design-space sweeps (runs the Python module)
 void register_iss(CLI::App& app);       // run a bare-metal RV32 program on the ISS
+void register_cluster(CLI::App& app);   // GEMV/GEMM kernels on the simulated Siracusa-class cluster
 
 // --calib-sequences, --calib-tokens (and, with `seed`, --calib-seed): how checkpoints and
 // synthetic shapes are calibrated before quantisation. One definition for every command.

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   slm::cli::register_npu(app);
   slm::cli::register_sweep(app);
   slm::cli::register_iss(app);
+  slm::cli::register_cluster(app);
   // --max-host-memory is accepted after the command name too (not for `sweep` and `iss`, which
   // pass their command lines on).
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))

@@ -319,7 +319,7 @@ void Core::reset(uint32_t start_pc) {
 bool Core::read16(uint32_t addr, uint32_t& v) {
   uint32_t off = addr - dmi_.base;
   if (off < dmi_.size)
-    if (uint8_t* pg = dmi_pages_[off >> kDmiPageBits]) {
+    if (uint8_t* pg = fetch_pages_[off >> kDmiPageBits]) {
       uint16_t h;
       std::memcpy(&h, pg + (off & ((1u << kDmiPageBits) - 1)), 2);
       v = h;
@@ -334,6 +334,8 @@ void Core::refresh_dmi() {
   dmi_.size &= ~((1u << kDmiPageBits) - 1);  // whole pages only
   dmi_pages_.assign(dmi_.size >> kDmiPageBits, nullptr);
   for (size_t i = 0; i < dmi_pages_.size(); ++i) dmi_pages_[i] = mem_.dmi_page(dmi_.base + (static_cast<uint32_t>(i) << kDmiPageBits));
+  fetch_pages_.assign(dmi_pages_.size(), nullptr);
+  for (size_t i = 0; i < fetch_pages_.size(); ++i) fetch_pages_[i] = mem_.fetch_page(dmi_.base + (static_cast<uint32_t>(i) << kDmiPageBits));
   pages_.clear();
   pages_.resize((static_cast<uint64_t>(dmi_.size) + 4095) >> 12);
   code_page_.assign(pages_.size() + 1, 0);
@@ -585,7 +587,7 @@ void Core::log_commit(const Insn& in, uint32_t pc_at) {
 const Insn* Core::fetch_miss(uint32_t p, Insn& tmp) {
   const uint32_t off = p - dmi_.base;
   constexpr uint32_t kMask = (1u << kDmiPageBits) - 1;
-  uint8_t* dpg = off < dmi_.size ? dmi_pages_[off >> kDmiPageBits] : nullptr;
+  uint8_t* dpg = off < dmi_.size ? fetch_pages_[off >> kDmiPageBits] : nullptr;
   if (dpg == nullptr || (off & kMask) > kMask - 3 || (p & 1)) {
     const Insn* in = (p & 1) ? nullptr : fetch_slow(p, tmp);
     if (in != nullptr && in->fn == nullptr) tmp.fn = exec_illegal;

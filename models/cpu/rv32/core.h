@@ -122,6 +122,12 @@ class MemoryPort {
   virtual DmiRegion dmi() = 0;  // the host-pointer fast path window (main memory)
   // Little-endian host memory of the 64 KiB page at `page_addr` (inside the window), or nullptr.
   virtual uint8_t* dmi_page(uint32_t page_addr) = 0;
+  // Host memory the core may fetch (and cache decoded) instructions from; by default the
+  // same pages as dmi_page. A memory whose data accesses must be timed one by one (the
+  // cluster's L2, models/cluster) returns nullptr from dmi_page and its pages here: data
+  // then takes the slow path while code still runs from the decoded-instruction cache.
+  // Stores through the slow path do not invalidate decoded code (no self-modifying code there).
+  virtual uint8_t* fetch_page(uint32_t page_addr) { return dmi_page(page_addr); }
   // Slow path (MMIO, timed or non-DMI memory): false = access fault. Adds latency to cycles.
   virtual bool load(uint32_t addr, unsigned size, uint32_t& value, uint64_t& cycles) = 0;
   virtual bool store(uint32_t addr, unsigned size, uint32_t value, uint64_t& cycles) = 0;
@@ -204,6 +210,7 @@ class Core {
   MemoryPort& mem_;
   DmiRegion dmi_{};
   std::vector<uint8_t*> dmi_pages_;           // per 64 KiB page of the window
+  std::vector<uint8_t*> fetch_pages_;         // the same, for instruction fetch (MemoryPort::fetch_page)
   std::vector<std::unique_ptr<Page>> pages_;  // per 4 KiB page of the DMI region
   std::vector<uint8_t> code_page_;            // page holds decoded instructions
   uint64_t decoded_ = 0;

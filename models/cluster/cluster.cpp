@@ -1,0 +1,483 @@
+// Cluster: lockstep cycle loop, banked L1 arbitration, event unit and DMA. See cluster.h.
+#include "models/cluster/cluster.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "workloads/common/error.h"
+
+namespace slm::cluster {
+
+void ClusterConfig::validate() const {
+  auto bad = [](const char* field, uint64_t v, const char* why) {
+    return err("cluster: ", field, " = ", v, ": ", why);
+  };
+  if (cores < 1 || cores > 8) throw bad("cores", cores, "must be 1..8");
+  if (l1_banks < 1 || l1_banks > 64 || (l1_banks & (l1_banks - 1)))
+    throw bad("l1_banks", l1_banks, "must be a power of two in 1..64");
+  if (l1_size_bytes == 0 || l1_size_bytes % (l1_banks * 4) != 0 || l1_size_bytes > (2u << 20))
+    throw bad("l1_size_bytes", l1_size_bytes, "must be a non-zero multiple of 4 x l1_banks, at most 2 MiB");
+  if (l2_size_bytes == 0 || l2_size_bytes % (1u << rv32::kDmiPageBits) != 0 || l2_size_bytes > (64u << 20))
+    throw bad("l2_size_bytes", l2_size_bytes, "must be a non-zero multiple of 64 KiB, at most 64 MiB");
+  if (l2_latency_cycles > 1000) throw bad("l2_latency_cycles", l2_latency_cycles, "must be 0..1000");
+  if (periph_latency_cycles > 1000) throw bad("periph_latency_cycles", periph_latency_cycles, "must be 0..1000");
+  if (barrier_wake_cycles > 1000) throw bad("barrier_wake_cycles", barrier_wake_cycles, "must be 0..1000");
+  if (dma_setup_cycles > 100000) throw bad("dma_setup_cycles", dma_setup_cycles, "must be 0..100000");
+  if (quantum_cycles > 100000) throw bad("quantum_cycles", quantum_cycles, "must be 0..100000");
+  if (dma_bytes_per_cycle < 1 || dma_bytes_per_cycle > 64)
+    throw bad("dma_bytes_per_cycle", dma_bytes_per_cycle, "must be 1..64");
+}
+
+Cluster::Cluster(const ClusterConfig& cfg) : cfg_(cfg) {
+  cfg_.validate();
+  l1_.assign(cfg_.l1_size_bytes, 0);
+  l2_.assign(cfg_.l2_size_bytes, 0);
+  bank_mask_ = cfg_.l1_banks - 1;
+  bank_slot_.assign(size_t{cfg_.l1_banks} << kSlotBits, 0);
+  for (uint32_t c = 0; c < cfg_.cores; ++c) cores_.push_back(std::make_unique<rv32::Core>(c, *this, cfg_.timing));
+  state_.assign(cfg_.cores, State::run);
+  slept_at_.assign(cfg_.cores, 0);
+  dispatch_.resize(cfg_.cores);
+  stats_.assign(cfg_.cores, CoreStats{});
+  dma_waiting_for_.assign(cfg_.cores, 0);
+  team_mask_ = (1u << cfg_.cores) - 1;
+  running_ = cfg_.cores;
+}
+Cluster::~Cluster() = default;
+
+rv32::DmiRegion Cluster::dmi() { return rv32::DmiRegion{kL1Base, kL2Base + cfg_.l2_size_bytes - kL1Base}; }
+
+uint8_t* Cluster::fetch_page(uint32_t page_addr) {
+  if (page_addr >= kL2Base && page_addr - kL2Base < cfg_.l2_size_bytes) return l2_.data() + (page_addr - kL2Base);
+  return nullptr;
+}
+
+uint8_t* Cluster::host(uint32_t addr, uint32_t n) {
+  if (addr >= kL1Base && uint64_t{addr} - kL1Base + n <= cfg_.l1_size_bytes) return l1_.data() + (addr - kL1Base);
+  if (addr >= kL2Base && uint64_t{addr} - kL2Base + n <= cfg_.l2_size_bytes) return l2_.data() + (addr - kL2Base);
+  throw err("cluster: [0x", std::hex, addr, ", +0x", n, ") is neither in L1 nor in L2");
+}
+
+void Cluster::load(const rv32::ElfImage& elf) {
+  for (const auto& s : elf.segments) {
+    const uint64_t lo = s.addr, hi = uint64_t{s.addr} + s.mem_size;
+    if (lo < kL2Base || hi > uint64_t{kL2Base} + cfg_.l2_size_bytes)
+      throw err(elf.name, ": segment [0x", std::hex, lo, ", 0x", hi, ") is outside the cluster's L2 [0x", kL2Base, ", 0x",
+                uint64_t{kL2Base} + cfg_.l2_size_bytes, ")");
+    uint8_t* dst = l2_.data() + (s.addr - kL2Base);
+    if (!s.data.empty()) std::memcpy(dst, s.data.data(), s.data.size());
+    std::memset(dst + s.data.size(), 0, s.mem_size - s.data.size());
+  }
+  tohost_ = elf.symbol("tohost");
+  if (tohost_ && (*tohost_ < kL2Base || *tohost_ - kL2Base + 8 > cfg_.l2_size_bytes)) tohost_.reset();
+  for (auto& c : cores_) {
+    c->refresh_dmi();
+    c->reset(elf.entry);
+    c->set_watch(tohost_ ? *tohost_ : 0xffffffffu);
+  }
+  std::FILE* echo = htif_.echo;
+  htif_ = rv32::HtifState{};
+  htif_.echo = echo;
+}
+
+void Cluster::watched_store(uint32_t addr, rv32::Core& core) {
+  if (!tohost_ || addr < *tohost_ + 4) return;  // RV32: the upper word completes the command
+  if (rv32::htif_command(l2_.data() + (*tohost_ - kL2Base), core, htif_))
+    for (auto& c : cores_) c->request_stop(c.get() == &core && htif_.exited ? rv32::Stop::exit : rv32::Stop::halted_by_peer);
+}
+
+// ---- L1 arbitration ----------------------------------------------------------------------
+// The bank's reservation table: slot (cycle s) is taken iff table[s mod 2^kSlotBits] == s + 1.
+// A request at cycle t gets the first free cycle >= t (and keeps it).
+uint64_t Cluster::l1_grant(uint32_t addr, uint64_t t) {
+  uint64_t* tab = bank_slot_.data() + (size_t{(addr >> 2) & bank_mask_} << kSlotBits);
+  constexpr uint64_t mask = (uint64_t{1} << kSlotBits) - 1;
+  uint64_t g = t;
+  while (tab[g & mask] == g + 1) ++g;
+  tab[g & mask] = g + 1;
+  return g;
+}
+
+// ---- sleeping and waking -----------------------------------------------------------------
+void Cluster::sleep(State s) {
+  if (state_[cur_] == State::run) --running_;
+  state_[cur_] = s;
+  slept_at_[cur_] = cores_[cur_]->cycles;
+  cores_[cur_]->request_stop(rv32::Stop::limit);  // ends the core's current run() after this instruction
+}
+
+void Cluster::wake(uint32_t c, uint64_t at, uint64_t CoreStats::*counter) {
+  rv32::Core& k = *cores_[c];
+  k.cycles = std::max(k.cycles, at);
+  stats_[c].*counter += k.cycles - slept_at_[c];
+  if (state_[c] != State::run) ++running_;
+  state_[c] = State::run;
+  wake_min_ = std::min(wake_min_, k.cycles);
+  if (c != cur_) cores_[cur_]->request_stop(rv32::Stop::limit);  // another core runs again: end the current burst
+}
+
+// ---- the slow path: every data access of every core ----------------------------------------
+namespace {
+inline uint32_t read_le(const uint8_t* p, unsigned size) {
+  if (size == 4) { uint32_t v; std::memcpy(&v, p, 4); return v; }
+  if (size == 2) { uint16_t v; std::memcpy(&v, p, 2); return v; }
+  return *p;
+}
+inline void write_le(uint8_t* p, uint32_t v, unsigned size) {
+  if (size == 4) std::memcpy(p, &v, 4);
+  else if (size == 2) { const uint16_t h = static_cast<uint16_t>(v); std::memcpy(p, &h, 2); }
+  else *p = static_cast<uint8_t>(v);
+}
+}  // namespace
+
+bool Cluster::load(uint32_t addr, unsigned size, uint32_t& value, uint64_t& cycles) {
+  if (addr - kL1Base < cfg_.l1_size_bytes) {
+    const uint64_t t = cycles - 1;  // the access happens in the instruction's last base cycle
+    const uint64_t g = l1_grant(addr, t);
+    cycles += g - t;
+    stats_[cur_].bank_stall_cycles += g - t;
+    ++stats_[cur_].l1_accesses;
+    value = read_le(l1_.data() + (addr - kL1Base), size);
+    return true;
+  }
+  if (addr - kL2Base < cfg_.l2_size_bytes) {
+    cycles += cfg_.l2_latency_cycles;
+    stats_[cur_].l2_cycles += cfg_.l2_latency_cycles;
+    ++stats_[cur_].l2_accesses;
+    value = read_le(l2_.data() + (addr - kL2Base), size);
+    return true;
+  }
+  if (size != 4) return false;
+  if (addr - kEuBase < 0x100) return eu_access(addr - kEuBase, false, value, cycles);
+  if (addr - kDmaBase < 0x100) return dma_access(addr - kDmaBase, false, value, cycles);
+  return false;
+}
+
+bool Cluster::store(uint32_t addr, unsigned size, uint32_t value, uint64_t& cycles) {
+  if (addr - kL1Base < cfg_.l1_size_bytes) {
+    const uint64_t t = cycles - 1;  // the access happens in the instruction's last base cycle
+    const uint64_t g = l1_grant(addr, t);
+    cycles += g - t;
+    stats_[cur_].bank_stall_cycles += g - t;
+    ++stats_[cur_].l1_accesses;
+    write_le(l1_.data() + (addr - kL1Base), value, size);
+    return true;
+  }
+  if (addr - kL2Base < cfg_.l2_size_bytes) {
+    cycles += cfg_.l2_latency_cycles;
+    stats_[cur_].l2_cycles += cfg_.l2_latency_cycles;
+    ++stats_[cur_].l2_accesses;
+    write_le(l2_.data() + (addr - kL2Base), value, size);
+    return true;
+  }
+  if (size != 4) return false;
+  if (addr - kEuBase < 0x100) return eu_access(addr - kEuBase, true, value, cycles);
+  if (addr - kDmaBase < 0x100) return dma_access(addr - kDmaBase, true, value, cycles);
+  return false;
+}
+
+// ---- event unit --------------------------------------------------------------------------
+bool Cluster::eu_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles) {
+  cycles += cfg_.periph_latency_cycles;
+  if (write) {
+    switch (off) {
+      case kEuTeamMask:
+        if (v == 0 || (v & ~((1u << cfg_.cores) - 1))) {
+          error_ = "core " + std::to_string(cur_) + ": event unit team mask 0x" + [&] { char b[16]; std::snprintf(b, sizeof b, "%x", v); return std::string(b); }() +
+                   " names cores that do not exist (or none)";
+          cores_[cur_]->request_stop(rv32::Stop::halted_by_peer);
+          return true;
+        }
+        team_mask_ = v;
+        return true;
+      case kEuDispatchPush:
+        for (uint32_t c = 0; c < cfg_.cores; ++c) {
+          if (c == cur_ || !(team_mask_ >> c & 1)) continue;
+          dispatch_[c].push_back(v);
+          if (state_[c] == State::dispatch) wake(c, cycles + 1, &CoreStats::dispatch_wait_cycles);
+        }
+        return true;
+    }
+    return false;
+  }
+  switch (off) {
+    case kEuCoreId: v = cur_; return true;
+    case kEuNbCores: v = cfg_.cores; return true;
+    case kEuTeamMask: v = team_mask_; return true;
+    case kEuBarrierCount: v = static_cast<uint32_t>(barriers_); return true;
+    case kEuSleep: sleep(State::done); v = 0; return true;
+    case kEuBarrier: {
+      v = static_cast<uint32_t>(barriers_);
+      if (!(team_mask_ >> cur_ & 1)) return true;  // not in the team: passes through
+      sleep(State::barrier);
+      arrived_ |= 1u << cur_;
+      last_arrival_ = std::max(last_arrival_, cycles);
+      if (arrived_ == team_mask_) {
+        ++barriers_;
+        arrived_ = 0;
+        const uint64_t release = last_arrival_ + cfg_.barrier_wake_cycles;  // the latest arrival (in cycles)
+        last_arrival_ = 0;
+        for (uint32_t c = 0; c < cfg_.cores; ++c)
+          if (team_mask_ >> c & 1) wake(c, release, &CoreStats::barrier_wait_cycles);
+      }
+      return true;
+    }
+    case kEuDispatchPop:
+      if (dispatch_[cur_].empty()) {  // sleep and execute the load again when a value arrives
+        rv32::Core& k = *cores_[cur_];
+        rewind_ = Rewind{true, k.pc, k.instret, cycles - 1, k.lmask_prev, k.wmask_prev, {k.lpcount[0], k.lpcount[1]}, {}};
+        std::memcpy(rewind_.x, k.x, sizeof k.x);
+        sleep(State::dispatch);
+        slept_at_[cur_] = cycles - 1;
+        v = 0;
+        return true;
+      }
+      v = dispatch_[cur_].front();
+      dispatch_[cur_].pop_front();
+      return true;
+  }
+  return false;
+}
+
+// ---- DMA ---------------------------------------------------------------------------------
+bool Cluster::dma_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles) {
+  cycles += cfg_.periph_latency_cycles;
+  auto fail = [&](const std::string& what) {
+    error_ = "core " + std::to_string(cur_) + ": DMA: " + what;
+    cores_[cur_]->request_stop(rv32::Stop::halted_by_peer);
+    return true;
+  };
+  if (write) {
+    if (off <= kDmaL2Stride) {
+      dma_reg_[off / 4] = v;
+      return true;
+    }
+    if (off == kDmaWait) {
+      if (v >= dma_next_id_) return fail("wait for transfer " + std::to_string(v) + ", which was never started (next id " + std::to_string(dma_next_id_) + ")");
+      if (v < dma_done_) return true;
+      dma_waiting_for_[cur_] = v;
+      sleep(State::dma_wait);
+      return true;
+    }
+    return false;
+  }
+  if (off == kDmaDone) {
+    v = dma_done_;
+    return true;
+  }
+  if (off == kDmaStartIn || off == kDmaStartOut) {
+    DmaJob j{dma_next_id_, dma_reg_[0], dma_reg_[1], dma_reg_[2], dma_reg_[3], dma_reg_[4], dma_reg_[5], off == kDmaStartIn, cycles};
+    if (j.len == 0 || j.rows == 0) return fail("transfer with len " + std::to_string(j.len) + " and rows " + std::to_string(j.rows) + " (both must be >= 1)");
+    const uint64_t l1_end = uint64_t{j.l1} + uint64_t{j.rows - 1} * j.l1_stride + j.len;
+    const uint64_t l2_end = uint64_t{j.l2} + uint64_t{j.rows - 1} * j.l2_stride + j.len;
+    if (j.l1 < kL1Base || l1_end > uint64_t{kL1Base} + cfg_.l1_size_bytes) {
+      char b[96];
+      std::snprintf(b, sizeof b, "L1 range [0x%08x, 0x%08llx) is outside L1", j.l1, static_cast<unsigned long long>(l1_end));
+      return fail(b);
+    }
+    if (j.l2 < kL2Base || l2_end > uint64_t{kL2Base} + cfg_.l2_size_bytes) {
+      char b[96];
+      std::snprintf(b, sizeof b, "L2 range [0x%08x, 0x%08llx) is outside L2", j.l2, static_cast<unsigned long long>(l2_end));
+      return fail(b);
+    }
+    if (dma_q_.empty()) dma_ready_ = std::max(dma_ready_, cycles + cfg_.dma_setup_cycles + cfg_.l2_latency_cycles);
+    cores_[cur_]->request_stop(rv32::Stop::limit);  // the DMA competes from now on: end the current burst
+    dma_q_.push_back(j);
+    v = dma_next_id_++;
+    return true;
+  }
+  return false;
+}
+
+// One beat of the DMA at cycle t: up to dma_bytes_per_cycle bytes of the current row; every
+// L1 word the beat touches is arbitrated like a core access.
+void Cluster::dma_step(uint64_t t) {
+  DmaJob& j = dma_q_.front();
+  const uint32_t chunk = std::min(cfg_.dma_bytes_per_cycle, j.len - dma_off_);
+  const uint32_t a1 = j.l1 + dma_row_ * j.l1_stride + dma_off_;
+  const uint32_t a2 = j.l2 + dma_row_ * j.l2_stride + dma_off_;
+  uint64_t g = t;
+  for (uint32_t w = a1 >> 2; w <= (a1 + chunk - 1) >> 2; ++w) g = std::max(g, l1_grant(w << 2, t));
+  uint8_t* p1 = l1_.data() + (a1 - kL1Base);
+  uint8_t* p2 = l2_.data() + (a2 - kL2Base);
+  if (j.to_l1) std::memcpy(p1, p2, chunk);
+  else std::memcpy(p2, p1, chunk);
+  dma_stats_.bank_stall_cycles += g - t;
+  dma_stats_.busy_cycles += g + 1 - t;
+  dma_stats_.bytes += chunk;
+  dma_ready_ = g + 1;
+  dma_off_ += chunk;
+  if (dma_off_ < j.len) return;
+  dma_off_ = 0;
+  if (++dma_row_ < j.rows) return;
+  dma_row_ = 0;
+  dma_done_ = j.id + 1;
+  ++dma_stats_.transfers;
+  dma_q_.pop_front();
+  for (uint32_t c = 0; c < cfg_.cores; ++c)
+    if (state_[c] == State::dma_wait && dma_waiting_for_[c] < dma_done_) wake(c, g + 1, &CoreStats::dma_wait_cycles);
+  if (!dma_q_.empty()) dma_ready_ = std::max(g + 1, dma_q_.front().enqueued + cfg_.dma_setup_cycles + cfg_.l2_latency_cycles);
+}
+
+// ---- the cycle loop ----------------------------------------------------------------------
+// Runs core q for up to n instructions (it stops earlier when it goes to sleep); undoes an
+// instruction that must sleep and be executed again (dispatch pop). True: the run ends.
+bool Cluster::step_core(uint32_t q, uint64_t n, ClusterResult& r) {
+  rv32::Core& c = *cores_[q];
+  cur_ = q;
+  const rv32::Stop s = c.run(n);
+  if (__builtin_expect(rewind_.active, 0)) {
+    std::memcpy(c.x, rewind_.x, sizeof c.x);
+    c.pc = rewind_.pc;
+    c.instret = rewind_.instret;
+    c.cycles = rewind_.cycles;
+    c.lmask_prev = rewind_.lmask;
+    c.wmask_prev = rewind_.wmask;
+    c.lpcount[0] = rewind_.lpcount[0];
+    c.lpcount[1] = rewind_.lpcount[1];
+    c.update_hwloop_active();
+    rewind_.active = false;
+  }
+  if (!error_.empty()) return true;
+  if (s == rv32::Stop::trap) {
+    r.stop = s;
+    r.trap = c.trap_report();
+    return true;
+  }
+  if (s == rv32::Stop::exit || s == rv32::Stop::halted_by_peer) {
+    r.stop = htif_.exited ? rv32::Stop::exit : rv32::Stop::halted_by_peer;
+    return true;
+  }
+  return false;
+}
+
+// When nothing can run: the next cycle something can (a running core or the DMA), or ~0
+// after setting the end of the run (every core asleep for good) or a deadlock error.
+uint64_t Cluster::next_event(uint64_t t, ClusterResult& r) {
+  uint64_t next = ~uint64_t{0};
+  for (uint32_t c = 0; c < cfg_.cores; ++c)
+    if (state_[c] == State::run) next = std::min(next, cores_[c]->cycles);
+  if (!dma_q_.empty()) next = std::min(next, dma_ready_);
+  if (next != ~uint64_t{0}) return std::max(next, t);
+  if (std::all_of(state_.begin(), state_.end(), [](State x) { return x == State::done; })) {
+    r.stop = rv32::Stop::exit;  // every core has gone to sleep for good: a normal end (exit code 0)
+    return next;
+  }
+  error_ = "deadlock at cycle " + std::to_string(t) + ": every core is asleep (";
+  static const char* names[] = {"run", "barrier", "dma_wait", "dispatch", "sleep", "done"};
+  for (uint32_t c = 0; c < cfg_.cores; ++c)
+    error_ += (c ? ", " : "") + std::string("core ") + std::to_string(c) + " " + names[static_cast<int>(state_[c])];
+  error_ += ") and the DMA is idle";
+  return next;
+}
+
+ClusterResult Cluster::run(uint64_t max_cycles) {
+  ClusterResult r;
+  const uint32_t n = cfg_.cores, req = n + 1;
+  uint64_t t = now_;
+  bool end = false;
+  if (cfg_.quantum_cycles <= 1) {
+    // Lockstep: every cycle, the requesters in rotating order; a core runs one instruction
+    // when the global cycle reaches its own cycle counter.
+    while (!end) {
+      if (t >= max_cycles) {
+        r.stop = rv32::Stop::limit;
+        break;
+      }
+      if (running_ == 1 && dma_q_.empty()) {
+        // One core alone (the others asleep, the DMA idle): nothing competes with it, so it
+        // runs a burst; the burst ends when it wakes another core, starts a DMA or sleeps.
+        uint32_t q = 0;
+        while (state_[q] != State::run) ++q;
+        if (cores_[q]->cycles <= t) {
+          now_ = t;
+          end = step_core(q, std::min<uint64_t>(100000, max_cycles - t), r);
+          if (end) break;
+          const uint64_t next = next_event(t + 1, r);
+          if (next == ~uint64_t{0}) break;
+          t = next;
+          continue;
+        }
+      }
+      if (rot_t_ != t) {  // rotation start = t mod (N + 1), kept incrementally (no division per cycle)
+        rot_ = rot_t_ != ~uint64_t{0} && rot_t_ + 1 == t ? (rot_ + 1 == req ? 0 : rot_ + 1) : static_cast<uint32_t>(t % req);
+        rot_t_ = t;
+      }
+      uint32_t q = rot_;
+      uint64_t next = ~uint64_t{0};  // the next cycle anything can happen, gathered during the pass
+      wake_min_ = ~uint64_t{0};
+      for (uint32_t k = 0; k < req && !end; ++k, q = q + 1 == req ? 0 : q + 1) {
+        if (q == n) {
+          if (!dma_q_.empty() && dma_ready_ <= t) dma_step(dma_ready_);
+          continue;
+        }
+        if (state_[q] != State::run) continue;
+        rv32::Core& c = *cores_[q];
+        if (c.cycles <= t) {
+          now_ = t;
+          end = step_core(q, 1, r);
+          if (state_[q] != State::run) continue;
+        }
+        next = std::min(next, c.cycles);
+      }
+      if (end) break;
+      if (!dma_q_.empty()) next = std::min(next, dma_ready_);
+      next = std::min(next, wake_min_);  // cores woken during the pass (barrier, DMA, dispatch)
+      if (next == ~uint64_t{0}) next = next_event(t + 1, r);  // nothing runs: the end or a deadlock
+      if (next == ~uint64_t{0}) break;
+      t = std::max(next, t + 1);
+    }
+  } else {
+    // Quantum: in each window of quantum_cycles cycles every core runs (in a rotating order)
+    // until its cycle counter passes the window's end, then the DMA moves its beats of the
+    // window. Bank reservations keep their cycles, so an access still gets the first cycle
+    // >= its own at which its bank is free; only the order of equal claims differs from lockstep.
+    const uint64_t qc = cfg_.quantum_cycles;
+    uint64_t round = 0;
+    while (!end) {
+      if (t >= max_cycles) {
+        r.stop = rv32::Stop::limit;
+        break;
+      }
+      const uint64_t e = t + qc;
+      uint32_t q = static_cast<uint32_t>(round++ % req);
+      for (uint32_t k = 0; k < req && !end; ++k, q = q + 1 == req ? 0 : q + 1) {
+        if (q == n) {
+          while (!dma_q_.empty() && dma_ready_ < e) dma_step(dma_ready_);
+          continue;
+        }
+        rv32::Core& c = *cores_[q];
+        while (!end && state_[q] == State::run && c.cycles < e) {
+          now_ = c.cycles;
+          end = step_core(q, e - c.cycles, r);  // each instruction costs >= 1 cycle
+        }
+      }
+      if (end) break;
+      const uint64_t next = next_event(e, r);
+      if (next == ~uint64_t{0}) break;
+      t = next;
+    }
+  }
+  for (uint32_t c = 0; c < n; ++c) t = std::max(t, cores_[c]->cycles);
+  now_ = t;
+  if (!error_.empty()) {
+    r.stop = rv32::Stop::halted_by_peer;
+    r.error = error_;
+  } else if (!htif_.error.empty()) {
+    r.error = htif_.error;
+  }
+  r.exit_code = htif_.exit_code;
+  r.cycles = std::max(t, cores_[0]->cycles);
+  r.barriers = barriers_;
+  r.dma = dma_stats_;
+  for (uint32_t c = 0; c < n; ++c) {
+    CoreStats s = stats_[c];
+    s.instructions = cores_[c]->instret;
+    s.cycles = cores_[c]->cycles;
+    r.instructions += s.instructions;
+    r.cores.push_back(s);
+  }
+  return r;
+}
+
+}  // namespace slm::cluster

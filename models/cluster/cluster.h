@@ -1,0 +1,193 @@
+// Cluster: a PULP/Siracusa-class compute cluster of N RV32IMC+XpulpV2 cores (rv32::Core)
+// sharing a word-interleaved, banked L1 TCDM, an L2, an event unit (barriers, core id,
+// dispatch FIFO for fork/join) and an MCHAN-like DMA (1D/2D, L2 <-> L1), simulated in
+// deterministic lockstep by a plain C++ cycle loop (no SystemC). docs/siracusa.md.
+//
+// Memory map (PULP's):      L1 TCDM    0x1000_0000  (l1_size_bytes, 16 banks, 4-byte interleaving)
+//                           DMA regs   0x1020_0400  (see DmaReg)
+//                           EU regs    0x1020_0800  (see EuReg)
+//                           L2         0x1C00_0000  (l2_size_bytes; code, data and the host's tensors)
+// Timing (quantum_cycles 0, lockstep): every core is stepped one instruction at a time when
+// the global cycle reaches its own cycle counter; in each cycle the requesters (cores 0..N-1
+// and the DMA) are visited in a rotating order starting at requester (cycle mod (N+1)); a
+// core running alone (the others asleep, the DMA idle) runs in bursts (exactly equivalent).
+// An L1 access is made in the last base cycle of its instruction: bank b = (addr >> 2) mod
+// banks; it is granted the first cycle >= the request at which the bank is free (each bank
+// serves one access per cycle; per-bank reservation table), so a request that loses stalls
+// its core one cycle per earlier claim (first come, first served; same-cycle requests in the
+// rotating order). Losing cycles count as bank-conflict stalls. quantum_cycles N > 1: windows
+// of N cycles, each core runs through the window, then the DMA; the same reservation rule,
+// same-cycle claims ordered by window instead (faster; cycles within ~1-2 %). L2 data
+// accesses from cores cost l2_latency_cycles extra (no L2 contention modelled); instruction
+// fetch is free (a perfect instruction cache, assumption).
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "models/cpu/rv32/core.h"
+#include "models/cpu/rv32/elf.h"
+#include "models/cpu/rv32/machine.h"
+
+namespace slm::cluster {
+
+inline constexpr uint32_t kL1Base = 0x10000000u;
+inline constexpr uint32_t kDmaBase = 0x10200400u;
+inline constexpr uint32_t kEuBase = 0x10200800u;
+inline constexpr uint32_t kL2Base = 0x1C000000u;
+
+// Event unit registers (offsets from kEuBase), 32-bit accesses.
+enum EuReg : uint32_t {
+  kEuCoreId = 0x00,        // R: the reading core's id (= mhartid)
+  kEuNbCores = 0x04,       // R: number of cores in the cluster
+  kEuBarrier = 0x08,       // R: arrive at the team barrier and sleep until every team core has arrived; returns the barrier count
+  kEuTeamMask = 0x0C,      // R/W: cores taking part in the barrier (bit i = core i; default all)
+  kEuDispatchPush = 0x10,  // W: push the value into the dispatch FIFO of every team core but the writer
+  kEuDispatchPop = 0x14,   // R: pop the core's dispatch FIFO; sleeps while it is empty
+  kEuSleep = 0x18,         // R: sleep for good (a core that has finished; the run ends when core 0 exits)
+  kEuBarrierCount = 0x1C,  // R: number of barriers completed
+};
+// DMA registers (offsets from kDmaBase), 32-bit accesses. A transfer copies `rows` rows of
+// `len` bytes; row r goes from src + r * src_stride to dst + r * dst_stride (rows = 1: 1D).
+enum DmaReg : uint32_t {
+  kDmaL1Addr = 0x00,       // W: L1 address
+  kDmaL2Addr = 0x04,       // W: L2 address
+  kDmaLen = 0x08,          // W: bytes per row (>= 1)
+  kDmaRows = 0x0C,         // W: rows (>= 1; default 1)
+  kDmaL1Stride = 0x10,     // W: bytes between rows in L1
+  kDmaL2Stride = 0x14,     // W: bytes between rows in L2
+  kDmaStartIn = 0x18,      // R: enqueue an L2 -> L1 transfer with the registers above; returns its id
+  kDmaStartOut = 0x1C,     // R: enqueue an L1 -> L2 transfer; returns its id
+  kDmaWait = 0x20,         // W: sleep until transfer `value` (and every earlier one) has completed
+  kDmaDone = 0x24,         // R: number of completed transfers (ids are 0, 1, 2, ...: id < done = complete)
+};
+
+struct ClusterConfig {
+  uint32_t cores = 8;                  // worker cores (1..8)
+  uint32_t l1_size_bytes = 256u << 10; // L1 TCDM (multiple of banks * 4)
+  uint32_t l1_banks = 16;              // word-interleaved banks (power of two)
+  uint32_t l2_size_bytes = 2u << 20;   // L2 (multiple of 64 KiB)
+  uint32_t l2_latency_cycles = 4;      // extra cycles of a core's L2 load/store
+  uint32_t periph_latency_cycles = 1;  // extra cycles of an event-unit/DMA register access
+  uint32_t barrier_wake_cycles = 2;    // last arrival -> cores running again
+  uint32_t dma_setup_cycles = 10;      // enqueue -> first beat (programming overhead in the DMA)
+  uint32_t dma_bytes_per_cycle = 8;    // one beat per cycle (L2 side, 64-bit AXI)
+  uint32_t quantum_cycles = 0;         // 0/1: lockstep (one instruction per core per cycle step); N: windows of N cycles (faster)
+  rv32::Timing timing;                 // core timing (configs/iss/rv32.yaml keys)
+  void validate() const;               // throws slm::Error naming the field and value
+};
+
+struct CoreStats {
+  uint64_t instructions = 0, cycles = 0;
+  uint64_t bank_stall_cycles = 0;      // lost L1 bank arbitration
+  uint64_t l2_cycles = 0;              // extra cycles of L2 data accesses
+  uint64_t barrier_wait_cycles = 0;    // asleep in a barrier
+  uint64_t dma_wait_cycles = 0;        // asleep waiting for a DMA transfer
+  uint64_t dispatch_wait_cycles = 0;   // asleep on an empty dispatch FIFO
+  uint64_t l1_accesses = 0, l2_accesses = 0;
+};
+struct DmaStats {
+  uint64_t transfers = 0, bytes = 0, busy_cycles = 0, bank_stall_cycles = 0;
+};
+
+struct ClusterResult {
+  rv32::Stop stop = rv32::Stop::none;  // exit (core 0's HTIF exit), trap, limit, halted_by_peer (error)
+  int exit_code = 0;
+  rv32::TrapReport trap;
+  std::string error;                   // deadlock, bad register access, HTIF error
+  uint64_t cycles = 0;                 // global cycle at which the run ended
+  uint64_t instructions = 0;           // all cores
+  std::vector<CoreStats> cores;
+  DmaStats dma;
+  uint64_t barriers = 0;
+};
+
+class Cluster : public rv32::MemoryPort {
+ public:
+  explicit Cluster(const ClusterConfig& cfg);
+  ~Cluster() override;
+  // Copies the ELF's segments into L2 (error if one is outside), points every core at the
+  // entry and arms HTIF on `tohost`.
+  void load(const rv32::ElfImage& elf);
+  // Runs until core 0 exits (HTIF), every core sleeps for good (kEuSleep: exit code 0), a
+  // core traps, an error (deadlock, bad DMA/event-unit request) or max_cycles global cycles.
+  ClusterResult run(uint64_t max_cycles = ~uint64_t{0});
+
+  uint8_t* l1() { return l1_.data(); }
+  uint8_t* l2() { return l2_.data(); }
+  // Host pointer of [addr, addr + n) in L1 or L2; throws if outside.
+  uint8_t* host(uint32_t addr, uint32_t n);
+  rv32::Core& core(size_t i) { return *cores_[i]; }
+  const ClusterConfig& config() const { return cfg_; }
+  const std::string& console() const { return htif_.console; }
+  void set_console(std::FILE* f) { htif_.echo = f; }
+
+  // MemoryPort (all data accesses take the slow path: each one is timed)
+  rv32::DmiRegion dmi() override;
+  uint8_t* dmi_page(uint32_t) override { return nullptr; }
+  uint8_t* fetch_page(uint32_t page_addr) override;
+  bool load(uint32_t addr, unsigned size, uint32_t& value, uint64_t& cycles) override;
+  bool store(uint32_t addr, unsigned size, uint32_t value, uint64_t& cycles) override;
+  void watched_store(uint32_t addr, rv32::Core& core) override;
+
+ private:
+  enum class State : uint8_t { run, barrier, dma_wait, dispatch, sleep, done };
+  struct DmaJob {
+    uint32_t id, l1, l2, len, rows, l1_stride, l2_stride;
+    bool to_l1;
+    uint64_t enqueued;
+  };
+  uint64_t l1_grant(uint32_t addr, uint64_t t);  // arbitrates one L1 access at cycle t, returns the grant cycle
+  bool eu_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles);
+  bool dma_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles);
+  void dma_step(uint64_t t);
+  bool step_core(uint32_t q, uint64_t n, ClusterResult& r);
+  uint64_t next_event(uint64_t t, ClusterResult& r);
+  void sleep(State s);
+  void wake(uint32_t c, uint64_t at, uint64_t CoreStats::*counter);
+
+  ClusterConfig cfg_;
+  std::vector<uint8_t> l1_, l2_;
+  std::vector<std::unique_ptr<rv32::Core>> cores_;
+  std::vector<State> state_;
+  std::vector<uint64_t> slept_at_;
+  std::vector<std::deque<uint32_t>> dispatch_;
+  static constexpr unsigned kSlotBits = 11;  // reservation window per bank: 2048 cycles
+  std::vector<uint64_t> bank_slot_;  // per bank: 2^kSlotBits slots, cycle + 1 when reserved
+  uint64_t last_arrival_ = 0;        // latest barrier arrival (cycles) of the current barrier
+  std::vector<CoreStats> stats_;
+  DmaStats dma_stats_;
+  uint32_t cur_ = 0;                 // core being stepped
+  uint32_t running_ = 0;             // cores in State::run
+  uint64_t wake_min_ = ~uint64_t{0};  // earliest wake-up during the current lockstep pass
+  uint64_t rot_t_ = ~uint64_t{0};    // cycle of which rot_ is the rotation start
+  uint32_t rot_ = 0;
+  uint64_t now_ = 0;                 // global cycle
+  uint32_t team_mask_ = 0, arrived_ = 0;
+  uint64_t barriers_ = 0;
+  uint32_t bank_mask_ = 0;
+  // DMA
+  uint32_t dma_reg_[6] = {0, 0, 0, 1, 0, 0};
+  std::deque<DmaJob> dma_q_;
+  uint32_t dma_next_id_ = 0, dma_done_ = 0;
+  uint64_t dma_ready_ = 0;           // next cycle the DMA may move a beat
+  uint32_t dma_row_ = 0, dma_off_ = 0;
+  bool dma_started_ = false;
+  std::vector<uint32_t> dma_waiting_for_;  // per core: transfer id it sleeps on
+  struct Rewind {
+    bool active = false;
+    uint32_t pc = 0;
+    uint64_t instret = 0, cycles = 0;
+    uint32_t lmask = 0, wmask = 0;
+    uint32_t lpcount[2] = {};
+    uint32_t x[32];
+  } rewind_;
+  std::optional<uint32_t> tohost_;
+  rv32::HtifState htif_;
+  std::string error_;
+};
+
+}  // namespace slm::cluster

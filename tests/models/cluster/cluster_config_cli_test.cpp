@@ -1,0 +1,130 @@
+// The cluster's quantum mode (same outputs, cycles close to lockstep, deterministic), its
+// YAML configuration (the shipped file equals the defaults, every key documented, bad
+// input is a clear error) and the `slmsim cluster` command.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "models/cluster/cluster_config.h"
+#include "tests/common/cli.h"
+#include "tests/models/cluster/cluster_harness.h"
+#include "workloads/common/error.h"
+
+#include <nlohmann/json.hpp>
+
+using namespace slm;
+using namespace slm::test;
+
+namespace {
+std::string src(const std::string& rel) { return std::string(SLMSIM_SOURCE_DIR) + "/" + rel; }
+std::string write_tmp(const std::string& text) {
+  static int n = 0;
+  const auto p = std::filesystem::temp_directory_path() / ("cluster_cfg_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + ".yaml");
+  std::ofstream(p) << text;
+  return p.string();
+}
+}  // namespace
+
+TEST(ClusterQuantum, SameOutputsCyclesWithinTwoPercentOfLockstepDeterministic) {
+  const auto elf = rv32_program("cluster_kernels");
+  SKIP_IF_EMPTY(elf, "cluster_kernels.elf");
+  const Gemm g = random_gemm(2, 256, 128, 77);
+  const auto gold = golden_gemm(g);
+  for (uint32_t op : {1u, 2u}) {
+    cluster::ClusterConfig lock, fast;
+    fast.quantum_cycles = 64;
+    const auto a = run_cluster_gemm(elf, g, op, 8, 16000, lock);
+    const auto b = run_cluster_gemm(elf, g, op, 8, 16000, fast);
+    const auto b2 = run_cluster_gemm(elf, g, op, 8, 16000, fast);
+    EXPECT_EQ(a.y, gold);
+    EXPECT_EQ(b.y, gold);
+    EXPECT_EQ(b.r.cycles, b2.r.cycles);
+    EXPECT_EQ(b.r.instructions, b2.r.instructions);
+    EXPECT_LT(std::abs(double(b.r.cycles) - double(a.r.cycles)), 0.02 * double(a.r.cycles))
+        << "op " << op << ": lockstep " << a.r.cycles << ", quantum " << b.r.cycles;
+  }
+}
+
+TEST(ClusterConfigFile, ShippedFileEqualsDefaultsAndEveryKeyIsDocumented) {
+  const auto path = src("configs/cluster/siracusa.yaml");
+  const cluster::ClusterConfig f = cluster::load_config(path), d;
+  EXPECT_EQ(f.cores, d.cores);
+  EXPECT_EQ(f.l1_size_bytes, d.l1_size_bytes);
+  EXPECT_EQ(f.l1_banks, d.l1_banks);
+  EXPECT_EQ(f.l2_size_bytes, d.l2_size_bytes);
+  EXPECT_EQ(f.l2_latency_cycles, d.l2_latency_cycles);
+  EXPECT_EQ(f.periph_latency_cycles, d.periph_latency_cycles);
+  EXPECT_EQ(f.barrier_wake_cycles, d.barrier_wake_cycles);
+  EXPECT_EQ(f.dma_setup_cycles, d.dma_setup_cycles);
+  EXPECT_EQ(f.dma_bytes_per_cycle, d.dma_bytes_per_cycle);
+  EXPECT_EQ(f.quantum_cycles, d.quantum_cycles);
+  EXPECT_EQ(0, std::memcmp(&f.timing, &d.timing, sizeof d.timing));
+  const std::string yaml = read_file(path), doc = read_file(src("docs/siracusa.md"));
+  for (const auto& k : cluster::config_keys()) {
+    const std::string p = k.path, leaf = p.substr(p.rfind('.') + 1);
+    EXPECT_NE(yaml.find(leaf + ":"), std::string::npos) << p << " missing from configs/cluster/siracusa.yaml";
+    EXPECT_NE(doc.find("`" + p + "`"), std::string::npos) << p << " missing from docs/siracusa.md";
+  }
+}
+
+TEST(ClusterConfigFile, BadInputIsAClearError) {
+  auto expect_error = [](const std::string& text, const std::string& what) {
+    const auto p = write_tmp(text);
+    try {
+      cluster::load_config(p);
+      ADD_FAILURE() << "no error for: " << text;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << "names the file: " << e.what();
+    }
+    std::filesystem::remove(p);
+  };
+  expect_error("cluster:\n  l1:\n    bankz: 16\n", "cluster.l1.bankz: unknown key");
+  expect_error("cluster:\n  cores: 12\n", "cluster.cores = 12: must be in [1, 8]");
+  expect_error("cluster:\n  l1:\n    banks: 12\n", "l1_banks = 12");
+  expect_error("cluster:\n  dma:\n    bytes_per_cycle: fast\n", "cluster.dma.bytes_per_cycle = 'fast'");
+  expect_error("iss:\n  cores: 1\n", "expected a top-level 'cluster:'");
+  expect_error("cluster:\n  cores: 2\nextra: 1\n", "unknown top-level key 'extra'");
+}
+
+TEST(ClusterCli, RunsMicroLlamaProjectionsAndReportsBitExact) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  const auto r = run_slmsim("cluster --cores 2 --config " + src("configs/cluster/siracusa.yaml"));
+  EXPECT_EQ(r.status, 0) << r.err;
+  for (const char* s : {"wq ", "w1 ", "w2 ", "bank-stall", "barrier", "dma-wait", "M simulated instructions/s",
+                        "bit-exact with golden::matmul: yes"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
+  const auto jpath = std::filesystem::temp_directory_path() / ("cluster_cli_" + std::to_string(::getpid()) + ".json");
+  const auto u = run_slmsim("cluster --cores 8 --shape 100x36 --shape 64x64 --tokens 2 --variant untiled --quantum 32 --json " + jpath.string());
+  EXPECT_EQ(u.status, 0) << u.err;
+  EXPECT_NE(u.out.find("bit-exact with golden::matmul: yes"), std::string::npos) << u.out;
+  const auto j = nlohmann::json::parse(read_file(jpath));
+  std::filesystem::remove(jpath);
+  ASSERT_EQ(j.at("shapes").size(), 2u);
+  EXPECT_EQ(j.at("shapes")[0].at("n"), 100);
+  EXPECT_EQ(j.at("shapes")[0].at("cores").size(), 8u);
+  EXPECT_TRUE(j.at("bit_exact").get<bool>());
+  uint64_t sum = 0;
+  for (const auto& s : j.at("shapes")) sum += s.at("cycles").get<uint64_t>();
+  EXPECT_EQ(j.at("total").at("cycles").get<uint64_t>(), sum);
+  EXPECT_NE(u.out.find(std::to_string(j.at("shapes")[1].at("cycles").get<uint64_t>())), std::string::npos) << "same numbers as the table";
+}
+
+TEST(ClusterCli, BadInputExits2AndTooSmallL1Exits125) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  auto r = run_slmsim("cluster --shape 64by64");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--shape '64by64'"), std::string::npos) << r.err;
+  r = run_slmsim("cluster --cores 9");
+  EXPECT_EQ(r.status, 2);
+  r = run_slmsim("cluster --program /nonexistent.elf");
+  EXPECT_EQ(r.status, 2);
+  r = run_slmsim("cluster --shape 64x64 --max-cycles 500");
+  EXPECT_EQ(r.status, 124);
+  EXPECT_NE(r.err.find("cycle limit 500 reached"), std::string::npos) << r.err;
+  r = run_slmsim("cluster --shape 64x64 --l1-budget 100");
+  EXPECT_EQ(r.status, 125);
+  EXPECT_NE(r.err.find("kernel exit code 3"), std::string::npos) << r.err;
+}

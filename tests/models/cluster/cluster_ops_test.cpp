@@ -1,0 +1,350 @@
+// RMSNorm, residual add and LUT (SiLU) kernels on the cluster (int8, operands in L2, split
+// over the cores; RMSNorm reduces partial sums through L1 with barriers) equal golden::rmsnorm,
+// golden::add and golden::lut element for element: random tensors and the real stories260K
+// parameters, on 1 and 8 cores. A wrong parameter is detected.
+#include <gtest/gtest.h>
+
+#include "tests/models/cluster/cluster_harness.h"
+#include "tests/sim/harness.h"
+#include "workloads/eval/eval.h"
+#include "workloads/eval/prepare.h"
+#include "workloads/llama2/load.h"
+#include "workloads/quant/quant_model.h"
+
+using namespace slm;
+using namespace slm::test;
+
+namespace {
+struct Blob {
+  uint32_t off;
+  std::vector<uint8_t> bytes;
+};
+template <typename T>
+Blob blob(uint32_t off, const std::vector<T>& v) {
+  Blob b{off, std::vector<uint8_t>(v.size() * sizeof(T))};
+  std::memcpy(b.bytes.data(), v.data(), b.bytes.size());
+  return b;
+}
+
+// Runs op with job words 2..12 (m, n, k, x_zp, y_zp, l1, in0, in1, params, out, param) and the blobs; returns n_out bytes at out.
+std::vector<int8_t> run_op(uint32_t op, uint32_t cores, const std::array<uint32_t, 11>& words, const std::vector<Blob>& blobs,
+                           size_t n_out) {
+  const auto elf = rv32_program("cluster_kernels");
+  cluster::ClusterConfig cfg;
+  cfg.cores = cores;
+  cluster::Cluster cl(cfg);
+  cl.load(rv32::read_elf(elf));
+  uint8_t* io = cl.host(kClIo, 0x40000);
+  uint32_t job[15] = {kClMagic, op};
+  std::copy(words.begin(), words.end(), job + 2);
+  std::memcpy(io, job, sizeof job);
+  for (const auto& b : blobs) std::memcpy(io + b.off, b.bytes.data(), b.bytes.size());
+  std::memset(io + words[9], 0x5a, n_out);
+  const auto r = cl.run(500'000'000);
+  EXPECT_EQ(r.stop, rv32::Stop::exit) << r.error << r.trap.text();
+  EXPECT_EQ(r.exit_code, 0);
+  return std::vector<int8_t>(io + words[9], io + words[9] + n_out);
+}
+
+constexpr uint32_t kX = 0x100, kB = 0x4000, kP = 0x8000, kY = 0xC000;
+
+std::vector<int8_t> cluster_rmsnorm(uint32_t cores, const std::vector<int8_t>& x, int32_t m, int32_t n,
+                                    const quant::golden::RmsNormParams& p, const std::vector<int16_t>& gain) {
+  const std::vector<int32_t> par = {static_cast<int32_t>(p.eps_q & 0xffffffff), static_cast<int32_t>(p.eps_q >> 32), p.gain_shift};
+  return run_op(20, cores, {uint32_t(m), uint32_t(n), 0, uint32_t(p.x_zp), uint32_t(p.y_zp), 0, kX, kB, kP, kY, 0},
+                {blob(kX, x), blob(kB, gain), blob(kP, par)}, x.size());
+}
+std::vector<int8_t> golden_rmsnorm(const std::vector<int8_t>& x, int32_t m, int32_t n, quant::golden::RmsNormParams p,
+                                   const std::vector<int16_t>& gain) {
+  p.gain = gain.data();
+  std::vector<int8_t> y(x.size());
+  quant::golden::rmsnorm<int8_t>(x.data(), m, n, p, y.data());
+  return y;
+}
+std::vector<int8_t> cluster_add(uint32_t cores, const std::vector<int8_t>& a, const std::vector<int8_t>& b,
+                                const quant::golden::AddParams& p) {
+  const std::vector<int32_t> par = {p.a_zp, p.b_zp, p.y_zp, p.left_shift, p.a_mul.m, p.a_mul.shift,
+                                    p.b_mul.m, p.b_mul.shift, p.y_mul.m, p.y_mul.shift};
+  return run_op(21, cores, {1, uint32_t(a.size()), 0, 0, 0, 0, kX, kB, kP, kY, 0}, {blob(kX, a), blob(kB, b), blob(kP, par)}, a.size());
+}
+std::vector<int8_t> golden_add(const std::vector<int8_t>& a, const std::vector<int8_t>& b, const quant::golden::AddParams& p) {
+  std::vector<int8_t> y(a.size());
+  quant::golden::add<int8_t>(a.data(), b.data(), static_cast<int64_t>(a.size()), p, y.data());
+  return y;
+}
+std::vector<int8_t> cluster_lut(uint32_t cores, const std::vector<int8_t>& x, const std::vector<int8_t>& table) {
+  return run_op(22, cores, {1, uint32_t(x.size()), 0, 0, 0, 0, kX, kB, 0, kY, 0}, {blob(kX, x), blob(kB, table)}, x.size());
+}
+
+std::vector<int8_t> rand_i8(size_t n, std::mt19937& rng) {
+  std::vector<int8_t> v(n);
+  for (auto& e : v) e = static_cast<int8_t>(rng());
+  return v;
+}
+
+const quant::QuantModel* model() {
+  static std::unique_ptr<quant::QuantModel> q;
+  if (!q) {
+    const std::string p = shared_model("stories260K.bin");
+    if (p.empty()) return nullptr;
+    llama2::Model m = llama2::load_model(p);
+    q = std::make_unique<quant::QuantModel>(eval::quantize_calibrated(m, quant::Precision::w8a8, {2, 16, eval::kCalibSeed}));
+  }
+  return q.get();
+}
+quant::golden::RmsNormParams rms_params(const quant::QuantModel& q, const std::string& op) {
+  const auto& j = q.op(op);
+  quant::golden::RmsNormParams p;
+  p.x_zp = j.at("x_zp").get<int32_t>();
+  p.y_zp = j.at("y_zp").get<int32_t>();
+  p.eps_q = j.at("eps_q").get<int64_t>();
+  p.gain_shift = j.at("gain_shift").get<int32_t>();
+  return p;
+}
+}  // namespace
+
+TEST(ClusterOps, RandomRmsNormAddLutEqualGoldenOn1And8Cores) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(11);
+  const int32_t m = 3, n = 100;
+  const auto x = rand_i8(size_t(m) * n, rng);
+  std::vector<int16_t> gain(n);
+  for (auto& g : gain) g = static_cast<int16_t>(8000 + rng() % 20000);
+  quant::golden::RmsNormParams rp;
+  rp.x_zp = -5;
+  rp.y_zp = 3;
+  rp.eps_q = 2;
+  rp.gain_shift = 8;
+  const auto gr = golden_rmsnorm(x, m, n, rp, gain);
+  EXPECT_GE(distinct(gr), 50u);
+  quant::golden::AddParams ap;
+  ap.a_zp = 7, ap.b_zp = -20, ap.y_zp = -3, ap.left_shift = 20;
+  ap.a_mul = {1518500250, 31}, ap.b_mul = {1073741824, 31}, ap.y_mul = {1288490189, 51};  // about 0.6 x 2^-20: outputs spread over int8
+  const auto a = rand_i8(257, rng), b = rand_i8(257, rng);
+  const auto ga = golden_add(a, b, ap);
+  EXPECT_GE(distinct(ga), 50u);
+  const auto table = rand_i8(256, rng);
+  const auto gl = [&] { std::vector<int8_t> y(a.size()); quant::golden::lut<int8_t>(a.data(), int64_t(a.size()), table.data(), y.data()); return y; }();
+  for (uint32_t cores : {1u, 8u}) {
+    EXPECT_EQ(cluster_rmsnorm(cores, x, m, n, rp, gain), gr) << cores << " cores";
+    EXPECT_EQ(cluster_add(cores, a, b, ap), ga) << cores << " cores";
+    EXPECT_EQ(cluster_lut(cores, a, table), gl) << cores << " cores";
+  }
+  // The comparison can fail: a gain shift off by one changes the RMSNorm output.
+  auto wrong = rp;
+  wrong.gain_shift += 1;
+  EXPECT_NE(cluster_rmsnorm(8, x, m, n, wrong, gain), gr);
+}
+
+TEST(ClusterOps, Stories260KNormsResidualAndSiluEqualGolden) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  const auto* q = model();
+  if (!q) GTEST_SKIP() << "../shared/models/stories260K.bin not found";
+  const int32_t dim = q->config.dim;
+  const quant::Blob& e = q->tensor("embed.table");
+  std::vector<int8_t> x(e.as<int8_t>() + 7 * e.shape[1], e.as<int8_t>() + 7 * e.shape[1] + dim);
+  std::vector<int8_t> x2(e.as<int8_t>() + 9 * e.shape[1], e.as<int8_t>() + 9 * e.shape[1] + dim);
+  for (const std::string op : {"l0.att_norm", "l0.ffn_norm", "final.rmsnorm"}) {
+    const auto p = rms_params(*q, op);
+    const int16_t* g = q->tensor(op + ".gain").as<int16_t>();
+    const std::vector<int16_t> gain(g, g + dim);
+    const auto gold = golden_rmsnorm(x, 1, dim, p, gain);
+    EXPECT_GE(distinct(gold), 5u) << op;
+    for (uint32_t cores : {1u, 8u}) EXPECT_EQ(cluster_rmsnorm(cores, x, 1, dim, p, gain), gold) << op << " " << cores;
+  }
+  for (const std::string op : {"l0.add_att", "l0.add_ffn"}) {
+    const auto& j = q->op(op);
+    quant::golden::AddParams p;
+    p.a_zp = j.at("a_zp").get<int32_t>();
+    p.b_zp = j.at("b_zp").get<int32_t>();
+    p.y_zp = j.at("y_zp").get<int32_t>();
+    p.left_shift = j.at("left_shift").get<int32_t>();
+    p.a_mul = quant::qmul_from_json(j.at("a_mul"), op);
+    p.b_mul = quant::qmul_from_json(j.at("b_mul"), op);
+    p.y_mul = quant::qmul_from_json(j.at("y_mul"), op);
+    const auto gold = golden_add(x, x2, p);
+    EXPECT_GE(distinct(gold), 5u) << op;
+    for (uint32_t cores : {1u, 8u}) EXPECT_EQ(cluster_add(cores, x, x2, p), gold) << op << " " << cores;
+  }
+  const int8_t* t = q->tensor("l0.silu.lut").as<int8_t>();
+  const std::vector<int8_t> table(t, t + 256);
+  std::vector<int8_t> gold(x.size());
+  quant::golden::lut<int8_t>(x.data(), int64_t(x.size()), table.data(), gold.data());
+  for (uint32_t cores : {1u, 8u}) EXPECT_EQ(cluster_lut(cores, x, table), gold) << cores;
+}
+
+namespace {
+std::vector<int8_t> cluster_softmax(uint32_t cores, const std::vector<int32_t>& s, int32_t m, int32_t nh, int32_t pos0,
+                                    const std::vector<int32_t>& lut) {
+  return run_op(23, cores, {uint32_t(m), uint32_t(nh), uint32_t(pos0), 0, 0, 0, kX, kB, 0, kY, 0}, {blob(kX, s), blob(kB, lut)},
+                s.size());
+}
+std::vector<int8_t> cluster_rope(uint32_t cores, const std::vector<int8_t>& x, int32_t m, int32_t nh, int32_t hs, int32_t pos0,
+                                 const quant::golden::RopeParams& p, const std::vector<int16_t>& cs, const std::vector<int16_t>& sn) {
+  constexpr uint32_t kSin = 0x10000;
+  const std::vector<int32_t> par = {p.mul.m, p.mul.shift, static_cast<int32_t>(kSin)};
+  return run_op(24, cores, {uint32_t(m), uint32_t(nh), uint32_t(hs), uint32_t(p.x_zp), uint32_t(p.y_zp), uint32_t(pos0), kX, kB, kP, kY, 0},
+                {blob(kX, x), blob(kB, cs), blob(kP, par), blob(kSin, sn)}, x.size());
+}
+std::vector<int8_t> golden_rope(const std::vector<int8_t>& x, int32_t m, int32_t nh, int32_t hs, int32_t pos0,
+                                quant::golden::RopeParams p, const std::vector<int16_t>& cs, const std::vector<int16_t>& sn) {
+  p.cos_q15 = cs.data();
+  p.sin_q15 = sn.data();
+  std::vector<int8_t> y(x.size());
+  quant::golden::rope<int8_t>(x.data(), m, nh, hs, pos0, p, y.data());
+  return y;
+}
+}  // namespace
+
+TEST(ClusterOps, SoftmaxAndRopeEqualGoldenOn1And8Cores) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(5);
+  // Softmax: 3 rows in flight after 5 cached positions, 4 heads; scores in Q10 over about +-8.
+  const int32_t m = 3, nh = 4, pos0 = 5, tt = pos0 + m;
+  std::vector<int32_t> s(size_t(m) * nh * tt);
+  for (auto& v : s) v = static_cast<int32_t>(rng() % 16000) - 8000;
+  const auto lut = quant::build_exp_lut();
+  std::vector<int8_t> gs(s.size());
+  quant::golden::softmax<int8_t>(s.data(), m, pos0, nh, lut.data(), gs.data());
+  EXPECT_GE(distinct(gs), 20u);
+  // RoPE: 2 rows, 4 heads of 8, positions 3 and 4; Q15 tables of 16 positions.
+  const int32_t rm = 2, rh = 4, hs = 8, rpos = 3, seq = 16;
+  std::vector<int16_t> cs(size_t(seq) * hs / 2), sn(cs.size());
+  for (int t = 0; t < seq; ++t)
+    for (int i = 0; i < hs / 2; ++i) {
+      const double a = t / std::pow(10000.0, 2.0 * i / hs);
+      cs[size_t(t) * hs / 2 + i] = static_cast<int16_t>(std::lround(std::cos(a) * 32767));
+      sn[size_t(t) * hs / 2 + i] = static_cast<int16_t>(std::lround(std::sin(a) * 32767));
+    }
+  quant::golden::RopeParams rp;
+  rp.x_zp = 4, rp.y_zp = -2, rp.mul = {1 << 30, 45};  // 2^-15: y about d
+  const auto x = rand_i8(size_t(rm) * rh * hs, rng);
+  const auto gr = golden_rope(x, rm, rh, hs, rpos, rp, cs, sn);
+  EXPECT_GE(distinct(gr), 20u);
+  for (uint32_t cores : {1u, 8u}) {
+    EXPECT_EQ(cluster_softmax(cores, s, m, nh, pos0, lut), gs) << cores << " cores";
+    EXPECT_EQ(cluster_rope(cores, x, rm, rh, hs, rpos, rp, cs, sn), gr) << cores << " cores";
+  }
+  // Can fail: another position gives other rotations.
+  EXPECT_NE(cluster_rope(8, x, rm, rh, hs, rpos + 1, rp, cs, sn), gr);
+}
+
+TEST(ClusterOps, Stories260KRopeAndSoftmaxEqualGolden) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  const auto* q = model();
+  if (!q) GTEST_SKIP() << "../shared/models/stories260K.bin not found";
+  const auto& c = q->config;
+  const int32_t hs = c.dim / c.n_heads, half = hs / 2;
+  const quant::Blob& e = q->tensor("embed.table");
+  const std::vector<int8_t> x(e.as<int8_t>() + 7 * e.shape[1], e.as<int8_t>() + 7 * e.shape[1] + c.dim);
+  const int16_t* tc = q->tensor("rope.cos").as<int16_t>();
+  const int16_t* ts = q->tensor("rope.sin").as<int16_t>();
+  const std::vector<int16_t> cs(tc, tc + size_t(c.seq_len) * half), sn(ts, ts + size_t(c.seq_len) * half);
+  for (const std::string op : {"l0.rope_q", "l0.rope_k"}) {
+    const auto& j = q->op(op);
+    quant::golden::RopeParams p;
+    p.x_zp = j.at("x_zp").get<int32_t>();
+    p.y_zp = j.at("y_zp").get<int32_t>();
+    p.mul = quant::qmul_from_json(j.at("mul"), op);
+    const auto gold = golden_rope(x, 1, c.n_heads, hs, 37, p, cs, sn);
+    EXPECT_GE(distinct(gold), 5u) << op;
+    for (uint32_t cores : {1u, 8u}) EXPECT_EQ(cluster_rope(cores, x, 1, c.n_heads, hs, 37, p, cs, sn), gold) << op << " " << cores;
+  }
+  // Softmax with the model's exp LUT over 40 cached positions, scores from the embedding bytes.
+  const quant::Blob& lb = q->tensor("softmax.exp_lut");
+  const std::vector<int32_t> lut(lb.as<int32_t>(), lb.as<int32_t>() + quant::golden::kExpLutSteps + 1);
+  const int32_t pos0 = 40, tt = pos0 + 1;
+  std::vector<int32_t> s(size_t(c.n_heads) * tt);
+  for (size_t i = 0; i < s.size(); ++i) s[i] = int32_t{e.as<int8_t>()[i]} * 40;
+  std::vector<int8_t> gold(s.size());
+  quant::golden::softmax<int8_t>(s.data(), 1, pos0, c.n_heads, lut.data(), gold.data());
+  EXPECT_GE(distinct(gold), 5u);
+  for (uint32_t cores : {1u, 8u}) EXPECT_EQ(cluster_softmax(cores, s, 1, c.n_heads, pos0, lut), gold) << cores;
+}
+
+namespace {
+struct Attn {
+  int32_t m, nh, nkv, hs, pos0;
+};
+std::vector<int32_t> cluster_scores(uint32_t cores, const Attn& a, const std::vector<int8_t>& q, const std::vector<int8_t>& k,
+                                    const quant::golden::ScoreParams& p) {
+  const std::vector<int32_t> par = {p.q_zp, p.k_zp, 0, p.mul.m, p.mul.shift};
+  const size_t n = size_t(a.m) * a.nh * (a.pos0 + a.m);
+  const auto bytes = run_op(25, cores, {uint32_t(a.m), uint32_t(a.nh), uint32_t(a.hs), uint32_t(a.pos0), uint32_t(a.nkv), 0, kX, kB, kP, kY, 0},
+                            {blob(kX, q), blob(kB, k), blob(kP, par)}, n * 4);
+  std::vector<int32_t> s(n);
+  std::memcpy(s.data(), bytes.data(), n * 4);
+  return s;
+}
+std::vector<int8_t> cluster_values(uint32_t cores, const Attn& a, const std::vector<int8_t>& p, const std::vector<int8_t>& v,
+                                   const quant::golden::AttnValueParams& q) {
+  const std::vector<int32_t> par = {q.p_zp, q.v_zp, q.y_zp, q.mul.m, q.mul.shift};
+  return run_op(26, cores, {uint32_t(a.m), uint32_t(a.nh), uint32_t(a.hs), uint32_t(a.pos0), uint32_t(a.nkv), 0, kX, kB, kP, kY, 0},
+                {blob(kX, p), blob(kB, v), blob(kP, par)}, size_t(a.m) * a.nh * a.hs);
+}
+std::vector<int8_t> cluster_mul(uint32_t cores, const std::vector<int8_t>& a, const std::vector<int8_t>& b, const quant::golden::MulParams& p) {
+  const std::vector<int32_t> par = {p.a_zp, p.b_zp, p.y_zp, p.mul.m, p.mul.shift};
+  return run_op(27, cores, {1, uint32_t(a.size()), 0, 0, 0, 0, kX, kB, kP, kY, 0}, {blob(kX, a), blob(kB, b), blob(kP, par)}, a.size());
+}
+void check_attention(const Attn& a, const std::vector<int8_t>& q, const std::vector<int8_t>& k, const std::vector<int8_t>& v,
+                     const quant::golden::ScoreParams& sp, const quant::golden::AttnValueParams& vp, const std::string& what) {
+  const size_t ns = size_t(a.m) * a.nh * (a.pos0 + a.m);
+  std::vector<int32_t> gs(ns);
+  quant::golden::attn_scores<int8_t>(q.data(), a.m, a.pos0, k.data(), a.nh, a.nkv, a.hs, sp, gs.data());
+  // Probabilities: the golden softmax of the scores (with the default exp LUT).
+  const auto lut = quant::build_exp_lut();
+  std::vector<int8_t> p(ns);
+  quant::golden::softmax<int8_t>(gs.data(), a.m, a.pos0, a.nh, lut.data(), p.data());
+  std::vector<int8_t> gv(size_t(a.m) * a.nh * a.hs);
+  quant::golden::attn_values<int8_t>(p.data(), a.m, a.pos0, v.data(), a.nh, a.nkv, a.hs, vp, gv.data());
+  EXPECT_GE(std::set<int32_t>(gs.begin(), gs.end()).size(), 5u) << what;
+  EXPECT_GE(distinct(gv), 5u) << what;
+  for (uint32_t cores : {1u, 8u}) {
+    EXPECT_EQ(cluster_scores(cores, a, q, k, sp), gs) << what << " scores, " << cores << " cores";
+    EXPECT_EQ(cluster_values(cores, a, p, v, vp), gv) << what << " values, " << cores << " cores";
+  }
+}
+}  // namespace
+
+TEST(ClusterOps, AttentionAndMulEqualGoldenOn1And8Cores) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(8);
+  const Attn a{2, 4, 2, 8, 5};  // grouped-query: 2 query heads per kv head
+  const auto q = rand_i8(size_t(a.m) * a.nh * a.hs, rng);
+  const auto k = rand_i8(size_t(a.pos0 + a.m) * a.nkv * a.hs, rng), v = rand_i8(k.size(), rng);
+  check_attention(a, q, k, v, {3, -7, {1717986918, 35}}, {-128, 5, -1, {1 << 30, 38}}, "random");
+  quant::golden::MulParams mp{6, -9, 2, {1 << 30, 37}};
+  const auto x = rand_i8(300, rng), y = rand_i8(300, rng);
+  std::vector<int8_t> gm(x.size());
+  quant::golden::mul<int8_t>(x.data(), y.data(), int64_t(x.size()), mp, gm.data());
+  EXPECT_GE(distinct(gm), 50u);
+  for (uint32_t cores : {1u, 8u}) EXPECT_EQ(cluster_mul(cores, x, y, mp), gm) << cores;
+  mp.b_zp += 1;
+  EXPECT_NE(cluster_mul(8, x, y, mp), gm) << "a wrong zero point is detected";
+}
+
+TEST(ClusterOps, Stories260KAttentionAndMulParametersEqualGolden) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  const auto* qm = model();
+  if (!qm) GTEST_SKIP() << "../shared/models/stories260K.bin not found";
+  const auto& c = qm->config;
+  const Attn a{1, c.n_heads, c.n_kv_heads, c.dim / c.n_heads, 20};
+  const quant::Blob& e = qm->tensor("embed.table");
+  const int8_t* eb = e.as<int8_t>();  // real int8 bytes as q, K and V
+  const std::vector<int8_t> q(eb, eb + size_t(a.nh) * a.hs);
+  const std::vector<int8_t> k(eb + 1000, eb + 1000 + size_t(a.pos0 + 1) * a.nkv * a.hs);
+  const std::vector<int8_t> v(eb + 5000, eb + 5000 + k.size());
+  const auto& js = qm->op("l0.attn_scores");
+  const auto& jv = qm->op("l0.attn_values");
+  const quant::golden::ScoreParams sp{js.at("q_zp").get<int32_t>(), js.at("k_zp").get<int32_t>(), quant::qmul_from_json(js.at("mul"), "scores")};
+  const quant::golden::AttnValueParams vp{jv.at("p_zp").get<int32_t>(), jv.at("v_zp").get<int32_t>(), jv.at("y_zp").get<int32_t>(),
+                                          quant::qmul_from_json(jv.at("mul"), "values")};
+  check_attention(a, q, k, v, sp, vp, "stories260K l0");
+  const auto& jm = qm->op("l0.mul");
+  const quant::golden::MulParams mp{jm.at("a_zp").get<int32_t>(), jm.at("b_zp").get<int32_t>(), jm.at("y_zp").get<int32_t>(),
+                                    quant::qmul_from_json(jm.at("mul"), "mul")};
+  const std::vector<int8_t> x(eb, eb + 172), y(eb + 300, eb + 472);
+  std::vector<int8_t> gm(x.size());
+  quant::golden::mul<int8_t>(x.data(), y.data(), int64_t(x.size()), mp, gm.data());
+  for (uint32_t cores : {1u, 8u}) EXPECT_EQ(cluster_mul(cores, x, y, mp), gm) << cores;
+}

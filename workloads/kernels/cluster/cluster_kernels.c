@@ -1,0 +1,466 @@
+/* Cluster kernel runner (SPMD: every core runs main). The host writes a job at CL_IO_BASE
+ * (little-endian words), runs the cluster and reads the results back from L2:
+ *   0 magic 0x54534c43 ("CLST")   1 op   2 m (tokens)   3 n (out)   4 k (in)   5 x_zp   6 y_zp
+ *   7 L1 bytes the kernel may use from CL_L1_FREE (tiled ops)
+ *   8..11 offsets from CL_IO_BASE: x (m x k int8), w (n x k int8), rq (n x {m, shift}), y (m x n int8)
+ *   12 param (ops 1-3: repetitions, 0 = 1; others: op-specific)   13, 14: written back by tiled ops (rows per tile, tiles)
+ *   15 GEMM: offset of the int32 row sums sum_k w[j,k] (the quantised model's row_sum), or 0:
+ *      with them the SIMD kernel folds the zero point as sum x*w - x_zp * row_sum and computes
+ *      4 output rows per pass over x; without, one row at a time with a second dot product
+ *      against 0x01010101 for the weight sum (workloads/kernels/gemv_i8.c).
+ * ops: 1 int8 GEMM untiled from L2 (XpulpV2), 2 the same tiled through L1 with double-buffered
+ *      DMA, 3 untiled plain RV32IMC C; 10 barrier test, 11 dispatch (fork/join) test, 12 DMA test;
+ *      20 RMSNorm, 21 residual add, 22 LUT (SiLU), 23 softmax, 24 RoPE, 25 attention scores,
+ *      26 attention values, 27 MUL (SwiGLU gate) on int8, untiled from L2, as the golden kernels
+ *      of the same names (parameters at offset J(10), see each kernel).
+ * Every GEMM computes y[i, j] = sat8(requant(sum_k (x[i,k] - x_zp) * w[j,k], rq[j]) + y_zp), the
+ * same math as golden::matmul (workloads/kernels/gemv_i8.h); output rows j are split into
+ * contiguous ranges by core id. Exit code: 0 ok, 1 bad magic, 2 bad op, 3 L1 too small. */
+#include <stdint.h>
+#include <limits.h>
+
+#include "cluster_rt.h"
+#include "gemv_i8.h"
+
+#define J(i) (((volatile uint32_t*)CL_IO_BASE)[i])
+#define IO(off) ((void*)(CL_IO_BASE + (off)))
+
+/* 4 rows at once: a zero-overhead hardware loop over the k/4 words whose body is 9
+ * instructions (no compressed ones): p.lw x; p.lw w0..w3 (post-increment); 4 x pv.sdotsp.b.
+ * lp.setup's end offset is (4 + 9 * 4) / 2 = 20 halfwords. */
+static inline void dot4x4(int32_t acc[4], const int8_t* x, const int8_t* w, int32_t k) {
+  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  const int8_t *p0 = w, *p1 = w + k, *p2 = w + 2 * k, *p3 = w + 3 * k, *px = x;
+  uint32_t vx, v0, v1, v2, v3;
+  __asm__ volatile(
+      ".option push\n"
+      ".option norvc\n"
+      ".insn i 0x7b, 4, x0, %[n], 20\n"
+      ".insn i 0x0b, 2, %[vx], %[px], 4\n"
+      ".insn i 0x0b, 2, %[v0], %[p0], 4\n"
+      ".insn i 0x0b, 2, %[v1], %[p1], 4\n"
+      ".insn i 0x0b, 2, %[v2], %[p2], 4\n"
+      ".insn i 0x0b, 2, %[v3], %[p3], 4\n"
+      ".insn r 0x57, 1, 0x5c, %[a0], %[vx], %[v0]\n"
+      ".insn r 0x57, 1, 0x5c, %[a1], %[vx], %[v1]\n"
+      ".insn r 0x57, 1, 0x5c, %[a2], %[vx], %[v2]\n"
+      ".insn r 0x57, 1, 0x5c, %[a3], %[vx], %[v3]\n"
+      ".option pop\n"
+      : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [px] "+r"(px), [p0] "+r"(p0), [p1] "+r"(p1),
+        [p2] "+r"(p2), [p3] "+r"(p3), [vx] "=&r"(vx), [v0] "=&r"(v0), [v1] "=&r"(v1), [v2] "=&r"(v2), [v3] "=&r"(v3)
+      : [n] "r"(k >> 2)
+      : "memory");
+  acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+}
+
+static void gemv_rows(const int8_t* x, int32_t x_zp, const int8_t* w, int32_t rows, int32_t k, const slm_qmul* rq,
+                      int32_t y_zp, int8_t* y, int xpulp, const int32_t* row_sum) {
+  if (rows <= 0) return;
+  if (xpulp && (k & 3) == 0 && k >= 4 && row_sum) {
+    int32_t j = 0;
+    for (; j + 4 <= rows; j += 4) {
+      int32_t acc[4];
+      dot4x4(acc, x, w + j * k, k);
+      for (int32_t u = 0; u < 4; ++u) y[j + u] = (int8_t)slm_requant_one(acc[u] - x_zp * row_sum[j + u], rq[j + u], y_zp);
+    }
+    if (j < rows) slm_gemv_i8_xpulp(x, x_zp, w + j * k, rows - j, k, rq + j, y_zp, y + j);
+    return;
+  }
+  if (xpulp && (k & 3) == 0) slm_gemv_i8_xpulp(x, x_zp, w, rows, k, rq, y_zp, y);
+  else slm_gemv_i8(x, x_zp, w, rows, k, rq, y_zp, y);
+}
+
+/* Contiguous share [lo, hi) of `rows` for core `id` of `nc`. */
+static void share(int32_t rows, uint32_t id, uint32_t nc, int32_t* lo, int32_t* hi) {
+  const int32_t chunk = (rows + (int32_t)nc - 1) / (int32_t)nc;
+  *lo = (int32_t)id * chunk;
+  *hi = *lo + chunk < rows ? *lo + chunk : rows;
+  if (*lo > rows) *lo = rows;
+}
+
+static void gemm_untiled(uint32_t id, uint32_t nc, int xpulp) {
+  const int32_t m = (int32_t)J(2), n = (int32_t)J(3), k = (int32_t)J(4), x_zp = (int32_t)J(5), y_zp = (int32_t)J(6);
+  const int8_t* x = (const int8_t*)IO(J(8));
+  const int8_t* w = (const int8_t*)IO(J(9));
+  const slm_qmul* rq = (const slm_qmul*)IO(J(10));
+  int8_t* y = (int8_t*)IO(J(11));
+  const int32_t* rs = J(15) ? (const int32_t*)IO(J(15)) : 0;
+  int32_t lo, hi;
+  share(n, id, nc, &lo, &hi);
+  for (int32_t i = 0; i < m; ++i)
+    gemv_rows(x + i * k, x_zp, w + lo * k, hi - lo, k, rq + lo, y_zp, y + i * n + lo, xpulp, rs ? rs + lo : 0);
+}
+
+#define ALIGN4(v) (((v) + 3u) & ~3u)
+
+/* Tiled: x (m x k) and y (m x n) stay in L1; weight rows and their requantisation
+ * multipliers stream through two L1 buffers of R rows (double buffering): core 0 starts the
+ * DMA of tile t+1 before the cores compute tile t. R is the largest that fits the L1 budget
+ * (rounded down to a multiple of the core count when R >= cores). */
+static int gemm_tiled(uint32_t id, uint32_t nc) {
+  const int32_t m = (int32_t)J(2), n = (int32_t)J(3), k = (int32_t)J(4), x_zp = (int32_t)J(5), y_zp = (int32_t)J(6);
+  const uint32_t budget = J(7);
+  const uint8_t* x2 = (const uint8_t*)IO(J(8));
+  const uint8_t* w2 = (const uint8_t*)IO(J(9));
+  const uint8_t* rq2 = (const uint8_t*)IO(J(10));
+  uint8_t* y2 = (uint8_t*)IO(J(11));
+  const uint32_t xb = ALIGN4((uint32_t)(m * k)), yb = ALIGN4((uint32_t)(m * n));
+  const uint8_t* rs2 = J(15) ? (const uint8_t*)IO(J(15)) : 0;
+  const uint32_t row_bytes = ALIGN4((uint32_t)k) + 8u + (rs2 ? 4u : 0u);
+  int32_t r = budget > xb + yb ? (int32_t)((budget - xb - yb) / (2u * row_bytes)) : 0;
+  if (r < 1) return 3;
+  if (r > n) r = n;
+  if (r >= (int32_t)nc) r -= r % (int32_t)nc;
+  const uint32_t wb = ALIGN4((uint32_t)(r * k));
+  uint8_t* xl = (uint8_t*)CL_L1_FREE;
+  uint8_t* yl = xl + xb;
+  uint8_t* wl[2] = {yl + yb, yl + yb + wb};
+  uint8_t* rql[2] = {wl[1] + wb, wl[1] + wb + (uint32_t)r * 8u};
+  uint8_t* rsl[2] = {rql[1] + (uint32_t)r * 8u, rql[1] + (uint32_t)r * 12u};
+  const int32_t tiles = (n + r - 1) / r;
+  uint32_t ids[2] = {0, 0};
+  if (id == 0) {
+    J(13) = (uint32_t)r;
+    J(14) = (uint32_t)tiles;
+    /* x: m rows of k bytes, packed densely in L1 (2D when k is not a multiple of 4 would be needed
+     * for alignment; here k % 4 == 0 is required by the SIMD loop, otherwise plain C reads bytes) */
+    cl_dma_in(xl, x2, (uint32_t)(m * k));
+    const int32_t rows0 = r < n ? r : n;
+    cl_dma_in(wl[0], w2, (uint32_t)(rows0 * k));
+    if (rs2) cl_dma_in(rsl[0], rs2, (uint32_t)rows0 * 4u);
+    ids[0] = cl_dma_in(rql[0], rq2, (uint32_t)rows0 * 8u);
+  }
+  for (int32_t t = 0; t < tiles; ++t) {
+    const int32_t r0 = t * r, rt = n - r0 < r ? n - r0 : r;
+    if (id == 0) {
+      if (t + 1 < tiles) {
+        const int32_t r1 = (t + 1) * r, rt1 = n - r1 < r ? n - r1 : r;
+        cl_dma_in(wl[(t + 1) & 1], w2 + (uint32_t)r1 * (uint32_t)k, (uint32_t)(rt1 * k));
+        if (rs2) cl_dma_in(rsl[(t + 1) & 1], rs2 + (uint32_t)r1 * 4u, (uint32_t)rt1 * 4u);
+        ids[(t + 1) & 1] = cl_dma_in(rql[(t + 1) & 1], rq2 + (uint32_t)r1 * 8u, (uint32_t)rt1 * 8u);
+      }
+      cl_dma_wait(ids[t & 1]);
+    }
+    cl_barrier(); /* tile t is in L1 */
+    int32_t lo, hi;
+    share(rt, id, nc, &lo, &hi);
+    const int8_t* wt = (const int8_t*)wl[t & 1];
+    const slm_qmul* rqt = (const slm_qmul*)rql[t & 1];
+    for (int32_t i = 0; i < m; ++i)
+      gemv_rows((const int8_t*)xl + i * k, x_zp, wt + lo * k, hi - lo, k, rqt + lo, y_zp, (int8_t*)yl + i * n + r0 + lo, 1,
+                rs2 ? (const int32_t*)rsl[t & 1] + lo : 0);
+    cl_barrier(); /* buffer t & 1 is free again */
+  }
+  if (id == 0) cl_dma_wait(cl_dma_out(y2, yl, (uint32_t)(m * n)));
+  return 0;
+}
+
+/* Barrier test: core c first works c * param iterations, then records mcycle before and
+ * after two barriers in y (uint32 [c][4]: before1, after1, before2, after2). */
+static void barrier_test(uint32_t id) {
+  volatile uint32_t* out = (volatile uint32_t*)IO(J(11)) + id * 4;
+  volatile uint32_t sink = 0;
+  for (uint32_t i = 0; i < id * J(12); ++i) sink += i;
+  out[0] = cl_cycles();
+  cl_barrier();
+  out[1] = cl_cycles();
+  for (uint32_t i = 0; i < (7 - id) * J(12); ++i) sink += i;
+  out[2] = cl_cycles();
+  cl_barrier();
+  out[3] = cl_cycles();
+}
+
+/* Fork/join test: core 0 pushes param and param + 1 to the workers' dispatch FIFOs after
+ * working a while; each worker pops both (sleeping until they arrive) and writes
+ * y[c] = {v1 + c, v2 + c} (uint32 pairs); everyone joins at a barrier. */
+static void dispatch_test(uint32_t id) {
+  volatile uint32_t* out = (volatile uint32_t*)IO(J(11));
+  if (id == 0) {
+    volatile uint32_t sink = 0;
+    for (uint32_t i = 0; i < 200; ++i) sink += i;
+    cl_dispatch_push(J(12));
+    cl_dispatch_push(J(12) + 1);
+    out[0] = 0;
+    out[1] = 0;
+  } else {
+    const uint32_t v1 = cl_dispatch_pop();
+    const uint32_t v2 = cl_dispatch_pop();
+    out[2 * id] = v1 + id;
+    out[2 * id + 1] = v2 + id;
+  }
+  cl_barrier();
+}
+
+/* DMA test (core 0 programs; with param bit 0 the other cores read the destination L1 words
+ * meanwhile, to create bank conflicts): 1D L2 x (n bytes) -> L1; 2D: m rows of k bytes from
+ * w with an L2 stride of param >> 8 -> L1 packed; then both back to y (n + m * k bytes), the
+ * 2D part through a 2D L1 -> L2 transfer with the same row layout packed. */
+static void dma_test(uint32_t id) {
+  const uint32_t m = J(2), n = J(3), k = J(4), param = J(12);
+  uint8_t* l1 = (uint8_t*)CL_L1_FREE;
+  if (id == 0) {
+    const uint32_t a = cl_dma_in(l1, IO(J(8)), n);
+    cl_dma_wait(a);
+    cl_dma_wait(cl_dma_2d((uint32_t)(l1 + ALIGN4(n)), (uint32_t)IO(J(9)), k, m, k, param >> 8, 1));
+    CL_REG(CL_L1_BASE + 0x3ffc0) = 1; /* flag for the others: done (in L1 so they do not hammer L2) */
+    cl_dma_wait(cl_dma_out(IO(J(11)), l1, n));
+    cl_dma_wait(cl_dma_2d((uint32_t)(l1 + ALIGN4(n)), (uint32_t)IO(J(11)) + n, k, m, k, k, 0));
+  } else if (param & 1) {
+    volatile uint32_t* p = (volatile uint32_t*)l1;
+    volatile uint32_t* flag = (volatile uint32_t*)(CL_L1_BASE + 0x3ffc0);
+    uint32_t s = 0;
+    while (!*flag) s += p[(id * 3) & 15];
+    (void)s;
+  }
+  cl_barrier();
+}
+
+/* ---- element-wise and normalisation kernels (int8, operands in L2) ---------------------- */
+static inline int64_t rsr64(int64_t x, int32_t s) { return s <= 0 ? x : (x + ((int64_t)1 << (s - 1))) >> s; }
+static inline int8_t sat8(int64_t v) { return (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v); }
+static inline int32_t sat32(int64_t v) { return v < INT32_MIN ? INT32_MIN : v > INT32_MAX ? INT32_MAX : (int32_t)v; }
+static inline int64_t rq32(int32_t x, int32_t m, int32_t shift) { return rsr64((int64_t)x * m, shift); }
+static uint64_t isqrt64(uint64_t x) {
+  uint64_t res = 0, bit = (uint64_t)1 << 62;
+  while (bit > x) bit >>= 2;
+  while (bit != 0) {
+    if (x >= res + bit) {
+      x -= res + bit;
+      res = (res >> 1) + bit;
+    } else {
+      res >>= 1;
+    }
+    bit >>= 2;
+  }
+  return res;
+}
+
+/* RMSNorm of m rows of n int8 (golden::rmsnorm): every core sums the squares of its share of
+ * a row into L1, a barrier, every core adds the partial sums (in core order) and normalises
+ * its share. Params at J(10): int32 {eps_q low, eps_q high, gain_shift}; gain: int16 (n) at J(9). */
+static void rmsnorm_par(uint32_t id, uint32_t nc) {
+  const int32_t m = (int32_t)J(2), n = (int32_t)J(3), x_zp = (int32_t)J(5), y_zp = (int32_t)J(6);
+  const int8_t* x = (const int8_t*)IO(J(8));
+  const int16_t* gain = (const int16_t*)IO(J(9));
+  const volatile int32_t* par = (const volatile int32_t*)IO(J(10));
+  int8_t* y = (int8_t*)IO(J(11));
+  const uint64_t eps_q = (uint64_t)(uint32_t)par[0] | ((uint64_t)(uint32_t)par[1] << 32);
+  const int32_t gain_shift = par[2];
+  volatile uint64_t* part = (volatile uint64_t*)CL_L1_FREE;
+  int32_t lo, hi;
+  share(n, id, nc, &lo, &hi);
+  for (int32_t r = 0; r < m; ++r) {
+    const int8_t* xr = x + r * n;
+    uint64_t s = 0;
+    for (int32_t i = lo; i < hi; ++i) {
+      const int32_t d = xr[i] - x_zp;
+      s += (uint32_t)(d * d);
+    }
+    part[id] = s;
+    cl_barrier();
+    uint64_t sumsq = 0;
+    for (uint32_t c = 0; c < nc; ++c) sumsq += part[c];
+    uint64_t ms = (sumsq + (uint64_t)(n / 2)) / (uint64_t)n + eps_q;
+    if (ms == 0) ms = 1;
+    if (ms > 0xFFFFFFFFull) ms = 0xFFFFFFFFull;
+    const int64_t root = (int64_t)isqrt64(ms << 32);
+    const int64_t inv = ((int64_t)1 << 46) / root;
+    for (int32_t i = lo; i < hi; ++i) {
+      const int64_t d = xr[i] - x_zp;
+      y[r * n + i] = sat8(rsr64(d * gain[i] * inv, 30 + gain_shift) + y_zp);
+    }
+    cl_barrier(); /* the partial sums are reused by the next row */
+  }
+}
+
+/* Residual add of n int8 (golden::add), elements split by core. Params at J(10): int32
+ * {a_zp, b_zp, y_zp, left_shift, a_mul.m, a_mul.shift, b_mul.m, b_mul.shift, y_mul.m, y_mul.shift};
+ * a at J(8), b at J(9). */
+static void add_par(uint32_t id, uint32_t nc) {
+  const int32_t n = (int32_t)J(3);
+  const int8_t* a = (const int8_t*)IO(J(8));
+  const int8_t* b = (const int8_t*)IO(J(9));
+  const volatile int32_t* p = (const volatile int32_t*)IO(J(10));
+  int8_t* y = (int8_t*)IO(J(11));
+  const int32_t a_zp = p[0], b_zp = p[1], y_zp = p[2], ls = p[3];
+  const int32_t am = p[4], as_ = p[5], bm = p[6], bs_ = p[7], ym = p[8], ys = p[9];
+  int32_t lo, hi;
+  share(n, id, nc, &lo, &hi);
+  for (int32_t i = lo; i < hi; ++i) {
+    const int32_t av = sat32((int64_t)(a[i] - a_zp) * ((int64_t)1 << ls));
+    const int32_t bv = sat32((int64_t)(b[i] - b_zp) * ((int64_t)1 << ls));
+    const int64_t sum = rq32(av, am, as_) + rq32(bv, bm, bs_);
+    y[i] = sat8(rq32(sat32(sum), ym, ys) + y_zp);
+  }
+}
+
+/* Table lookup of n int8 (golden::lut, e.g. SiLU): y = table[x + 128], table (256 int8) at J(9). */
+static void lut_par(uint32_t id, uint32_t nc) {
+  const int32_t n = (int32_t)J(3);
+  const int8_t* x = (const int8_t*)IO(J(8));
+  const int8_t* table = (const int8_t*)IO(J(9));
+  int8_t* y = (int8_t*)IO(J(11));
+  int32_t lo, hi;
+  share(n, id, nc, &lo, &hi);
+  for (int32_t i = lo; i < hi; ++i) y[i] = table[x[i] + 128];
+}
+
+/* Softmax over the causal rows of int32 scores s (m, n_heads, pos0 + m) to int8
+ * probabilities (golden::softmax: exp LUT, 2^46 reciprocal, scale 1/256, zero point -128).
+ * m = J(2), n_heads = J(3), pos0 = J(4); s at J(8), the exp LUT (257 int32) at J(9), p at J(11).
+ * The m x n_heads rows are split by core. */
+static inline int32_t exp_lookup(const int32_t* lut, int32_t x) {
+  const int32_t x_max = (256 << 6) - 1;
+  if (x > x_max) x = x_max;
+  const int32_t j = x >> 6, frac = x & 63;
+  return lut[j] + (int32_t)rsr64((int64_t)(lut[j + 1] - lut[j]) * frac, 6);
+}
+static void softmax_par(uint32_t id, uint32_t nc) {
+  const int32_t m = (int32_t)J(2), nh = (int32_t)J(3), pos0 = (int32_t)J(4);
+  const int32_t* s = (const int32_t*)IO(J(8));
+  const int32_t* lut = (const int32_t*)IO(J(9));
+  int8_t* p = (int8_t*)IO(J(11));
+  const int32_t tt = pos0 + m;
+  int32_t lo, hi;
+  share(m * nh, id, nc, &lo, &hi);
+  for (int32_t row = lo; row < hi; ++row) {
+    const int32_t r = row / nh, len = pos0 + r + 1;
+    const int32_t* sr = s + row * tt;
+    int8_t* pr = p + row * tt;
+    int32_t mx = sr[0];
+    for (int32_t t = 1; t < len; ++t) mx = sr[t] > mx ? sr[t] : mx;
+    int64_t sum = 0;
+    for (int32_t t = 0; t < len; ++t) {
+      const int64_t d = (int64_t)mx - sr[t];
+      sum += exp_lookup(lut, d > INT32_MAX ? INT32_MAX : (int32_t)d);
+    }
+    const int64_t recip = ((int64_t)1 << 46) / (sum > 0 ? sum : 1);
+    for (int32_t t = 0; t < tt; ++t) {
+      if (t >= len) {
+        pr[t] = -128;
+        continue;
+      }
+      const int64_t d = (int64_t)mx - sr[t];
+      const int64_t e = exp_lookup(lut, d > INT32_MAX ? INT32_MAX : (int32_t)d);
+      pr[t] = sat8(rsr64(e * recip, 46 - 8) - 128);
+    }
+  }
+}
+
+/* RoPE on int8 (golden::rope): x (m, n_heads x head_size), row r at position pos0 + r.
+ * m = J(2), n_heads = J(3), head_size = J(4), x_zp = J(5), y_zp = J(6), pos0 = J(7); x at J(8),
+ * cos (int16, seq x head_size/2) at J(9), params at J(10): int32 {mul.m, mul.shift, offset of sin}.
+ * The m x n_heads heads are split by core. */
+static void rope_par(uint32_t id, uint32_t nc) {
+  const int32_t m = (int32_t)J(2), nh = (int32_t)J(3), hs = (int32_t)J(4), x_zp = (int32_t)J(5), y_zp = (int32_t)J(6),
+                pos0 = (int32_t)J(7);
+  const int8_t* x = (const int8_t*)IO(J(8));
+  const int16_t* cs = (const int16_t*)IO(J(9));
+  const volatile int32_t* par = (const volatile int32_t*)IO(J(10));
+  const int32_t mm = par[0], ms = par[1];
+  const int16_t* sn = (const int16_t*)IO((uint32_t)par[2]);
+  int8_t* y = (int8_t*)IO(J(11));
+  const int32_t half = hs / 2;
+  int32_t lo, hi;
+  share(m * nh, id, nc, &lo, &hi);
+  for (int32_t head = lo; head < hi; ++head) {
+    const int32_t r = head / nh;
+    const int16_t* c = cs + (pos0 + r) * half;
+    const int16_t* s = sn + (pos0 + r) * half;
+    const int32_t base = head * hs;
+    for (int32_t i = 0; i < half; ++i) {
+      const int64_t d0 = x[base + 2 * i] - x_zp, d1 = x[base + 2 * i + 1] - x_zp;
+      const int32_t v0 = sat32(d0 * c[i] - d1 * s[i]);
+      const int32_t v1 = sat32(d0 * s[i] + d1 * c[i]);
+      y[base + 2 * i] = sat8(rq32(v0, mm, ms) + y_zp);
+      y[base + 2 * i + 1] = sat8(rq32(v1, mm, ms) + y_zp);
+    }
+  }
+}
+
+/* Attention (golden::attn_scores / attn_values, int8): m = J(2), n_heads = J(3), head_size = J(4),
+ * pos0 = J(5), n_kv_heads = J(6); q or p at J(8), the K or V cache (>= pos0 + m rows of
+ * n_kv_heads x head_size) at J(9), params at J(10): int32 {zp_a, zp_b, y_zp, mul.m, mul.shift}
+ * (scores: q_zp, k_zp, -, mul; values: p_zp, v_zp, y_zp, mul); out at J(11). Rows (token x head)
+ * split by core. */
+static void attn_par(uint32_t id, uint32_t nc, int values) {
+  const int32_t m = (int32_t)J(2), nh = (int32_t)J(3), hs = (int32_t)J(4), pos0 = (int32_t)J(5), nkv = (int32_t)J(6);
+  const int8_t* a = (const int8_t*)IO(J(8));
+  const int8_t* cache = (const int8_t*)IO(J(9));
+  const volatile int32_t* par = (const volatile int32_t*)IO(J(10));
+  const int32_t za = par[0], zb = par[1], y_zp = par[2], mm = par[3], ms = par[4];
+  const int32_t tt = pos0 + m, kv_dim = nkv * hs, kv_mul = nh / nkv;
+  int32_t lo, hi;
+  share(m * nh, id, nc, &lo, &hi);
+  for (int32_t row = lo; row < hi; ++row) {
+    const int32_t r = row / nh, h = row % nh;
+    const int8_t* kv = cache + (h / kv_mul) * hs;
+    if (!values) {
+      const int8_t* qh = a + row * hs;
+      int32_t* sr = (int32_t*)IO(J(11)) + row * tt;
+      for (int32_t t = 0; t < tt; ++t) {
+        if (t > pos0 + r) {
+          sr[t] = 0;
+          continue;
+        }
+        const int8_t* kt = kv + t * kv_dim;
+        int64_t acc = 0;
+        for (int32_t i = 0; i < hs; ++i) acc += (int64_t)(qh[i] - za) * (kt[i] - zb);
+        sr[t] = sat32(rq32(sat32(acc), mm, ms));
+      }
+    } else {
+      const int8_t* pr = a + row * tt;
+      int8_t* yr = (int8_t*)IO(J(11)) + row * hs;
+      for (int32_t i = 0; i < hs; ++i) {
+        int64_t acc = 0;
+        for (int32_t t = 0; t <= pos0 + r; ++t) acc += (int64_t)(pr[t] - za) * (kv[t * kv_dim + i] - zb);
+        yr[i] = sat8(rq32(sat32(acc), mm, ms) + y_zp);
+      }
+    }
+  }
+}
+
+/* MUL (golden::mul, the SwiGLU gate), n = J(3): a at J(8), b at J(9), params at J(10): int32
+ * {a_zp, b_zp, y_zp, mul.m, mul.shift}; elements split by core. */
+static void mul_par(uint32_t id, uint32_t nc) {
+  const int32_t n = (int32_t)J(3);
+  const int8_t* a = (const int8_t*)IO(J(8));
+  const int8_t* b = (const int8_t*)IO(J(9));
+  const volatile int32_t* p = (const volatile int32_t*)IO(J(10));
+  int8_t* y = (int8_t*)IO(J(11));
+  const int32_t a_zp = p[0], b_zp = p[1], y_zp = p[2], mm = p[3], ms = p[4];
+  int32_t lo, hi;
+  share(n, id, nc, &lo, &hi);
+  for (int32_t i = lo; i < hi; ++i) y[i] = sat8(rq32(sat32((int64_t)(a[i] - a_zp) * (b[i] - b_zp)), mm, ms) + y_zp);
+}
+
+int main(void) {
+  const uint32_t id = cl_core_id(), nc = cl_nb_cores();
+  if (J(0) != 0x54534c43u) return 1;
+  int rc = 0;
+  switch (J(1)) {
+    case 1: case 2: case 3: { /* param: repetitions (0 = 1), for speed measurements */
+      const uint32_t reps = J(12) ? J(12) : 1;
+      for (uint32_t r = 0; r < reps && rc == 0; ++r) {
+        if (J(1) == 2) rc = gemm_tiled(id, nc);
+        else gemm_untiled(id, nc, J(1) == 1);
+        if (r + 1 < reps) cl_barrier();
+      }
+      break;
+    }
+    case 20: rmsnorm_par(id, nc); break;
+    case 21: add_par(id, nc); break;
+    case 22: lut_par(id, nc); break;
+    case 23: softmax_par(id, nc); break;
+    case 24: rope_par(id, nc); break;
+    case 25: attn_par(id, nc, 0); break;
+    case 26: attn_par(id, nc, 1); break;
+    case 27: mul_par(id, nc); break;
+    case 10: barrier_test(id); break;
+    case 11: dispatch_test(id); break;
+    case 12: dma_test(id); break;
+    default: rc = 2;
+  }
+  cl_barrier();
+  return rc;
+}

@@ -1,0 +1,54 @@
+/* Runtime of the slmsim cluster (models/cluster/cluster.h, docs/siracusa.md): core id,
+ * barrier, dispatch FIFO (fork/join) and the MCHAN-like DMA, as memory-mapped registers.
+ * Every core runs the program from _start (cluster_start.S): stacks of CL_STACK_BYTES per
+ * core at the bottom of L1, kernels use L1 from CL_L1_FREE. */
+#pragma once
+#include <stdint.h>
+
+#define CL_L1_BASE 0x10000000u
+#define CL_DMA_BASE 0x10200400u
+#define CL_EU_BASE 0x10200800u
+#define CL_L2_BASE 0x1C000000u
+#define CL_STACK_BYTES 0x800u
+#define CL_MAX_CORES 8u
+#define CL_L1_FREE (CL_L1_BASE + CL_MAX_CORES * CL_STACK_BYTES)
+#define CL_IO_BASE 0x1C140000u /* host-written job and tensors (L2, above the program) */
+
+#define CL_REG(a) (*(volatile uint32_t*)(a))
+
+static inline uint32_t cl_core_id(void) {
+  uint32_t id;
+  __asm__ volatile("csrr %0, mhartid" : "=r"(id));
+  return id;
+}
+static inline uint32_t cl_nb_cores(void) { return CL_REG(CL_EU_BASE + 0x04); }
+/* All team cores wait here until every one has arrived (they sleep, retiring nothing). */
+static inline void cl_barrier(void) { (void)CL_REG(CL_EU_BASE + 0x08); }
+static inline void cl_dispatch_push(uint32_t v) { CL_REG(CL_EU_BASE + 0x10) = v; }
+static inline uint32_t cl_dispatch_pop(void) { return CL_REG(CL_EU_BASE + 0x14); }
+static inline uint32_t cl_cycles(void) {
+  uint32_t c;
+  __asm__ volatile("csrr %0, mcycle" : "=r"(c));
+  return c;
+}
+
+/* DMA: rows x len bytes; row r from/to l1 + r * l1_stride and l2 + r * l2_stride. Returns the id. */
+static inline uint32_t cl_dma_2d(uint32_t l1, uint32_t l2, uint32_t len, uint32_t rows, uint32_t l1_stride,
+                                 uint32_t l2_stride, int to_l1) {
+  CL_REG(CL_DMA_BASE + 0x00) = l1;
+  CL_REG(CL_DMA_BASE + 0x04) = l2;
+  CL_REG(CL_DMA_BASE + 0x08) = len;
+  CL_REG(CL_DMA_BASE + 0x0C) = rows;
+  CL_REG(CL_DMA_BASE + 0x10) = l1_stride;
+  CL_REG(CL_DMA_BASE + 0x14) = l2_stride;
+  return to_l1 ? CL_REG(CL_DMA_BASE + 0x18) : CL_REG(CL_DMA_BASE + 0x1C);
+}
+static inline uint32_t cl_dma_in(void* l1, const void* l2, uint32_t len) {
+  return cl_dma_2d((uint32_t)l1, (uint32_t)l2, len, 1, 0, 0, 1);
+}
+static inline uint32_t cl_dma_out(void* l2, const void* l1, uint32_t len) {
+  return cl_dma_2d((uint32_t)l1, (uint32_t)l2, len, 1, 0, 0, 0);
+}
+/* Sleeps until transfer `id` and every earlier one have completed. */
+static inline void cl_dma_wait(uint32_t id) { CL_REG(CL_DMA_BASE + 0x20) = id; }
+static inline uint32_t cl_dma_done(void) { return CL_REG(CL_DMA_BASE + 0x24); }
