@@ -44,6 +44,7 @@ const std::vector<Binding>& bindings() {
       T(csr_slow_cycles, "CSR access to mstatus, mepc, mtvec, mcause, counters", 1, 64),
       T(fence_i_cycles, "fence.i", 1, 64),
       T(hwloop_jump_cycles, "jump back to a hardware loop's start", 0, 64),
+      T(misaligned_split_cycles, "extra cycles of a misaligned load/store crossing a word boundary (2 bus transactions)", 0, 64),
   };
   return b;
 }

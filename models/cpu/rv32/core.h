@@ -106,6 +106,7 @@ struct Timing {
   uint32_t misaligned_split_cycles = 1;
   bool trap_misaligned = false;        // true: misaligned loads/stores trap (cause 4/6) instead
   uint32_t class_cycles(Lat) const;
+  bool operator==(const Timing&) const = default;
 };
 
 // ---- the narrow memory interface ------------------------------------------------------
