@@ -205,6 +205,9 @@ Timing Neureka::run(const Job& j, Memory& tcdm, Memory* wmem) {
       const int64_t r = (s.row0 + a) * img_w(j) + s.col0 + b;
       prow[size_t(p)] = (a < s.h && b < s.w && r < j.m) ? r : -1;
     }
+    std::vector<int> live;
+    for (int p = 0; p < P; ++p)
+      if (prow[size_t(p)] >= 0) live.push_back(p);
     for (int64_t ob = 0; ob < nb; ++ob) {
       const int64_t n0 = ob * TO;
       const int nj = int(std::min<int64_t>(TO, j.n - n0));
@@ -227,7 +230,7 @@ Timing Neureka::run(const Job& j, Memory& tcdm, Memory* wmem) {
           for (int ci = 0; ci < TI; ++ci) ws += wword[size_t(ci)];
           wsum[size_t(o)] += ws;
           int32_t* ao = acc.data() + size_t(o) * P;
-          for (int p = 0; p < P; ++p) {
+          for (int p : live) {  // idle PEs (no row of M) hold zeros and are never stored
             const int8_t* xp = xbuf.data() + size_t(p) * TI;
             int32_t d = 0;
             for (int ci = 0; ci < TI; ++ci) d += int32_t{xp[ci]} * wword[size_t(ci)];

@@ -185,6 +185,22 @@ TEST(Neureka, BiasAndClampInTheOutputStage) {
   EXPECT_EQ(read_y(p), (std::vector<int8_t>{-20, 20, -20, 12}));
 }
 
+TEST(Neureka, AccumulatorPlusBiasSaturatesToInt32BeforeRequant) {
+  // 100 * 100 + (2^31 - 1) saturates to 2^31 - 1 (as golden's sat32): x 2^-24 -> 128, - 100 = 28.
+  // A wrapping accumulator would give a large negative value and -128.
+  Gemm g;
+  g.m = 1, g.k = 1, g.n = 1, g.x = {100}, g.w = {100}, g.y_zp = -100;
+  g.q = {quant::QMul{1 << 30, 54}};
+  Placed p;
+  place(p, g);
+  const int32_t bias = 2147483647;
+  p.job.bias_addr = p.job.shift_addr + 256;
+  ASSERT_TRUE(p.tcdm.write(p.job.bias_addr, &bias, 4));
+  p.job.has_bias = true;
+  Neureka().run(p.job, p.tcdm);
+  EXPECT_EQ(read_y(p), (std::vector<int8_t>{28}));
+}
+
 // Real stories260K w8a8 fully connected ops (a 32-token prefill and one decode step of the
 // integer model on the real checkpoint): the engine's outputs equal the integer model's.
 struct Captured {
