@@ -2,6 +2,7 @@
 // partial blocks, edge values, real stories260K w8a8 tensors), a flipped weight bit caught,
 // cycle counts computed by hand from the formula in neureka.h, stalls from the memory cost
 // callback, determinism, and rejected jobs.
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <random>
@@ -355,6 +356,54 @@ void expect_rejected(Job j, Placed& p, const std::string& needle, bool with_wmem
     EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
   }
   EXPECT_EQ(p.tcdm.bytes(), before) << "a rejected job writes nothing (" << needle << ")";
+}
+
+TEST(Neureka, RandomJobsAreRunOrRejectedAndWriteOnlyTheirOutput) {
+  // Random (mostly invalid) field values: every job either throws slm::Error and leaves the
+  // memory untouched, or runs and changes nothing outside its output rows.
+  std::mt19937_64 rng(42);
+  VectorMemory tcdm(4096, 0x1000), wmem(2048, 0x8000);
+  for (auto& b : tcdm.bytes()) b = uint8_t(1 + rng() % 6);  // multipliers > 0, shifts in [1, 6]
+  auto pick = [&](std::initializer_list<int64_t> v) { return *(v.begin() + rng() % v.size()); };
+  auto bad = [&] { return rng() % 12 == 0; };  // each field is invalid now and then
+  int ran = 0, rejected = 0;
+  for (int i = 0; i < 3000; ++i) {
+    Job j;
+    j.m = bad() ? pick({0, -1, 300}) : pick({1, 2, 7, 13});
+    j.k = bad() ? pick({0, 70000}) : pick({1, 31, 33, 64});
+    j.n = bad() ? pick({0, -2}) : pick({1, 5, 33});
+    j.x_stride = j.k + (bad() ? -1 : pick({0, 3})), j.w_stride = j.k + (bad() ? -1 : pick({0, 1}));
+    j.y_stride = j.n + (bad() ? -1 : pick({0, 2}));
+    auto addr = [&](uint64_t good) {
+      return bad() ? uint64_t(pick({0x1000, 0x1400, 0x1f00, 0x8000, 0x0, -64})) + rng() % 64 : good;
+    };
+    j.x_addr = addr(0x1000), j.y_addr = addr(0x1400), j.mult_addr = addr(0x1c00), j.shift_addr = addr(0x1d00);
+    j.bias_addr = addr(0x1e00);
+    j.has_bias = rng() % 2, j.weights_from_wmem = rng() % 2;
+    j.w_addr = addr(j.weights_from_wmem ? 0x8000 : 0x1800);
+    j.x_zp = int32_t(bad() ? 300 : pick({0, -128, 127})), j.y_zp = int32_t(bad() ? -129 : pick({0, 5}));
+    j.spatial_w = bad() ? 0 : pick({6, 1, 100});
+    j.mode = bad() ? neureka::Mode::depthwise_3x3 : neureka::Mode::fc_1x1;
+    const std::vector<uint8_t> before = tcdm.bytes();
+    try {
+      Neureka().run(j, tcdm, bad() ? nullptr : &wmem);
+      ++ran;
+      for (size_t b = 0; b < before.size(); ++b) {
+        const uint64_t a = tcdm.base() + b;
+        const bool in_y = a >= j.y_addr && (a - j.y_addr) / uint64_t(j.y_stride) < uint64_t(j.m) &&
+                          (a - j.y_addr) % uint64_t(j.y_stride) < uint64_t(j.n);
+        if (!in_y) {
+          ASSERT_EQ(tcdm.bytes()[b], before[b]) << "job " << i << " wrote outside y at 0x" << std::hex << a;
+        }
+      }
+    } catch (const slm::Error&) {
+      ++rejected;
+      ASSERT_EQ(tcdm.bytes(), before) << "rejected job " << i << " wrote";
+    }
+  }
+  EXPECT_GT(ran, 300) << "many random jobs are valid";
+  EXPECT_GT(rejected, 300) << "many are not";
+  std::printf("random jobs: %d ran, %d rejected\n", ran, rejected);
 }
 
 TEST(Neureka, InvalidJobsAreRejectedWithClearErrors) {
