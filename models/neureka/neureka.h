@@ -15,7 +15,8 @@
 //           channels), every PE adds its 32-channel dot product to its int32 accumulator
 //       normalisation / quantisation (per-channel shift, multiplier, bias), stream-out.
 // The input zero point is folded in the output stage: acc - x_zp * sum_k w[n,k], where the
-// engine sums the weights it streamed (the real engine gets it pre-folded in the bias).
+// engine sums the weights it streamed (the real engine has no input zero point: a driver
+// folds it into the bias offline).
 //
 // Timing (cycles per job, GVSoC's N-EUREKA FSM structure, pulp/neureka/src/neureka_*.cpp;
 // parameters in NeurekaConfig, each with its source). S spatial tiles, for tile s the output

@@ -304,6 +304,16 @@ TEST(Neureka, CyclesMatchTheFormulaByHand) {
   EXPECT_EQ(t64.total, 1222u);
   EXPECT_EQ(t64.spatial_tiles, 2u);
   EXPECT_EQ(t64.macs, 64u * 64u * 64u);
+  // 7 x 32 x 32 as a column image (spatial_w 1): tiles of 6 x 1 and 1 x 1 pixels, each
+  //   55 + 49 + 61, streamout (5*6 + 1 + 3 = 34) and (0 + 1 + 3 = 4): 2 + 2*165 + 38 = 370;
+  //   with spatial_w 6 one 2 x 6 tile (the second row has 1 live pixel; the stream-out walks the
+  //   tile's extent as GVSoC's): 2 + 165 + (1*6 + 6 + 3) = 182.
+  Job col;
+  col.m = 7, col.k = 32, col.n = 32, col.spatial_w = 1;
+  EXPECT_EQ(e.estimate(col).total, 370u);
+  EXPECT_EQ(e.estimate(col).spatial_tiles, 2u);
+  col.spatial_w = 6;
+  EXPECT_EQ(e.estimate(col).total, 182u);
   // run() charges exactly estimate() when the memories add no stalls.
   neureka::Timing r;
   engine_out(random_gemm(64, 64, 64, 3), false, 0, 6, &r);
