@@ -65,6 +65,15 @@ struct NeurekaConfig {
   int act_bytes_per_cycle = 32;     // activation stream-in width (B/cycle)           [A: one 32-ch pixel per cycle as GVSoC's loader]
   int weight_bytes_per_cycle = 32;  // weight port width, TCDM or weight memory (B/cycle) [A: one 32-B weight word per MV cycle as GVSoC]
   int out_bytes_per_cycle = 32;     // stream-out width (B/cycle), one pixel of <= 32 channels [A, FSM: one store per pixel]
+
+  // The alternative reading: the FIFO latencies GVSoC's FSM hard-codes instead of the named
+  // parameters (6 before + 6 after a 1x1 activation load; 10 before a 1x1 matrix-vector phase).
+  static NeurekaConfig gvsoc_fsm_literals() {
+    NeurekaConfig c;
+    c.overhead_ld_1x1 = 12;
+    c.overhead_mv = 10;
+    return c;
+  }
 };
 
 // Which port an access goes through (for the cost callback).

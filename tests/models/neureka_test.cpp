@@ -314,6 +314,10 @@ TEST(Neureka, CyclesMatchTheFormulaByHand) {
   EXPECT_EQ(e.estimate(col).spatial_tiles, 2u);
   col.spatial_w = 6;
   EXPECT_EQ(e.estimate(col).total, 182u);
+  // The FSM-literal overheads: 2 + (12 + 36) + (10 + 32) + 61 + 4 = 157.
+  Job one;
+  one.m = 1, one.k = 32, one.n = 32;
+  EXPECT_EQ(Neureka(neureka::NeurekaConfig::gvsoc_fsm_literals()).estimate(one).total, 157u);
   // run() charges exactly estimate() when the memories add no stalls.
   neureka::Timing r;
   engine_out(random_gemm(64, 64, 64, 3), false, 0, 6, &r);
