@@ -30,8 +30,8 @@
 //   norm(n) = (1 + norm_shift_overhead)                         per-channel shifts (one load)
 //           + ceil(n * norm_bits / (8 * quant_per_cycle)) + norm_mult_overhead   multipliers
 //           + ceil(n / norm_adders) + norm_bias_overhead        bias add + shift, 8 channels/cycle
-// Phases run one after the other (the FSM of the GVSoC version that carries the anchors'
-// parameters has no load/compute overlap; activation prefetch is a later GVSoC feature).
+// Phases run one after the other, as GVSoC's FSM with activation_prefetch off (the prefetch's
+// load/compute overlap is not modelled).
 // Not modelled: 3x3 / depthwise modes, 16-bit mode, streamin of partial sums, int32 outputs,
 // the bit-plane weight layout (weights are read row-major, the same 32 bytes per output
 // channel and block), the job register file and double context (the cluster's part).
