@@ -2,6 +2,7 @@
 // operation command. See ethos_u85.h and docs/npu.md for the model.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "models/npu/ethos_u85_internal.h"
 #include "models/npu/weight_stream.h"
@@ -25,22 +26,63 @@ void EthosU85::check_view(const Command& c, const View& v, const char* what) con
 
 // ---- memory <-> dense buffers -----------------------------------------------------------
 
+namespace {
+// Element conversions between memory bytes and the dense int64 buffers, one loop per element
+// type (load_elem / store_elem element by element, hoisted out of the loop).
+template <typename T>
+void load_run(const uint8_t* src, int n, int64_t* dst, size_t step) {
+  for (int i = 0; i < n; ++i) {
+    T e;
+    std::memcpy(&e, src + size_t(i) * sizeof(T), sizeof(T));
+    dst[size_t(i) * step] = static_cast<int64_t>(e);
+  }
+}
+void load_elems(const uint8_t* src, int n, int eb, bool is_signed, int64_t* dst, size_t step) {
+  switch (eb * 2 + (is_signed ? 1 : 0)) {
+    case 3: load_run<int8_t>(src, n, dst, step); return;
+    case 2: load_run<uint8_t>(src, n, dst, step); return;
+    case 5: load_run<int16_t>(src, n, dst, step); return;
+    case 4: load_run<uint16_t>(src, n, dst, step); return;
+    case 9: load_run<int32_t>(src, n, dst, step); return;
+    case 8: load_run<uint32_t>(src, n, dst, step); return;
+    case 16: case 17: load_run<int64_t>(src, n, dst, step); return;
+    default:
+      for (int i = 0; i < n; ++i) dst[size_t(i) * step] = load_elem(src + size_t(i) * size_t(eb), eb, is_signed);
+  }
+}
+template <typename T>
+void store_run(uint8_t* dst, int n, const int64_t* src, size_t step) {
+  for (int i = 0; i < n; ++i) {
+    const T e = static_cast<T>(src[size_t(i) * step]);
+    std::memcpy(dst + size_t(i) * sizeof(T), &e, sizeof(T));
+  }
+}
+void store_elems(uint8_t* dst, int n, int eb, const int64_t* src, size_t step) {
+  switch (eb) {
+    case 1: store_run<uint8_t>(dst, n, src, step); return;
+    case 2: store_run<uint16_t>(dst, n, src, step); return;
+    case 4: store_run<uint32_t>(dst, n, src, step); return;
+    case 8: store_run<uint64_t>(dst, n, src, step); return;
+    default:
+      for (int i = 0; i < n; ++i) store_elem(dst + size_t(i) * size_t(eb), eb, src[size_t(i) * step]);
+  }
+}
+}  // namespace
+
 uint64_t EthosU85::read_box(const View& v, int y0, int y1, int x0, int x1, int z0, int z1, std::vector<int64_t>& dst,
                             uint64_t issue, OpStats& st) {
   // Broadcast axes (stride 0) are read once and replicated.
   const int ry1 = v.sy == 0 ? y0 + 1 : y1, rx1 = v.sx == 0 ? x0 + 1 : x1, rz1 = v.sc == 0 ? z0 + 1 : z1;
   const int eb = v.bytes;
   uint64_t done = issue;
-  std::vector<uint8_t> buf;
+  std::vector<uint8_t>& buf = box_buf_;
   auto idx = [&](int y, int x, int z) { return (static_cast<size_t>(y) * v.w + static_cast<size_t>(x)) * v.c + static_cast<size_t>(z); };
+  const size_t steps[3] = {1, static_cast<size_t>(v.c), static_cast<size_t>(v.w) * static_cast<size_t>(v.c)};
   auto run = [&](int y, int x, int z, int n, int axis) {  // n elements along axis (0: z, 1: x, 2: y)
     buf.resize(static_cast<size_t>(n) * eb);
     done = std::max(done, transfer(false, v.region, v.base + static_cast<uint64_t>(v.at(y, x, z)), buf.data(), buf.size(), issue, &st));
     issue += clk_.period_fs();
-    for (int i = 0; i < n; ++i) {
-      const int64_t e = load_elem(buf.data() + static_cast<size_t>(i) * eb, eb, v.is_signed);
-      dst[idx(y + (axis == 2 ? i : 0), x + (axis == 1 ? i : 0), z + (axis == 0 ? i : 0))] = e;
-    }
+    load_elems(buf.data(), n, eb, v.is_signed, dst.data() + idx(y, x, z), steps[axis]);
   };
   if (v.sc == eb && rz1 - z0 > 1) {
     for (int y = y0; y < ry1; ++y)
@@ -69,12 +111,12 @@ uint64_t EthosU85::write_box(const View& v, int y0, int y1, int x0, int x1, int 
                              uint64_t issue, OpStats& st) {
   const int eb = v.bytes;
   uint64_t done = issue;
-  std::vector<uint8_t> buf;
+  std::vector<uint8_t>& buf = box_buf_;
   auto idx = [&](int y, int x, int z) { return (static_cast<size_t>(y) * v.w + static_cast<size_t>(x)) * v.c + static_cast<size_t>(z); };
+  const size_t steps[3] = {1, static_cast<size_t>(v.c), static_cast<size_t>(v.w) * static_cast<size_t>(v.c)};
   auto run = [&](int y, int x, int z, int n, int axis) {
     buf.resize(static_cast<size_t>(n) * eb);
-    for (int i = 0; i < n; ++i)
-      store_elem(buf.data() + static_cast<size_t>(i) * eb, eb, src[idx(y + (axis == 2 ? i : 0), x + (axis == 1 ? i : 0), z + (axis == 0 ? i : 0))]);
+    store_elems(buf.data(), n, eb, src.data() + idx(y, x, z), steps[axis]);
     done = std::max(done, transfer(true, v.region, v.base + static_cast<uint64_t>(v.at(y, x, z)), buf.data(), buf.size(), issue, &st));
     issue += clk_.period_fs();
   };
