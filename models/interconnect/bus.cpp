@@ -140,13 +140,14 @@ void Bus::b_transport_train(int id, const AddressMap::Entry& e, BurstTrain& trai
   train.hops.pop_back();
   if (tx.is_response_error()) return;
   uint64_t last = now + delay.value(), stalled = 0, beats = 0;
+  Resource& lk = link(e.target);
   for (size_t i = 0; i < train.done.size(); ++i) {
     const uint64_t a0 = i == 0 ? addr : (addr / train.burst_bytes + i) * train.burst_bytes;
     const uint64_t a1 = std::min<uint64_t>((addr / train.burst_bytes + i + 1) * train.burst_bytes, addr + len);
     const uint64_t bb = (a1 - a0 + p_.width_bytes - 1) / p_.width_bytes, dur = clk_.cycles_fs(bb);
     const uint64_t tr = clk_.next_edge_fs(train.issue[i]) + clk_.cycles_fs(p_.latency_cycles), c = train.done[i];
     const uint64_t want = clk_.next_edge_fs(std::max(tr, c > dur ? c - dur : 0));
-    const uint64_t start = link(e.target).reserve_fs(want, dur);
+    const uint64_t start = lk.reserve_fs(want, dur, now);
     train.done[i] = start + dur;
     last = std::max(last, start + dur);
     stalled += clk_.to_cycles_fs(start - want);

@@ -112,6 +112,10 @@ sc_time Memory::account(uint64_t offset, uint64_t len, bool is_write, const sc_t
 }
 
 uint64_t Memory::account_fs(uint64_t offset, uint64_t len, bool is_write, uint64_t arrival_fs) {
+  return account_fs(offset, len, is_write, arrival_fs, sc_core::sc_time_stamp().value());
+}
+
+uint64_t Memory::account_fs(uint64_t offset, uint64_t len, bool is_write, uint64_t arrival_fs, uint64_t now) {
   const uint64_t beats = (len + p_.width_bytes - 1) / p_.width_bytes;
   uint64_t lat = is_write ? p_.write_latency_cycles : p_.read_latency_cycles;
   const uint64_t first_bank_unit = offset / p_.bank_interleave_bytes;
@@ -127,7 +131,7 @@ uint64_t Memory::account_fs(uint64_t offset, uint64_t len, bool is_write, uint64
   }
   // In raw femtoseconds (one sc_time is built, for the result).
   const uint64_t t0 = clk_.next_edge_fs(arrival_fs);
-  const uint64_t ts = slots_.acquire_fs(t0);
+  const uint64_t ts = slots_.acquire_fs(t0, now);
   const uint64_t dur = clk_.cycles_fs(beats);
   // Earliest start at which one port and every touched bank are idle for `dur`.
   uint64_t s = ts + clk_.cycles_fs(lat);
@@ -147,8 +151,8 @@ uint64_t Memory::account_fs(uint64_t offset, uint64_t len, bool is_write, uint64
     bank_delayed = true;
     s = b;
   }
-  ports_[port].book_fs(s, dur);
-  for (uint64_t u = 0; u < nbanks_touched; ++u) banks_[(first_bank_unit + u) % p_.banks].book_fs(s, dur);
+  ports_[port].book_fs(s, dur, now);
+  for (uint64_t u = 0; u < nbanks_touched; ++u) banks_[(first_bank_unit + u) % p_.banks].book_fs(s, dur, now);
   const uint64_t done = s + dur;
   slots_.release_at_fs(done);
 
@@ -181,21 +185,32 @@ void Memory::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
   const sc_time now = sc_core::sc_time_stamp();
   if (auto* train = tx.get_extension<BurstTrain>()) {
     // Burst by burst, each issued by the train's rule and charged by account().
+    // The k-th last completion is taken from the earlier bursts (in_flight), then this
+    // train's own (done): the two lists side by side, without a copy.
     const uint64_t k = std::max<uint32_t>(train->max_outstanding, 1);
-    std::vector<uint64_t> ring(train->in_flight);
-    uint64_t issue = now.value() + delay.value(), last = issue;
-    train->issue.clear();
-    train->done.clear();
-    for (uint64_t a = off; a < off + len;) {
-      const uint64_t n = std::min<uint64_t>(train->burst_bytes - a % train->burst_bytes, off + len - a);
-      if (!train->issue.empty()) issue += train->issue_period_fs;
-      if (ring.size() >= k) issue = std::max(issue, ring[ring.size() - k]);
+    const uint64_t nowv = now.value();
+    const std::vector<uint64_t>& before = train->in_flight;
+    const uint64_t nb = before.size();
+    uint64_t issue = nowv + delay.value(), last = issue;
+    const uint64_t bb = train->burst_bytes;
+    const uint64_t count = train->bursts(off, len);
+    train->issue.resize(count);
+    train->done.resize(count);
+    uint64_t* iss = train->issue.data();
+    uint64_t* dn = train->done.data();
+    uint64_t i = 0;
+    for (uint64_t a = off; a < off + len; ++i) {
+      const uint64_t n = std::min<uint64_t>(bb - a % bb, off + len - a);
+      if (i) issue += train->issue_period_fs;
+      if (nb + i >= k) {
+        const uint64_t j = nb + i - k;
+        issue = std::max(issue, j < nb ? before[j] : dn[j - nb]);
+      }
       uint64_t arrival = issue;
       for (const auto& h : train->hops) arrival = (arrival + h.period_fs - 1) / h.period_fs * h.period_fs + h.latency_fs;
-      const uint64_t done = account_fs(a, n, is_write, arrival);
-      train->issue.push_back(issue);
-      train->done.push_back(done);
-      ring.push_back(done);
+      const uint64_t done = account_fs(a, n, is_write, arrival, nowv);
+      iss[i] = issue;
+      dn[i] = done;
       last = std::max(last, done);
       a += n;
     }

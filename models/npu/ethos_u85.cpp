@@ -216,7 +216,7 @@ uint64_t EthosU85::transfer_abs(bool ext, bool is_write, uint64_t addr, uint8_t*
       const uint64_t st = ports_[q].data.probe_fs(want, dur);
       if (st < best_start) best_start = st, best = q;
     }
-    ports_[best].data.book_fs(best_start, dur);
+    ports_[best].data.book_fs(best_start, dur, now);
     const uint64_t done = std::max(c, best_start + dur);
     flight.push_back(done);
     last = std::max(last, done);
