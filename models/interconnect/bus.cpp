@@ -150,7 +150,7 @@ void Bus::b_transport_train(int id, const AddressMap::Entry& e, BurstTrain& trai
     const uint64_t start = lk.reserve_fs(want, dur, now);
     train.done[i] = start + dur;
     last = std::max(last, start + dur);
-    stalled += clk_.to_cycles_fs(start - want);
+    if (start != want) stalled += clk_.to_cycles_fs(start - want);
     beats += bb;
   }
   delay = sc_time::from_value(last - now);

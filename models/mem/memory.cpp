@@ -159,7 +159,7 @@ uint64_t Memory::account_fs(uint64_t offset, uint64_t len, bool is_write, uint64
   (is_write ? writes_ : reads_) += 1;
   (is_write ? write_bytes_ : read_bytes_) += len;
   busy_cycles_ += beats;
-  stall_cycles_ += clk_.to_cycles_fs(s - wanted) + clk_.to_cycles_fs(ts - t0);
+  if (s != wanted || ts != t0) stall_cycles_ += clk_.to_cycles_fs(s - wanted) + clk_.to_cycles_fs(ts - t0);
   if (bank_delayed) ++bank_conflicts_;
   return done;
 }

@@ -217,7 +217,8 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
   if (!matmul) {
     if (r.weight_length < kWeightStreamHeaderBytes || r.weight_length > (uint64_t{1} << 31))
       raise(c, "WEIGHT_LENGTH " + std::to_string(r.weight_length) + " cannot hold a weight stream");
-    stream.resize(r.weight_length);
+    // The buffer only grows (a resize to a larger op's stream would zero-fill it first).
+    if (stream.size() < r.weight_length) stream.resize(r.weight_length);
     uint64_t hdr_issue = w0;
     hdr_done = transfer(false, r.weight_region, r.weight_base, stream.data(), kWeightStreamHeaderBytes, hdr_issue, &st);
     early_left -= std::min<uint64_t>(early_left, kWeightStreamHeaderBytes);
@@ -288,7 +289,7 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
             const uint64_t from = db == 0 ? lay.block_offset(uint32_t(bcb)) : lay.depth_block_offset(uint32_t(bcb), uint32_t(db));
             const uint64_t to = db + 1 < n_db ? lay.depth_block_offset(uint32_t(bcb), uint32_t(db + 1))
                                                : lay.block_offset(uint32_t(bcb)) + lay.block_bytes(uint32_t(bcb));
-            if (to > stream.size()) raise(c, "weight stream shorter than its blocks");
+            if (to > r.weight_length) raise(c, "weight stream shorter than its blocks");
             // Weights are refetched for every OFM block row/column (Vela: weightsRefetch).
             // The part beyond the read buffer's early share is issued from the operation's start.
             const uint64_t early = w_issue < t0 ? std::min(early_left, to - from) : 0;
@@ -343,7 +344,7 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
 
   // ---- values: the MAC array in its dataflow order ------------------------------------------
   if (!matmul) {
-    std::string why = ws.open(stream.data(), stream.size());
+    std::string why = ws.open(stream.data(), r.weight_length);
     if (!why.empty()) raise(c, why);
   }
   // IFM minus its zero point: 16 bits wide when it fits (the MAC array's 16-bit input),
@@ -364,9 +365,11 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
     const int c0 = bcb * cfg.ofm_c, c1 = std::min(N, c0 + cfg.ofm_c);
     for (int db = 0; db < n_db; ++db) {
       const int k0 = db * cfg.ifm_depth, d = std::min(K, k0 + cfg.ifm_depth) - k0;
+      // Dense streams: the block's channels lie d weights apart from its first one.
+      const int8_t* wblock = matmul ? nullptr : ws.weights_ptr(uint32_t(bcb), uint32_t(db), 0);
       for (int n = c0; n < c1; ++n) {
         if (!matmul) {
-          const int8_t* wp = ws.weights_ptr(uint32_t(bcb), uint32_t(db), uint32_t(n - c0));
+          const int8_t* wp = wblock ? wblock + size_t(n - c0) * size_t(d) : nullptr;
           if (!wp) {
             ws.weights(uint32_t(bcb), uint32_t(db), uint32_t(n - c0), wrow.data());
             wp = wrow.data();
