@@ -138,6 +138,9 @@ uint64_t Memory::account_fs(uint64_t offset, uint64_t len, bool is_write, uint64
   const uint64_t wanted = s;
   bool bank_delayed = false;
   size_t port = 0;
+  // One port and one bank: every booking goes to both, so the bank's calendar is the port's
+  // and never delays a start the port grants: it is neither consulted nor booked.
+  const bool bank_is_port = p_.ports == 1 && p_.banks == 1;
   for (;;) {
     uint64_t best = ports_[0].probe_fs(s, dur);
     port = 0;
@@ -146,13 +149,15 @@ uint64_t Memory::account_fs(uint64_t offset, uint64_t len, bool is_write, uint64
       if (c < best) best = c, port = i;
     }
     uint64_t b = best;
-    for (uint64_t u = 0; u < nbanks_touched; ++u) b = std::max(b, banks_[(first_bank_unit + u) % p_.banks].probe_fs(b, dur));
+    if (!bank_is_port)
+      for (uint64_t u = 0; u < nbanks_touched; ++u) b = std::max(b, banks_[(first_bank_unit + u) % p_.banks].probe_fs(b, dur));
     if (b == best) { s = b; break; }
     bank_delayed = true;
     s = b;
   }
   ports_[port].book_fs(s, dur, now);
-  for (uint64_t u = 0; u < nbanks_touched; ++u) banks_[(first_bank_unit + u) % p_.banks].book_fs(s, dur, now);
+  if (!bank_is_port)
+    for (uint64_t u = 0; u < nbanks_touched; ++u) banks_[(first_bank_unit + u) % p_.banks].book_fs(s, dur, now);
   const uint64_t done = s + dur;
   slots_.release_at_fs(done);
 
