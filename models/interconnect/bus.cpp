@@ -141,25 +141,29 @@ void Bus::b_transport_train(int id, const AddressMap::Entry& e, BurstTrain& trai
   if (tx.is_response_error()) return;
   uint64_t last = now + delay.value(), stalled = 0, beats = 0;
   Resource& lk = link(e.target);
-  for (size_t i = 0; i < train.done.size(); ++i) {
-    const uint64_t a0 = i == 0 ? addr : (addr / train.burst_bytes + i) * train.burst_bytes;
-    const uint64_t a1 = std::min<uint64_t>((addr / train.burst_bytes + i + 1) * train.burst_bytes, addr + len);
-    const uint64_t bb = (a1 - a0 + p_.width_bytes - 1) / p_.width_bytes, dur = clk_.cycles_fs(bb);
-    const uint64_t tr = clk_.next_edge_fs(train.issue[i]) + clk_.cycles_fs(p_.latency_cycles), c = train.done[i];
+  const uint64_t burst = train.burst_bytes, first = addr / burst, n = train.done.size();
+  const uint64_t width = p_.width_bytes, lat = clk_.cycles_fs(p_.latency_cycles);
+  const uint64_t* issue = train.issue.data();
+  uint64_t* done = train.done.data();
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t a0 = i == 0 ? addr : (first + i) * burst;
+    const uint64_t a1 = std::min<uint64_t>((first + i + 1) * burst, addr + len);
+    const uint64_t bb = (a1 - a0 + width - 1) / width, dur = clk_.cycles_fs(bb);
+    const uint64_t tr = clk_.next_edge_fs(issue[i]) + lat, c = done[i];
     const uint64_t want = clk_.next_edge_fs(std::max(tr, c > dur ? c - dur : 0));
     const uint64_t start = lk.reserve_fs(want, dur, now);
-    train.done[i] = start + dur;
+    done[i] = start + dur;
     last = std::max(last, start + dur);
     if (start != want) stalled += clk_.to_cycles_fs(start - want);
     beats += bb;
   }
   delay = sc_time::from_value(last - now);
-  transactions_ += train.done.size();
+  transactions_ += n;
   bytes_ += len;
   link_busy_cycles_ += beats;
   stall_cycles_ += stalled;
   const InitiatorStats& mine = per_initiator_[static_cast<size_t>(id)];
-  *mine.transactions += train.done.size();
+  *mine.transactions += n;
   *mine.bytes += len;
   *mine.stall_cycles += stalled;
 }
