@@ -2,6 +2,7 @@
 #include "models/interconnect/bus.h"
 
 #include <algorithm>
+#include <bit>
 
 #include "models/common/burst_train.h"
 
@@ -143,12 +144,14 @@ void Bus::b_transport_train(int id, const AddressMap::Entry& e, BurstTrain& trai
   Resource& lk = link(e.target);
   const uint64_t burst = train.burst_bytes, first = addr / burst, n = train.done.size();
   const uint64_t width = p_.width_bytes, lat = clk_.cycles_fs(p_.latency_cycles);
+  const bool width_pow2 = std::has_single_bit(width);  // a shift instead of a division per burst
+  const int width_shift = std::countr_zero(width);
   const uint64_t* issue = train.issue.data();
   uint64_t* done = train.done.data();
   for (size_t i = 0; i < n; ++i) {
     const uint64_t a0 = i == 0 ? addr : (first + i) * burst;
     const uint64_t a1 = std::min<uint64_t>((first + i + 1) * burst, addr + len);
-    const uint64_t bb = (a1 - a0 + width - 1) / width, dur = clk_.cycles_fs(bb);
+    const uint64_t bb = width_pow2 ? (a1 - a0 + width - 1) >> width_shift : (a1 - a0 + width - 1) / width, dur = clk_.cycles_fs(bb);
     const uint64_t tr = clk_.next_edge_fs(issue[i]) + lat, c = done[i];
     const uint64_t want = clk_.next_edge_fs(std::max(tr, c > dur ? c - dur : 0));
     const uint64_t start = lk.reserve_fs(want, dur, now);

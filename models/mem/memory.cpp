@@ -4,6 +4,7 @@
 #include "models/common/burst_train.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "workloads/common/error.h"
@@ -17,6 +18,10 @@ namespace {
 constexpr uint64_t kPageBytes = 64 * 1024;
 constexpr uint64_t kMaxBytes = 64ull << 30;  // sparse store: page table (size/64 KiB) pointers
 constexpr uint64_t kNoRow = UINT64_MAX;
+// x / d and x % d, by a shift and a mask when d is a power of two (sizes and widths usually are;
+// a division costs tens of cycles, and these run per burst).
+inline uint64_t div_u(uint64_t x, uint64_t d) { return std::has_single_bit(d) ? x >> std::countr_zero(d) : x / d; }
+inline uint64_t mod_u(uint64_t x, uint64_t d) { return std::has_single_bit(d) ? x & (d - 1) : x % d; }
 }  // namespace
 
 void Memory::Params::describe(params::Visitor& v, Params& p) {
@@ -116,13 +121,13 @@ uint64_t Memory::account_fs(uint64_t offset, uint64_t len, bool is_write, uint64
 }
 
 uint64_t Memory::account_fs(uint64_t offset, uint64_t len, bool is_write, uint64_t arrival_fs, uint64_t now) {
-  const uint64_t beats = (len + p_.width_bytes - 1) / p_.width_bytes;
+  const uint64_t beats = div_u(len + p_.width_bytes - 1, p_.width_bytes);
   uint64_t lat = is_write ? p_.write_latency_cycles : p_.read_latency_cycles;
-  const uint64_t first_bank_unit = offset / p_.bank_interleave_bytes;
-  const uint64_t last_bank_unit = (offset + std::max<uint64_t>(len, 1) - 1) / p_.bank_interleave_bytes;
+  const uint64_t first_bank_unit = div_u(offset, p_.bank_interleave_bytes);
+  const uint64_t last_bank_unit = div_u(offset + std::max<uint64_t>(len, 1) - 1, p_.bank_interleave_bytes);
   const uint64_t nbanks_touched = std::min<uint64_t>(last_bank_unit - first_bank_unit + 1, p_.banks);
   if (!open_row_.empty()) {  // dram
-    const uint64_t bank = first_bank_unit % p_.banks, row = offset / p_.row_bytes;
+    const uint64_t bank = mod_u(first_bank_unit, p_.banks), row = div_u(offset, p_.row_bytes);
     if (open_row_[bank] != row) {
       lat += p_.row_miss_extra_cycles;
       open_row_[bank] = row;
@@ -150,14 +155,14 @@ uint64_t Memory::account_fs(uint64_t offset, uint64_t len, bool is_write, uint64
     }
     uint64_t b = best;
     if (!bank_is_port)
-      for (uint64_t u = 0; u < nbanks_touched; ++u) b = std::max(b, banks_[(first_bank_unit + u) % p_.banks].probe_fs(b, dur));
+      for (uint64_t u = 0; u < nbanks_touched; ++u) b = std::max(b, banks_[mod_u(first_bank_unit + u, p_.banks)].probe_fs(b, dur));
     if (b == best) { s = b; break; }
     bank_delayed = true;
     s = b;
   }
   ports_[port].book_fs(s, dur, now);
   if (!bank_is_port)
-    for (uint64_t u = 0; u < nbanks_touched; ++u) banks_[(first_bank_unit + u) % p_.banks].book_fs(s, dur, now);
+    for (uint64_t u = 0; u < nbanks_touched; ++u) banks_[mod_u(first_bank_unit + u, p_.banks)].book_fs(s, dur, now);
   const uint64_t done = s + dur;
   slots_.release_at_fs(done);
 
@@ -205,7 +210,7 @@ void Memory::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
     uint64_t* dn = train->done.data();
     uint64_t i = 0;
     for (uint64_t a = off; a < off + len; ++i) {
-      const uint64_t n = std::min<uint64_t>(bb - a % bb, off + len - a);
+      const uint64_t n = std::min<uint64_t>(bb - mod_u(a, bb), off + len - a);
       if (i) issue += train->issue_period_fs;
       if (nb + i >= k) {
         const uint64_t j = nb + i - k;
