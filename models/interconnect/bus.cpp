@@ -5,6 +5,7 @@
 #include <bit>
 
 #include "models/common/burst_train.h"
+#include "models/common/edge_cache.h"
 
 #include "workloads/common/error.h"
 
@@ -148,12 +149,13 @@ void Bus::b_transport_train(int id, const AddressMap::Entry& e, BurstTrain& trai
   const int width_shift = std::countr_zero(width);
   const uint64_t* issue = train.issue.data();
   uint64_t* done = train.done.data();
+  EdgeCache issue_edge(clk_.period_fs()), want_edge(clk_.period_fs());
   for (size_t i = 0; i < n; ++i) {
     const uint64_t a0 = i == 0 ? addr : (first + i) * burst;
     const uint64_t a1 = std::min<uint64_t>((first + i + 1) * burst, addr + len);
     const uint64_t bb = width_pow2 ? (a1 - a0 + width - 1) >> width_shift : (a1 - a0 + width - 1) / width, dur = clk_.cycles_fs(bb);
-    const uint64_t tr = clk_.next_edge_fs(issue[i]) + lat, c = done[i];
-    const uint64_t want = clk_.next_edge_fs(std::max(tr, c > dur ? c - dur : 0));
+    const uint64_t tr = issue_edge.next_edge_fs(issue[i]) + lat, c = done[i];
+    const uint64_t want = want_edge.next_edge_fs(std::max(tr, c > dur ? c - dur : 0));
     const uint64_t start = lk.reserve_fs(want, dur, now);
     done[i] = start + dur;
     last = std::max(last, start + dur);

@@ -2,6 +2,7 @@
 #include "models/mem/memory.h"
 
 #include "models/common/burst_train.h"
+#include "models/common/edge_cache.h"
 
 #include <algorithm>
 #include <bit>
@@ -209,6 +210,8 @@ void Memory::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
     uint64_t* iss = train->issue.data();
     uint64_t* dn = train->done.data();
     uint64_t i = 0;
+    // One hop (the usual bus between): its clock edges from a cache, not a division per burst.
+    EdgeCache hop_edge(train->hops.size() == 1 ? train->hops[0].period_fs : 1);
     for (uint64_t a = off; a < off + len; ++i) {
       const uint64_t n = std::min<uint64_t>(bb - mod_u(a, bb), off + len - a);
       if (i) issue += train->issue_period_fs;
@@ -217,7 +220,10 @@ void Memory::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
         issue = std::max(issue, j < nb ? before[j] : dn[j - nb]);
       }
       uint64_t arrival = issue;
-      for (const auto& h : train->hops) arrival = (arrival + h.period_fs - 1) / h.period_fs * h.period_fs + h.latency_fs;
+      if (train->hops.size() == 1)
+        arrival = hop_edge.next_edge_fs(arrival) + train->hops[0].latency_fs;
+      else
+        for (const auto& h : train->hops) arrival = (arrival + h.period_fs - 1) / h.period_fs * h.period_fs + h.latency_fs;
       const uint64_t done = account_fs(a, n, is_write, arrival, nowv);
       iss[i] = issue;
       dn[i] = done;

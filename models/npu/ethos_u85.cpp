@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "models/common/edge_cache.h"
 #include "models/npu/ethos_u85_internal.h"
 #include "models/npu/weight_stream.h"
 #include "workloads/common/error.h"
@@ -207,12 +208,13 @@ uint64_t EthosU85::transfer_abs(bool ext, bool is_write, uint64_t addr, uint8_t*
   const uint64_t burst = train_.burst_bytes, first = addr / burst, n = train_.done.size();
   const uint64_t* iss = train_.issue.data();
   const uint64_t* dn = train_.done.data();
+  EdgeCache want_edge(clk_.period_fs());
   for (size_t i = 0; i < n; ++i) {
     const uint64_t a0 = i == 0 ? addr : (first + i) * burst;
     const uint64_t a1 = std::min<uint64_t>((first + i + 1) * burst, addr + len);
     const uint64_t beats = (a1 - a0 + kAxiPortBytesPerCycle - 1) / kAxiPortBytesPerCycle, dur = clk_.cycles_fs(beats);
     const uint64_t c = dn[i];
-    const uint64_t want = clk_.next_edge_fs(c > dur ? std::max(c - dur, iss[i]) : iss[i]);
+    const uint64_t want = want_edge.next_edge_fs(c > dur ? std::max(c - dur, iss[i]) : iss[i]);
     uint32_t best = p0;
     uint64_t best_start = UINT64_MAX;
     for (uint32_t q = p0; q < p0 + np; ++q) {
