@@ -6,6 +6,21 @@
 namespace slm {
 using sc_core::sc_time;
 
+namespace {
+// std::upper_bound(first, last, x, less) for a query that usually lands near the end (a master
+// asking about times just before its latest bookings): a few steps back from the end, then a
+// binary search over what is left. Same result.
+template <typename It, typename T, typename Less>
+It upper_bound_from_end(It first, It last, const T& x, Less less) {
+  It it = last;
+  for (int steps = 0; it != first && less(x, *(it - 1)); ++steps) {
+    if (steps == 16) return std::upper_bound(first, it, x, less);
+    --it;
+  }
+  return it;
+}
+}  // namespace
+
 void Resource::compact() {
   busy_.erase(busy_.begin(), busy_.begin() + static_cast<std::ptrdiff_t>(head_));
   head_ = 0;
@@ -18,8 +33,8 @@ sc_time Resource::probe(const sc_time& earliest, const sc_time& duration) const 
 uint64_t Resource::probe_gap(uint64_t earliest, uint64_t d) const {
   uint64_t s = earliest;
   // Intervals are sorted: skip those ending at or before s, then look for a gap.
-  auto it = std::upper_bound(busy_.begin() + static_cast<std::ptrdiff_t>(head_), busy_.end(), s,
-                             [](uint64_t v, const Interval& iv) { return v < iv.end_fs; });
+  auto it = upper_bound_from_end(busy_.begin() + static_cast<std::ptrdiff_t>(head_), busy_.end(), s,
+                                 [](uint64_t v, const Interval& iv) { return v < iv.end_fs; });
   for (; it != busy_.end(); ++it) {
     if (s + d <= it->begin_fs) break;  // fits before this interval
     s = std::max(s, it->end_fs);
@@ -94,8 +109,9 @@ uint64_t SlotPool::acquire_fs(uint64_t t, uint64_t now) {
     const auto b0 = begins_fs_.v.begin() + begins_fs_.head, b1 = begins_fs_.v.end();
     const auto e0 = ends_fs_.v.begin() + ends_fs_.head, e1 = ends_fs_.v.end();
     for (;;) {
-      const auto e = std::upper_bound(e0, e1, s);
-      const auto in_flight = (std::upper_bound(b0, b1, s) - b0) - (e - e0);
+      const auto less = [](uint64_t a, uint64_t b) { return a < b; };
+      const auto e = upper_bound_from_end(e0, e1, s, less);
+      const auto in_flight = (upper_bound_from_end(b0, b1, s, less) - b0) - (e - e0);
       if (in_flight < static_cast<std::ptrdiff_t>(slots_)) break;
       s = *e;  // all slots held at s: retry when the next transaction ends
     }
