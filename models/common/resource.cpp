@@ -6,25 +6,35 @@
 namespace slm {
 using sc_core::sc_time;
 
-void Resource::forget_past() {
-  const uint64_t now = sc_core::sc_time_stamp().value();
-  while (head_ < busy_.size() && busy_[head_].end_fs <= now) ++head_;
-  if (head_ >= 1024 && head_ * 2 >= busy_.size()) {  // compact now and then
-    busy_.erase(busy_.begin(), busy_.begin() + static_cast<std::ptrdiff_t>(head_));
-    head_ = 0;
+namespace {
+// std::upper_bound(first, last, x, less) for a query that usually lands near the end (a master
+// asking about times just before its latest bookings): a few steps back from the end, then a
+// binary search over what is left. Same result.
+template <typename It, typename T, typename Less>
+It upper_bound_from_end(It first, It last, const T& x, Less less) {
+  It it = last;
+  for (int steps = 0; it != first && less(x, *(it - 1)); ++steps) {
+    if (steps == 16) return std::upper_bound(first, it, x, less);
+    --it;
   }
+  return it;
+}
+}  // namespace
+
+void Resource::compact() {
+  busy_.erase(busy_.begin(), busy_.begin() + static_cast<std::ptrdiff_t>(head_));
+  head_ = 0;
 }
 
 sc_time Resource::probe(const sc_time& earliest, const sc_time& duration) const {
   return sc_time::from_value(probe_fs(earliest.value(), duration.value()));
 }
 
-uint64_t Resource::probe_fs(uint64_t earliest, uint64_t d) const {
-  if (head_ == busy_.size() || earliest >= busy_.back().end_fs) return earliest;  // nothing booked after: the common streaming case
+uint64_t Resource::probe_gap(uint64_t earliest, uint64_t d) const {
   uint64_t s = earliest;
   // Intervals are sorted: skip those ending at or before s, then look for a gap.
-  auto it = std::upper_bound(busy_.begin() + static_cast<std::ptrdiff_t>(head_), busy_.end(), s,
-                             [](uint64_t v, const Interval& iv) { return v < iv.end_fs; });
+  auto it = upper_bound_from_end(busy_.begin() + static_cast<std::ptrdiff_t>(head_), busy_.end(), s,
+                                 [](uint64_t v, const Interval& iv) { return v < iv.end_fs; });
   for (; it != busy_.end(); ++it) {
     if (s + d <= it->begin_fs) break;  // fits before this interval
     s = std::max(s, it->end_fs);
@@ -34,16 +44,14 @@ uint64_t Resource::probe_fs(uint64_t earliest, uint64_t d) const {
 
 void Resource::book(const sc_time& start, const sc_time& duration) { book_fs(start.value(), duration.value()); }
 
-void Resource::book_fs(uint64_t b, uint64_t duration) {
+void Resource::book_fs(uint64_t b, uint64_t duration) { book_fs(b, duration, sc_core::sc_time_stamp().value()); }
+
+void Resource::book_slow(uint64_t b, uint64_t duration, uint64_t now) {
   const uint64_t e = b + duration;
-  if (e == b) return;
   busy_fs_ += e - b;
-  if (head_ == busy_.size() || busy_.back().end_fs <= b) {  // fast path: append or extend at the end
-    if (head_ < busy_.size() && busy_.back().end_fs == b)
-      busy_.back().end_fs = e;
-    else
-      busy_.push_back({b, e});
-    forget_past();
+  if (head_ == busy_.size() || busy_.back().end_fs <= b) {  // append at the end
+    busy_.push_back({b, e});
+    forget_past(now);
     return;
   }
   auto it = std::lower_bound(busy_.begin() + static_cast<std::ptrdiff_t>(head_), busy_.end(), b,
@@ -59,7 +67,7 @@ void Resource::book_fs(uint64_t b, uint64_t duration) {
     (it - 1)->end_fs = it->end_fs;
     busy_.erase(it);
   }
-  forget_past();
+  forget_past(now);
 }
 
 sc_time Resource::reserve(const sc_time& earliest, const sc_time& duration) {
@@ -67,29 +75,21 @@ sc_time Resource::reserve(const sc_time& earliest, const sc_time& duration) {
 }
 
 uint64_t Resource::reserve_fs(uint64_t earliest, uint64_t duration) {
-  const uint64_t s = probe_fs(earliest, duration);
-  book_fs(s, duration);
-  return s;
+  return reserve_fs(earliest, duration, sc_core::sc_time_stamp().value());
 }
 
-void SlotPool::Sorted::insert(uint64_t t) {
-  if (v.size() == head || v.back() <= t)
-    v.push_back(t);
-  else
-    v.insert(std::upper_bound(v.begin() + head, v.end(), t), t);
-}
+void SlotPool::Sorted::insert_sorted(uint64_t t) { v.insert(std::upper_bound(v.begin() + head, v.end(), t), t); }
 
-void SlotPool::Sorted::pop_front() {
-  if (++head >= 1024 && head * 2 >= v.size()) {  // compact now and then
-    v.erase(v.begin(), v.begin() + head);
-    head = 0;
-  }
+void SlotPool::Sorted::compact() {
+  v.erase(v.begin(), v.begin() + head);
+  head = 0;
 }
 
 sc_time SlotPool::acquire(const sc_time& t) { return sc_time::from_value(acquire_fs(t.value())); }
 
-uint64_t SlotPool::acquire_fs(uint64_t t) {
-  const uint64_t now = sc_core::sc_time_stamp().value();
+uint64_t SlotPool::acquire_fs(uint64_t t) { return acquire_fs(t, sc_core::sc_time_stamp().value()); }
+
+uint64_t SlotPool::acquire_fs(uint64_t t, uint64_t now) {
   while (ends_fs_.size() && ends_fs_.v[ends_fs_.head] <= now) {  // forget ended transactions
     ends_fs_.pop_front();
     begins_fs_.pop_front();
@@ -109,8 +109,9 @@ uint64_t SlotPool::acquire_fs(uint64_t t) {
     const auto b0 = begins_fs_.v.begin() + begins_fs_.head, b1 = begins_fs_.v.end();
     const auto e0 = ends_fs_.v.begin() + ends_fs_.head, e1 = ends_fs_.v.end();
     for (;;) {
-      const auto e = std::upper_bound(e0, e1, s);
-      const auto in_flight = (std::upper_bound(b0, b1, s) - b0) - (e - e0);
+      const auto less = [](uint64_t a, uint64_t b) { return a < b; };
+      const auto e = upper_bound_from_end(e0, e1, s, less);
+      const auto in_flight = (upper_bound_from_end(b0, b1, s, less) - b0) - (e - e0);
       if (in_flight < static_cast<std::ptrdiff_t>(slots_)) break;
       s = *e;  // all slots held at s: retry when the next transaction ends
     }
@@ -120,10 +121,5 @@ uint64_t SlotPool::acquire_fs(uint64_t t) {
 }
 
 void SlotPool::release_at(const sc_time& done) { release_at_fs(done.value()); }
-
-void SlotPool::release_at_fs(uint64_t done) {
-  begins_fs_.insert(start_fs_);
-  ends_fs_.insert(std::max<uint64_t>(done, start_fs_ + 1));
-}
 
 }  // namespace slm

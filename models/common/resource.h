@@ -17,6 +17,7 @@
 // the completion is not known yet); release_at(done) books [start, done). Being time-aware,
 // a master that runs ahead under temporal decoupling does not block one that is behind.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -32,16 +33,42 @@ class Resource {
   sc_core::sc_time probe(const sc_core::sc_time& earliest, const sc_core::sc_time& duration) const;
   // Books [start, start + duration); `start` must come from probe() with nothing booked since.
   void book(const sc_core::sc_time& start, const sc_core::sc_time& duration);
-  // The same three in raw femtoseconds (hot paths; see Clock::cycles_fs).
+  // The same three in raw femtoseconds (hot paths; see Clock::cycles_fs). `now` is the
+  // current simulated time (sc_time_stamp()) when the caller already has it.
   uint64_t reserve_fs(uint64_t earliest, uint64_t duration);
-  uint64_t probe_fs(uint64_t earliest, uint64_t duration) const;
+  uint64_t reserve_fs(uint64_t earliest, uint64_t duration, uint64_t now) {
+    const uint64_t s = probe_fs(earliest, duration);
+    book_fs(s, duration, now);
+    return s;
+  }
+  uint64_t probe_fs(uint64_t earliest, uint64_t duration) const {
+    if (head_ == busy_.size() || earliest >= busy_.back().end_fs) return earliest;  // nothing booked after: the common streaming case
+    return probe_gap(earliest, duration);
+  }
   void book_fs(uint64_t start, uint64_t duration);
+  void book_fs(uint64_t start, uint64_t duration, uint64_t now) {
+    const uint64_t e = start + duration;
+    if (e == start) return;
+    if (head_ < busy_.size() && busy_.back().end_fs == start) {  // extend the last interval
+      busy_fs_ += duration;
+      busy_.back().end_fs = e;
+      forget_past(now);
+      return;
+    }
+    book_slow(start, duration, now);
+  }
   // Sum of all booked durations since construction (busy time, for utilisation).
   sc_core::sc_time busy_time() const { return sc_core::sc_time::from_value(busy_fs_); }
 
  private:
   struct Interval { uint64_t begin_fs, end_fs; };
-  void forget_past();
+  uint64_t probe_gap(uint64_t earliest, uint64_t duration) const;
+  void book_slow(uint64_t start, uint64_t duration, uint64_t now);
+  void forget_past(uint64_t now) {
+    while (head_ < busy_.size() && busy_[head_].end_fs <= now) ++head_;
+    if (head_ >= 1024 && head_ * 2 >= busy_.size()) compact();
+  }
+  void compact();
   // Sorted, disjoint, non-adjacent intervals busy_[head_..]: a vector with a moving front
   // (forgotten intervals are dropped from the front, appends are the common case).
   std::vector<Interval> busy_;
@@ -56,9 +83,13 @@ class SlotPool {
   sc_core::sc_time acquire(const sc_core::sc_time& t);
   // Books the slot from the last acquire()'s start until `done`.
   void release_at(const sc_core::sc_time& done);
-  // The same in raw femtoseconds.
+  // The same in raw femtoseconds (`now`: sc_time_stamp() when the caller has it).
   uint64_t acquire_fs(uint64_t t);
-  void release_at_fs(uint64_t done);
+  uint64_t acquire_fs(uint64_t t, uint64_t now);
+  void release_at_fs(uint64_t done) {
+    begins_fs_.insert(start_fs_);
+    ends_fs_.insert(std::max<uint64_t>(done, start_fs_ + 1));
+  }
   uint32_t slots() const { return slots_; }
 
  private:
@@ -68,8 +99,15 @@ class SlotPool {
     std::vector<uint64_t> v;
     size_t head = 0;
     size_t size() const { return v.size() - head; }
-    void insert(uint64_t t);
-    void pop_front();
+    void insert(uint64_t t) {
+      if (v.size() == head || v.back() <= t) v.push_back(t);
+      else insert_sorted(t);
+    }
+    void insert_sorted(uint64_t t);
+    void pop_front() {
+      if (++head >= 1024 && head * 2 >= v.size()) compact();
+    }
+    void compact();
   };
   uint32_t slots_;
   Sorted begins_fs_, ends_fs_;

@@ -2,8 +2,10 @@
 #include "models/interconnect/bus.h"
 
 #include <algorithm>
+#include <bit>
 
 #include "models/common/burst_train.h"
+#include "models/common/edge_cache.h"
 
 #include "workloads/common/error.h"
 
@@ -140,25 +142,33 @@ void Bus::b_transport_train(int id, const AddressMap::Entry& e, BurstTrain& trai
   train.hops.pop_back();
   if (tx.is_response_error()) return;
   uint64_t last = now + delay.value(), stalled = 0, beats = 0;
-  for (size_t i = 0; i < train.done.size(); ++i) {
-    const uint64_t a0 = i == 0 ? addr : (addr / train.burst_bytes + i) * train.burst_bytes;
-    const uint64_t a1 = std::min<uint64_t>((addr / train.burst_bytes + i + 1) * train.burst_bytes, addr + len);
-    const uint64_t bb = (a1 - a0 + p_.width_bytes - 1) / p_.width_bytes, dur = clk_.cycles_fs(bb);
-    const uint64_t tr = clk_.next_edge_fs(train.issue[i]) + clk_.cycles_fs(p_.latency_cycles), c = train.done[i];
-    const uint64_t want = clk_.next_edge_fs(std::max(tr, c > dur ? c - dur : 0));
-    const uint64_t start = link(e.target).reserve_fs(want, dur);
-    train.done[i] = start + dur;
+  Resource& lk = link(e.target);
+  const uint64_t burst = train.burst_bytes, first = addr / burst, n = train.done.size();
+  const uint64_t width = p_.width_bytes, lat = clk_.cycles_fs(p_.latency_cycles);
+  const bool width_pow2 = std::has_single_bit(width);  // a shift instead of a division per burst
+  const int width_shift = std::countr_zero(width);
+  const uint64_t* issue = train.issue.data();
+  uint64_t* done = train.done.data();
+  EdgeCache issue_edge(clk_.period_fs()), want_edge(clk_.period_fs());
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t a0 = i == 0 ? addr : (first + i) * burst;
+    const uint64_t a1 = std::min<uint64_t>((first + i + 1) * burst, addr + len);
+    const uint64_t bb = width_pow2 ? (a1 - a0 + width - 1) >> width_shift : (a1 - a0 + width - 1) / width, dur = clk_.cycles_fs(bb);
+    const uint64_t tr = issue_edge.next_edge_fs(issue[i]) + lat, c = done[i];
+    const uint64_t want = want_edge.next_edge_fs(std::max(tr, c > dur ? c - dur : 0));
+    const uint64_t start = lk.reserve_fs(want, dur, now);
+    done[i] = start + dur;
     last = std::max(last, start + dur);
-    stalled += clk_.to_cycles_fs(start - want);
+    if (start != want) stalled += clk_.to_cycles_fs(start - want);
     beats += bb;
   }
   delay = sc_time::from_value(last - now);
-  transactions_ += train.done.size();
+  transactions_ += n;
   bytes_ += len;
   link_busy_cycles_ += beats;
   stall_cycles_ += stalled;
   const InitiatorStats& mine = per_initiator_[static_cast<size_t>(id)];
-  *mine.transactions += train.done.size();
+  *mine.transactions += n;
   *mine.bytes += len;
   *mine.stall_cycles += stalled;
 }

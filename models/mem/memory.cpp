@@ -2,8 +2,10 @@
 #include "models/mem/memory.h"
 
 #include "models/common/burst_train.h"
+#include "models/common/edge_cache.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "workloads/common/error.h"
@@ -17,6 +19,10 @@ namespace {
 constexpr uint64_t kPageBytes = 64 * 1024;
 constexpr uint64_t kMaxBytes = 64ull << 30;  // sparse store: page table (size/64 KiB) pointers
 constexpr uint64_t kNoRow = UINT64_MAX;
+// x / d and x % d, by a shift and a mask when d is a power of two (sizes and widths usually are;
+// a division costs tens of cycles, and these run per burst).
+inline uint64_t div_u(uint64_t x, uint64_t d) { return std::has_single_bit(d) ? x >> std::countr_zero(d) : x / d; }
+inline uint64_t mod_u(uint64_t x, uint64_t d) { return std::has_single_bit(d) ? x & (d - 1) : x % d; }
 }  // namespace
 
 void Memory::Params::describe(params::Visitor& v, Params& p) {
@@ -112,13 +118,17 @@ sc_time Memory::account(uint64_t offset, uint64_t len, bool is_write, const sc_t
 }
 
 uint64_t Memory::account_fs(uint64_t offset, uint64_t len, bool is_write, uint64_t arrival_fs) {
-  const uint64_t beats = (len + p_.width_bytes - 1) / p_.width_bytes;
+  return account_fs(offset, len, is_write, arrival_fs, sc_core::sc_time_stamp().value());
+}
+
+uint64_t Memory::account_fs(uint64_t offset, uint64_t len, bool is_write, uint64_t arrival_fs, uint64_t now) {
+  const uint64_t beats = div_u(len + p_.width_bytes - 1, p_.width_bytes);
   uint64_t lat = is_write ? p_.write_latency_cycles : p_.read_latency_cycles;
-  const uint64_t first_bank_unit = offset / p_.bank_interleave_bytes;
-  const uint64_t last_bank_unit = (offset + std::max<uint64_t>(len, 1) - 1) / p_.bank_interleave_bytes;
+  const uint64_t first_bank_unit = div_u(offset, p_.bank_interleave_bytes);
+  const uint64_t last_bank_unit = div_u(offset + std::max<uint64_t>(len, 1) - 1, p_.bank_interleave_bytes);
   const uint64_t nbanks_touched = std::min<uint64_t>(last_bank_unit - first_bank_unit + 1, p_.banks);
   if (!open_row_.empty()) {  // dram
-    const uint64_t bank = first_bank_unit % p_.banks, row = offset / p_.row_bytes;
+    const uint64_t bank = mod_u(first_bank_unit, p_.banks), row = div_u(offset, p_.row_bytes);
     if (open_row_[bank] != row) {
       lat += p_.row_miss_extra_cycles;
       open_row_[bank] = row;
@@ -127,13 +137,16 @@ uint64_t Memory::account_fs(uint64_t offset, uint64_t len, bool is_write, uint64
   }
   // In raw femtoseconds (one sc_time is built, for the result).
   const uint64_t t0 = clk_.next_edge_fs(arrival_fs);
-  const uint64_t ts = slots_.acquire_fs(t0);
+  const uint64_t ts = slots_.acquire_fs(t0, now);
   const uint64_t dur = clk_.cycles_fs(beats);
   // Earliest start at which one port and every touched bank are idle for `dur`.
   uint64_t s = ts + clk_.cycles_fs(lat);
   const uint64_t wanted = s;
   bool bank_delayed = false;
   size_t port = 0;
+  // One port and one bank: every booking goes to both, so the bank's calendar is the port's
+  // and never delays a start the port grants: it is neither consulted nor booked.
+  const bool bank_is_port = p_.ports == 1 && p_.banks == 1;
   for (;;) {
     uint64_t best = ports_[0].probe_fs(s, dur);
     port = 0;
@@ -142,20 +155,22 @@ uint64_t Memory::account_fs(uint64_t offset, uint64_t len, bool is_write, uint64
       if (c < best) best = c, port = i;
     }
     uint64_t b = best;
-    for (uint64_t u = 0; u < nbanks_touched; ++u) b = std::max(b, banks_[(first_bank_unit + u) % p_.banks].probe_fs(b, dur));
+    if (!bank_is_port)
+      for (uint64_t u = 0; u < nbanks_touched; ++u) b = std::max(b, banks_[mod_u(first_bank_unit + u, p_.banks)].probe_fs(b, dur));
     if (b == best) { s = b; break; }
     bank_delayed = true;
     s = b;
   }
-  ports_[port].book_fs(s, dur);
-  for (uint64_t u = 0; u < nbanks_touched; ++u) banks_[(first_bank_unit + u) % p_.banks].book_fs(s, dur);
+  ports_[port].book_fs(s, dur, now);
+  if (!bank_is_port)
+    for (uint64_t u = 0; u < nbanks_touched; ++u) banks_[mod_u(first_bank_unit + u, p_.banks)].book_fs(s, dur, now);
   const uint64_t done = s + dur;
   slots_.release_at_fs(done);
 
   (is_write ? writes_ : reads_) += 1;
   (is_write ? write_bytes_ : read_bytes_) += len;
   busy_cycles_ += beats;
-  stall_cycles_ += clk_.to_cycles_fs(s - wanted) + clk_.to_cycles_fs(ts - t0);
+  if (s != wanted || ts != t0) stall_cycles_ += clk_.to_cycles_fs(s - wanted) + clk_.to_cycles_fs(ts - t0);
   if (bank_delayed) ++bank_conflicts_;
   return done;
 }
@@ -181,21 +196,37 @@ void Memory::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
   const sc_time now = sc_core::sc_time_stamp();
   if (auto* train = tx.get_extension<BurstTrain>()) {
     // Burst by burst, each issued by the train's rule and charged by account().
+    // The k-th last completion is taken from the earlier bursts (in_flight), then this
+    // train's own (done): the two lists side by side, without a copy.
     const uint64_t k = std::max<uint32_t>(train->max_outstanding, 1);
-    std::vector<uint64_t> ring(train->in_flight);
-    uint64_t issue = now.value() + delay.value(), last = issue;
-    train->issue.clear();
-    train->done.clear();
-    for (uint64_t a = off; a < off + len;) {
-      const uint64_t n = std::min<uint64_t>(train->burst_bytes - a % train->burst_bytes, off + len - a);
-      if (!train->issue.empty()) issue += train->issue_period_fs;
-      if (ring.size() >= k) issue = std::max(issue, ring[ring.size() - k]);
+    const uint64_t nowv = now.value();
+    const std::vector<uint64_t>& before = train->in_flight;
+    const uint64_t nb = before.size();
+    uint64_t issue = nowv + delay.value(), last = issue;
+    const uint64_t bb = train->burst_bytes;
+    const uint64_t count = train->bursts(off, len);
+    train->issue.resize(count);
+    train->done.resize(count);
+    uint64_t* iss = train->issue.data();
+    uint64_t* dn = train->done.data();
+    uint64_t i = 0;
+    // One hop (the usual bus between): its clock edges from a cache, not a division per burst.
+    EdgeCache hop_edge(train->hops.size() == 1 ? train->hops[0].period_fs : 1);
+    for (uint64_t a = off; a < off + len; ++i) {
+      const uint64_t n = std::min<uint64_t>(bb - mod_u(a, bb), off + len - a);
+      if (i) issue += train->issue_period_fs;
+      if (nb + i >= k) {
+        const uint64_t j = nb + i - k;
+        issue = std::max(issue, j < nb ? before[j] : dn[j - nb]);
+      }
       uint64_t arrival = issue;
-      for (const auto& h : train->hops) arrival = (arrival + h.period_fs - 1) / h.period_fs * h.period_fs + h.latency_fs;
-      const uint64_t done = account_fs(a, n, is_write, arrival);
-      train->issue.push_back(issue);
-      train->done.push_back(done);
-      ring.push_back(done);
+      if (train->hops.size() == 1)
+        arrival = hop_edge.next_edge_fs(arrival) + train->hops[0].latency_fs;
+      else
+        for (const auto& h : train->hops) arrival = (arrival + h.period_fs - 1) / h.period_fs * h.period_fs + h.latency_fs;
+      const uint64_t done = account_fs(a, n, is_write, arrival, nowv);
+      iss[i] = issue;
+      dn[i] = done;
       last = std::max(last, done);
       a += n;
     }

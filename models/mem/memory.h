@@ -75,6 +75,8 @@ class Memory : public sc_core::sc_module {
   // Used by b_transport and by DMI users. Bounds are checked by the caller.
   sc_core::sc_time account(uint64_t offset, uint64_t len, bool is_write, const sc_core::sc_time& arrival);
   uint64_t account_fs(uint64_t offset, uint64_t len, bool is_write, uint64_t arrival_fs);
+  // The same with `now` = sc_time_stamp() in fs, when the caller has it (burst trains).
+  uint64_t account_fs(uint64_t offset, uint64_t len, bool is_write, uint64_t arrival_fs, uint64_t now);
   // Uncontended latency in cycles of one access (no row miss): lat + ceil(len / width_bytes).
   uint64_t uncontended_cycles(uint64_t len, bool is_write) const;
 

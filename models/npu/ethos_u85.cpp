@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "models/common/edge_cache.h"
 #include "models/npu/ethos_u85_internal.h"
 #include "models/npu/weight_stream.h"
 #include "workloads/common/error.h"
@@ -204,19 +205,23 @@ uint64_t EthosU85::transfer_abs(bool ext, bool is_write, uint64_t addr, uint8_t*
     throw err("AXI ", is_write ? "write" : "read", " of ", len, " bytes at 0x", std::hex, addr, ": ", tx_.get_response_string());
   // Each burst's data crosses one of the class's 16 B/cycle AXI ports.
   uint64_t last = issue;
-  for (size_t i = 0; i < train_.done.size(); ++i) {
-    const uint64_t a0 = i == 0 ? addr : (addr / train_.burst_bytes + i) * train_.burst_bytes;
-    const uint64_t a1 = std::min<uint64_t>((addr / train_.burst_bytes + i + 1) * train_.burst_bytes, addr + len);
+  const uint64_t burst = train_.burst_bytes, first = addr / burst, n = train_.done.size();
+  const uint64_t* iss = train_.issue.data();
+  const uint64_t* dn = train_.done.data();
+  EdgeCache want_edge(clk_.period_fs());
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t a0 = i == 0 ? addr : (first + i) * burst;
+    const uint64_t a1 = std::min<uint64_t>((first + i + 1) * burst, addr + len);
     const uint64_t beats = (a1 - a0 + kAxiPortBytesPerCycle - 1) / kAxiPortBytesPerCycle, dur = clk_.cycles_fs(beats);
-    const uint64_t c = train_.done[i];
-    const uint64_t want = clk_.next_edge_fs(c > dur ? std::max(c - dur, train_.issue[i]) : train_.issue[i]);
+    const uint64_t c = dn[i];
+    const uint64_t want = want_edge.next_edge_fs(c > dur ? std::max(c - dur, iss[i]) : iss[i]);
     uint32_t best = p0;
     uint64_t best_start = UINT64_MAX;
     for (uint32_t q = p0; q < p0 + np; ++q) {
       const uint64_t st = ports_[q].data.probe_fs(want, dur);
       if (st < best_start) best_start = st, best = q;
     }
-    ports_[best].data.book_fs(best_start, dur);
+    ports_[best].data.book_fs(best_start, dur, now);
     const uint64_t done = std::max(c, best_start + dur);
     flight.push_back(done);
     last = std::max(last, done);

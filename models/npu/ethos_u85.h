@@ -164,6 +164,7 @@ class EthosU85 : public sc_core::sc_module {
   tlm::tlm_generic_payload tx_;
   BurstTrain train_;
   std::vector<uint8_t> stream_buf_;  // the current op's weight stream
+  std::vector<uint8_t> box_buf_;     // read_box / write_box: one run's bytes
 
   stats::Group stats_;
   stats::Counter& busy_cycles_;

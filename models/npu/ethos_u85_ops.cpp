@@ -2,6 +2,7 @@
 // operation command. See ethos_u85.h and docs/npu.md for the model.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "models/npu/ethos_u85_internal.h"
 #include "models/npu/weight_stream.h"
@@ -25,22 +26,63 @@ void EthosU85::check_view(const Command& c, const View& v, const char* what) con
 
 // ---- memory <-> dense buffers -----------------------------------------------------------
 
+namespace {
+// Element conversions between memory bytes and the dense int64 buffers, one loop per element
+// type (load_elem / store_elem element by element, hoisted out of the loop).
+template <typename T>
+void load_run(const uint8_t* src, int n, int64_t* dst, size_t step) {
+  for (int i = 0; i < n; ++i) {
+    T e;
+    std::memcpy(&e, src + size_t(i) * sizeof(T), sizeof(T));
+    dst[size_t(i) * step] = static_cast<int64_t>(e);
+  }
+}
+void load_elems(const uint8_t* src, int n, int eb, bool is_signed, int64_t* dst, size_t step) {
+  switch (eb * 2 + (is_signed ? 1 : 0)) {
+    case 3: load_run<int8_t>(src, n, dst, step); return;
+    case 2: load_run<uint8_t>(src, n, dst, step); return;
+    case 5: load_run<int16_t>(src, n, dst, step); return;
+    case 4: load_run<uint16_t>(src, n, dst, step); return;
+    case 9: load_run<int32_t>(src, n, dst, step); return;
+    case 8: load_run<uint32_t>(src, n, dst, step); return;
+    case 16: case 17: load_run<int64_t>(src, n, dst, step); return;
+    default:
+      for (int i = 0; i < n; ++i) dst[size_t(i) * step] = load_elem(src + size_t(i) * size_t(eb), eb, is_signed);
+  }
+}
+template <typename T>
+void store_run(uint8_t* dst, int n, const int64_t* src, size_t step) {
+  for (int i = 0; i < n; ++i) {
+    const T e = static_cast<T>(src[size_t(i) * step]);
+    std::memcpy(dst + size_t(i) * sizeof(T), &e, sizeof(T));
+  }
+}
+void store_elems(uint8_t* dst, int n, int eb, const int64_t* src, size_t step) {
+  switch (eb) {
+    case 1: store_run<uint8_t>(dst, n, src, step); return;
+    case 2: store_run<uint16_t>(dst, n, src, step); return;
+    case 4: store_run<uint32_t>(dst, n, src, step); return;
+    case 8: store_run<uint64_t>(dst, n, src, step); return;
+    default:
+      for (int i = 0; i < n; ++i) store_elem(dst + size_t(i) * size_t(eb), eb, src[size_t(i) * step]);
+  }
+}
+}  // namespace
+
 uint64_t EthosU85::read_box(const View& v, int y0, int y1, int x0, int x1, int z0, int z1, std::vector<int64_t>& dst,
                             uint64_t issue, OpStats& st) {
   // Broadcast axes (stride 0) are read once and replicated.
   const int ry1 = v.sy == 0 ? y0 + 1 : y1, rx1 = v.sx == 0 ? x0 + 1 : x1, rz1 = v.sc == 0 ? z0 + 1 : z1;
   const int eb = v.bytes;
   uint64_t done = issue;
-  std::vector<uint8_t> buf;
+  std::vector<uint8_t>& buf = box_buf_;
   auto idx = [&](int y, int x, int z) { return (static_cast<size_t>(y) * v.w + static_cast<size_t>(x)) * v.c + static_cast<size_t>(z); };
+  const size_t steps[3] = {1, static_cast<size_t>(v.c), static_cast<size_t>(v.w) * static_cast<size_t>(v.c)};
   auto run = [&](int y, int x, int z, int n, int axis) {  // n elements along axis (0: z, 1: x, 2: y)
     buf.resize(static_cast<size_t>(n) * eb);
     done = std::max(done, transfer(false, v.region, v.base + static_cast<uint64_t>(v.at(y, x, z)), buf.data(), buf.size(), issue, &st));
     issue += clk_.period_fs();
-    for (int i = 0; i < n; ++i) {
-      const int64_t e = load_elem(buf.data() + static_cast<size_t>(i) * eb, eb, v.is_signed);
-      dst[idx(y + (axis == 2 ? i : 0), x + (axis == 1 ? i : 0), z + (axis == 0 ? i : 0))] = e;
-    }
+    load_elems(buf.data(), n, eb, v.is_signed, dst.data() + idx(y, x, z), steps[axis]);
   };
   if (v.sc == eb && rz1 - z0 > 1) {
     for (int y = y0; y < ry1; ++y)
@@ -69,12 +111,12 @@ uint64_t EthosU85::write_box(const View& v, int y0, int y1, int x0, int x1, int 
                              uint64_t issue, OpStats& st) {
   const int eb = v.bytes;
   uint64_t done = issue;
-  std::vector<uint8_t> buf;
+  std::vector<uint8_t>& buf = box_buf_;
   auto idx = [&](int y, int x, int z) { return (static_cast<size_t>(y) * v.w + static_cast<size_t>(x)) * v.c + static_cast<size_t>(z); };
+  const size_t steps[3] = {1, static_cast<size_t>(v.c), static_cast<size_t>(v.w) * static_cast<size_t>(v.c)};
   auto run = [&](int y, int x, int z, int n, int axis) {
     buf.resize(static_cast<size_t>(n) * eb);
-    for (int i = 0; i < n; ++i)
-      store_elem(buf.data() + static_cast<size_t>(i) * eb, eb, src[idx(y + (axis == 2 ? i : 0), x + (axis == 1 ? i : 0), z + (axis == 0 ? i : 0))]);
+    store_elems(buf.data(), n, eb, src.data() + idx(y, x, z), steps[axis]);
     done = std::max(done, transfer(true, v.region, v.base + static_cast<uint64_t>(v.at(y, x, z)), buf.data(), buf.size(), issue, &st));
     issue += clk_.period_fs();
   };
@@ -175,7 +217,8 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
   if (!matmul) {
     if (r.weight_length < kWeightStreamHeaderBytes || r.weight_length > (uint64_t{1} << 31))
       raise(c, "WEIGHT_LENGTH " + std::to_string(r.weight_length) + " cannot hold a weight stream");
-    stream.resize(r.weight_length);
+    // The buffer only grows (a resize to a larger op's stream would zero-fill it first).
+    if (stream.size() < r.weight_length) stream.resize(r.weight_length);
     uint64_t hdr_issue = w0;
     hdr_done = transfer(false, r.weight_region, r.weight_base, stream.data(), kWeightStreamHeaderBytes, hdr_issue, &st);
     early_left -= std::min<uint64_t>(early_left, kWeightStreamHeaderBytes);
@@ -246,7 +289,7 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
             const uint64_t from = db == 0 ? lay.block_offset(uint32_t(bcb)) : lay.depth_block_offset(uint32_t(bcb), uint32_t(db));
             const uint64_t to = db + 1 < n_db ? lay.depth_block_offset(uint32_t(bcb), uint32_t(db + 1))
                                                : lay.block_offset(uint32_t(bcb)) + lay.block_bytes(uint32_t(bcb));
-            if (to > stream.size()) raise(c, "weight stream shorter than its blocks");
+            if (to > r.weight_length) raise(c, "weight stream shorter than its blocks");
             // Weights are refetched for every OFM block row/column (Vela: weightsRefetch).
             // The part beyond the read buffer's early share is issued from the operation's start.
             const uint64_t early = w_issue < t0 ? std::min(early_left, to - from) : 0;
@@ -301,7 +344,7 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
 
   // ---- values: the MAC array in its dataflow order ------------------------------------------
   if (!matmul) {
-    std::string why = ws.open(stream.data(), stream.size());
+    std::string why = ws.open(stream.data(), r.weight_length);
     if (!why.empty()) raise(c, why);
   }
   // IFM minus its zero point: 16 bits wide when it fits (the MAC array's 16-bit input),
@@ -322,9 +365,11 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
     const int c0 = bcb * cfg.ofm_c, c1 = std::min(N, c0 + cfg.ofm_c);
     for (int db = 0; db < n_db; ++db) {
       const int k0 = db * cfg.ifm_depth, d = std::min(K, k0 + cfg.ifm_depth) - k0;
+      // Dense streams: the block's channels lie d weights apart from its first one.
+      const int8_t* wblock = matmul ? nullptr : ws.weights_ptr(uint32_t(bcb), uint32_t(db), 0);
       for (int n = c0; n < c1; ++n) {
         if (!matmul) {
-          const int8_t* wp = ws.weights_ptr(uint32_t(bcb), uint32_t(db), uint32_t(n - c0));
+          const int8_t* wp = wblock ? wblock + size_t(n - c0) * size_t(d) : nullptr;
           if (!wp) {
             ws.weights(uint32_t(bcb), uint32_t(db), uint32_t(n - c0), wrow.data());
             wp = wrow.data();

@@ -12,10 +12,10 @@ uint64_t wbytes(const WeightStreamHeader& h, uint32_t cb, uint32_t d) { return h
 uint32_t n_depth_blocks(const WeightStreamHeader& h) { return (h.k + h.ifm_block_depth - 1) / h.ifm_block_depth; }
 uint32_t n_ofm_blocks(const WeightStreamHeader& h) { return (h.n + h.ofm_block_depth - 1) / h.ofm_block_depth; }
 uint64_t block_total(const WeightStreamHeader& h, uint32_t ob) {
-  const uint32_t cb = cb_of(h, ob);
-  uint64_t b = uint64_t{cb} * kScaleRecordBytes;
-  for (uint32_t db = 0; db < n_depth_blocks(h); ++db) b += wbytes(h, cb, d_of(h, db));
-  return b;
+  // Scale records, then the depth blocks: all full but the last (O(1): called per block).
+  const uint32_t cb = cb_of(h, ob), ndb = n_depth_blocks(h);
+  if (ndb == 0) return uint64_t{cb} * kScaleRecordBytes;
+  return uint64_t{cb} * kScaleRecordBytes + uint64_t{ndb - 1} * wbytes(h, cb, h.ifm_block_depth) + wbytes(h, cb, d_of(h, ndb - 1));
 }
 void put(std::vector<uint8_t>& v, uint64_t x, int bytes) {
   for (int i = 0; i < bytes; ++i) v.push_back(static_cast<uint8_t>(x >> (8 * i)));

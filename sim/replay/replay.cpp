@@ -486,8 +486,10 @@ void Replayer::simulate() {
       for (auto& s : e->take_spans())
         if (opt.keep_ops) res_.spans.push_back(std::move(s));
     sr.end = sc_core::sc_time_stamp();
-    sr.counters_at_end = {{stats_root_.name(), stats_root_.to_json(sr.end.to_seconds(), false)}};
-    if (res_.steps.size() > 1) res_.steps.back().counters_at_end = nullptr;  // only the first and the last are used
+    // Counters are kept for the first and the last step only (the report uses those two): the
+    // first is taken now, the last when the loop ends (nothing is simulated between a step's
+    // end and the next step, so the counters and the time are still the step's end).
+    if (res_.steps.empty()) sr.counters_at_end = {{stats_root_.name(), stats_root_.to_json(sr.end.to_seconds(), false)}};
     res_.steps.push_back(std::move(sr));
     pos += static_cast<int>(toks.size());
     // 5. The next token, from what the platform computed (host side).
@@ -505,6 +507,10 @@ void Replayer::simulate() {
     if (next < 0) break;
     res_.tokens.push_back(data ? next : 1);
     if (next == 1 && data && has_vocab) break;  // BOS ends the story (run.c)
+  }
+  if (res_.steps.size() > 1) {
+    StepRecord& last = res_.steps.back();
+    last.counters_at_end = {{stats_root_.name(), stats_root_.to_json(last.end.to_seconds(), false)}};
   }
   // A trace replay with values: the host's choice after the last step ends the sequence, as
   // in a run.

@@ -1,7 +1,10 @@
 // Clock conversions and the Resource reservation calendar.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "models/common/clock.h"
+#include "models/common/edge_cache.h"
 #include "models/common/resource.h"
 #include "workloads/common/error.h"
 
@@ -19,6 +22,27 @@ TEST(Clock, ExactPeriods) {
   EXPECT_EQ(npu.to_cycles(fs(62'500'000)), 2u);
   EXPECT_EQ(npu.next_edge(fs(1)), fs(31'250'000));
   EXPECT_THROW(Clock(0, "soc.npu.clock_hz"), slm::Error);
+}
+
+TEST(EdgeCache, EqualsNextEdgeOnAnySequence) {
+  // Nearby times (the cache's shortcuts), exact edges, and jumps either way (a division).
+  for (uint64_t hz : {32'000'000ull, 12'500'000ull, 1'000'000'000ull, 3ull}) {
+    Clock clk(hz);
+    EdgeCache cache(clk.period_fs());
+    uint64_t x = 0, state = 12345;
+    for (int i = 0; i < 20000; ++i) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      const uint64_t r = state >> 33, p = clk.period_fs();
+      switch (r % 5) {
+        case 0: x += r % (p + 2); break;                 // within about a period
+        case 1: x = clk.next_edge_fs(x + p) - (r % 3); break;  // on an edge or just before
+        case 2: x += p * (r % 7); break;                // whole periods on
+        case 3: x -= std::min(x, r % (3 * p)); break;   // back in time
+        default: x = r * 1000; break;                   // anywhere
+      }
+      ASSERT_EQ(cache.next_edge_fs(x), clk.next_edge_fs(x)) << "hz " << hz << " x " << x;
+    }
+  }
 }
 
 TEST(Resource, FirstComeAndGapFilling) {
