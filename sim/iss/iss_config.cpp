@@ -2,11 +2,11 @@
 #include "sim/iss/iss_config.h"
 
 #include <functional>
+#include <optional>
 #include <set>
 
-#include <yaml-cpp/yaml.h>
-
 #include "workloads/common/error.h"
+#include "workloads/common/int_config.h"
 
 namespace slm::iss {
 namespace {
@@ -51,13 +51,6 @@ const std::vector<Binding>& bindings() {
 }
 #undef T
 
-void walk(const YAML::Node& n, const std::string& prefix, std::vector<std::pair<std::string, YAML::Node>>& out) {
-  for (auto it = n.begin(); it != n.end(); ++it) {
-    const std::string k = prefix + it->first.as<std::string>();
-    if (it->second.IsMap()) walk(it->second, k + ".", out);
-    else out.emplace_back(k, it->second);
-  }
-}
 }  // namespace
 
 const std::vector<Key>& config_keys() {
@@ -72,47 +65,17 @@ const std::vector<Key>& config_keys() {
 rv32::MachineConfig load_config(const std::string& file) {
   rv32::MachineConfig cfg;
   if (file.empty()) return cfg;
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(file);
-  } catch (const YAML::BadFile&) {
-    throw err(file, ": cannot open config");
-  } catch (const YAML::Exception& e) {
-    throw err(file, ": YAML error: ", e.what());
-  }
-  if (!root.IsMap() || !root["iss"] || !root["iss"].IsMap())
-    throw err(file, ": expected a top-level 'iss:' section (see configs/iss/rv32.yaml)");
-  for (auto it = root.begin(); it != root.end(); ++it)
-    if (it->first.as<std::string>() != "iss")
-      throw err(file, ": unknown top-level key '", it->first.as<std::string>(), "' (an ISS config has only 'iss:')");
-  std::vector<std::pair<std::string, YAML::Node>> leaves;
-  walk(root["iss"], "", leaves);
-  for (const auto& [key, node] : leaves) {
-    const Binding* b = nullptr;
+  auto binding = [](const std::string& path) -> const Binding* {
     for (const auto& c : bindings())
-      if (key == c.key.path) b = &c;
-    if (!b) throw err(file, ": iss.", key, ": unknown key");
-    uint64_t v = 0;
-    const std::string text = node.Scalar();
-    try {
-      size_t used = 0;
-      std::string t = text;
-      uint64_t scale = 1;
-      for (auto [suffix, mul] : {std::pair{" KiB", 1ull << 10}, std::pair{" MiB", 1ull << 20}, std::pair{" GiB", 1ull << 30}})
-        if (t.size() > 4 && t.compare(t.size() - 4, 4, suffix) == 0) {
-          scale = mul;
-          t.resize(t.size() - 4);
-        }
-      if (t.empty() || t[0] == '-') throw std::invalid_argument("negative");
-      v = std::stoull(t, &used, 0) * scale;
-      if (used != t.size()) throw std::invalid_argument("trailing");
-    } catch (const std::exception&) {
-      throw err(file, ": iss.", key, " = '", text, "': expected a non-negative integer");
-    }
-    if (v < b->key.min || v > b->key.max)
-      throw err(file, ": iss.", key, " = ", v, ": must be in [", b->key.min, ", ", b->key.max, "]");
-    b->set(cfg, v);
-  }
+      if (path == c.key.path) return &c;
+    return nullptr;
+  };
+  auto range_of = [&](const std::string& path) -> std::optional<config_ints::Range> {
+    const Binding* b = binding(path);
+    if (!b) return std::nullopt;
+    return config_ints::Range{b->key.min, b->key.max};
+  };
+  for (const auto& [key, v] : config_ints::load(file, "iss", range_of, "configs/iss/rv32.yaml")) binding(key)->set(cfg, v);
   if (cfg.ram_size_bytes % 65536 != 0)
     throw err(file, ": iss.memory.size_bytes = ", cfg.ram_size_bytes, ": must be a multiple of 64 KiB (the DMI page)");
   if (uint64_t{cfg.ram_base} + cfg.ram_size_bytes > 0x100000000ull)

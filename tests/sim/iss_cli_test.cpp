@@ -58,6 +58,13 @@ TEST(IssCli, BadElfAndBadConfigExitTwo) {
   r = run_slmsim("iss '" + p + "' --config '" + cfg2 + "'");
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("iss.cores = 0: must be in [1, 64]"), std::string::npos) << r.err;
+  const auto cfg3 = write_temp("bad_iss3.yaml", "iss:\n  memory:\n    size_bytes: 64 KiB x\n");
+  r = run_slmsim("iss '" + p + "' --config '" + cfg3 + "'");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("iss.memory.size_bytes = '64 KiB x': expected a non-negative integer"), std::string::npos) << r.err;
+  r = run_slmsim("iss '" + p + "' --config /dev/zero");  // not a regular file: refused before reading
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("/dev/zero"), std::string::npos) << r.err;
 }
 
 TEST(IssCli, ShippedConfigLoadsAndTimingChangesCycles) {
