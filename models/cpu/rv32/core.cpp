@@ -102,6 +102,32 @@ const char* lat_name(Lat l) {
   return l < Lat::count ? names[static_cast<int>(l)] : "?";
 }
 
+std::span<const TimingKey> timing_keys() {
+#define K(f, desc, mn, mx) TimingKey{"timing." #f, &Timing::f, desc, mn, mx}
+  static const TimingKey keys[] = {
+      K(alu_cycles, "integer computational instruction", 1, 64),
+      K(mul_cycles, "mul, p.mac, p.msu (single-cycle 32x32 multiplier)", 1, 64),
+      K(mulh_cycles, "mulh, mulhsu, mulhu", 1, 64),
+      K(div_min_cycles, "div/divu/rem/remu: this + leading zeros of the divisor (3..35 on CV32E40P)", 1, 64),
+      K(load_cycles, "load, one bus transaction (+ the memory's latency or stalls)", 1, 64),
+      K(store_cycles, "store, one bus transaction", 1, 64),
+      K(load_use_stall_cycles, "stall when the next instruction uses the loaded register", 0, 64),
+      K(branch_cycles, "branch not taken", 1, 64),
+      K(branch_taken_penalty_cycles, "extra cycles of a taken branch", 0, 64),
+      K(jump_cycles, "jal, mret", 1, 64),
+      K(jalr_cycles, "jalr", 1, 64),
+      K(jalr_hazard_cycles, "extra when jalr reads the previous instruction's result", 0, 64),
+      K(csr_cycles, "CSR access (most CSRs)", 1, 64),
+      K(csr_slow_cycles, "CSR access to mstatus, mepc, mtvec, mcause, mcycle, minstret (+h), mcountinhibit", 1, 64),
+      K(fence_i_cycles, "fence.i", 1, 64),
+      K(hwloop_jump_cycles, "jump back to a hardware loop's start (zero-overhead: 0)", 0, 64),
+      K(misaligned_split_cycles, "extra cycles of a misaligned load/store crossing a word boundary (2 bus transactions)", 0, 64),
+      K(mem_latency_cycles, "extra cycles per load/store of the RAM (0: single-cycle TCDM)", 0, 1000),
+  };
+#undef K
+  return keys;
+}
+
 uint32_t Timing::class_cycles(Lat l) const {
   switch (l) {
     case Lat::alu: return alu_cycles;

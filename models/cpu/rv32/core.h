@@ -108,6 +108,15 @@ struct Timing {
   uint32_t class_cycles(Lat) const;
   bool operator==(const Timing&) const = default;
 };
+// The configurable cycle counts of Timing, one row each (configs/iss/rv32.yaml and the cluster
+// config read them as "timing.<name>"): the table drives loading, validation and the docs.
+struct TimingKey {
+  const char* path;  // "timing.alu_cycles"
+  uint32_t Timing::*field;
+  const char* desc;
+  uint64_t min, max;
+};
+std::span<const TimingKey> timing_keys();
 
 // ---- the narrow memory interface ------------------------------------------------------
 // The DMI window: [base, base + size), made of 64 KiB pages that each may have a host
