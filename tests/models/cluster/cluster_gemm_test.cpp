@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/models/cluster/cluster_harness.h"
+#include "tests/common/real_models.h"
 #include "tests/sim/harness.h"
 #include "workloads/eval/eval.h"
 #include "workloads/eval/prepare.h"
@@ -17,16 +18,7 @@ using namespace slm::test;
 namespace {
 std::string kernels() { return rv32_program("cluster_kernels"); }
 
-const quant::QuantModel* model() {
-  static std::unique_ptr<quant::QuantModel> q;
-  if (!q) {
-    const std::string p = shared_model("stories260K.bin");
-    if (p.empty()) return nullptr;
-    llama2::Model m = llama2::load_model(p);
-    q = std::make_unique<quant::QuantModel>(eval::quantize_calibrated(m, quant::Precision::w8a8, {2, 16, eval::kCalibSeed}));
-  }
-  return q.get();
-}
+const quant::QuantModel* model() { return slm::test::stories260k_w8a8(); }
 
 // Every w8a8 matmul of layer 0 and the classifier, with real int8 inputs (embedding rows).
 std::vector<std::pair<std::string, Gemm>> real_gemms(const quant::QuantModel& q, int32_t m) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/models/cluster/cluster_harness.h"
+#include "tests/common/real_models.h"
 #include "tests/sim/harness.h"
 #include "workloads/eval/eval.h"
 #include "workloads/eval/prepare.h"
@@ -82,16 +83,7 @@ std::vector<int8_t> rand_i8(size_t n, std::mt19937& rng) {
   return v;
 }
 
-const quant::QuantModel* model() {
-  static std::unique_ptr<quant::QuantModel> q;
-  if (!q) {
-    const std::string p = shared_model("stories260K.bin");
-    if (p.empty()) return nullptr;
-    llama2::Model m = llama2::load_model(p);
-    q = std::make_unique<quant::QuantModel>(eval::quantize_calibrated(m, quant::Precision::w8a8, {2, 16, eval::kCalibSeed}));
-  }
-  return q.get();
-}
+const quant::QuantModel* model() { return slm::test::stories260k_w8a8(); }
 quant::golden::RmsNormParams rms_params(const quant::QuantModel& q, const std::string& op) {
   const auto& j = q.op(op);
   quant::golden::RmsNormParams p;

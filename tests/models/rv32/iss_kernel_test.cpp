@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "tests/models/rv32/iss_harness.h"
+#include "tests/common/real_models.h"
 #include "tests/sim/harness.h"
 #include "workloads/eval/eval.h"
 #include "workloads/eval/prepare.h"
@@ -32,16 +33,7 @@ struct Mm {
   const int32_t* row_sum;
 };
 
-const quant::QuantModel* model() {
-  static std::unique_ptr<quant::QuantModel> q;
-  if (!q) {
-    const std::string p = shared_model("stories260K.bin");
-    if (p.empty()) return nullptr;
-    llama2::Model m = llama2::load_model(p);
-    q = std::make_unique<quant::QuantModel>(eval::quantize_calibrated(m, quant::Precision::w8a8, {2, 16, eval::kCalibSeed}));
-  }
-  return q.get();
-}
+const quant::QuantModel* model() { return slm::test::stories260k_w8a8(); }
 
 std::vector<Mm> matmuls(const quant::QuantModel& q) {
   std::vector<Mm> out;
