@@ -363,23 +363,32 @@ void Core::refresh_dmi() {
   fetch_pages_.assign(dmi_pages_.size(), nullptr);
   for (size_t i = 0; i < fetch_pages_.size(); ++i) fetch_pages_[i] = mem_.fetch_page(dmi_.base + (static_cast<uint32_t>(i) << kDmiPageBits));
   pages_.clear();
+  retired_.clear();
   pages_.resize((static_cast<uint64_t>(dmi_.size) + 4095) >> 12);
   code_page_.assign(pages_.size() + 1, 0);
   decoded_ = 0;
 }
 
+// Drops page p's decoded instructions. The instruction executing now (a store into its own
+// page, fence.i) may be one of them and is still read after its semantics return: the page is
+// kept until an invalidation by a later instruction (instret has moved on by then).
+void Core::retire_page(size_t p) {
+  if (retired_instret_ != instret) {
+    retired_.clear();
+    retired_instret_ = instret;
+  }
+  if (pages_[p]) retired_.push_back(std::move(pages_[p]));
+  code_page_[p] = 0;
+}
+
 void Core::flush_decode_cache() {
   for (size_t p = 0; p < pages_.size(); ++p)
-    if (code_page_[p]) {
-      pages_[p].reset();
-      code_page_[p] = 0;
-    }
+    if (code_page_[p]) retire_page(p);
 }
 
 void Core::invalidate_page_of(uint32_t addr) {
   uint32_t p = (addr - dmi_.base) >> 12;
-  pages_[p].reset();
-  code_page_[p] = 0;
+  retire_page(p);
   // A 32-bit instruction in the last halfword of the previous page reads into this one.
   if (p > 0 && pages_[p - 1]) pages_[p - 1]->slot[2047].fn = nullptr;
 }

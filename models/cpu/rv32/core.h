@@ -208,6 +208,7 @@ class Core {
   bool csr_read(uint32_t csr, uint32_t& v) const;
   bool csr_write(uint32_t csr, uint32_t v);
   void invalidate_page_of(uint32_t addr);
+  void retire_page(size_t p);
   bool load_slow(uint32_t addr, unsigned size, uint32_t& v);
   // Misaligned load/store: split at the word boundary (CV32E40P) or trap (trap_misaligned).
   bool load_misaligned(uint32_t addr, unsigned size, uint32_t& v);
@@ -222,6 +223,8 @@ class Core {
   std::vector<uint8_t*> dmi_pages_;           // per 64 KiB page of the window
   std::vector<uint8_t*> fetch_pages_;         // the same, for instruction fetch (MemoryPort::fetch_page)
   std::vector<std::unique_ptr<Page>> pages_;  // per 4 KiB page of the DMI region
+  std::vector<std::unique_ptr<Page>> retired_;  // dropped pages, freed by a later instruction's invalidation
+  uint64_t retired_instret_ = ~0ull;           // instret when retired_ was last filled
   std::vector<uint8_t> code_page_;            // page holds decoded instructions
   uint64_t decoded_ = 0;
   uint32_t watch_base_ = 0xffffffffu;
