@@ -28,7 +28,7 @@ void run_info(const std::string& model, const std::string& tokenizer) {
                                                         : "separate");
   std::printf("params: %llu\n", static_cast<unsigned long long>(n));
   std::printf("bytes_fp32: %llu\nbytes_int8: %llu\nbytes_int4: %llu\n",
-              static_cast<unsigned long long>(4 * n), static_cast<unsigned long long>(n),
+              4ull * static_cast<unsigned long long>(n), static_cast<unsigned long long>(n),
               static_cast<unsigned long long>((n + 1) / 2));
   if (!tokenizer.empty()) {
     const llama2::Tokenizer tok(tokenizer, c.vocab_size);

@@ -48,6 +48,7 @@ void register_sweep(CLI::App& app) {
     std::vector<std::string> args = {python, "-m", "slmsim.sweep"};
     for (const auto& a : cmd->remaining()) args.push_back(a);
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     std::fflush(stdout);

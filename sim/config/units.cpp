@@ -58,7 +58,7 @@ const char* dimension(Unit u) {
 std::string shown(const Node& n) { return n.kind == Node::Kind::scalar ? "'" + n.scalar + "'" : "(a map or list)"; }
 
 // Strict number parse: decimal, scientific or 0x hex; underscores allowed as separators.
-bool parse_number(std::string s, double& out) {
+bool parse_number(const std::string& s, double& out) {
   std::string t;
   for (char c : s)
     if (c != '_') t += c;

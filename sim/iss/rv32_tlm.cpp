@@ -1,6 +1,7 @@
 // Rv32Tlm: see rv32_tlm.h.
 #include "sim/iss/rv32_tlm.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "workloads/common/error.h"
@@ -136,7 +137,7 @@ void Rv32Tlm::thread() {
     tx.set_address(p_.dmi_base);
     if (socket->get_direct_mem_ptr(tx, d)) {
       rv32::Timing t = p_.timing;
-      const uint64_t c = static_cast<uint64_t>(d.get_read_latency() / period_ + 0.5);
+      const uint64_t c = static_cast<uint64_t>(std::llround(d.get_read_latency() / period_));
       t.mem_latency_cycles += c > t.load_cycles ? static_cast<uint32_t>(c - t.load_cycles) : 0;
       core_ = std::make_unique<rv32::Core>(p_.hart_id, *this, t);
     }

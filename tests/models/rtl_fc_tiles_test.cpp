@@ -166,10 +166,10 @@ TEST_P(RtlFcTiles, CyclesPerBlockMatchTheNpuModel) {
     const int ng = s.ub_hw * s.ub_c / s.out_lanes;
     std::printf("%s %d MACs a%d: block %dx%d K %d: RTL %.0f cycles/block (latency %llu), model %.0f\n", c.name.c_str(), macs,
                 bits, bw, bc, K, rtl, static_cast<unsigned long long>(t1), model);
-    EXPECT_EQ(rtl, double(nu) * ((K + 7) / 8) * P) << c.name;
+    EXPECT_EQ(rtl, double(nu) * double((K + 7) / 8) * P) << c.name;
     EXPECT_EQ(t1, uint64_t(rtl) + ng + 3) << c.name << ": single-block latency = MAC + pipeline fill/drain";
     // Explained difference: the model's partial depth block costs a full one.
-    const double explained = model * ((K + 7) / 8) / (double(n_db) * ((D + 7) / 8));
+    const double explained = model * double((K + 7) / 8) / (double(n_db) * double((D + 7) / 8));
     EXPECT_EQ(rtl, explained) << c.name;
     if (K % cfg.ifm_depth == 0) {
       EXPECT_TRUE(within_2pct(rtl, model)) << c.name << ": RTL " << rtl << " model " << model;
@@ -231,7 +231,7 @@ TEST_P(RtlFcTiles, DecodeBlocksBoundByTheWeightDecoderMatchTheNpuModel) {
     // The RTL's own bound: the decoder's cycles for the block's weights, or its MAC beats.
     const double wd_rtl = double(bc) * K / rate;  // (the array's MAC beats never bind here)
     const int nu_c = (bc + s.ub_c - 1) / s.ub_c;
-    const double mac_rtl = double(nu_c) * ((K + 7) / 8) * P;
+    const double mac_rtl = double(nu_c) * double((K + 7) / 8) * P;
     std::printf("%s %d MACs a%d decode: block 1x%d K %d (rate %.0f w/cycle): RTL %.0f cycles/block, model %.0f (MAC %llu, WD %llu)\n",
                 c.name.c_str(), macs, bits, bc, K, rate, rtl, model, static_cast<unsigned long long>(mac),
                 static_cast<unsigned long long>(wd));
@@ -242,7 +242,7 @@ TEST_P(RtlFcTiles, DecodeBlocksBoundByTheWeightDecoderMatchTheNpuModel) {
     // decoder delivers only the live weights, once per beat (the array holds them for both
     // int16 passes). Without those charges the model's block time is the RTL's:
     const int wd_bound = 32 * cfg.ublock.c / (8 * v.cores);
-    const double vela_mac = double(n_db) * std::max(wd_bound, (D + 7) / 8) * ((bc + cfg.ublock.c - 1) / cfg.ublock.c) * P;
+    const double vela_mac = double(n_db) * double(std::max(wd_bound, (D + 7) / 8)) * double((bc + cfg.ublock.c - 1) / cfg.ublock.c) * P;
     ASSERT_EQ(double(mac), vela_mac) << c.name;
     const double r_bound = double(cfg.ublock.c) * cfg.ifm_depth / wd_bound;
     const double explained = std::max({double(wd), double(bc) * K / r_bound, mac_rtl});

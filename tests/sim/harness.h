@@ -23,7 +23,7 @@ inline std::string write_temp(const std::string& name, const std::string& text) 
 
 // ../shared/models/<file>: "" (and the test is skipped) when absent, a failure under CI=true.
 inline std::string shared_model(const std::string& file) {
-  const std::string p = source_dir() + "/../shared/models/" + file;
+  std::string p = source_dir() + "/../shared/models/" + file;
   if (std::filesystem::exists(p)) return p;
   const char* ci = std::getenv("CI");
   if (ci && std::string(ci) == "true") ADD_FAILURE() << "CI=true but " << p << " is missing";

@@ -56,7 +56,7 @@ TEST(NpuEngine, RealStoryIsBitExactInEveryMode) {
 }
 
 TEST(NpuEngine, SyntheticShapesAreBitExact) {
-  for (const std::string model : {std::string("stories260K"), test::source_dir() + "/tests/fixtures/shapes/odd-gqa.yaml"})
+  for (const std::string& model : {std::string("stories260K"), test::source_dir() + "/tests/fixtures/shapes/odd-gqa.yaml"})
     for (const std::string prec : {"w8a8", "w8a16"}) {
       const auto rep = replay::run_session(npu_session(model, 12, prec));
       EXPECT_EQ(rep["bit_exact"], true) << model << " " << prec << ": " << rep.value("first_mismatch", nlohmann::json());

@@ -21,7 +21,7 @@ inline bool ci() {
 
 // Path of a cross-compiled test program, or "" (test skipped; CI=true fails) if absent.
 inline std::string rv32_program(const std::string& name) {
-  const std::string p = std::string(SLMSIM_RV32_DIR) + "/" + name + ".elf";
+  std::string p = std::string(SLMSIM_RV32_DIR) + "/" + name + ".elf";
   if (std::filesystem::exists(p)) return p;
   if (ci()) ADD_FAILURE() << "CI=true but " << p << " was not built (riscv64-unknown-elf-gcc + picolibc missing?)";
   return "";

@@ -70,7 +70,7 @@ TEST(Tokenizer, LeadingSpaceStrippedOnlyAfterBos) {
   const Tokenizer t(test::model_path("tok512.bin"), 512);
   const auto ids = t.encode("the cat", false, false);
   ASSERT_GE(ids.size(), 2u);
-  const std::string first = t.piece(ids[0]);
+  const std::string& first = t.piece(ids[0]);
   ASSERT_EQ(first[0], ' ');
   EXPECT_EQ(t.decode(kBosToken, ids[0]), first.substr(1));
   EXPECT_EQ(t.decode(ids[0], ids[0]), first);

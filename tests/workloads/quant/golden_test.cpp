@@ -395,7 +395,7 @@ TEST(GoldenRope, WithinOneLsbOfDoubleRotationWithZeroPoints) {
   const double xs = 0.05, ys = 0.06;
   RopeParams p{-3, 4, quantize_multiplier(xs / 32767.0 / ys, "t"), cs.data(), sn.data()};
   std::mt19937_64 rng(8);
-  auto x = random_vec<int8_t>(static_cast<size_t>(m * H * hs), rng);
+  auto x = random_vec<int8_t>(static_cast<size_t>(m) * H * hs, rng);
   std::vector<int8_t> y(x.size());
   rope<int8_t>(x.data(), m, H, hs, pos0, p, y.data());
   for (int r = 0; r < m; ++r)
@@ -488,8 +488,8 @@ template <typename T>
 void attention_vs_double() {
   std::mt19937_64 rng(sizeof(T));
   const int H = 4, KVH = 2, hs = 8, pos0 = 5, m = 2, T_ = pos0 + m, kvd = KVH * hs;
-  auto q = random_vec<T>(static_cast<size_t>(m * H * hs), rng);
-  auto kc = random_vec<T>(static_cast<size_t>(T_ * kvd), rng), vc = random_vec<T>(static_cast<size_t>(T_ * kvd), rng);
+  auto q = random_vec<T>(static_cast<size_t>(m) * H * hs, rng);
+  auto kc = random_vec<T>(static_cast<size_t>(T_) * kvd, rng), vc = random_vec<T>(static_cast<size_t>(T_) * kvd, rng);
   const bool a8 = std::is_same_v<T, int8_t>;
   const int qz = a8 ? 3 : 0, kz = a8 ? -4 : 0, vz = a8 ? 7 : 0;
   const double smul = a8 ? 0.02 : 2e-6;
