@@ -34,6 +34,13 @@ struct BurstTrain : tlm::tlm_extension<BurstTrain> {
   std::vector<uint64_t> in_flight;  // completions of earlier bursts still in flight (oldest first)
   std::vector<Hop> hops;            // added by components between the initiator and the target
   std::vector<uint64_t> issue, done;  // out: per burst, issue and completion (fs)
+  // A read may borrow the data instead of copying it: when borrow_read is set, a target
+  // that holds the bytes contiguously (a Memory) leaves the payload's buffer untouched and
+  // sets `borrowed` to its own copy of the bytes, valid until the memory is next written;
+  // a target that cannot leaves `borrowed` alone (the initiator sets it to nullptr first) and
+  // copies as usual. Host-side only: the timing is the same either way.
+  bool borrow_read = false;
+  const uint8_t* borrowed = nullptr;
 
   tlm::tlm_extension_base* clone() const override { return new BurstTrain(*this); }
   void copy_from(const tlm::tlm_extension_base& e) override { *this = static_cast<const BurstTrain&>(e); }

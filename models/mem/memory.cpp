@@ -8,6 +8,8 @@
 #include <bit>
 #include <cstring>
 
+#include <sys/mman.h>
+
 #include "workloads/common/error.h"
 
 namespace slm {
@@ -17,7 +19,7 @@ using params::Unit;
 
 namespace {
 constexpr uint64_t kPageBytes = 64 * 1024;
-constexpr uint64_t kMaxBytes = 64ull << 30;  // sparse store: page table (size/64 KiB) pointers
+constexpr uint64_t kMaxBytes = 64ull << 30;  // sparse store: virtual address space only
 constexpr uint64_t kNoRow = UINT64_MAX;
 // x / d and x % d, by a shift and a mask when d is a power of two (sizes and widths usually are;
 // a division costs tens of cycles, and these run per burst).
@@ -76,7 +78,6 @@ Memory::Memory(sc_core::sc_module_name name, const Params& p, stats::Group& pare
       socket("socket"),
       p_(p),
       clk_((p.validate(this->name()), p.clock_hz), "clock_hz"),
-      pages_((p.size_bytes + kPageBytes - 1) / kPageBytes),
       ports_(p.ports),
       banks_(p.banks),
       open_row_(p.kind == "dram" ? p.banks : 0, kNoRow),
@@ -93,6 +94,11 @@ Memory::Memory(sc_core::sc_module_name name, const Params& p, stats::Group& pare
       row_misses_(stats_.counter("row_misses", "transactions", "dram accesses to a closed row")),
       errors_(stats_.counter("errors", "transactions", "transactions answered with an error response")) {
   if (p_.kind == "flash") p_.read_only = true;
+  mapped_bytes_ = (p_.size_bytes + kPageBytes - 1) / kPageBytes * kPageBytes;
+  void* m = mmap(nullptr, mapped_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED)
+    throw slm::err(this->name(), ": cannot reserve ", p_.size_bytes, " bytes of host address space for size_bytes");
+  data_ = static_cast<uint8_t*>(m);
   socket.register_b_transport(this, &Memory::b_transport);
   socket.register_get_direct_mem_ptr(this, &Memory::get_direct_mem_ptr);
   socket.register_transport_dbg(this, &Memory::transport_dbg);
@@ -230,7 +236,10 @@ void Memory::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
       last = std::max(last, done);
       a += n;
     }
+    // A read whose initiator asked to borrow the data gets a pointer into the contents
+    // instead of a copy (the timing above is the same either way).
     if (is_write) copy_in(off, tx.get_data_ptr(), len);
+    else if (train->borrow_read) train->borrowed = data_ + off;
     else copy_out(off, tx.get_data_ptr(), len);
     delay = sc_time::from_value(last - now.value());
     tx.set_response_status(tlm::TLM_OK_RESPONSE);
@@ -273,31 +282,15 @@ unsigned Memory::transport_dbg(tlm::tlm_generic_payload& tx) {
   return static_cast<unsigned>(len);
 }
 
-uint8_t* Memory::page(uint64_t index) {
-  auto& pg = pages_[index];
-  if (!pg) pg.reset(new uint8_t[kPageBytes]());  // zero-filled
-  return pg.get();
+Memory::~Memory() {
+  if (data_) munmap(data_, mapped_bytes_);
 }
 
-void Memory::copy_in(uint64_t offset, const uint8_t* src, uint64_t len) {
-  while (len) {
-    const uint64_t in_page = offset % kPageBytes, n = std::min(len, kPageBytes - in_page);
-    std::memcpy(page(offset / kPageBytes) + in_page, src, n);
-    offset += n, src += n, len -= n;
-  }
-}
+uint8_t* Memory::page(uint64_t index) { return data_ + index * kPageBytes; }
 
-void Memory::copy_out(uint64_t offset, uint8_t* dst, uint64_t len) const {
-  while (len) {
-    const uint64_t in_page = offset % kPageBytes, n = std::min(len, kPageBytes - in_page);
-    const auto& pg = pages_[offset / kPageBytes];
-    if (pg)
-      std::memcpy(dst, pg.get() + in_page, n);
-    else
-      std::memset(dst, 0, n);
-    offset += n, dst += n, len -= n;
-  }
-}
+void Memory::copy_in(uint64_t offset, const uint8_t* src, uint64_t len) { std::memcpy(data_ + offset, src, len); }
+
+void Memory::copy_out(uint64_t offset, uint8_t* dst, uint64_t len) const { std::memcpy(dst, data_ + offset, len); }
 
 void Memory::load(uint64_t offset, const void* data, uint64_t len) {
   if (offset > p_.size_bytes || len > p_.size_bytes - offset)

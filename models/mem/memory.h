@@ -66,6 +66,9 @@ class Memory : public sc_core::sc_module {
   tlm_utils::simple_target_socket<Memory> socket;  // addresses are offsets in [0, size_bytes)
 
   Memory(sc_core::sc_module_name name, const Params& p, stats::Group& parent);
+  ~Memory() override;
+  Memory(const Memory&) = delete;
+  Memory& operator=(const Memory&) = delete;
 
   // Backdoor (no timing, no stats, ignores read_only): preload images, inspect results.
   void load(uint64_t offset, const void* data, uint64_t len);
@@ -88,13 +91,18 @@ class Memory : public sc_core::sc_module {
   void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
   bool get_direct_mem_ptr(tlm::tlm_generic_payload& tx, tlm::tlm_dmi& dmi);
   unsigned transport_dbg(tlm::tlm_generic_payload& tx);
-  uint8_t* page(uint64_t index);  // allocates on first use
+  uint8_t* page(uint64_t index);  // the contents of page `index` (kPageBytes)
   void copy_in(uint64_t offset, const uint8_t* src, uint64_t len);
   void copy_out(uint64_t offset, uint8_t* dst, uint64_t len) const;
 
   Params p_;
   Clock clk_;
-  std::vector<std::unique_ptr<uint8_t[]>> pages_;  // (size_bytes / kPageBytes,) lazily allocated
+  // The contents: one contiguous anonymous mapping of size_bytes, zero until written; the
+  // operating system allocates its pages on first write, so a large sparse memory costs
+  // only the pages the simulation touches. Contiguous, so that a burst train may lend an
+  // initiator a pointer to the data instead of copying it (BurstTrain::borrow_read).
+  uint8_t* data_ = nullptr;
+  uint64_t mapped_bytes_ = 0;
   std::vector<Resource> ports_;                     // (ports,)
   std::vector<Resource> banks_;                     // (banks,)
   std::vector<uint64_t> open_row_;                  // (banks,) dram open row, UINT64_MAX = none; empty otherwise

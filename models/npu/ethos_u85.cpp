@@ -175,7 +175,8 @@ void EthosU85::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
 // ---------------------------------------------------------------------------------------
 // AXI traffic
 
-uint64_t EthosU85::transfer_abs(bool ext, bool is_write, uint64_t addr, uint8_t* data, uint64_t len, uint64_t& issue_fs) {
+uint64_t EthosU85::transfer_abs(bool ext, bool is_write, uint64_t addr, uint8_t* data, uint64_t len, uint64_t& issue_fs,
+                               const uint8_t** borrowed) {
   // One burst train per transfer (models/common/burst_train.h): bursts of burst_bytes_*,
   // at most max_outstanding_* x ports in flight per port class, one issue per NPU cycle.
   auto& sock = ext ? axi_ext : axi_sram;
@@ -189,6 +190,8 @@ uint64_t EthosU85::transfer_abs(bool ext, bool is_write, uint64_t addr, uint8_t*
   train_.issue_period_fs = clk_.period_fs();
   train_.in_flight.assign(flight.begin(), flight.end());
   train_.hops.clear();
+  train_.borrow_read = borrowed && !is_write;
+  train_.borrowed = nullptr;
   sc_time delay = sc_time::from_value(issue - now);
   tx_.set_command(is_write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
   tx_.set_address(addr);
@@ -201,6 +204,7 @@ uint64_t EthosU85::transfer_abs(bool ext, bool is_write, uint64_t addr, uint8_t*
   tx_.set_extension(&train_);
   sock->b_transport(tx_, delay);
   tx_.clear_extension(&train_);
+  if (borrowed) *borrowed = train_.borrowed;
   if (tx_.is_response_error())
     throw err("AXI ", is_write ? "write" : "read", " of ", len, " bytes at 0x", std::hex, addr, ": ", tx_.get_response_string());
   // Each burst's data crosses one of the class's 16 B/cycle AXI ports.
@@ -233,11 +237,11 @@ uint64_t EthosU85::transfer_abs(bool ext, bool is_write, uint64_t addr, uint8_t*
 }
 
 uint64_t EthosU85::transfer(bool is_write, uint32_t region, uint64_t offset, uint8_t* data, uint64_t len,
-                            uint64_t& issue_fs, OpStats* st) {
+                            uint64_t& issue_fs, OpStats* st, const uint8_t** borrowed) {
   if (region > 7) throw err("region ", region, " does not exist (0..7)");
   const bool ext = ((regioncfg_ >> (2 * region)) & 3) == 1;
   if (st) (is_write ? st->region_written : st->region_read)[region] += len;
-  return transfer_abs(ext, is_write, basep_[region] + offset, data, len, issue_fs);
+  return transfer_abs(ext, is_write, basep_[region] + offset, data, len, issue_fs, borrowed);
 }
 
 // ---------------------------------------------------------------------------------------

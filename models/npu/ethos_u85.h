@@ -124,10 +124,13 @@ class EthosU85 : public sc_core::sc_module {
   bool execute(const npu::Command& c);
   // Memory through the AXI ports: bursts issued from `issue_fs` on (updated to the last
   // burst's issue time, so that consecutive transfers continue the same stream); returns the
-  // completion time (fs).
+  // completion time (fs). A read given `borrowed` may have the memory lend its bytes
+  // instead of filling `data` (BurstTrain::borrow_read): *borrowed is then a pointer to
+  // them, else nullptr and `data` holds them. The timing is the same either way.
   uint64_t transfer(bool is_write, uint32_t region, uint64_t offset, uint8_t* data, uint64_t len, uint64_t& issue_fs,
-                    OpStats* st);
-  uint64_t transfer_abs(bool ext, bool is_write, uint64_t addr, uint8_t* data, uint64_t len, uint64_t& issue_fs);
+                    OpStats* st, const uint8_t** borrowed = nullptr);
+  uint64_t transfer_abs(bool ext, bool is_write, uint64_t addr, uint8_t* data, uint64_t len, uint64_t& issue_fs,
+                        const uint8_t** borrowed = nullptr);
   [[noreturn]] static void raise(const npu::Command& c, const std::string& cause);
   // Operations (ethos_u85_ops.cpp).
   void exec_conv(const npu::Command& c, OpStats& st);

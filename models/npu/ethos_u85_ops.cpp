@@ -214,17 +214,39 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
   const uint64_t w0 = std::min<uint64_t>(t0, std::max<uint64_t>(weight_free_fs_, sc_core::sc_time_stamp().value()));
   uint64_t early_left = var_->weight_rb_bytes;  // bytes of this stream that may still be issued before t0
   uint64_t hdr_done = t0;
+  // The stream's bytes are borrowed from the memory that holds them (no host-side copy;
+  // nothing writes memory while the operation reads its weights, the OFM is written after
+  // the MACs) or, where the target cannot lend them, copied into `stream`. wseen: the
+  // stream's bytes [0, wseen) have been read.
+  const uint8_t* wsrc = nullptr;
+  uint64_t wseen = 0;
+  auto to_buffer = [&] {  // from now on the bytes live in `stream`
+    if (wsrc) std::memcpy(stream.data(), wsrc, wseen);
+    wsrc = nullptr;
+  };
+  auto wread = [&](uint64_t from, uint64_t len, uint64_t& issue) {
+    const uint8_t* got = nullptr;
+    const uint64_t done = transfer(false, r.weight_region, r.weight_base + from, stream.data() + from, len, issue, &st, &got);
+    if (from == 0 && wseen == 0) {
+      wsrc = got;
+    } else if (got != (wsrc ? wsrc + from : nullptr)) {
+      to_buffer();
+      if (got) std::memcpy(stream.data() + from, got, len);
+    }
+    wseen = std::max(wseen, from + len);
+    return done;
+  };
   if (!matmul) {
     if (r.weight_length < kWeightStreamHeaderBytes || r.weight_length > (uint64_t{1} << 31))
       raise(c, "WEIGHT_LENGTH " + std::to_string(r.weight_length) + " cannot hold a weight stream");
     // The buffer only grows (a resize to a larger op's stream would zero-fill it first).
     if (stream.size() < r.weight_length) stream.resize(r.weight_length);
     uint64_t hdr_issue = w0;
-    hdr_done = transfer(false, r.weight_region, r.weight_base, stream.data(), kWeightStreamHeaderBytes, hdr_issue, &st);
+    hdr_done = wread(0, kWeightStreamHeaderBytes, hdr_issue);
     early_left -= std::min<uint64_t>(early_left, kWeightStreamHeaderBytes);
     // Parse the header alone first: the sizes it declares must match the registers.
     WeightStreamView probe;
-    std::string why = probe.open(stream.data(), r.weight_length);
+    std::string why = probe.open(wsrc ? wsrc : stream.data(), r.weight_length);
     if (!why.empty() && why.find("holds") == std::string::npos) raise(c, why);
     if (probe.h.n != uint32_t(N) || probe.h.k != uint32_t(K))
       raise(c, "weight stream is " + std::to_string(probe.h.n) + " x " + std::to_string(probe.h.k) + ", the operation " +
@@ -295,10 +317,10 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
             const uint64_t early = w_issue < t0 ? std::min(early_left, to - from) : 0;
             early_left -= early;
             uint64_t w_done = 0;
-            if (early) w_done = transfer(false, r.weight_region, r.weight_base + from, stream.data() + from, early, w_issue, &st);
+            if (early) w_done = wread(from, early, w_issue);
             if (early < to - from) {
               w_issue = std::max(w_issue, t0);
-              w_done = transfer(false, r.weight_region, r.weight_base + from + early, stream.data() + from + early, to - from - early, w_issue, &st);
+              w_done = wread(from + early, to - from - early, w_issue);
             }
             w_chain = w_issue;
             st.weight_bytes += to - from;
@@ -344,7 +366,9 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
 
   // ---- values: the MAC array in its dataflow order ------------------------------------------
   if (!matmul) {
-    std::string why = ws.open(stream.data(), r.weight_length);
+    // Borrowed bytes serve only if every byte of the stream was read.
+    if (wsrc && wseen < r.weight_length) to_buffer();
+    std::string why = ws.open(wsrc ? wsrc : stream.data(), r.weight_length);
     if (!why.empty()) raise(c, why);
   }
   // IFM minus its zero point: 16 bits wide when it fits (the MAC array's 16-bit input),

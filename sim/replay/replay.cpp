@@ -457,16 +457,17 @@ void Replayer::simulate() {
       e->execute(si, std::span<const engine::BoundOp>(bound.data() + i, j - i), L,
                  [&, i](size_t k, const engine::OpResult& r) {
                    const size_t idx = i + k;
-                   OpRecord rec;
-                   rec.step = static_cast<uint32_t>(step_index);
-                   rec.op = ops[idx];
-                   rec.engine = e->engine_name();
-                   rec.start = r.start;
-                   rec.end = r.end;
-                   rec.cycles = r.cycles;
-                   rec.detail = r.detail;
                    ++res_.n_ops;
-                   if (opt.keep_ops) res_.ops.push_back(std::move(rec));
+                   if (opt.keep_ops) {  // the record (a copy of the op and its details) only when kept
+                     OpRecord& rec = res_.ops.emplace_back();
+                     rec.step = static_cast<uint32_t>(step_index);
+                     rec.op = ops[idx];
+                     rec.engine = e->engine_name();
+                     rec.start = r.start;
+                     rec.end = r.end;
+                     rec.cycles = r.cycles;
+                     rec.detail = r.detail;
+                   }
                    if (data && opt.verify) compare_op(ops[idx], bound[idx].out, col.outputs.at(idx), L, step_index, pos, v);
                    if (data && opt.capture && (!opt.capture_if || opt.capture_if(step_index, ops[idx]))) {
                      OpCapture c{step_index, pos, &ops[idx], e->engine_name(), e->computes_values(), &col.outputs.at(idx), {}};

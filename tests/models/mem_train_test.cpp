@@ -138,4 +138,51 @@ TEST(BurstTrain, ATrainCountsEveryBurstInTheStats) {
   EXPECT_GT(last, 0u);
 }
 
+// A read that borrows the data (BurstTrain::borrow_read) is charged exactly as the copying
+// read, leaves the initiator's buffer alone and lends a pointer to the memory's bytes.
+TEST(BurstTrain, ABorrowedReadCostsWhatACopyCostsAndLendsTheBytes) {
+  const Case c{16, 4, 64, 2, 64, 16, false};
+  const uint64_t addr = 100, len = 70000;  // unaligned, longer than the memory's 64 KiB pages
+  std::vector<uint8_t> pattern(len);
+  for (uint64_t i = 0; i < len; ++i) pattern[i] = static_cast<uint8_t>(i * 7 + 3);
+  auto run = [&](bool borrow, std::vector<uint8_t>& buf, std::vector<uint8_t>& lent, uint64_t& last) {
+    sim_reset_kernel();
+    Platform p(c);
+    p.mem->load(addr, pattern.data(), len);
+    std::vector<uint64_t> done;
+    test::run_thread([&] {
+      buf.assign(len, 0xEE);
+      BurstTrain train;
+      train.burst_bytes = c.burst, train.max_outstanding = c.k, train.issue_period_fs = kPeriod;
+      train.borrow_read = borrow;
+      tlm::tlm_generic_payload tx;
+      tx.set_command(tlm::TLM_READ_COMMAND);
+      tx.set_address(addr);
+      tx.set_data_ptr(buf.data());
+      tx.set_data_length(static_cast<unsigned>(len));
+      tx.set_streaming_width(static_cast<unsigned>(len));
+      tx.set_extension(&train);
+      sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+      p.ini->socket->b_transport(tx, delay);
+      tx.clear_extension(&train);
+      EXPECT_TRUE(tx.is_response_ok());
+      done = train.done;
+      last = delay.value();
+      lent.clear();
+      if (train.borrowed) lent.assign(train.borrowed, train.borrowed + len);
+    });
+    return done;
+  };
+  std::vector<uint8_t> copied, copied_lent, buf, lent;
+  uint64_t last_copy = 0, last_borrow = 0;
+  const auto ref = run(false, copied, copied_lent, last_copy);
+  const auto got = run(true, buf, lent, last_borrow);
+  EXPECT_EQ(copied, pattern);
+  EXPECT_TRUE(copied_lent.empty());  // nothing lent unless asked
+  EXPECT_EQ(ref, got);
+  EXPECT_EQ(last_copy, last_borrow);
+  EXPECT_EQ(lent, pattern);
+  EXPECT_EQ(buf, std::vector<uint8_t>(len, 0xEE));  // not copied
+}
+
 }  // namespace slm
