@@ -58,7 +58,8 @@ TEST(Dma, ManyOutstandingIsPortBound) {
 
 // Two in flight, latency-bound: a pair of bursts per round trip, n/2 x 2 (L + b) + b.
 TEST(Dma, TwoOutstandingOverlapTwoBursts) {
-  EXPECT_EQ(copy_time(2, 16), ns(double(16 / 2) * 2 * (L + b) + b));
+  const int pairs = 16 / 2;  // 16 bursts, two in flight
+  EXPECT_EQ(copy_time(2, 16), ns(pairs * 2 * (L + b) + b));
 }
 
 // Two channels contending for the one source port each get half of it: the port serves

@@ -33,6 +33,10 @@
 
 namespace {
 
+// ceil(a / b) for positive integers (an int, so that no integer division sits in a double
+// expression).
+constexpr int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
 using namespace slm;
 
 struct Captured {
@@ -166,10 +170,10 @@ TEST_P(RtlFcTiles, CyclesPerBlockMatchTheNpuModel) {
     const int ng = s.ub_hw * s.ub_c / s.out_lanes;
     std::printf("%s %d MACs a%d: block %dx%d K %d: RTL %.0f cycles/block (latency %llu), model %.0f\n", c.name.c_str(), macs,
                 bits, bw, bc, K, rtl, static_cast<unsigned long long>(t1), model);
-    EXPECT_EQ(rtl, double(nu) * double((K + 7) / 8) * P) << c.name;
+    EXPECT_EQ(rtl, double(nu) * double(ceil_div(K, 8)) * P) << c.name;
     EXPECT_EQ(t1, uint64_t(rtl) + ng + 3) << c.name << ": single-block latency = MAC + pipeline fill/drain";
     // Explained difference: the model's partial depth block costs a full one.
-    const double explained = model * double((K + 7) / 8) / (double(n_db) * double((D + 7) / 8));
+    const double explained = model * double(ceil_div(K, 8)) / (double(n_db) * double(ceil_div(D, 8)));
     EXPECT_EQ(rtl, explained) << c.name;
     if (K % cfg.ifm_depth == 0) {
       EXPECT_TRUE(within_2pct(rtl, model)) << c.name << ": RTL " << rtl << " model " << model;
@@ -231,7 +235,7 @@ TEST_P(RtlFcTiles, DecodeBlocksBoundByTheWeightDecoderMatchTheNpuModel) {
     // The RTL's own bound: the decoder's cycles for the block's weights, or its MAC beats.
     const double wd_rtl = double(bc) * K / rate;  // (the array's MAC beats never bind here)
     const int nu_c = (bc + s.ub_c - 1) / s.ub_c;
-    const double mac_rtl = double(nu_c) * double((K + 7) / 8) * P;
+    const double mac_rtl = double(nu_c) * double(ceil_div(K, 8)) * P;
     std::printf("%s %d MACs a%d decode: block 1x%d K %d (rate %.0f w/cycle): RTL %.0f cycles/block, model %.0f (MAC %llu, WD %llu)\n",
                 c.name.c_str(), macs, bits, bc, K, rate, rtl, model, static_cast<unsigned long long>(mac),
                 static_cast<unsigned long long>(wd));
@@ -242,7 +246,7 @@ TEST_P(RtlFcTiles, DecodeBlocksBoundByTheWeightDecoderMatchTheNpuModel) {
     // decoder delivers only the live weights, once per beat (the array holds them for both
     // int16 passes). Without those charges the model's block time is the RTL's:
     const int wd_bound = 32 * cfg.ublock.c / (8 * v.cores);
-    const double vela_mac = double(n_db) * double(std::max(wd_bound, (D + 7) / 8)) * double((bc + cfg.ublock.c - 1) / cfg.ublock.c) * P;
+    const double vela_mac = double(n_db) * double(std::max(wd_bound, ceil_div(D, 8))) * double(ceil_div(bc, cfg.ublock.c)) * P;
     ASSERT_EQ(double(mac), vela_mac) << c.name;
     const double r_bound = double(cfg.ublock.c) * cfg.ifm_depth / wd_bound;
     const double explained = std::max({double(wd), double(bc) * K / r_bound, mac_rtl});
@@ -257,13 +261,16 @@ TEST_P(RtlFcTiles, DecodeBlocksBoundByTheWeightDecoderMatchTheNpuModel) {
     const bool partial = bc % cfg.ublock.c != 0 || K % cfg.ifm_depth != 0;
     EXPECT_TRUE(a16 || partial) << c.name << ": unexplained difference, RTL " << rtl << " model " << model;
     EXPECT_LT(rtl, model) << c.name;
-    if (a16 && !partial && macs == 128) EXPECT_EQ(model, 2 * rtl) << c.name << ": the int16 factor on the decoder bound";
+    if (a16 && !partial && macs == 128) {
+      EXPECT_EQ(model, 2 * rtl) << c.name << ": the int16 factor on the decoder bound";
+    }
   }
   std::printf("%d MACs a%d: %d of %zu decode blocks within 2 %% of the model\n", macs, bits, within, ts.size());
-  if (a16 && macs == 128)
+  if (a16 && macs == 128) {
     EXPECT_EQ(within, 0) << "every block differs by the int16 factor on the decoder bound (negative twin of the others)";
-  else
+  } else {
     EXPECT_GE(within, 4) << "the full blocks (K = 64, N a multiple of 16) agree";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, RtlFcTiles,
