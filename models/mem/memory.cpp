@@ -10,6 +10,18 @@
 
 #include <sys/mman.h>
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SLM_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(SLM_ASAN)
+#define SLM_ASAN 1
+#endif
+#if SLM_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 #include "workloads/common/error.h"
 
 namespace slm {
@@ -99,6 +111,12 @@ Memory::Memory(sc_core::sc_module_name name, const Params& p, stats::Group& pare
   if (m == MAP_FAILED)
     throw slm::err(this->name(), ": cannot reserve ", p_.size_bytes, " bytes of host address space for size_bytes");
   data_ = static_cast<uint8_t*>(m);
+#if SLM_ASAN
+  // The mapping may reuse addresses of a freed SystemC coroutine stack whose shadow still marks
+  // frames out of scope (ASan does not clear it on munmap): mark the whole mapping addressable.
+  // Large ranges are cleared by remapping the shadow, so this is cheap.
+  __asan_unpoison_memory_region(data_, mapped_bytes_);
+#endif
   socket.register_b_transport(this, &Memory::b_transport);
   socket.register_get_direct_mem_ptr(this, &Memory::get_direct_mem_ptr);
   socket.register_transport_dbg(this, &Memory::transport_dbg);
