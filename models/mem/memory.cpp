@@ -306,9 +306,14 @@ Memory::~Memory() {
 
 uint8_t* Memory::page(uint64_t index) { return data_ + index * kPageBytes; }
 
-void Memory::copy_in(uint64_t offset, const uint8_t* src, uint64_t len) { std::memcpy(data_ + offset, src, len); }
+// (len 0 may come with a null pointer, e.g. an ELF segment without file bytes: memcpy must not see it.)
+void Memory::copy_in(uint64_t offset, const uint8_t* src, uint64_t len) {
+  if (len) std::memcpy(data_ + offset, src, len);
+}
 
-void Memory::copy_out(uint64_t offset, uint8_t* dst, uint64_t len) const { std::memcpy(dst, data_ + offset, len); }
+void Memory::copy_out(uint64_t offset, uint8_t* dst, uint64_t len) const {
+  if (len) std::memcpy(dst, data_ + offset, len);
+}
 
 void Memory::load(uint64_t offset, const void* data, uint64_t len) {
   if (offset > p_.size_bytes || len > p_.size_bytes - offset)
