@@ -117,34 +117,31 @@ void Cluster::wake(uint32_t c, uint64_t at, uint64_t CoreStats::*counter) {
 }
 
 // ---- the slow path: every data access of every core ----------------------------------------
-namespace {
-inline uint32_t read_le(const uint8_t* p, unsigned size) {
-  if (size == 4) { uint32_t v; std::memcpy(&v, p, 4); return v; }
-  if (size == 2) { uint16_t v; std::memcpy(&v, p, 2); return v; }
-  return *p;
-}
-inline void write_le(uint8_t* p, uint32_t v, unsigned size) {
-  if (size == 4) std::memcpy(p, &v, 4);
-  else if (size == 2) { const uint16_t h = static_cast<uint16_t>(v); std::memcpy(p, &h, 2); }
-  else *p = static_cast<uint8_t>(v);
-}
-}  // namespace
-
-bool Cluster::load(uint32_t addr, unsigned size, uint32_t& value, uint64_t& cycles) {
+// L1 or L2 bytes at addr, with the access's time charged (L1: the bank grant; L2: its latency),
+// or nullptr for the peripherals and unmapped addresses. An access of 1-4 bytes lies inside one
+// word (the core splits a misaligned one at the word boundary).
+uint8_t* Cluster::mem_access(uint32_t addr, uint64_t& cycles) {
   if (addr - kL1Base < cfg_.l1_size_bytes) {
     const uint64_t t = cycles - 1;  // the access happens in the instruction's last base cycle
     const uint64_t g = l1_grant(addr, t);
     cycles += g - t;
     stats_[cur_].bank_stall_cycles += g - t;
     ++stats_[cur_].l1_accesses;
-    value = read_le(l1_.data() + (addr - kL1Base), size);
-    return true;
+    return l1_.data() + (addr - kL1Base);
   }
   if (addr - kL2Base < cfg_.l2_size_bytes) {
     cycles += cfg_.l2_latency_cycles;
     stats_[cur_].l2_cycles += cfg_.l2_latency_cycles;
     ++stats_[cur_].l2_accesses;
-    value = read_le(l2_.data() + (addr - kL2Base), size);
+    return l2_.data() + (addr - kL2Base);
+  }
+  return nullptr;
+}
+
+bool Cluster::load(uint32_t addr, unsigned size, uint32_t& value, uint64_t& cycles) {
+  if (uint8_t* p = mem_access(addr, cycles)) {
+    value = 0;
+    std::memcpy(&value, p, size);  // little-endian host
     return true;
   }
   if (size != 4) return false;
@@ -154,20 +151,8 @@ bool Cluster::load(uint32_t addr, unsigned size, uint32_t& value, uint64_t& cycl
 }
 
 bool Cluster::store(uint32_t addr, unsigned size, uint32_t value, uint64_t& cycles) {
-  if (addr - kL1Base < cfg_.l1_size_bytes) {
-    const uint64_t t = cycles - 1;  // the access happens in the instruction's last base cycle
-    const uint64_t g = l1_grant(addr, t);
-    cycles += g - t;
-    stats_[cur_].bank_stall_cycles += g - t;
-    ++stats_[cur_].l1_accesses;
-    write_le(l1_.data() + (addr - kL1Base), value, size);
-    return true;
-  }
-  if (addr - kL2Base < cfg_.l2_size_bytes) {
-    cycles += cfg_.l2_latency_cycles;
-    stats_[cur_].l2_cycles += cfg_.l2_latency_cycles;
-    ++stats_[cur_].l2_accesses;
-    write_le(l2_.data() + (addr - kL2Base), value, size);
+  if (uint8_t* p = mem_access(addr, cycles)) {
+    std::memcpy(p, &value, size);
     return true;
   }
   if (size != 4) return false;

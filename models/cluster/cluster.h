@@ -134,6 +134,7 @@ class Cluster : public rv32::MemoryPort {
   void watched_store(uint32_t addr, rv32::Core& core) override;
 
  private:
+  uint8_t* mem_access(uint32_t addr, uint64_t& cycles);
   enum class State : uint8_t { run, barrier, dma_wait, dispatch, sleep, done };
   struct DmaJob {
     uint32_t id, l1, l2, len, rows, l1_stride, l2_stride;

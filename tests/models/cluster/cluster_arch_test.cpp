@@ -100,6 +100,33 @@ TEST(ClusterBanks, EightCoresOneBankServeOneAccessPerCycle) {
   EXPECT_EQ(s1, 28u + 56u * (L - 1));
 }
 
+// Misaligned loads/stores reach the cluster's memories as the core splits them at the word
+// boundary (parts of 1, 2 or 3 bytes): every part must move exactly its bytes.
+TEST(ClusterMemory, MisalignedAccessesMoveTheirBytes) {
+  const std::vector<uint32_t> prog = {lui(10, 0x10000),                   // x10 = L1
+                                      lw(6, 10, 1),                       // 3 + 1 bytes
+                                      s_type(0x40, 6, 10, 2, 0x23),       // sw x6, 0x40(x10)
+                                      i_type(3, 10, 1, 7, 0x03),          // lh x7, 3(x10): 1 + 1
+                                      s_type(0x44, 7, 10, 2, 0x23),       // sw x7, 0x44(x10)
+                                      s_type(0x49, 6, 10, 2, 0x23),       // sw x6, 0x49(x10): 3 + 1
+                                      lui(11, 0x10201), lw(7, 11, -2024)};  // event unit: sleep
+  cluster::ClusterConfig cfg;
+  cfg.cores = 1;
+  cluster::Cluster cl(cfg);
+  cl.load(raw(prog));
+  uint8_t* l1 = cl.host(0x10000000u, 0x80);
+  for (int i = 0; i < 8; ++i) l1[i] = static_cast<uint8_t>(0x80 + i);
+  const auto r = cl.run(1'000'000);
+  ASSERT_EQ(r.stop, rv32::Stop::exit) << r.error << r.trap.text();
+  uint32_t w0, w1;
+  std::memcpy(&w0, l1 + 0x40, 4);
+  std::memcpy(&w1, l1 + 0x44, 4);
+  EXPECT_EQ(w0, 0x84838281u);
+  EXPECT_EQ(w1, 0xffff8483u);
+  const uint8_t want[6] = {0, 0x81, 0x82, 0x83, 0x84, 0};
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(l1[0x48 + i], want[i]) << i;
+}
+
 TEST(ClusterEventUnit, BarrierWaitsForEveryCoreAndSleepingRetiresNothing) {
   const auto elf = rv32_program("cluster_kernels");
   SKIP_IF_EMPTY(elf, "cluster_kernels.elf");
