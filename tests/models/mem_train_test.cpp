@@ -58,13 +58,25 @@ std::vector<uint64_t> one_by_one(const Case& c, uint64_t addr, uint64_t len, std
   return done;
 }
 
-std::vector<uint64_t> as_train(const Case& c, uint64_t addr, uint64_t len, std::vector<uint8_t>& data, uint64_t& last) {
+// Options of a train read: memory contents loaded first, BurstTrain::borrow_read, the
+// initiator buffer's fill byte, and where to put the bytes a borrowing read was lent.
+struct ReadOpts {
+  const std::vector<uint8_t>* preload = nullptr;
+  bool borrow = false;
+  uint8_t fill = 0;
+  std::vector<uint8_t>* lent = nullptr;
+};
+
+std::vector<uint64_t> as_train(const Case& c, uint64_t addr, uint64_t len, std::vector<uint8_t>& data, uint64_t& last,
+                               const ReadOpts& o = {}) {
   Platform p(c);
+  if (o.preload) p.mem->load(addr, o.preload->data(), len);
   std::vector<uint64_t> done;
   test::run_thread([&] {
-    std::vector<uint8_t> buf(len);
+    std::vector<uint8_t> buf(len, o.fill);
     BurstTrain train;
     train.burst_bytes = c.burst, train.max_outstanding = c.k, train.issue_period_fs = kPeriod;
+    train.borrow_read = o.borrow;
     tlm::tlm_generic_payload tx;
     tx.set_command(tlm::TLM_READ_COMMAND);
     tx.set_address(addr);
@@ -79,6 +91,10 @@ std::vector<uint64_t> as_train(const Case& c, uint64_t addr, uint64_t len, std::
     done = train.done;
     last = delay.value();
     data = buf;
+    if (o.lent) {
+      o.lent->clear();
+      if (train.borrowed) o.lent->assign(train.borrowed, train.borrowed + len);
+    }
   });
   return done;
 }
@@ -147,31 +163,7 @@ TEST(BurstTrain, ABorrowedReadCostsWhatACopyCostsAndLendsTheBytes) {
   for (uint64_t i = 0; i < len; ++i) pattern[i] = static_cast<uint8_t>(i * 7 + 3);
   auto run = [&](bool borrow, std::vector<uint8_t>& buf, std::vector<uint8_t>& lent, uint64_t& last) {
     sim_reset_kernel();
-    Platform p(c);
-    p.mem->load(addr, pattern.data(), len);
-    std::vector<uint64_t> done;
-    test::run_thread([&] {
-      buf.assign(len, 0xEE);
-      BurstTrain train;
-      train.burst_bytes = c.burst, train.max_outstanding = c.k, train.issue_period_fs = kPeriod;
-      train.borrow_read = borrow;
-      tlm::tlm_generic_payload tx;
-      tx.set_command(tlm::TLM_READ_COMMAND);
-      tx.set_address(addr);
-      tx.set_data_ptr(buf.data());
-      tx.set_data_length(static_cast<unsigned>(len));
-      tx.set_streaming_width(static_cast<unsigned>(len));
-      tx.set_extension(&train);
-      sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-      p.ini->socket->b_transport(tx, delay);
-      tx.clear_extension(&train);
-      EXPECT_TRUE(tx.is_response_ok());
-      done = train.done;
-      last = delay.value();
-      lent.clear();
-      if (train.borrowed) lent.assign(train.borrowed, train.borrowed + len);
-    });
-    return done;
+    return as_train(c, addr, len, buf, last, ReadOpts{&pattern, borrow, 0xEE, &lent});
   };
   std::vector<uint8_t> copied, copied_lent, buf, lent;
   uint64_t last_copy = 0, last_borrow = 0;
