@@ -21,14 +21,14 @@
 #include <nlohmann/json.hpp>
 
 #include "models/cluster/cluster_config.h"
+#include "models/cluster/gemm_job.h"
 #include "sim/cli/commands.h"
 #include "workloads/common/error.h"
-#include "workloads/quant/golden.h"
 
 namespace slm::cli {
 namespace {
 struct ClusterOptions {
-  std::string config, program, variant = "tiled", json;
+  std::string config, program, variant = "tiled", json, fault;
   std::vector<std::string> shapes{"microllama"};
   uint32_t cores = 0, tokens = 1, l1_budget = 0, seed = 1, repeat = 1;
   int64_t quantum = -1;
@@ -66,16 +66,13 @@ std::vector<Shape> parse_shapes(const std::vector<std::string>& specs) {
   return out;
 }
 
-struct Tensors {
-  int32_t m, n, k, x_zp, y_zp;
-  std::vector<int8_t> x, w;
-  std::vector<quant::QMul> rq;
-  std::vector<int32_t> row_sum;
-};
 // Random int8 tensors with multipliers that spread the outputs over int8.
-Tensors random_tensors(int32_t m, int32_t n, int32_t k, uint32_t seed) {
+cluster::GemmTensors random_tensors(int32_t m, int32_t n, int32_t k, uint32_t seed) {
   std::mt19937 rng(seed);
-  Tensors t{m, n, k, static_cast<int32_t>(rng() % 256) - 128, static_cast<int32_t>(rng() % 256) - 128, {}, {}, {}, {}};
+  cluster::GemmTensors t;
+  t.m = m, t.n = n, t.k = k;
+  t.x_zp = static_cast<int32_t>(rng() % 256) - 128;
+  t.y_zp = static_cast<int32_t>(rng() % 256) - 128;
   t.x.resize(static_cast<size_t>(m) * k);
   t.w.resize(static_cast<size_t>(n) * k);
   for (auto& v : t.x) v = static_cast<int8_t>(rng());
@@ -111,6 +108,9 @@ void register_cluster(CLI::App& app) {
   cmd->add_option("--json", o->json, "also write the results as JSON to FILE (fields in docs/siracusa.md)");
   cmd->add_option("--seed", o->seed, "seed of the random tensors")->capture_default_str();
   cmd->add_option("--program", o->program, "kernel ELF (default: the build's rv32/cluster_kernels.elf)");
+  cmd->add_option("--fault", o->fault,
+                  "INDEX:BIT: flip bit BIT of weight byte INDEX in L2 before each shape runs (a soft error; the "
+                  "bit-exact check then reports it, exit status 1)");
   cmd->callback([o] {
     cluster::ClusterConfig cfg = cluster::load_config(o->config);
     if (o->cores) cfg.cores = o->cores;
@@ -118,13 +118,27 @@ void register_cluster(CLI::App& app) {
     cfg.validate();
     const std::string prog = o->program.empty() ? std::string(SLMSIM_RV32_DIR) + "/cluster_kernels.elf" : o->program;
     const rv32::ElfImage elf = rv32::read_elf(prog);
-    constexpr uint32_t kStacks = 8 * 0x800, kIo = 0x1C140000u;
+    constexpr uint32_t kStacks = 8 * 0x800;
     if (cfg.l1_size_bytes <= kStacks) throw err("cluster: l1.size_bytes = ", cfg.l1_size_bytes, ": the core stacks alone need ", kStacks);
     const uint32_t budget = o->l1_budget ? o->l1_budget : cfg.l1_size_bytes - kStacks;
     if (budget > cfg.l1_size_bytes - kStacks)
       throw err("--l1-budget ", budget, ": more than the L1 left after the core stacks (", cfg.l1_size_bytes - kStacks, " bytes)");
-    const uint32_t op = o->variant == "tiled" ? 2 : o->variant == "untiled" ? 1 : 3;
+    const uint32_t op = o->variant == "tiled" ? cluster::kGemmTiled : o->variant == "untiled" ? cluster::kGemmUntiled : cluster::kGemmPlain;
     const auto shapes = parse_shapes(o->shapes);
+    uint64_t fault_index = 0;
+    int fault_bit = -1;
+    if (!o->fault.empty()) {
+      const size_t c = o->fault.find(':');
+      try {
+        size_t u1 = 0, u2 = 0;
+        if (c == std::string::npos || o->fault[0] == '-') throw std::invalid_argument("form");
+        fault_index = std::stoull(o->fault.substr(0, c), &u1);
+        fault_bit = std::stoi(o->fault.substr(c + 1), &u2);
+        if (u1 != c || u2 != o->fault.size() - c - 1 || fault_bit < 0 || fault_bit > 7) throw std::invalid_argument("range");
+      } catch (const std::exception&) {
+        throw err("--fault '", o->fault, "': expected INDEX:BIT (a weight byte index and a bit 0-7)");
+      }
+    }
 
     std::printf("cluster: %u cores, %s, %u token%s, L1 %u B (%u banks, kernel budget %u B), L2 latency %u cycles, %s\n", cfg.cores,
                 o->variant.c_str(), o->tokens, o->tokens == 1 ? "" : "s", cfg.l1_size_bytes, cfg.l1_banks, budget, cfg.l2_latency_cycles,
@@ -147,24 +161,18 @@ void register_cluster(CLI::App& app) {
     };
     for (size_t si = 0; si < shapes.size(); ++si) {
       const Shape& s = shapes[si];
-      const Tensors t = random_tensors(static_cast<int32_t>(o->tokens), s.n, s.k, o->seed + static_cast<uint32_t>(si));
-      auto up = [](uint64_t v) { return (v + 63) & ~uint64_t{63}; };
-      const uint64_t ox = 0x100, ow = ox + up(t.x.size()), orq = ow + up(t.w.size()), oy = orq + up(t.rq.size() * 8),
-                     ors = oy + up(static_cast<uint64_t>(t.m) * t.n), end = ors + up(t.row_sum.size() * 4);
-      if (kIo + end > cluster::kL2Base + uint64_t{cfg.l2_size_bytes})
-        throw err("--shape ", s.name, " with --tokens ", o->tokens, ": the tensors (", end, " bytes) do not fit in L2 above 0x1C140000 (l2.size_bytes = ",
-                  cfg.l2_size_bytes, ")");
+      const cluster::GemmTensors t = random_tensors(static_cast<int32_t>(o->tokens), s.n, s.k, o->seed + static_cast<uint32_t>(si));
       cluster::Cluster cl(cfg);
       cl.load(elf);
-      uint8_t* io = cl.host(kIo, static_cast<uint32_t>(end));
-      const uint32_t job[16] = {0x54534c43u, op, static_cast<uint32_t>(t.m), static_cast<uint32_t>(t.n), static_cast<uint32_t>(t.k),
-                                static_cast<uint32_t>(t.x_zp), static_cast<uint32_t>(t.y_zp), budget, static_cast<uint32_t>(ox),
-                                static_cast<uint32_t>(ow), static_cast<uint32_t>(orq), static_cast<uint32_t>(oy), o->repeat, 0, 0, static_cast<uint32_t>(ors)};
-      std::memcpy(io, job, sizeof job);
-      std::memcpy(io + ox, t.x.data(), t.x.size());
-      std::memcpy(io + ow, t.w.data(), t.w.size());
-      std::memcpy(io + orq, t.rq.data(), t.rq.size() * 8);
-      std::memcpy(io + ors, t.row_sum.data(), t.row_sum.size() * 4);
+      if (uint64_t{cluster::kIoBase} + cluster::GemmLayout(t).end > cluster::kL2Base + uint64_t{cfg.l2_size_bytes})
+        throw err("--shape ", s.name, " with --tokens ", o->tokens, ": the tensors (", cluster::GemmLayout(t).end,
+                  " bytes) do not fit in L2 above 0x1C140000 (l2.size_bytes = ", cfg.l2_size_bytes, ")");
+      const cluster::GemmLayout lay = cluster::write_gemm_job(cl, t, op, budget, o->repeat);
+      if (fault_bit >= 0) {
+        if (fault_index >= t.w.size())
+          throw err("--fault ", o->fault, ": weight byte ", fault_index, " is outside shape ", s.name, "'s ", t.w.size(), " weights");
+        cl.host(cluster::kIoBase + lay.w + static_cast<uint32_t>(fault_index), 1)[0] ^= static_cast<uint8_t>(1u << fault_bit);
+      }
       const auto t0 = std::chrono::steady_clock::now();
       const cluster::ClusterResult r = cl.run(o->max_cycles);
       wall += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -179,15 +187,7 @@ void register_cluster(CLI::App& app) {
         status = r.stop == rv32::Stop::limit ? 124 : 125;
         break;
       }
-      quant::golden::WeightView wv;
-      wv.n = t.n;
-      wv.k = t.k;
-      wv.data = t.w.data();
-      wv.row_sum = t.row_sum.data();
-      wv.requant = t.rq.data();
-      std::vector<int8_t> gold(static_cast<size_t>(t.m) * t.n);
-      quant::golden::matmul<int8_t, int8_t>(t.x.data(), t.m, t.x_zp, wv, t.y_zp, gold.data());
-      const bool ok = std::memcmp(gold.data(), io + oy, gold.size()) == 0;
+      const bool ok = cluster::read_gemm_output(cl, t) == cluster::golden_gemm(t);
       exact = exact && ok;
       uint64_t bank = 0, barrier = 0, dma = 0;
       for (uint32_t c = 0; c < cfg.cores; ++c) {
@@ -204,7 +204,7 @@ void register_cluster(CLI::App& app) {
         a.dma_wait_cycles += k.dma_wait_cycles;
       }
       uint32_t tiles = 0;
-      std::memcpy(&tiles, io + 14 * 4, 4);
+      std::memcpy(&tiles, cl.host(cluster::kIoBase + cluster::kJobTiles * 4, 4), 4);
       all_cycles += r.cycles;
       all_instr += r.instructions;
       nlohmann::json jc = nlohmann::json::array();

@@ -112,6 +112,22 @@ TEST(ClusterCli, RunsMicroLlamaProjectionsAndReportsBitExact) {
   EXPECT_NE(u.out.find(std::to_string(j.at("shapes")[1].at("cycles").get<uint64_t>())), std::string::npos) << "same numbers as the table";
 }
 
+// The CLI's own bit-exact check can fail: a flipped weight bit in L2 is reported, exit 1.
+TEST(ClusterCli, AFlippedWeightBitFailsTheBitExactCheck) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  auto r = run_slmsim("cluster --shape 64x64 --cores 2");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("bit-exact with golden::matmul: yes"), std::string::npos) << r.out;
+  r = run_slmsim("cluster --shape 64x64 --cores 2 --fault 100:7");  // the sign bit: a small change can round away
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.out.find("bit-exact with golden::matmul: NO"), std::string::npos) << r.out;
+  r = run_slmsim("cluster --shape 64x64 --fault 5000:1");  // 64 x 64 = 4096 weights
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("outside shape"), std::string::npos) << r.err;
+  r = run_slmsim("cluster --shape 64x64 --fault 3:8");
+  EXPECT_EQ(r.status, 2);
+}
+
 TEST(ClusterCli, BadInputExits2AndTooSmallL1Exits125) {
   SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
   auto r = run_slmsim("cluster --shape 64by64");

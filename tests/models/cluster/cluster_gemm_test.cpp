@@ -96,10 +96,9 @@ TEST(ClusterGemm, TiledUsesSeveralTilesAndFitsL1) {
   cfg.cores = 8;
   cluster::Cluster cl(cfg);
   cl.load(rv32::read_elf(elf));
-  const GemmLayout L(g);
-  uint8_t* io = cl.host(kClIo, L.end);
-  const uint32_t job[12] = {kClMagic, 2, 1, 256, 64, 0, 0, 300, L.x, L.w, L.rq, L.y};
-  std::memcpy(io, job, sizeof job);
+  ASSERT_EQ(g.m, 1);
+  ASSERT_EQ(g.n, 256);
+  cluster::write_gemm_job(cl, g, cluster::kGemmTiled, 300, 0, false);
   const auto r = cl.run(100'000'000);
   EXPECT_EQ(r.stop, rv32::Stop::exit);
   EXPECT_EQ(r.exit_code, 3);

@@ -8,20 +8,16 @@
 #include <vector>
 
 #include "models/cluster/cluster.h"
+#include "models/cluster/gemm_job.h"
 #include "tests/models/rv32/iss_harness.h"
 #include "workloads/quant/golden.h"
 
 namespace slm::test {
 
-inline constexpr uint32_t kClIo = 0x1C140000u;  // CL_IO_BASE (workloads/kernels/cluster/cluster_rt.h)
-inline constexpr uint32_t kClMagic = 0x54534c43u;
-
-struct Gemm {
-  int32_t m = 1, n = 0, k = 0, x_zp = 0, y_zp = 0;
-  std::vector<int8_t> x, w;         // (m, k), (n, k)
-  std::vector<quant::QMul> rq;      // (n)
-  std::vector<int32_t> row_sum;     // (n)
-};
+inline constexpr uint32_t kClIo = cluster::kIoBase;
+inline constexpr uint32_t kClMagic = cluster::kJobMagic;
+using Gemm = cluster::GemmTensors;
+using cluster::golden_gemm;
 
 inline Gemm random_gemm(int32_t m, int32_t n, int32_t k, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -49,36 +45,10 @@ inline Gemm random_gemm(int32_t m, int32_t n, int32_t k, uint32_t seed) {
 // Number of distinct values (a test on outputs that all saturate would prove little).
 inline size_t distinct(const std::vector<int8_t>& v) { return std::set<int8_t>(v.begin(), v.end()).size(); }
 
-inline std::vector<int8_t> golden_gemm(const Gemm& g) {
-  quant::golden::WeightView wv;
-  wv.n = g.n;
-  wv.k = g.k;
-  wv.data = g.w.data();
-  wv.row_sum = g.row_sum.data();
-  wv.requant = g.rq.data();
-  std::vector<int8_t> y(static_cast<size_t>(g.m) * g.n);
-  quant::golden::matmul<int8_t, int8_t>(g.x.data(), g.m, g.x_zp, wv, g.y_zp, y.data());
-  return y;
-}
-
 struct GemmRun {
   std::vector<int8_t> y;
   cluster::ClusterResult r;
   uint32_t tile_rows = 0, tiles = 0;
-};
-
-// Offsets inside the I/O window (all 64-byte aligned).
-struct GemmLayout {
-  uint32_t x, w, rq, y, rs, end;
-  explicit GemmLayout(const Gemm& g) {
-    auto up = [](uint64_t v) { return static_cast<uint32_t>((v + 63) & ~uint64_t{63}); };
-    x = 0x100;
-    w = x + up(static_cast<uint64_t>(g.m) * g.k);
-    rq = w + up(static_cast<uint64_t>(g.n) * g.k);
-    y = rq + up(static_cast<uint64_t>(g.n) * 8);
-    rs = y + up(static_cast<uint64_t>(g.m) * g.n);
-    end = rs + up(static_cast<uint64_t>(g.n) * 4);
-  }
 };
 
 // Runs op (1 untiled Xpulp, 2 tiled, 3 untiled plain) on `cores` cores. `corrupt` flips one
@@ -90,28 +60,19 @@ inline GemmRun run_cluster_gemm(const std::string& elf, const Gemm& g, uint32_t 
   cfg.cores = cores;
   cluster::Cluster cl(cfg);
   cl.load(rv32::read_elf(elf));
-  const GemmLayout L(g);
+  const cluster::GemmLayout L = cluster::write_gemm_job(cl, g, op, l1_budget, 0, row_sums);
   uint8_t* io = cl.host(kClIo, L.end);
-  const uint32_t job[16] = {kClMagic, op, static_cast<uint32_t>(g.m), static_cast<uint32_t>(g.n), static_cast<uint32_t>(g.k),
-                            static_cast<uint32_t>(g.x_zp), static_cast<uint32_t>(g.y_zp), l1_budget, L.x, L.w, L.rq, L.y, 0, 0, 0,
-                            row_sums ? L.rs : 0u};
-  std::memcpy(io, job, sizeof job);
-  std::memcpy(io + L.x, g.x.data(), g.x.size());
-  std::memcpy(io + L.w, g.w.data(), g.w.size());
-  std::memcpy(io + L.rq, g.rq.data(), g.rq.size() * 8);
-  std::memcpy(io + L.rs, g.row_sum.data(), g.row_sum.size() * 4);
-  std::memset(io + L.y, 0x5a, static_cast<size_t>(g.m) * g.n);
   if (corrupt) io[L.w + g.w.size() / 2] ^= 0x10;
   GemmRun out;
   out.r = cl.run(4'000'000'000ull);
   EXPECT_EQ(out.r.stop, rv32::Stop::exit) << out.r.trap.text() << " " << out.r.error;
   EXPECT_EQ(out.r.exit_code, 0);
   uint32_t w13, w14;
-  std::memcpy(&w13, io + 13 * 4, 4);
-  std::memcpy(&w14, io + 14 * 4, 4);
+  std::memcpy(&w13, io + cluster::kJobTileRows * 4, 4);
+  std::memcpy(&w14, io + cluster::kJobTiles * 4, 4);
   out.tile_rows = w13;
   out.tiles = w14;
-  out.y.assign(io + L.y, io + L.y + static_cast<size_t>(g.m) * g.n);
+  out.y = cluster::read_gemm_output(cl, g);
   return out;
 }
 
