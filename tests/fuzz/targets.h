@@ -26,6 +26,7 @@ int slmq(const uint8_t* data, size_t size);        // quantised model file
 int config(const uint8_t* data, size_t size);      // platform YAML through full validation
 int trace(const uint8_t* data, size_t size);       // JSON Lines trace reader
 int report(const uint8_t* data, size_t size);      // run report: validate, re-cost, summary
+int int_config(const uint8_t* data, size_t size);  // integer YAML configs: the ISS's and the cluster's
 
 // Every target above, in a fixed order.
 const Target* targets(size_t* count);

@@ -5,7 +5,9 @@
 #include <fstream>
 #include <string>
 
+#include "models/cluster/cluster_config.h"
 #include "sim/config/platform_config.h"
+#include "sim/iss/iss_config.h"
 #include "sim/energy/energy.h"
 #include "sim/platform/platform.h"
 #include "sim/report/report.h"
@@ -40,9 +42,20 @@ int report(const uint8_t* data, size_t size) {
   });
 }
 
+int int_config(const uint8_t* data, size_t size) {
+  init();
+  const std::string p = put("int_config.yaml", data, size);
+  // One input through both loaders (configs/iss/rv32.yaml, configs/cluster/siracusa.yaml):
+  // accepted when either accepts it.
+  const int iss = guarded([&] { (void)iss::load_config(p); });
+  const int cl = guarded([&] { (void)cluster::load_config(p); });
+  return iss & cl;
+}
+
 const Target* targets(size_t* count) {
   static const Target t[] = {{"checkpoint", checkpoint}, {"tokenizer", tokenizer}, {"shape", shape_file}, {"slmq", slmq},
-                             {"config", config},         {"trace", trace},         {"report", report}};
+                             {"config", config},         {"trace", trace},         {"report", report},
+                             {"int_config", int_config}};
   *count = sizeof t / sizeof t[0];
   return t;
 }
