@@ -26,6 +26,10 @@ void ClusterConfig::validate() const {
   if (quantum_cycles > 100000) throw bad("quantum_cycles", quantum_cycles, "must be 0..100000");
   if (dma_bytes_per_cycle < 1 || dma_bytes_per_cycle > 64)
     throw bad("dma_bytes_per_cycle", dma_bytes_per_cycle, "must be 1..64");
+  if (neureka > 1) throw bad("neureka", neureka, "must be 0 (absent) or 1 (present)");
+  if (wmem_size_bytes > kWmemMaxBytes || wmem_size_bytes % 4 != 0)
+    throw bad("wmem_size_bytes", wmem_size_bytes, "must be a multiple of 4, at most 8 MiB (the weight-memory window)");
+  if (wmem_latency_cycles > 1000) throw bad("wmem_latency_cycles", wmem_latency_cycles, "must be 0..1000");
 }
 
 Cluster::Cluster(const ClusterConfig& cfg) : cfg_(cfg) {
@@ -42,6 +46,13 @@ Cluster::Cluster(const ClusterConfig& cfg) : cfg_(cfg) {
   dma_waiting_for_.assign(cfg_.cores, 0);
   team_mask_ = (1u << cfg_.cores) - 1;
   running_ = cfg_.cores;
+  wmem_.assign(cfg_.wmem_size_bytes, 0);
+  if (cfg_.neureka) {
+    ne_ = std::make_unique<neureka::Neureka>(cfg_.ne);
+    ne_waiting_for_.assign(cfg_.cores, 0);
+    ne_reg_[kNeClamp / 4] = 0x7f80u;  // act_min -128, act_max 127
+    ne_reg_[kNeSpatialW / 4] = 6;
+  }
 }
 Cluster::~Cluster() = default;
 
@@ -55,7 +66,8 @@ uint8_t* Cluster::fetch_page(uint32_t page_addr) {
 uint8_t* Cluster::host(uint32_t addr, uint32_t n) {
   if (addr >= kL1Base && uint64_t{addr} - kL1Base + n <= cfg_.l1_size_bytes) return l1_.data() + (addr - kL1Base);
   if (addr >= kL2Base && uint64_t{addr} - kL2Base + n <= cfg_.l2_size_bytes) return l2_.data() + (addr - kL2Base);
-  throw err("cluster: [0x", std::hex, addr, ", +0x", n, ") is neither in L1 nor in L2");
+  if (addr >= kWmemBase && uint64_t{addr} - kWmemBase + n <= wmem_.size()) return wmem_.data() + (addr - kWmemBase);
+  throw err("cluster: [0x", std::hex, addr, ", +0x", n, ") is neither in L1, L2 nor the weight memory");
 }
 
 void Cluster::load(const rv32::ElfImage& elf) {
@@ -135,6 +147,12 @@ uint8_t* Cluster::mem_access(uint32_t addr, uint64_t& cycles) {
     ++stats_[cur_].l2_accesses;
     return l2_.data() + (addr - kL2Base);
   }
+  if (addr - kWmemBase < wmem_.size()) {  // counted with L2 (the cores' accesses outside the cluster)
+    cycles += cfg_.wmem_latency_cycles;
+    stats_[cur_].l2_cycles += cfg_.wmem_latency_cycles;
+    ++stats_[cur_].l2_accesses;
+    return wmem_.data() + (addr - kWmemBase);
+  }
   return nullptr;
 }
 
@@ -147,6 +165,7 @@ bool Cluster::load(uint32_t addr, unsigned size, uint32_t& value, uint64_t& cycl
   if (size != 4) return false;
   if (addr - kEuBase < 0x100) return eu_access(addr - kEuBase, false, value, cycles);
   if (addr - kDmaBase < 0x100) return dma_access(addr - kDmaBase, false, value, cycles);
+  if (addr - kNeBase < 0x100) return ne_access(addr - kNeBase, false, value, cycles);
   return false;
 }
 
@@ -158,6 +177,7 @@ bool Cluster::store(uint32_t addr, unsigned size, uint32_t value, uint64_t& cycl
   if (size != 4) return false;
   if (addr - kEuBase < 0x100) return eu_access(addr - kEuBase, true, value, cycles);
   if (addr - kDmaBase < 0x100) return dma_access(addr - kDmaBase, true, value, cycles);
+  if (addr - kNeBase < 0x100) return ne_access(addr - kNeBase, true, value, cycles);
   return false;
 }
 
@@ -343,16 +363,17 @@ uint64_t Cluster::next_event(uint64_t t, ClusterResult& r) {
   for (uint32_t c = 0; c < cfg_.cores; ++c)
     if (state_[c] == State::run) next = std::min(next, cores_[c]->cycles);
   if (!dma_q_.empty()) next = std::min(next, dma_ready_);
+  next = std::min(next, ne_next());
   if (next != ~uint64_t{0}) return std::max(next, t);
   if (std::all_of(state_.begin(), state_.end(), [](State x) { return x == State::done; })) {
     r.stop = rv32::Stop::exit;  // every core has gone to sleep for good: a normal end (exit code 0)
     return next;
   }
   error_ = "deadlock at cycle " + std::to_string(t) + ": every core is asleep (";
-  static const char* names[] = {"run", "barrier", "dma_wait", "dispatch", "sleep", "done"};
+  static const char* names[] = {"run", "barrier", "dma_wait", "dispatch", "sleep", "done", "neureka_wait"};
   for (uint32_t c = 0; c < cfg_.cores; ++c)
     error_ += (c ? ", " : "") + std::string("core ") + std::to_string(c) + " " + names[static_cast<int>(state_[c])];
-  error_ += ") and the DMA is idle";
+  error_ += ne_ ? ") and the DMA and N-EUREKA are idle" : ") and the DMA is idle";
   return next;
 }
 
@@ -369,7 +390,7 @@ ClusterResult Cluster::run(uint64_t max_cycles) {
         r.stop = rv32::Stop::limit;
         break;
       }
-      if (running_ == 1 && dma_q_.empty()) {
+      if (running_ == 1 && dma_q_.empty() && ne_idle()) {
         // One core alone (the others asleep, the DMA idle): nothing competes with it, so it
         // runs a burst; the burst ends when it wakes another core, starts a DMA or sleeps.
         uint32_t q = 0;
@@ -406,6 +427,9 @@ ClusterResult Cluster::run(uint64_t max_cycles) {
         next = std::min(next, c.cycles);
       }
       if (end) break;
+      while (ne_next() <= t && error_.empty()) ne_step();  // the engine claims after the cores and the DMA
+      if (!error_.empty()) break;
+      next = std::min(next, ne_next());
       if (!dma_q_.empty()) next = std::min(next, dma_ready_);
       next = std::min(next, wake_min_);  // cores woken during the pass (barrier, DMA, dispatch)
       if (next == ~uint64_t{0}) next = next_event(t + 1, r);  // nothing runs: the end or a deadlock
@@ -429,6 +453,7 @@ ClusterResult Cluster::run(uint64_t max_cycles) {
       for (uint32_t k = 0; k < req && !end; ++k, q = q + 1 == req ? 0 : q + 1) {
         if (q == n) {
           while (!dma_q_.empty() && dma_ready_ < e) dma_step(dma_ready_);
+          while (ne_next() < e && error_.empty()) ne_step();
           continue;
         }
         rv32::Core& c = *cores_[q];
@@ -455,6 +480,7 @@ ClusterResult Cluster::run(uint64_t max_cycles) {
   r.cycles = std::max(t, cores_[0]->cycles);
   r.barriers = barriers_;
   r.dma = dma_stats_;
+  r.neureka = ne_stats_;
   for (uint32_t c = 0; c < n; ++c) {
     CoreStats s = stats_[c];
     s.instructions = cores_[c]->instret;

@@ -6,6 +6,8 @@
 // Memory map (PULP's):      L1 TCDM    0x1000_0000  (l1_size_bytes, 16 banks, 4-byte interleaving)
 //                           DMA regs   0x1020_0400  (see DmaReg)
 //                           EU regs    0x1020_0800  (see EuReg)
+//                           N-EUREKA   0x1020_1000  (see NeReg; the cluster's HWPE slot)
+//                           weight mem 0x1040_0000  (wmem_size_bytes: MRAM, N-EUREKA's direct port)
 //                           L2         0x1C00_0000  (l2_size_bytes; code, data and the host's tensors)
 // Timing (quantum_cycles 0, lockstep): every core is stepped one instruction at a time when
 // the global cycle reaches its own cycle counter; in each cycle the requesters (cores 0..N-1
@@ -20,6 +22,13 @@
 // same-cycle claims ordered by window instead (faster; cycles within ~1-2 %). L2 data
 // accesses from cores cost l2_latency_cycles extra (no L2 contention modelled); instruction
 // fetch is free (a perfect instruction cache, assumption).
+// N-EUREKA (neureka = 1, models/neureka): a core programs a job through NeReg and triggers it;
+// jobs run one after the other. A job's values are computed from L1 (and the weight memory) as
+// they are when it starts and written to L1 when it ends. Its TCDM accesses are arbitrated
+// like the cores' and the DMA's: each access of its stall-free schedule (neureka::Access) is
+// requested at job start + its cycle + the delay so far, split into port-wide beats (32 B, one
+// per cycle), every word claiming its bank; a late grant delays the rest of the job. In a
+// cycle, the engine claims after the cores and the DMA [A]. Its weight-memory port is private.
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -31,6 +40,7 @@
 #include "models/cpu/rv32/core.h"
 #include "models/cpu/rv32/elf.h"
 #include "models/cpu/rv32/machine.h"
+#include "models/neureka/neureka.h"
 
 namespace slm::cluster {
 
@@ -49,6 +59,25 @@ enum EuReg : uint32_t {
   kEuDispatchPop = 0x14,   // R: pop the core's dispatch FIFO; sleeps while it is empty
   kEuSleep = 0x18,         // R: sleep for good (a core that has finished; the run ends when core 0 exits)
   kEuBarrierCount = 0x1C,  // R: number of barriers completed
+};
+inline constexpr uint32_t kNeBase = 0x10201000u;
+inline constexpr uint32_t kWmemBase = 0x10400000u;
+inline constexpr uint32_t kWmemMaxBytes = 8u << 20;  // the weight-memory window (anchors C2)
+// N-EUREKA registers (offsets from kNeBase), 32-bit accesses: a job as neureka::Job (fc_1x1).
+// Addresses are cluster addresses (x, y, mult, shift, bias in L1; w in L1 or the weight memory).
+enum NeReg : uint32_t {
+  kNeM = 0x00, kNeK = 0x04, kNeN = 0x08,   // W: GEMM shape (M rows, K inputs, N outputs)
+  kNeXAddr = 0x0C, kNeXStride = 0x10,      // W: activations (M x K int8)
+  kNeWAddr = 0x14, kNeWStride = 0x18,      // W: weights (N x K int8)
+  kNeYAddr = 0x1C, kNeYStride = 0x20,      // W: outputs (M x N int8)
+  kNeMultAddr = 0x24, kNeShiftAddr = 0x28, kNeBiasAddr = 0x2C,  // W: per-channel int32 / uint8 / int32
+  kNeFlags = 0x30,                         // W: bit 0 bias, bit 1 weights from the weight memory
+  kNeZp = 0x34,                            // W: bits 7:0 x_zp, 15:8 y_zp (int8)
+  kNeClamp = 0x38,                         // W: bits 7:0 act_min, 15:8 act_max (int8; default -128, 127)
+  kNeSpatialW = 0x3C,                      // W: rows per image row on the 6x6 PEs (default 6)
+  kNeTrigger = 0x40,                       // R: enqueue the job in the registers; returns its id
+  kNeWait = 0x44,                          // W: sleep until job `value` (and every earlier one) has completed
+  kNeDone = 0x48,                          // R: number of completed jobs
 };
 // DMA registers (offsets from kDmaBase), 32-bit accesses. A transfer copies `rows` rows of
 // `len` bytes; row r goes from src + r * src_stride to dst + r * dst_stride (rows = 1: 1D).
@@ -75,6 +104,10 @@ struct ClusterConfig {
   uint32_t barrier_wake_cycles = 2;    // last arrival -> cores running again
   uint32_t dma_setup_cycles = 10;      // enqueue -> first beat (programming overhead in the DMA)
   uint32_t dma_bytes_per_cycle = 8;    // one beat per cycle (L2 side, 64-bit AXI)
+  uint32_t neureka = 1;                // 1: the N-EUREKA engine is present (NeReg); idle, it changes no cycle
+  uint32_t wmem_size_bytes = 4u << 20; // weight memory (MRAM) at kWmemBase, 0 = none (at most 8 MiB)
+  uint32_t wmem_latency_cycles = 10;   // extra cycles of a core's load/store in the weight memory
+  neureka::NeurekaConfig ne;           // the engine's parameters (models/neureka, anchors C2)
   uint32_t quantum_cycles = 0;         // 0/1: lockstep (one instruction per core per cycle step); N: windows of N cycles (faster)
   rv32::Timing timing;                 // core timing (configs/iss/rv32.yaml keys)
   void validate() const;               // throws slm::Error naming the field and value
@@ -87,10 +120,17 @@ struct CoreStats {
   uint64_t barrier_wait_cycles = 0;    // asleep in a barrier
   uint64_t dma_wait_cycles = 0;        // asleep waiting for a DMA transfer
   uint64_t dispatch_wait_cycles = 0;   // asleep on an empty dispatch FIFO
+  uint64_t neureka_wait_cycles = 0;    // asleep waiting for an N-EUREKA job
   uint64_t l1_accesses = 0, l2_accesses = 0;
 };
 struct DmaStats {
   uint64_t transfers = 0, bytes = 0, busy_cycles = 0, bank_stall_cycles = 0;
+};
+
+struct NeurekaStats {
+  uint64_t jobs = 0, busy_cycles = 0;  // completed jobs; cycles from each job's start to its end
+  uint64_t bank_stall_cycles = 0;      // delay from lost L1 bank arbitration
+  uint64_t macs = 0, tcdm_read_bytes = 0, tcdm_write_bytes = 0, wmem_read_bytes = 0;
 };
 
 struct ClusterResult {
@@ -102,6 +142,7 @@ struct ClusterResult {
   uint64_t instructions = 0;           // all cores
   std::vector<CoreStats> cores;
   DmaStats dma;
+  NeurekaStats neureka;
   uint64_t barriers = 0;
 };
 
@@ -118,7 +159,7 @@ class Cluster : public rv32::MemoryPort {
 
   uint8_t* l1() { return l1_.data(); }
   uint8_t* l2() { return l2_.data(); }
-  // Host pointer of [addr, addr + n) in L1 or L2; throws if outside.
+  // Host pointer of [addr, addr + n) in L1, L2 or the weight memory; throws if outside.
   uint8_t* host(uint32_t addr, uint32_t n);
   rv32::Core& core(size_t i) { return *cores_[i]; }
   const ClusterConfig& config() const { return cfg_; }
@@ -135,7 +176,7 @@ class Cluster : public rv32::MemoryPort {
 
  private:
   uint8_t* mem_access(uint32_t addr, uint64_t& cycles);
-  enum class State : uint8_t { run, barrier, dma_wait, dispatch, sleep, done };
+  enum class State : uint8_t { run, barrier, dma_wait, dispatch, sleep, done, ne_wait };
   struct DmaJob {
     uint32_t id, l1, l2, len, rows, l1_stride, l2_stride;
     bool to_l1;
@@ -145,6 +186,16 @@ class Cluster : public rv32::MemoryPort {
   bool eu_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles);
   bool dma_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles);
   void dma_step(uint64_t t);
+  // N-EUREKA (cluster_neureka.cpp)
+  struct NeJob {
+    neureka::Job job;
+    uint32_t id;
+    uint64_t enqueued;
+  };
+  bool ne_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles);
+  uint64_t ne_next() const;   // cycle of the engine's next event (~0: idle)
+  void ne_step();             // that event: start a job, one beat's bank claims, or the job's end
+  bool ne_idle() const { return !ne_active_ && ne_q_.empty(); }
   bool step_core(uint32_t q, uint64_t n, ClusterResult& r);
   uint64_t next_event(uint64_t t, ClusterResult& r);
   void sleep(State s);
@@ -178,6 +229,23 @@ class Cluster : public rv32::MemoryPort {
   uint32_t dma_row_ = 0, dma_off_ = 0;
   bool dma_started_ = false;
   std::vector<uint32_t> dma_waiting_for_;  // per core: transfer id it sleeps on
+  // N-EUREKA
+  std::vector<uint8_t> wmem_;
+  std::unique_ptr<neureka::Neureka> ne_;
+  uint32_t ne_reg_[16] = {};
+  std::deque<NeJob> ne_q_;
+  bool ne_active_ = false;
+  uint64_t ne_start_ = 0, ne_delay_ = 0, ne_total_ = 0, ne_prev_end_ = 0;
+  struct NeBeat {
+    uint64_t cycle;       // in the job's stall-free schedule
+    uint32_t addr, bytes;
+  };
+  std::vector<NeBeat> ne_beats_;
+  size_t ne_i_ = 0;
+  std::vector<std::pair<uint32_t, std::vector<uint8_t>>> ne_writes_;  // committed at the job's end
+  uint32_t ne_cur_id_ = 0, ne_next_id_ = 0, ne_done_ = 0;
+  std::vector<uint32_t> ne_waiting_for_;
+  NeurekaStats ne_stats_;
   struct Rewind {
     bool active = false;
     uint32_t pc = 0;

@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "workloads/common/error.h"
 #include "workloads/quant/golden.h"
 
 namespace slm::cluster {
@@ -14,7 +15,9 @@ GemmLayout::GemmLayout(const GemmTensors& g) {
   rq = w + up(static_cast<uint64_t>(g.n) * g.k);
   y = rq + up(static_cast<uint64_t>(g.n) * 8);
   rs = y + up(static_cast<uint64_t>(g.m) * g.n);
-  end = rs + up(static_cast<uint64_t>(g.n) * 4);
+  mult = rs + up(static_cast<uint64_t>(g.n) * 4);
+  shift = mult + up(static_cast<uint64_t>(g.n) * 4);
+  end = shift + up(static_cast<uint64_t>(g.n));
 }
 
 GemmLayout write_gemm_job(Cluster& cl, const GemmTensors& g, uint32_t op, uint32_t l1_budget, uint32_t repeat,
@@ -30,6 +33,29 @@ GemmLayout write_gemm_job(Cluster& cl, const GemmTensors& g, uint32_t op, uint32
   std::memcpy(io + L.rq, g.rq.data(), g.rq.size() * sizeof(quant::QMul));
   std::memcpy(io + L.rs, g.row_sum.data(), g.row_sum.size() * 4);
   std::memset(io + L.y, 0x5a, static_cast<size_t>(g.m) * g.n);
+  return L;
+}
+
+GemmLayout write_neureka_gemm_job(Cluster& cl, const GemmTensors& g, uint32_t l1_budget, bool weights_in_wmem) {
+  if (!cl.config().neureka) throw err("cluster: an N-EUREKA GEMM needs neureka.enabled: 1 in the cluster config");
+  const GemmLayout L = write_gemm_job(cl, g, kGemmNeureka, l1_budget, weights_in_wmem ? 1u : 0u, false);
+  uint8_t* io = cl.host(kIoBase, L.end);
+  const uint32_t w_off = 0;  // in the weight memory
+  const uint32_t words[3] = {weights_in_wmem ? w_off : L.w, L.mult, L.shift};
+  std::memcpy(io + 9 * 4, &words[0], 4);
+  std::memcpy(io + 13 * 4, &words[1], 8);
+  for (size_t j = 0; j < g.rq.size(); ++j) {
+    const int32_t m = g.rq[j].m;
+    const auto s = static_cast<uint8_t>(g.rq[j].shift);
+    std::memcpy(io + L.mult + 4 * j, &m, 4);
+    io[L.shift + j] = s;
+  }
+  if (weights_in_wmem) {
+    if (cl.config().wmem_size_bytes < g.w.size())
+      throw err("cluster: the weights (", g.w.size(), " B) do not fit in the weight memory (wmem.size_bytes = ",
+                cl.config().wmem_size_bytes, ")");
+    std::memcpy(cl.host(kWmemBase + w_off, static_cast<uint32_t>(g.w.size())), g.w.data(), g.w.size());
+  }
   return L;
 }
 

@@ -158,7 +158,7 @@ Timing Neureka::estimate(const Job& j) const {
   return t;
 }
 
-Timing Neureka::run(const Job& j, Memory& tcdm, Memory* wmem) {
+Timing Neureka::run(const Job& j, Memory& tcdm, Memory* wmem, std::vector<Access>* tcdm_trace) {
   validate(j, tcdm, wmem);
   const NeurekaConfig& c = cfg_;
   Memory& wm = j.weights_from_wmem ? *wmem : tcdm;
@@ -166,10 +166,16 @@ Timing Neureka::run(const Job& j, Memory& tcdm, Memory* wmem) {
   Timing t = estimate(j);
   t.stalls = 0;
 
+  uint64_t cyc = uint64_t(c.job_overhead);  // the stall-free schedule's clock (tcdm_trace)
+  auto note = [&](uint64_t at, uint64_t addr, uint64_t n, bool write) {
+    if (tcdm_trace) tcdm_trace->push_back({at, addr, static_cast<uint32_t>(n), write});
+  };
+  uint64_t at = 0;  // cycle of the next timed access
   auto rd = [&](Memory& mem, Port p, uint64_t addr, void* dst, uint64_t n, bool timed) {
     if (!mem.read(addr, dst, n))
       throw err("neureka: ", port_name(p), " read of ", n, " B at 0x", std::hex, addr, " failed");
     if (!timed) return;
+    if (p == Port::tcdm) note(at, addr, n, false);
     (p == Port::wmem ? t.wmem_read_bytes : t.tcdm_read_bytes) += n;
     if (mem.cost) t.stalls += mem.cost(p, addr, n, false);
   };
@@ -198,6 +204,8 @@ Timing Neureka::run(const Job& j, Memory& tcdm, Memory* wmem) {
   std::vector<int8_t> out(static_cast<size_t>(TO));
   std::vector<int64_t> prow(static_cast<size_t>(P));  // row of M held by each PE, -1 = idle
   const int64_t kb = ceil_div(j.k, TI), nb = ceil_div(j.n, TO);
+  const uint64_t act_pixel = uint64_t(ceil_div(c.tp_in, c.act_bytes_per_cycle));
+  const uint64_t w_word = uint64_t(ceil_div(int64_t{c.tp_in} * c.qw / 8, c.weight_bytes_per_cycle));
 
   for (const Tile& s : spatial_tiles(j, c)) {
     for (int p = 0; p < P; ++p) {
@@ -219,12 +227,16 @@ Timing Neureka::run(const Job& j, Memory& tcdm, Memory* wmem) {
         // Activation load: one pixel of up to tp_in channels per access, zero-padded.
         std::fill(xbuf.begin(), xbuf.end(), int8_t{0});
         for (int p = 0; p < P; ++p)
-          if (prow[size_t(p)] >= 0)
+          if (prow[size_t(p)] >= 0) {
+            at = cyc + uint64_t(c.overhead_ld_1x1) + uint64_t(p) * act_pixel;
             rd(tcdm, Port::tcdm, j.x_addr + uint64_t(prow[size_t(p)]) * uint64_t(j.x_stride) + uint64_t(k0),
                xbuf.data() + size_t(p) * TI, uint64_t(kc), true);
+          }
+        cyc += uint64_t(c.overhead_ld_1x1) + uint64_t(P) * act_pixel;
         // Matrix-vector: one output channel's weight word per step, every PE accumulates.
         for (int o = 0; o < nj; ++o) {
           std::fill(wword.begin(), wword.end(), int8_t{0});
+          at = cyc + uint64_t(c.overhead_mv) + uint64_t(o) * w_word;
           rd(wm, wport, j.w_addr + uint64_t(n0 + o) * uint64_t(j.w_stride) + uint64_t(k0), wword.data(), uint64_t(kc), true);
           int32_t ws = 0;
           for (int ci = 0; ci < TI; ++ci) ws += wword[size_t(ci)];
@@ -237,12 +249,20 @@ Timing Neureka::run(const Job& j, Memory& tcdm, Memory* wmem) {
             ao[p] += d;
           }
         }
+        cyc += uint64_t(c.overhead_mv) + uint64_t(nj) * w_word;
       }
       // Normalisation / quantisation: shifts, multipliers, biases of this output tile.
+      const uint64_t mult_cycles = uint64_t(ceil_div(int64_t{nj} * c.norm_bits, 8 * int64_t{c.quant_per_cycle}));
+      at = cyc;
       rd(tcdm, Port::tcdm, j.shift_addr + uint64_t(n0), shift.data(), uint64_t(nj), true);
+      at = cyc + 1 + uint64_t(c.norm_shift_overhead);
       rd(tcdm, Port::tcdm, j.mult_addr + 4 * uint64_t(n0), mult.data(), 4 * uint64_t(nj), true);
       std::fill(bias.begin(), bias.end(), 0);
+      at = cyc + 1 + uint64_t(c.norm_shift_overhead) + mult_cycles + uint64_t(c.norm_mult_overhead);
       if (j.has_bias) rd(tcdm, Port::tcdm, j.bias_addr + 4 * uint64_t(n0), bias.data(), 4 * uint64_t(nj), true);
+      cyc += 1 + uint64_t(c.norm_shift_overhead) + mult_cycles + uint64_t(c.norm_mult_overhead) +
+             uint64_t(ceil_div(nj, c.norm_adders)) + uint64_t(c.norm_bias_overhead);
+      const uint64_t store = uint64_t(ceil_div(nj, c.out_bytes_per_cycle));
       for (int p = 0; p < P; ++p) {
         const int64_t r = prow[size_t(p)];
         if (r < 0) continue;
@@ -257,12 +277,16 @@ Timing Neureka::run(const Job& j, Memory& tcdm, Memory* wmem) {
         const uint64_t addr = j.y_addr + uint64_t(r) * uint64_t(j.y_stride) + uint64_t(n0);
         if (!tcdm.write(addr, out.data(), uint64_t(nj)))
           throw err("neureka: tcdm write of ", nj, " B at 0x", std::hex, addr, " failed");
+        note(cyc + uint64_t(p) * store, addr, uint64_t(nj), true);
         t.tcdm_write_bytes += uint64_t(nj);
         if (tcdm.cost) t.stalls += tcdm.cost(Port::tcdm, addr, uint64_t(nj), true);
       }
+      cyc += uint64_t((int64_t(s.h - 1) * c.w_size + s.w) * int64_t(store) + c.streamout_overhead);
     }
   }
   finish(t);
+  if (cyc != t.total - t.stalls)
+    throw err("neureka: internal error: the access schedule ends at cycle ", cyc, ", the formula at ", t.total - t.stalls);
   return t;
 }
 

@@ -138,6 +138,16 @@ struct Job {
   int64_t spatial_w = 6;
 };
 
+// One timed TCDM access of a job (for the cluster's bank arbitration): at `cycle` of the job's
+// stall-free schedule (the formula's phases laid end to end), `bytes` from `addr`. The
+// weight-memory port is private to the engine and is not listed.
+struct Access {
+  uint64_t cycle = 0;
+  uint64_t addr = 0;
+  uint32_t bytes = 0;
+  bool write = false;
+};
+
 // Cycles of each phase of a job (sum = total).
 struct Timing {
   uint64_t total = 0;
@@ -155,8 +165,15 @@ class Neureka {
   void validate(const Job& job, const Memory& tcdm, const Memory* wmem) const;
   // Runs the job: reads operands, computes, writes y; returns its cycles. wmem may be null
   // when the job reads its weights from TCDM. Throws slm::Error on an invalid job (before
-  // writing anything) or a failed memory access.
-  Timing run(const Job& job, Memory& tcdm, Memory* wmem = nullptr);
+  // writing anything) or a failed memory access. tcdm_trace (optional) receives every timed
+  // TCDM access with its cycle in the stall-free schedule, in order: activation pixel p of a
+  // block at overhead_ld_1x1 + p * ceil(tp_in / act_bytes_per_cycle) after the block starts,
+  // weight word o at overhead_mv + o * (weight word cycles) after its matrix-vector phase
+  // starts, the shifts at the start of the normalisation, the multipliers after the shift
+  // phase, the biases after the multiplier phase, output pixel (a, b) at (a * w_size + b) *
+  // ceil(n_j / out_bytes_per_cycle) after the stream-out starts; the schedule ends at the
+  // formula's total (tested).
+  Timing run(const Job& job, Memory& tcdm, Memory* wmem = nullptr, std::vector<Access>* tcdm_trace = nullptr);
   // The cycles the formula gives for a job, without memory stalls (no memory needed).
   Timing estimate(const Job& job) const;
 

@@ -1,6 +1,6 @@
 // slmsim cluster — run the int8 GEMV/GEMM kernels on the simulated Siracusa-class cluster.
 //
-//   slmsim cluster [--cores N] [--shape NxK|microllama ...] [--tokens M] [--variant tiled|untiled|plain]
+//   slmsim cluster [--cores N] [--shape NxK|microllama ...] [--tokens M] [--variant tiled|untiled|plain|neureka|neureka-l1]
 //                  [--l1-budget BYTES] [--config FILE] [--quantum N] [--repeat R] [--max-cycles N] [--seed S]
 //                  [--program ELF] [--json FILE]
 // Each shape runs once on a fresh cluster (models/cluster) executing the cross-compiled
@@ -95,8 +95,10 @@ void register_cluster(CLI::App& app) {
   cmd->add_option("--shape", o->shapes, "NxK (output x input) or 'microllama' (its 7 projections: 4 x 64x64, 2 x 256x64, 64x256); repeatable")
       ->capture_default_str();
   cmd->add_option("--tokens", o->tokens, "rows of x (1 = GEMV)")->check(CLI::Range(1, 4096))->capture_default_str();
-  cmd->add_option("--variant", o->variant, "tiled (L1, double-buffered DMA), untiled (operands in L2, XpulpV2), plain (L2, RV32IMC C)")
-      ->check(CLI::IsMember({"tiled", "untiled", "plain"}))->capture_default_str();
+  cmd->add_option("--variant", o->variant,
+                  "tiled (L1, double-buffered DMA), untiled (operands in L2, XpulpV2), plain (L2, RV32IMC C), neureka (one "
+                  "N-EUREKA job, weights in the weight memory), neureka-l1 (N-EUREKA, weights moved into L1)")
+      ->check(CLI::IsMember({"tiled", "untiled", "plain", "neureka", "neureka-l1"}))->capture_default_str();
   cmd->add_option("--l1-budget", o->l1_budget, "L1 bytes the tiled kernel may use (default: L1 size minus the 16 KiB of core stacks)");
   cmd->add_option("--config", o->config, "cluster config YAML (default: built-in values = configs/cluster/siracusa.yaml)");
   cmd->add_option("--quantum", o->quantum, "cluster quantum_cycles (0: lockstep, the default; N: N-cycle windows, faster)")
@@ -123,7 +125,13 @@ void register_cluster(CLI::App& app) {
     const uint32_t budget = o->l1_budget ? o->l1_budget : cfg.l1_size_bytes - kStacks;
     if (budget > cfg.l1_size_bytes - kStacks)
       throw err("--l1-budget ", budget, ": more than the L1 left after the core stacks (", cfg.l1_size_bytes - kStacks, " bytes)");
-    const uint32_t op = o->variant == "tiled" ? cluster::kGemmTiled : o->variant == "untiled" ? cluster::kGemmUntiled : cluster::kGemmPlain;
+    const bool on_ne = o->variant.rfind("neureka", 0) == 0;
+    const uint32_t op = on_ne ? cluster::kGemmNeureka
+                        : o->variant == "tiled" ? cluster::kGemmTiled
+                        : o->variant == "untiled" ? cluster::kGemmUntiled
+                                                  : cluster::kGemmPlain;
+    if (on_ne && !cfg.neureka) throw err("--variant ", o->variant, ": the cluster config has neureka.enabled: 0");
+    if (on_ne && o->repeat != 1) throw err("--repeat ", o->repeat, ": the N-EUREKA variants run each shape once");
     const auto shapes = parse_shapes(o->shapes);
     uint64_t fault_index = 0;
     int fault_bit = -1;
@@ -156,7 +164,8 @@ void register_cluster(CLI::App& app) {
                             {"ipc", k.cycles ? double(k.instructions) / double(k.cycles) : 0.0},
                             {"bank_stall_cycles", k.bank_stall_cycles}, {"l2_extra_cycles", k.l2_cycles},
                             {"barrier_wait_cycles", k.barrier_wait_cycles}, {"dma_wait_cycles", k.dma_wait_cycles},
-                            {"dispatch_wait_cycles", k.dispatch_wait_cycles}, {"l1_accesses", k.l1_accesses},
+                            {"dispatch_wait_cycles", k.dispatch_wait_cycles}, {"neureka_wait_cycles", k.neureka_wait_cycles},
+                            {"l1_accesses", k.l1_accesses},
                             {"l2_accesses", k.l2_accesses}};
     };
     for (size_t si = 0; si < shapes.size(); ++si) {
@@ -167,11 +176,14 @@ void register_cluster(CLI::App& app) {
       if (uint64_t{cluster::kIoBase} + cluster::GemmLayout(t).end > cluster::kL2Base + uint64_t{cfg.l2_size_bytes})
         throw err("--shape ", s.name, " with --tokens ", o->tokens, ": the tensors (", cluster::GemmLayout(t).end,
                   " bytes) do not fit in L2 above 0x1C140000 (l2.size_bytes = ", cfg.l2_size_bytes, ")");
-      const cluster::GemmLayout lay = cluster::write_gemm_job(cl, t, op, budget, o->repeat);
+      const bool in_wmem = o->variant == "neureka";
+      const cluster::GemmLayout lay = on_ne ? cluster::write_neureka_gemm_job(cl, t, budget, in_wmem)
+                                            : cluster::write_gemm_job(cl, t, op, budget, o->repeat);
       if (fault_bit >= 0) {
         if (fault_index >= t.w.size())
           throw err("--fault ", o->fault, ": weight byte ", fault_index, " is outside shape ", s.name, "'s ", t.w.size(), " weights");
-        cl.host(cluster::kIoBase + lay.w + static_cast<uint32_t>(fault_index), 1)[0] ^= static_cast<uint8_t>(1u << fault_bit);
+        const uint32_t at = (in_wmem ? cluster::kWmemBase : cluster::kIoBase + lay.w) + static_cast<uint32_t>(fault_index);
+        cl.host(at, 1)[0] ^= static_cast<uint8_t>(1u << fault_bit);
       }
       const auto t0 = std::chrono::steady_clock::now();
       const cluster::ClusterResult r = cl.run(o->max_cycles);
@@ -180,7 +192,9 @@ void register_cluster(CLI::App& app) {
         std::fflush(stdout);
         if (r.stop == rv32::Stop::trap) std::fprintf(stderr, "cluster: %s: unhandled trap: %s\n", s.name.c_str(), r.trap.text().c_str());
         else if (r.stop == rv32::Stop::exit) std::fprintf(stderr, "cluster: %s: kernel exit code %d%s\n", s.name.c_str(), r.exit_code,
-                                                         r.exit_code == 3 ? " (the L1 budget cannot hold x, y and two weight rows)" : "");
+                                                         r.exit_code == 3 ? (on_ne ? " (the L1 budget cannot hold x, y, the requantisation and, for neureka-l1, the weights)"
+                                                                                : " (the L1 budget cannot hold x, y and two weight rows)")
+                                                                       : "");
         else if (r.stop == rv32::Stop::limit) std::fprintf(stderr, "cluster: %s: stopped: cycle limit %llu reached\n", s.name.c_str(),
                                                           static_cast<unsigned long long>(o->max_cycles));
         else std::fprintf(stderr, "cluster: %s: stopped: %s\n", s.name.c_str(), r.error.c_str());
@@ -202,6 +216,8 @@ void register_cluster(CLI::App& app) {
         a.l2_cycles += k.l2_cycles;
         a.barrier_wait_cycles += k.barrier_wait_cycles;
         a.dma_wait_cycles += k.dma_wait_cycles;
+        a.dispatch_wait_cycles += k.dispatch_wait_cycles;
+        a.neureka_wait_cycles += k.neureka_wait_cycles;
       }
       uint32_t tiles = 0;
       std::memcpy(&tiles, cl.host(cluster::kIoBase + cluster::kJobTiles * 4, 4), 4);
@@ -213,6 +229,10 @@ void register_cluster(CLI::App& app) {
                            {"tiles", op == 2 ? tiles : 0}, {"bit_exact", ok}, {"barriers", r.barriers},
                            {"dma", {{"transfers", r.dma.transfers}, {"bytes", r.dma.bytes}, {"busy_cycles", r.dma.busy_cycles},
                                     {"bank_stall_cycles", r.dma.bank_stall_cycles}}},
+                           {"neureka", {{"jobs", r.neureka.jobs}, {"busy_cycles", r.neureka.busy_cycles},
+                                        {"bank_stall_cycles", r.neureka.bank_stall_cycles}, {"macs", r.neureka.macs},
+                                        {"tcdm_read_bytes", r.neureka.tcdm_read_bytes}, {"tcdm_write_bytes", r.neureka.tcdm_write_bytes},
+                                        {"wmem_read_bytes", r.neureka.wmem_read_bytes}}},
                            {"cores", jc}});
       std::printf("%-10s %6d %6d %12llu %13llu %8.3f %11llu %11llu %11llu %6u %9s\n", s.name.c_str(), s.n, s.k,
                   static_cast<unsigned long long>(r.cycles), static_cast<unsigned long long>(r.instructions),

@@ -327,6 +327,48 @@ TEST(Neureka, CyclesMatchTheFormulaByHand) {
   EXPECT_EQ(r.tcdm_write_bytes, 64u * 64u);
 }
 
+// The access schedule the cluster arbitrates (run's tcdm_trace): cycles by hand for 1 x 40 x 40
+// (2 input blocks, 32 + 8 output channels), bytes equal to what the timing counts, cycles in order.
+TEST(Neureka, TcdmAccessScheduleByHand) {
+  Placed p;
+  place(p, random_gemm(1, 40, 40, 5));
+  p.job.spatial_w = 1;
+  std::vector<neureka::Access> tr;
+  const neureka::Timing t = Neureka().run(p.job, p.tcdm, &p.wmem, &tr);
+  EXPECT_EQ(t.total, 473u);
+  // Out tile 0: block 0 loads pixel 0 at 2 + 19 = 21, its 32 weight words from 2 + 55 + 17 = 74;
+  // block 1 starts at 2 + 55 + 49 = 106: pixel at 125, weights from 178; the normalisation at
+  // 106 + 104 = 210: shifts at 210, multipliers at 210 + 8 = 218, the stream-out at 210 + 61 = 271.
+  ASSERT_GE(tr.size(), 2u * (1 + 32) + 3);
+  EXPECT_EQ(tr[0].cycle, 21u);
+  EXPECT_EQ(tr[0].bytes, 32u);
+  EXPECT_EQ(tr[1].cycle, 74u);
+  EXPECT_EQ(tr[32].cycle, 74u + 31u);
+  EXPECT_EQ(tr[33].cycle, 125u);
+  EXPECT_EQ(tr[33].bytes, 8u);  // k 40: the second block holds 8 channels
+  EXPECT_EQ(tr[34].cycle, 178u);
+  EXPECT_EQ(tr[66].cycle, 210u);
+  EXPECT_EQ(tr[66].addr, p.job.shift_addr);
+  EXPECT_EQ(tr[67].cycle, 218u);
+  EXPECT_EQ(tr[67].bytes, 128u);
+  EXPECT_EQ(tr[68].cycle, 271u);
+  EXPECT_TRUE(tr[68].write);
+  uint64_t rd = 0, wr = 0;
+  for (size_t i = 0; i < tr.size(); ++i) {
+    (tr[i].write ? wr : rd) += tr[i].bytes;
+    if (i) EXPECT_LE(tr[i - 1].cycle, tr[i].cycle) << i;
+    EXPECT_LT(tr[i].cycle, t.total);
+  }
+  EXPECT_EQ(rd, t.tcdm_read_bytes);
+  EXPECT_EQ(wr, t.tcdm_write_bytes);
+  // Weights from the weight memory are not in the TCDM schedule.
+  Placed q;
+  place(q, random_gemm(1, 40, 40, 5), true);
+  std::vector<neureka::Access> tq;
+  Neureka().run(q.job, q.tcdm, &q.wmem, &tq);
+  EXPECT_EQ(tq.size(), tr.size() - 40u * 2u);
+}
+
 TEST(Neureka, CostCallbackStallsAreAddedAndDeterministic) {
   const Gemm g = random_gemm(1, 32, 32, 11);
   Placed p;

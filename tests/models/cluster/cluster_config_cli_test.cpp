@@ -128,6 +128,31 @@ TEST(ClusterCli, AFlippedWeightBitFailsTheBitExactCheck) {
   EXPECT_EQ(r.status, 2);
 }
 
+// The N-EUREKA variants: weights in the weight memory or moved into L1; the verdict can fail
+// (a flipped weight bit in the weight memory); the JSON has the engine's counters.
+TEST(ClusterCli, NeurekaVariantsAreBitExactAndTheVerdictCanFail) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  const auto jpath = std::filesystem::temp_directory_path() / ("cluster_ne_" + std::to_string(::getpid()) + ".json");
+  auto r = run_slmsim("cluster --shape 64x64 --tokens 4 --variant neureka --json " + jpath.string());
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("bit-exact with golden::matmul: yes"), std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(read_file(jpath));
+  std::filesystem::remove(jpath);
+  const auto& ne = j.at("shapes")[0].at("neureka");
+  EXPECT_EQ(ne.at("jobs"), 1);
+  EXPECT_EQ(ne.at("macs"), 4 * 64 * 64);
+  EXPECT_EQ(ne.at("wmem_read_bytes").get<uint64_t>() > 0, true);
+  r = run_slmsim("cluster --shape 64x64 --variant neureka-l1");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("bit-exact with golden::matmul: yes"), std::string::npos) << r.out;
+  r = run_slmsim("cluster --shape 64x64 --variant neureka --fault 100:7");
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.out.find("bit-exact with golden::matmul: NO"), std::string::npos) << r.out;
+  r = run_slmsim("cluster --shape 64x64 --variant neureka --repeat 2");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("run each shape once"), std::string::npos) << r.err;
+}
+
 TEST(ClusterCli, BadInputExits2AndTooSmallL1Exits125) {
   SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
   auto r = run_slmsim("cluster --shape 64by64");

@@ -9,7 +9,9 @@
  *      4 output rows per pass over x; without, one row at a time with a second dot product
  *      against 0x01010101 for the weight sum (workloads/kernels/gemv_i8.c).
  * ops: 1 int8 GEMM untiled from L2 (XpulpV2), 2 the same tiled through L1 with double-buffered
- *      DMA, 3 untiled plain RV32IMC C; 10 barrier test, 11 dispatch (fork/join) test, 12 DMA test;
+ *      DMA, 3 untiled plain RV32IMC C, 4 on N-EUREKA (word 12 bit 0: weights in the weight
+ *      memory at CL_WMEM_BASE + word 9; words 13, 14: offsets of the int32 multipliers and
+ *      uint8 shifts per output channel, N-EUREKA's normalisation layout); 10 barrier test, 11 dispatch (fork/join) test, 12 DMA test;
  *      20 RMSNorm, 21 residual add, 22 LUT (SiLU), 23 softmax, 24 RoPE, 25 attention scores,
  *      26 attention values, 27 MUL (SwiGLU gate) on int8, untiled from L2, as the golden kernels
  *      of the same names (parameters at offset J(10), see each kernel).
@@ -152,6 +154,44 @@ static int gemm_tiled(uint32_t id, uint32_t nc) {
     cl_barrier(); /* buffer t & 1 is free again */
   }
   if (id == 0) cl_dma_wait(cl_dma_out(y2, yl, (uint32_t)(m * n)));
+  return 0;
+}
+
+/* N-EUREKA (op 4): core 0 moves x, the multipliers and shifts (and the weights, unless they
+ * are in the weight memory) into L1, programs one job, sleeps until it completes and moves y
+ * back to L2; the other cores wait at the final barrier. */
+static int gemm_neureka(uint32_t id) {
+  if (id != 0) return 0;
+  const int32_t m = (int32_t)J(2), n = (int32_t)J(3), k = (int32_t)J(4), x_zp = (int32_t)J(5), y_zp = (int32_t)J(6);
+  const uint32_t budget = J(7), wmem = J(12) & 1u;
+  const uint32_t xb = ALIGN4((uint32_t)(m * k)), yb = ALIGN4((uint32_t)(m * n)), mb = 4u * (uint32_t)n,
+                 sb = ALIGN4((uint32_t)n), wb = wmem ? 0u : ALIGN4((uint32_t)(n * k));
+  if (xb + yb + mb + sb + wb > budget) return 3;
+  uint8_t* xl = (uint8_t*)CL_L1_FREE;
+  uint8_t* yl = xl + xb;
+  uint8_t* ml = yl + yb;
+  uint8_t* sl = ml + mb;
+  uint8_t* wl = sl + sb;
+  cl_dma_in(xl, IO(J(8)), (uint32_t)(m * k));
+  cl_dma_in(ml, IO(J(13)), mb);
+  uint32_t last = cl_dma_in(sl, IO(J(14)), (uint32_t)n);
+  if (!wmem) last = cl_dma_in(wl, IO(J(9)), (uint32_t)(n * k));
+  cl_dma_wait(last);
+  cl_ne_set(CL_NE_M, (uint32_t)m);
+  cl_ne_set(CL_NE_K, (uint32_t)k);
+  cl_ne_set(CL_NE_N, (uint32_t)n);
+  cl_ne_set(CL_NE_X, (uint32_t)xl);
+  cl_ne_set(CL_NE_X_STRIDE, (uint32_t)k);
+  cl_ne_set(CL_NE_W, wmem ? CL_WMEM_BASE + J(9) : (uint32_t)wl);
+  cl_ne_set(CL_NE_W_STRIDE, (uint32_t)k);
+  cl_ne_set(CL_NE_Y, (uint32_t)yl);
+  cl_ne_set(CL_NE_Y_STRIDE, (uint32_t)n);
+  cl_ne_set(CL_NE_MULT, (uint32_t)ml);
+  cl_ne_set(CL_NE_SHIFT, (uint32_t)sl);
+  cl_ne_set(CL_NE_FLAGS, wmem ? 2u : 0u);
+  cl_ne_set(CL_NE_ZP, ((uint32_t)x_zp & 0xffu) | (((uint32_t)y_zp & 0xffu) << 8));
+  cl_ne_wait(cl_ne_trigger());
+  cl_dma_wait(cl_dma_out(IO(J(11)), yl, (uint32_t)(m * n)));
   return 0;
 }
 
@@ -448,6 +488,7 @@ int main(void) {
       }
       break;
     }
+    case 4: rc = gemm_neureka(id); break;
     case 20: rmsnorm_par(id, nc); break;
     case 21: add_par(id, nc); break;
     case 22: lut_par(id, nc); break;

@@ -8,6 +8,8 @@
 #define CL_L1_BASE 0x10000000u
 #define CL_DMA_BASE 0x10200400u
 #define CL_EU_BASE 0x10200800u
+#define CL_NE_BASE 0x10201000u   /* N-EUREKA job registers (models/cluster/cluster.h NeReg) */
+#define CL_WMEM_BASE 0x10400000u /* weight memory (MRAM), N-EUREKA's direct port */
 #define CL_L2_BASE 0x1C000000u
 #define CL_STACK_BYTES 0x800u
 #define CL_MAX_CORES 8u
@@ -52,3 +54,25 @@ static inline uint32_t cl_dma_out(void* l2, const void* l1, uint32_t len) {
 /* Sleeps until transfer `id` and every earlier one have completed. */
 static inline void cl_dma_wait(uint32_t id) { CL_REG(CL_DMA_BASE + 0x20) = id; }
 static inline uint32_t cl_dma_done(void) { return CL_REG(CL_DMA_BASE + 0x24); }
+
+/* N-EUREKA: write the job registers (offsets of NeReg), then trigger; wait sleeps until the
+ * job (and every earlier one) has completed. */
+#define CL_NE_M 0x00
+#define CL_NE_K 0x04
+#define CL_NE_N 0x08
+#define CL_NE_X 0x0C
+#define CL_NE_X_STRIDE 0x10
+#define CL_NE_W 0x14
+#define CL_NE_W_STRIDE 0x18
+#define CL_NE_Y 0x1C
+#define CL_NE_Y_STRIDE 0x20
+#define CL_NE_MULT 0x24
+#define CL_NE_SHIFT 0x28
+#define CL_NE_BIAS 0x2C
+#define CL_NE_FLAGS 0x30 /* bit 0 bias, bit 1 weights from the weight memory */
+#define CL_NE_ZP 0x34    /* bits 7:0 x_zp, 15:8 y_zp */
+#define CL_NE_CLAMP 0x38
+#define CL_NE_SPATIAL_W 0x3C
+static inline void cl_ne_set(uint32_t reg, uint32_t v) { CL_REG(CL_NE_BASE + reg) = v; }
+static inline uint32_t cl_ne_trigger(void) { return CL_REG(CL_NE_BASE + 0x40); }
+static inline void cl_ne_wait(uint32_t id) { CL_REG(CL_NE_BASE + 0x44) = id; }
