@@ -31,7 +31,7 @@ def main():
 
     fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.0))
     for ax, phase in zip(axes, ["decode", "prefill"]):
-        for variant, style in [("tiled", "o-"), ("untiled", "s--")]:
+        for variant, style in [("tiled", "o-"), ("untiled", "s--"), ("neureka", "^-"), ("neureka-l1", "v:")]:
             pts = [(int(r["cores"]), int(r["cycles"])) for r in rows
                    if r["sweep"] == "cores" and r["phase"] == phase and r["variant"] == variant]
             ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=variant)
@@ -44,7 +44,7 @@ def main():
         ax.set_ylabel("cycles, 7 projections of one layer")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend()
-    fig.suptitle("microLlama projections on the simulated cluster (lockstep, bit-exact)")
+    fig.suptitle("microLlama projections on the simulated cluster: cores vs N-EUREKA (lockstep, bit-exact)")
     fig.tight_layout()
     fig.savefig(os.path.join(a.dir, "cores.png"), dpi=110)
 
@@ -67,7 +67,7 @@ def main():
         print("| phase | variant | 1 core | 2 cores | 4 cores | 8 cores | speed-up 1 -> 8 |")
         print("|---|---|---:|---:|---:|---:|---:|")
         for phase in ["decode", "prefill"]:
-            for variant in ["tiled", "untiled"]:
+            for variant in ["tiled", "untiled", "neureka", "neureka-l1"]:
                 c = {int(r["cores"]): int(r["cycles"]) for r in rows
                      if r["sweep"] == "cores" and r["phase"] == phase and r["variant"] == variant}
                 print(f"| {phase} | {variant} | " + " | ".join(f"{c[n]:,}" for n in [1, 2, 4, 8]) +

@@ -6,13 +6,14 @@ the simulated cluster, every row one `slmsim cluster --json` run (the command is
 
 Writes cluster_sweep.csv into --out:
   cores       1, 2, 4, 8 worker cores x variant (tiled through L1 with double-buffered DMA,
-              untiled from L2) x phase (decode: 1 token; prefill: 64 tokens), the default L1 budget
+              untiled from L2; neureka: one N-EUREKA job per projection with the weights in the
+              weight memory, neureka-l1: weights moved into L1 first; core 0 drives the engine)
+              x phase (decode: 1 token; prefill: 64 tokens), the default L1 budget
   l1          8 cores, tiled, decode and prefill, L1 budgets 4000 .. 245760 bytes (Deeploy's
               tutorial runs use 8000 and 64000); a budget too small for the kernel's buffers
               gives a row without cycles
 Cycles are the simulator's (lockstep, exact); every run is checked bit-exact against the golden
-kernels and the sweep stops if one is not. N-EUREKA is not in the cluster yet (docs/neureka.md
-gives its standalone cycles): the cores-only vs cores+N-EUREKA comparison is still to come.
+kernels and the sweep stops if one is not.
 Then scripts/plot_siracusa_sweep.py draws the figures. Uses Debian's python3 only.
 """
 import argparse
@@ -25,7 +26,8 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIELDS = ["sweep", "phase", "tokens", "cores", "variant", "l1_budget_bytes", "cycles", "instructions",
-          "bank_stall_cycles", "barrier_wait_cycles", "dma_wait_cycles", "tiles", "bit_exact", "command"]
+          "bank_stall_cycles", "barrier_wait_cycles", "dma_wait_cycles", "neureka_busy_cycles", "tiles", "bit_exact",
+          "command"]
 
 
 def run(slmsim, args):
@@ -50,6 +52,7 @@ def row(sweep, phase, tokens, command, rep):
         "bank_stall_cycles": sum(c["bank_stall_cycles"] for c in per_core),
         "barrier_wait_cycles": sum(c["barrier_wait_cycles"] for c in per_core),
         "dma_wait_cycles": sum(c["dma_wait_cycles"] for c in per_core),
+        "neureka_busy_cycles": sum(s["neureka"]["busy_cycles"] for s in rep["shapes"]),
         "tiles": sum(s["tiles"] for s in rep["shapes"]), "bit_exact": rep["bit_exact"], "command": command,
     }
 
@@ -63,7 +66,7 @@ def main():
     phases = [("decode", 1), ("prefill", 64)]
     jobs = []
     for phase, tokens in phases:
-        for variant in ["tiled", "untiled"]:
+        for variant in ["tiled", "untiled", "neureka", "neureka-l1"]:
             for cores in [1, 2, 4, 8]:
                 jobs.append(("cores", phase, tokens, ["--cores", str(cores), "--variant", variant, "--tokens", str(tokens)]))
         for budget in [4000, 8000, 16000, 32000, 64000, 245760]:
