@@ -33,10 +33,10 @@ void RiscvCluster::Params::describe(params::Visitor& v, Params& p) {
                 256.0 * 1024 * 1024},
           p.l1_budget_bytes);
   v.field(Field{"cluster_config", Unit::none,
-                "cluster YAML (cores, L1, L2 latency, DMA, event unit, core timing: docs/siracusa.md); relative: to the current directory, "
-                "else to the shipped configs folder; empty: the built-in defaults (= configs/cluster/siracusa.yaml)"},
+                "cluster YAML (cores, L1, L2 latency, DMA, event unit, core timing: docs/siracusa.md); relative: to the platform YAML's folder, "
+                "else the current directory, else the shipped configs folder; empty: the built-in defaults (= configs/cluster/siracusa.yaml)"},
           p.cluster_config, {});
-  v.field(Field{"program", Unit::none, "kernel ELF (empty: the build's rv32/cluster_kernels.elf)"}, p.program, {});
+  v.field(Field{"program", Unit::none, "kernel ELF (empty: the build's rv32/cluster_kernels.elf; relative: as cluster_config)"}, p.program, {});
   v.field(Field{"max_cycles_per_op", Unit::cycles, "a kernel run longer than this is an error", false, 1000, 1e15}, p.max_cycles_per_op);
   v.field(Field{"instruction_pj", Unit::pj, "energy per retired instruction"}, p.instruction_pj);
   v.field(Field{"leakage_mw", Unit::mw, "static power"}, p.leakage_mw);
@@ -67,11 +67,16 @@ namespace {
 
 constexpr uint32_t kHeaderBytes = 0x100;  // job words; the tensors follow, 64-byte aligned
 
-std::string resolve(const std::string& path) {
+// A relative path: next to the platform YAML, else from the current directory, else in the
+// shipped configs folder.
+std::string resolve(const std::string& path, const std::string& platform_file) {
   namespace fs = std::filesystem;
-  if (path.empty() || fs::path(path).is_absolute() || fs::exists(path)) return path;
-  const fs::path alt = fs::path(replay::config_dir()) / path;
-  return fs::exists(alt) ? alt.string() : path;
+  if (path.empty() || fs::path(path).is_absolute()) return path;
+  for (const fs::path& base : {fs::path(platform_file).parent_path(), fs::path(), fs::path(replay::config_dir())}) {
+    const fs::path c = base / path;
+    if (fs::exists(c)) return c.string();
+  }
+  return path;
 }
 
 bool all_i8(const trace::Op& op) {
@@ -147,13 +152,13 @@ ClusterEngine::ClusterEngine(platform::Platform& p, const std::string& component
   const std::string who = p.config().file + ": components." + component;
   if (prec != quant::Precision::w8a8)
     throw err(who, ": the cluster kernels are int8 (w8a8); precision ", quant::to_string(prec), " cannot run on them");
-  const std::string cfg_path = resolve(bp.cluster_config);
+  const std::string cfg_path = resolve(bp.cluster_config, p.config().file);
   if (!cfg_path.empty() && !std::filesystem::exists(cfg_path))
     throw err(who, ".cluster_config = '", bp.cluster_config, "': file not found");
   cfg_ = cluster::load_config(cfg_path);
   cfg_.cores = bp.cores;
   cfg_.validate();
-  const std::string prog = bp.program.empty() ? std::string(SLMSIM_RV32_DIR) + "/cluster_kernels.elf" : resolve(bp.program);
+  const std::string prog = bp.program.empty() ? std::string(SLMSIM_RV32_DIR) + "/cluster_kernels.elf" : resolve(bp.program, p.config().file);
   if (!std::filesystem::exists(prog))
     throw err(who, (bp.program.empty() ? ": the kernel ELF '" : ".program = '"), prog,
               bp.program.empty() ? "' was not built (needs riscv64-unknown-elf-gcc: scripts/install-deps.sh)" : "': file not found");
