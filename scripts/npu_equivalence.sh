@@ -34,7 +34,7 @@ run_case soc-s260 --config configs/soc-ethos-u85.yaml --model stories260K --pref
 run_case s260-fault --model stories260K --steps 6 --fault storage:0x40:3
 # The generic engine and the cluster share the memories, bus and DMA.
 run_case phone-generic --config configs/phone-lpddr5x.yaml --model stories260K --steps 8
-run_case siracusa --config configs/mcu-siracusa.yaml --model stories260K --steps 8
+run_case siracusa --config configs/mcu-siracusa-generic.yaml --model stories260K --steps 8
 
 [ -z "$ref" ] && exit 0
 status=0

@@ -394,9 +394,11 @@ void validate_tree(PlatformConfig& pc, Problems& pr) {
     if (pc.engine.host.empty())
       pr.add((eng ? eng->where() : pc.file + ": engine") + ": engine.compute = '" + pc.engine.compute +
              "' is an NPU: engine.host must name the host CPU that programs it");
+  } else if (engine_cat == "cluster") {
+    check_ref(pc.engine.compute, "compute", "cluster");  // runs on its own memories; engine.host (optional) runs what it cannot
   } else if (engine_cat != "compute") {
     pr.add((eng && eng->get("compute") ? eng->get("compute")->where() : pc.file + ": engine.compute") + " = '" +
-           pc.engine.compute + "': is a " + engine_cat + ", expected a compute engine or an NPU");
+           pc.engine.compute + "': is a " + engine_cat + ", expected a compute engine, an NPU or a cluster");
   } else {
     check_ref(pc.engine.compute, "compute", "compute");
     check_ref(pc.engine.dma, "dma", "dma");
@@ -461,7 +463,7 @@ void SimulationParams::describe(params::Visitor& v, SimulationParams& p) {
 }
 
 void EngineBinding::describe(params::Visitor& v, EngineBinding& p) {
-  v.field({"compute", params::Unit::none, "component that executes the model's ops: a generic `compute` engine or an NPU", true}, p.compute, {});
+  v.field({"compute", params::Unit::none, "component that executes the model's ops: a generic `compute` engine, an NPU or a RISC-V `cluster`", true}, p.compute, {});
   v.field({"host", params::Unit::none, "CPU component for host work (embedding lookup, token choice) and ops the engine does not support; empty = none", false}, p.host, {});
   v.field({"shape_mode", params::Unit::none, "NPU: `dynamic` computes attention over the positions so far; `fixed` over the whole context window every step, as a fixed-shape TFLite graph does", false}, p.shape_mode, {"dynamic", "fixed"});
   v.field({"dma", params::Unit::none, "generic engine: DMA component that feeds it", false}, p.dma, {});

@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 
+#include "sim/engine/cluster_engine.h"
 #include "sim/engine/generic_engine.h"
 #include "sim/engine/host_engine.h"
 #include "sim/engine/npu_engine.h"
@@ -24,6 +25,10 @@ const std::map<std::string, Builder>& builders() {
       {"npu",
        [](platform::Platform& p, const std::string&, quant::Precision prec) -> std::unique_ptr<Engine> {
          return std::make_unique<NpuEngine>(p, prec);
+       }},
+      {"cluster",
+       [](platform::Platform& p, const std::string& name, quant::Precision prec) -> std::unique_ptr<Engine> {
+         return std::make_unique<ClusterEngine>(p, name, prec);
        }},
   };
   return b;

@@ -1,5 +1,6 @@
 // The engines a platform's `engine:` section asks for: the configured compute block's engine
-// (chosen by its component category: `compute` -> the generic engine, `npu` -> the NPU's)
+// (chosen by its component category: `compute` -> the generic engine, `npu` -> the NPU's,
+// `cluster` -> the RISC-V cluster's, sim/engine/cluster_engine.h)
 // and, when `engine.host` names a CPU, the host engine.
 #pragma once
 #include "sim/platform/platform.h"

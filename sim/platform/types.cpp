@@ -8,6 +8,7 @@
 #include "models/interconnect/bus.h"
 #include "models/mem/memory.h"
 #include "models/npu/ethos_u85.h"
+#include "sim/engine/cluster_engine.h"
 #include "sim/iss/rv32_tlm.h"
 #include "sim/platform/component.h"
 #include "sim/platform/platform.h"
@@ -134,6 +135,10 @@ void register_types() {
   r.add(make_type(TypeSpec<Rv32Tlm>{"rv32", "cpu",
                                     "RV32IMC + XpulpV2 instruction-set simulator hart (CV32E40P timing), DMI + TLM fallback; runs `program`.",
                                     {}, build<InitiatorComponent<Rv32Tlm>, Rv32Tlm>, {}, {}}));
+  r.add(make_type(TypeSpec<RiscvCluster>{
+      "riscv_cluster", "cluster",
+      "Siracusa-class cluster of 1-8 RV32IMC+XpulpV2 ISS cores (models/cluster): runs each op as a compiled kernel on real data (docs/siracusa.md).",
+      {}, build<ModuleComponent<RiscvCluster>, RiscvCluster>, {}, {}}));
 }
 
 }  // namespace slm::platform

@@ -60,7 +60,7 @@ json utilisation(const json& counters, const platform::Platform& p, double secon
       const auto& m = p.memory(c.name);
       const double cycles = seconds * double(m.clock().hz()) * m.params().ports;
       u[c.path] = counter(counters, c.path + ".busy_cycles") / cycles;
-    } else if (c.category == "compute" || c.category == "npu" || c.category == "cpu") {
+    } else if (c.category == "compute" || c.category == "npu" || c.category == "cpu" || c.category == "cluster") {
       const double cycles = seconds * double(engine_clock_hz(p, c.name));
       u[c.path] = counter(counters, c.path + ".busy_cycles") / cycles;
     } else if (c.category == "dma") {
@@ -103,7 +103,7 @@ json bottleneck(const json& util, const platform::Platform& p) {
     }
   std::string reason;
   const auto& pl = p.config().placement;
-  if (kind == "compute" || kind == "npu" || kind == "cpu")
+  if (kind == "compute" || kind == "npu" || kind == "cpu" || kind == "cluster")
     reason = "compute-bound: " + name + " computes " + std::to_string(int(std::round(bu * 100))) + "% of the time";
   else if (kind == "memory") {
     std::string roles;

@@ -48,7 +48,7 @@ TEST(SimCli, RunWritesReportThatRecostReads) {
 }
 
 TEST(SimCli, ConfigCheckAcceptsEveryShippedConfig) {
-  for (const char* f : {"mcu-ethos-u85.yaml", "mcu-siracusa.yaml", "phone-lpddr5x.yaml"}) {
+  for (const char* f : {"mcu-ethos-u85.yaml", "mcu-siracusa.yaml", "mcu-siracusa-generic.yaml", "phone-lpddr5x.yaml"}) {
     const auto r = run_slmsim("config check '" + test::source_dir() + "/configs/" + f + "'");
     EXPECT_EQ(r.status, 0) << f << "\n" << r.err;
     EXPECT_NE(r.out.find(": ok ("), std::string::npos) << r.out;

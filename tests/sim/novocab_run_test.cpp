@@ -29,7 +29,7 @@ replay::SessionOptions micro(const std::string& config, int prefill, int steps) 
 }
 
 TEST(NoVocabRun, GenericEnginePrefillAndDecodeSteps) {
-  const auto rep = replay::run_session(micro(test::source_dir() + "/configs/mcu-siracusa.yaml", 4, 7));
+  const auto rep = replay::run_session(micro(test::source_dir() + "/configs/mcu-siracusa-generic.yaml", 4, 7));
   EXPECT_EQ(rep["bit_exact"], true);
   EXPECT_EQ(rep["workload"]["prompt_tokens"], 4) << rep["workload"].dump();
   EXPECT_EQ(rep["decode"]["tokens"], 3) << rep["decode"].dump();

@@ -14,7 +14,8 @@
  *      uint8 shifts per output channel, N-EUREKA's normalisation layout); 10 barrier test, 11 dispatch (fork/join) test, 12 DMA test;
  *      20 RMSNorm, 21 residual add, 22 LUT (SiLU), 23 softmax, 24 RoPE, 25 attention scores,
  *      26 attention values, 27 MUL (SwiGLU gate) on int8, untiled from L2, as the golden kernels
- *      of the same names (parameters at offset J(10), see each kernel).
+ *      of the same names (parameters at offset J(10), see each kernel); 28 copy (KV-cache write);
+ *      0 nothing (measures the launch: start-up, barrier, exit).
  * Every GEMM computes y[i, j] = sat8(requant(sum_k (x[i,k] - x_zp) * w[j,k], rq[j]) + y_zp), the
  * same math as golden::matmul (workloads/kernels/gemv_i8.h); output rows j are split into
  * contiguous ranges by core id. Exit code: 0 ok, 1 bad magic, 2 bad op, 3 L1 too small. */
@@ -95,10 +96,12 @@ static void gemm_untiled(uint32_t id, uint32_t nc, int xpulp) {
 
 #define ALIGN4(v) (((v) + 3u) & ~3u)
 
-/* Tiled: x (m x k) and y (m x n) stay in L1; weight rows and their requantisation
- * multipliers stream through two L1 buffers of R rows (double buffering): core 0 starts the
- * DMA of tile t+1 before the cores compute tile t. R is the largest that fits the L1 budget
- * (rounded down to a multiple of the core count when R >= cores). */
+/* Tiled: blocks of mt token rows of x (mt x k) and y (mt x n) stay in L1; weight rows and
+ * their requantisation multipliers stream through two L1 buffers of R rows (double buffering):
+ * core 0 starts the DMA of tile t+1 before the cores compute tile t. mt = m when the whole of x
+ * and y fits with at least one weight row, else the largest of m/2, m/4, ... (rounded up) that
+ * does (the weights are streamed again for every block of tokens). R is the largest that fits
+ * the L1 budget (rounded down to a multiple of the core count when R >= cores). */
 static int gemm_tiled(uint32_t id, uint32_t nc) {
   const int32_t m = (int32_t)J(2), n = (int32_t)J(3), k = (int32_t)J(4), x_zp = (int32_t)J(5), y_zp = (int32_t)J(6);
   const uint32_t budget = J(7);
@@ -106,54 +109,65 @@ static int gemm_tiled(uint32_t id, uint32_t nc) {
   const uint8_t* w2 = (const uint8_t*)IO(J(9));
   const uint8_t* rq2 = (const uint8_t*)IO(J(10));
   uint8_t* y2 = (uint8_t*)IO(J(11));
-  const uint32_t xb = ALIGN4((uint32_t)(m * k)), yb = ALIGN4((uint32_t)(m * n));
   const uint8_t* rs2 = J(15) ? (const uint8_t*)IO(J(15)) : 0;
   const uint32_t row_bytes = ALIGN4((uint32_t)k) + 8u + (rs2 ? 4u : 0u);
-  int32_t r = budget > xb + yb ? (int32_t)((budget - xb - yb) / (2u * row_bytes)) : 0;
+  int32_t mt = m, r = 0;
+  for (;;) {
+    const uint32_t xb = ALIGN4((uint32_t)(mt * k)), yb = ALIGN4((uint32_t)(mt * n));
+    r = budget > xb + yb ? (int32_t)((budget - xb - yb) / (2u * row_bytes)) : 0;
+    if (r >= 1 || mt == 1) break;
+    mt = (mt + 1) / 2;
+  }
   if (r < 1) return 3;
   if (r > n) r = n;
   if (r >= (int32_t)nc) r -= r % (int32_t)nc;
+  const uint32_t xb = ALIGN4((uint32_t)(mt * k)), yb = ALIGN4((uint32_t)(mt * n));
   const uint32_t wb = ALIGN4((uint32_t)(r * k));
   uint8_t* xl = (uint8_t*)CL_L1_FREE;
   uint8_t* yl = xl + xb;
   uint8_t* wl[2] = {yl + yb, yl + yb + wb};
   uint8_t* rql[2] = {wl[1] + wb, wl[1] + wb + (uint32_t)r * 8u};
   uint8_t* rsl[2] = {rql[1] + (uint32_t)r * 8u, rql[1] + (uint32_t)r * 12u};
-  const int32_t tiles = (n + r - 1) / r;
-  uint32_t ids[2] = {0, 0};
+  const int32_t tiles = (n + r - 1) / r, blocks = (m + mt - 1) / mt;
   if (id == 0) {
     J(13) = (uint32_t)r;
-    J(14) = (uint32_t)tiles;
-    /* x: m rows of k bytes, packed densely in L1 (2D when k is not a multiple of 4 would be needed
-     * for alignment; here k % 4 == 0 is required by the SIMD loop, otherwise plain C reads bytes) */
-    cl_dma_in(xl, x2, (uint32_t)(m * k));
-    const int32_t rows0 = r < n ? r : n;
-    cl_dma_in(wl[0], w2, (uint32_t)(rows0 * k));
-    if (rs2) cl_dma_in(rsl[0], rs2, (uint32_t)rows0 * 4u);
-    ids[0] = cl_dma_in(rql[0], rq2, (uint32_t)rows0 * 8u);
+    J(14) = (uint32_t)(tiles * blocks);
   }
-  for (int32_t t = 0; t < tiles; ++t) {
-    const int32_t r0 = t * r, rt = n - r0 < r ? n - r0 : r;
+  for (int32_t b = 0; b < blocks; ++b) {
+    const int32_t i0 = b * mt, mb = m - i0 < mt ? m - i0 : mt;
+    uint32_t ids[2] = {0, 0};
     if (id == 0) {
-      if (t + 1 < tiles) {
-        const int32_t r1 = (t + 1) * r, rt1 = n - r1 < r ? n - r1 : r;
-        cl_dma_in(wl[(t + 1) & 1], w2 + (uint32_t)r1 * (uint32_t)k, (uint32_t)(rt1 * k));
-        if (rs2) cl_dma_in(rsl[(t + 1) & 1], rs2 + (uint32_t)r1 * 4u, (uint32_t)rt1 * 4u);
-        ids[(t + 1) & 1] = cl_dma_in(rql[(t + 1) & 1], rq2 + (uint32_t)r1 * 8u, (uint32_t)rt1 * 8u);
-      }
-      cl_dma_wait(ids[t & 1]);
+      /* x: mb rows of k bytes, packed densely in L1 (the SIMD loop needs k % 4 == 0; otherwise
+       * plain C reads bytes) */
+      cl_dma_in(xl, x2 + (uint32_t)i0 * (uint32_t)k, (uint32_t)(mb * k));
+      const int32_t rows0 = r < n ? r : n;
+      cl_dma_in(wl[0], w2, (uint32_t)(rows0 * k));
+      if (rs2) cl_dma_in(rsl[0], rs2, (uint32_t)rows0 * 4u);
+      ids[0] = cl_dma_in(rql[0], rq2, (uint32_t)rows0 * 8u);
     }
-    cl_barrier(); /* tile t is in L1 */
-    int32_t lo, hi;
-    share(rt, id, nc, &lo, &hi);
-    const int8_t* wt = (const int8_t*)wl[t & 1];
-    const slm_qmul* rqt = (const slm_qmul*)rql[t & 1];
-    for (int32_t i = 0; i < m; ++i)
-      gemv_rows((const int8_t*)xl + i * k, x_zp, wt + lo * k, hi - lo, k, rqt + lo, y_zp, (int8_t*)yl + i * n + r0 + lo, 1,
-                rs2 ? (const int32_t*)rsl[t & 1] + lo : 0);
-    cl_barrier(); /* buffer t & 1 is free again */
+    for (int32_t t = 0; t < tiles; ++t) {
+      const int32_t r0 = t * r, rt = n - r0 < r ? n - r0 : r;
+      if (id == 0) {
+        if (t + 1 < tiles) {
+          const int32_t r1 = (t + 1) * r, rt1 = n - r1 < r ? n - r1 : r;
+          cl_dma_in(wl[(t + 1) & 1], w2 + (uint32_t)r1 * (uint32_t)k, (uint32_t)(rt1 * k));
+          if (rs2) cl_dma_in(rsl[(t + 1) & 1], rs2 + (uint32_t)r1 * 4u, (uint32_t)rt1 * 4u);
+          ids[(t + 1) & 1] = cl_dma_in(rql[(t + 1) & 1], rq2 + (uint32_t)r1 * 8u, (uint32_t)rt1 * 8u);
+        }
+        cl_dma_wait(ids[t & 1]);
+      }
+      cl_barrier(); /* tile t is in L1 */
+      int32_t lo, hi;
+      share(rt, id, nc, &lo, &hi);
+      const int8_t* wt = (const int8_t*)wl[t & 1];
+      const slm_qmul* rqt = (const slm_qmul*)rql[t & 1];
+      for (int32_t i = 0; i < mb; ++i)
+        gemv_rows((const int8_t*)xl + i * k, x_zp, wt + lo * k, hi - lo, k, rqt + lo, y_zp, (int8_t*)yl + i * n + r0 + lo, 1,
+                  rs2 ? (const int32_t*)rsl[t & 1] + lo : 0);
+      cl_barrier(); /* buffer t & 1 is free again */
+    }
+    if (id == 0) cl_dma_wait(cl_dma_out(y2 + (uint32_t)i0 * (uint32_t)n, yl, (uint32_t)(mb * n)));
   }
-  if (id == 0) cl_dma_wait(cl_dma_out(y2, yl, (uint32_t)(m * n)));
   return 0;
 }
 
@@ -474,6 +488,22 @@ static void mul_par(uint32_t id, uint32_t nc) {
   for (int32_t i = lo; i < hi; ++i) y[i] = sat8(rq32(sat32((int64_t)(a[i] - a_zp) * (b[i] - b_zp)), mm, ms) + y_zp);
 }
 
+/* Copy of n bytes (the KV-cache write): x at J(8) -> y at J(11), split by core; words when
+ * both addresses and n are multiples of 4, else bytes. */
+static void copy_par(uint32_t id, uint32_t nc) {
+  const uint32_t n = J(3);
+  const uint8_t* x = (const uint8_t*)IO(J(8));
+  uint8_t* y = (uint8_t*)IO(J(11));
+  int32_t lo, hi;
+  if ((((uint32_t)x | (uint32_t)y | n) & 3u) == 0) {
+    share((int32_t)(n / 4u), id, nc, &lo, &hi);
+    for (int32_t i = lo; i < hi; ++i) ((uint32_t*)y)[i] = ((const uint32_t*)x)[i];
+  } else {
+    share((int32_t)n, id, nc, &lo, &hi);
+    for (int32_t i = lo; i < hi; ++i) y[i] = x[i];
+  }
+}
+
 int main(void) {
   const uint32_t id = cl_core_id(), nc = cl_nb_cores();
   if (J(0) != 0x54534c43u) return 1;
@@ -497,6 +527,8 @@ int main(void) {
     case 25: attn_par(id, nc, 0); break;
     case 26: attn_par(id, nc, 1); break;
     case 27: mul_par(id, nc); break;
+    case 28: copy_par(id, nc); break;
+    case 0: break; /* no kernel: the launch (start-up, barriers, exit) alone */
     case 10: barrier_test(id); break;
     case 11: dispatch_test(id); break;
     case 12: dma_test(id); break;

@@ -1,0 +1,111 @@
+// ClusterEngine: a model's ops run as compiled RISC-V kernels on the Siracusa-class cluster
+// (models/cluster: 1..8 RV32IMC+XpulpV2 ISS cores, banked L1, L2, event unit, DMA), the
+// replay engine of a platform component of category `cluster` (type `riscv_cluster`).
+//
+// Per op: the engine reads the op's operands out of the platform's simulated memory (their
+// views, backdoor), writes them with a job descriptor into the cluster's L2 I/O window, runs
+// the kernel of cluster_kernels.elf that matches the op on the cores (a fresh cluster per op:
+// start-up, the kernel, the closing barrier), reads the outputs the cores left in the
+// cluster's L2 and writes them into the op's output views in the platform's memory; then the
+// SystemC thread waits the cluster's cycles at the component's clock. The values come from
+// the kernels (computes_values() is true): the replay compares them with the golden model.
+//
+// Ops and kernels (workloads/kernels/cluster/cluster_kernels.c):
+//   matmul (int8 weights, int8 in and out)  GEMM: tiled through L1 with double-buffered DMA
+//                                           (`gemm: tiled`, within l1_budget_bytes), untiled
+//                                           from L2 (`untiled`, XpulpV2) or plain C (`plain`)
+//   rmsnorm, add, silu (LUT), mul, rope,    untiled from L2, scalar C, split over the cores
+//   softmax, attn_scores, attn_values
+//   kv_write                                a parallel copy (k and v rows into the caches)
+// Not run here (the replay sends them to the host CPU, engine.host, or refuses the run with
+// the op's name when there is none): embed and argmax (host work), matmuls with int16 output
+// (the classifier's logits) or int4 weights. Precisions other than w8a8 are refused: the
+// kernels are int8.
+//
+// Timing: what the cluster model counts (cycles of the whole kernel run, from the first
+// instruction of the start-up code to core 0's exit), at the component's clock. The platform's
+// memories see no traffic: the cluster's own L2 model stands for the L2 (its latency is in the
+// cluster config), and the copies between the platform's memory and the cluster's are free.
+#pragma once
+#include <memory>
+#include <string>
+
+#include <systemc>
+
+#include "models/cluster/cluster.h"
+#include "models/common/clock.h"
+#include "models/common/params.h"
+#include "models/common/stats.h"
+#include "sim/engine/engine.h"
+#include "sim/platform/platform.h"
+
+namespace slm {
+
+// The platform component (type `riscv_cluster`, category `cluster`): the configuration and
+// the counters; the ClusterEngine below does the work.
+class RiscvCluster : public sc_core::sc_module {
+ public:
+  struct Params {
+    uint64_t clock_hz = 50'000'000;      // GVSoC siracusa default (anchors C2); not the silicon's operating point
+    uint32_t cores = 8;                  // worker cores that run the kernels (overrides the cluster config's `cores`)
+    std::string gemm = "tiled";          // tiled | untiled | plain
+    uint64_t l1_budget_bytes = 64000;    // L1 a tiled GEMM may use (Deeploy's default L1, anchors C5)
+    std::string cluster_config;          // cluster YAML ("" = built-in defaults = configs/cluster/siracusa.yaml)
+    std::string program;                 // kernel ELF ("" = the build's rv32/cluster_kernels.elf)
+    uint64_t max_cycles_per_op = 4'000'000'000ull;  // a kernel run longer than this is an error
+    double instruction_pj = 0;           // energy table: per retired instruction (all cores)
+    double leakage_mw = 0;
+    static void describe(params::Visitor& v, Params& p);
+    void validate(const std::string& who) const;
+  };
+  static std::vector<params::EnergyEvent> energy_events() {
+    return {{"instruction_pj", "instructions", "instructions retired x energy per instruction"}};
+  }
+
+  RiscvCluster(sc_core::sc_module_name name, const Params& p, stats::Group& parent);
+  const Params& params() const { return p_; }
+  const Clock& clock() const { return clk_; }
+
+  stats::Group stats_;
+  stats::Counter& ops;
+  stats::Counter& busy_cycles;
+  stats::Counter& instructions;
+
+ private:
+  Params p_;
+  Clock clk_;
+};
+
+namespace engine {
+
+class ClusterEngine : public Engine {
+ public:
+  ClusterEngine(platform::Platform& p, const std::string& component, quant::Precision prec);
+  ~ClusterEngine() override;
+  const std::string& engine_name() const override { return name_; }
+  std::string engine_kind() const override { return "riscv-cluster"; }
+  bool computes_values() const override { return true; }
+  bool supports(const trace::Op& op) const override;
+  void declare(const trace::Op& op, replay::Layout& layout) override;
+  void load(const quant::QuantModel& qm, replay::Layout& layout) override;
+  void execute(const StepInfo& step, std::span<const BoundOp> ops, replay::Layout& layout, const OpDone& done) override;
+  uint64_t clock_hz() const override { return block_->clock().hz(); }
+  // Cycles of a kernel launch alone (op 0: start-up, closing barrier, exit), measured once.
+  uint64_t launch_cycles() const { return launch_cycles_; }
+  // Why `op` is not run here ("" if it is).
+  static std::string unsupported_reason(const trace::Op& op);
+
+ private:
+  struct Job;
+  cluster::ClusterResult run_job(const Job& job, std::vector<uint8_t>* out_bytes, uint32_t* tiles);
+
+  std::string name_;
+  RiscvCluster* block_;
+  cluster::ClusterConfig cfg_;
+  std::unique_ptr<rv32::ElfImage> elf_;
+  uint64_t launch_cycles_ = 0;
+  std::vector<std::string> declared_;
+};
+
+}  // namespace engine
+}  // namespace slm

@@ -1,0 +1,164 @@
+// The RISC-V cluster engine (sim/engine/cluster_engine.h) in `slmsim run`: microllama and the
+// real stories260K run end to end on configs/mcu-siracusa.yaml with every op's values computed
+// by the cross-compiled kernels on the ISS cores, bit-exact with golden on 1 and 8 cores; a
+// flipped weight bit in simulated memory fails the verdict; cycles are deterministic; 8 cores
+// take fewer cycles than 1; unsupported ops and precisions are refused with a clear message.
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "sim/config/platform_config.h"
+#include "sim/platform/platform.h"
+#include "sim/replay/replay.h"
+#include "sim/replay/session.h"
+#include "tests/common/cli.h"
+#include "tests/models/rv32/iss_harness.h"
+#include "tests/sim/harness.h"
+#include "workloads/common/error.h"
+#include "workloads/llama2/load.h"
+
+namespace slm {
+namespace {
+
+std::string siracusa() { return test::source_dir() + "/configs/mcu-siracusa.yaml"; }
+
+replay::SessionOptions micro(int prefill, int steps, int cores, const std::string& gemm = "tiled") {
+  replay::SessionOptions o;
+  o.config = siracusa();
+  o.model = "microllama";
+  o.steps = steps;
+  o.prefill_tokens = prefill;
+  o.calibration = {2, 16, 1'000'000};
+  o.sets = {"cores.cores=" + std::to_string(cores), "cores.gemm=" + gemm};
+  return o;
+}
+
+const nlohmann::json* engine_verdict(const nlohmann::json& rep, const std::string& name) {
+  for (const auto& e : rep["engines"])
+    if (e["engine"] == name) return &e;
+  return nullptr;
+}
+
+// Every op of microllama ran on the cores (no host in the loop), the values are the kernels'.
+void expect_all_on_cores(const nlohmann::json& rep) {
+  const auto* v = engine_verdict(rep, "cores");
+  ASSERT_NE(v, nullptr) << rep["engines"].dump();
+  EXPECT_EQ((*v)["values_computed_by"], "engine");
+  EXPECT_GT((*v)["ops_checked"].get<int>(), 100);
+  EXPECT_EQ((*v)["ops_mismatched"].get<int>(), 0);
+  const auto* fc = engine_verdict(rep, "fc");
+  if (fc) EXPECT_EQ((*fc)["ops_checked"].get<int>(), 0) << "microllama has no host work";
+}
+
+TEST(ClusterEngine, MicroLlamaBitExactOn1And8CoresAnd8CoresAreFaster) {
+  SKIP_IF_EMPTY(test::rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  const auto one = replay::run_session(micro(2, 3, 1));
+  const auto eight = replay::run_session(micro(2, 3, 8));
+  for (const auto* r : {&one, &eight}) {
+    EXPECT_EQ((*r)["bit_exact"], true);
+    expect_all_on_cores(*r);
+  }
+  const double c1 = one["decode"]["cycles_per_token"].get<double>(), c8 = eight["decode"]["cycles_per_token"].get<double>();
+  EXPECT_LT(c8, c1) << "8 cores " << c8 << " vs 1 core " << c1;
+  EXPECT_LT(eight["prefill"]["cycles"].get<double>(), one["prefill"]["cycles"].get<double>());
+}
+
+TEST(ClusterEngine, UntiledAndPlainGemmAreBitExactToo) {
+  SKIP_IF_EMPTY(test::rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  for (const char* g : {"untiled", "plain"}) {
+    const auto r = replay::run_session(micro(2, 3, 8, g));
+    EXPECT_EQ(r["bit_exact"], true) << g;
+    expect_all_on_cores(r);
+  }
+}
+
+TEST(ClusterEngine, CyclesAreDeterministic) {
+  SKIP_IF_EMPTY(test::rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  const auto a = replay::run_session(micro(2, 3, 8));
+  const auto b = replay::run_session(micro(2, 3, 8));
+  EXPECT_EQ(a["decode"], b["decode"]);
+  EXPECT_EQ(a["prefill"], b["prefill"]);
+}
+
+TEST(ClusterEngine, AFlippedWeightBitInSimulatedMemoryFailsTheVerdict) {
+  SKIP_IF_EMPTY(test::rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  auto o = micro(2, 3, 8);
+  {
+    platform::register_types();
+    const config::PlatformConfig cfg = config::load_platform(o.config);
+    sim_reset_kernel();
+    stats::Group root("soc");
+    platform::Platform plat(cfg, root);
+    const replay::Setup s = replay::prepare(plat, llama2::resolve_config("microllama"), quant::Precision::w8a8, false, o.steps);
+    const replay::Region& reg = s.layout->region("l0.wq");
+    // The sign bit of a weight in the middle of the matrix (a low bit could round away).
+    o.faults = {reg.memory + ":" + std::to_string(reg.addr - plat.base(reg.memory) + reg.bytes / 2 + 3) + ":7"};
+  }
+  const auto rep = replay::run_session(o);
+  EXPECT_EQ(rep["bit_exact"], false);
+  ASSERT_TRUE(rep.contains("first_mismatch"));
+  EXPECT_EQ(rep["first_mismatch"]["op"], "l0.wq") << rep["first_mismatch"].dump();
+}
+
+TEST(ClusterEngine, Stories260KRealWeightsBitExactOn1And8CoresWithTheFabricController) {
+  SKIP_IF_EMPTY(test::rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  const std::string model = test::shared_model("stories260K.bin");
+  if (model.empty()) GTEST_SKIP() << "../shared/models/stories260K.bin not found";
+  for (int cores : {1, 8}) {
+    replay::SessionOptions o;
+    o.config = siracusa();
+    o.model = model;
+    o.steps = 3;
+    o.calibration = {2, 16, 1'000'000};
+    o.sets = {"cores.cores=" + std::to_string(cores)};
+    const auto rep = replay::run_session(o);
+    EXPECT_EQ(rep["bit_exact"], true) << cores;
+    const auto* v = engine_verdict(rep, "cores");
+    ASSERT_NE(v, nullptr);
+    EXPECT_EQ((*v)["values_computed_by"], "engine");
+    EXPECT_EQ((*v)["ops_mismatched"].get<int>(), 0);
+    // The fabric controller runs exactly the embedding, the classifier (int16 logits) and the
+    // token choice: 3 ops per step.
+    const auto* fc = engine_verdict(rep, "fc");
+    ASSERT_NE(fc, nullptr);
+    EXPECT_EQ((*fc)["ops_checked"].get<int>(), 3 * 3) << rep["engines"].dump();
+  }
+}
+
+TEST(ClusterEngine, RefusesWhatItCannotRunWithAClearMessage) {
+  SKIP_IF_EMPTY(test::rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  // int16 activations: the kernels are int8.
+  auto o = micro(2, 3, 8);
+  o.precision = "w8a16";
+  try {
+    replay::run_session(o);
+    FAIL() << "w8a16 accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("int8 (w8a8)"), std::string::npos) << e.what();
+  }
+  // Without the fabric controller, the embedding of a model with a vocabulary has nowhere to run.
+  const std::string r = test::run_slmsim("run --config '" + siracusa() +
+                                         "' --set engine.host= --model stories260K --steps 2 --calib-sequences 2 --calib-tokens 16")
+                            .err;
+  EXPECT_NE(r.find("embed"), std::string::npos) << r;
+  EXPECT_NE(r.find("engine.host"), std::string::npos) << r;
+  // Bad component values name the field.
+  auto bad = micro(2, 3, 8, "sometimes");
+  try {
+    replay::run_session(bad);
+    FAIL() << "gemm: sometimes accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("gemm"), std::string::npos) << e.what();
+  }
+  auto missing = micro(2, 3, 8);
+  missing.sets.push_back("cores.cluster_config=no/such.yaml");
+  try {
+    replay::run_session(missing);
+    FAIL() << "a missing cluster config accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no/such.yaml"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace slm
