@@ -27,8 +27,10 @@ void RiscvCluster::Params::describe(params::Visitor& v, Params& p) {
           p.clock_hz);
   v.field(Field{"cores", Unit::none, "worker cores that run every kernel (overrides `cores` of cluster_config)", false, 1, 8}, p.cores);
   v.field(Field{"gemm", Unit::none,
-                "int8 GEMM kernel: tiled (weights streamed through L1 by double-buffered DMA), untiled (operands in L2, XpulpV2), plain (untiled, RV32IMC C)"},
-          p.gemm, {"tiled", "untiled", "plain"});
+                "int8 GEMM kernel: tiled (weights streamed through L1 by double-buffered DMA), untiled (operands in L2, XpulpV2), plain (untiled, RV32IMC C), "
+                "neureka (one N-EUREKA job per matmul, weights in the weight memory, read through the engine's direct port; needs neureka.enabled and "
+                "wmem.size_bytes in cluster_config)"},
+          p.gemm, {"tiled", "untiled", "plain", "neureka"});
   v.field(Field{"l1_budget_bytes", Unit::bytes, "L1 a tiled GEMM may use (Deeploy's default L1 64000 B, anchors C5)", false, 64,
                 256.0 * 1024 * 1024},
           p.l1_budget_bytes);
@@ -39,14 +41,16 @@ void RiscvCluster::Params::describe(params::Visitor& v, Params& p) {
   v.field(Field{"program", Unit::none, "kernel ELF (empty: the build's rv32/cluster_kernels.elf; relative: as cluster_config)"}, p.program, {});
   v.field(Field{"max_cycles_per_op", Unit::cycles, "a kernel run longer than this is an error", false, 1000, 1e15}, p.max_cycles_per_op);
   v.field(Field{"instruction_pj", Unit::pj, "energy per retired instruction"}, p.instruction_pj);
+  v.field(Field{"neureka_mac_pj", Unit::pj, "energy per N-EUREKA MAC (gemm: neureka)"}, p.neureka_mac_pj);
   v.field(Field{"leakage_mw", Unit::mw, "static power"}, p.leakage_mw);
 }
 
 void RiscvCluster::Params::validate(const std::string& who) const {
   if (clock_hz == 0) throw err(who, ": field clock_hz = 0: must be >= 1");
   if (cores < 1 || cores > 8) throw err(who, ": field cores = ", cores, ": must be 1..8");
-  if (!(instruction_pj >= 0) || !(leakage_mw >= 0)) throw err(who, ": energy fields must be >= 0");
-  if (gemm != "tiled" && gemm != "untiled" && gemm != "plain") throw err(who, ": field gemm = '", gemm, "': not one of tiled, untiled, plain");
+  if (!(instruction_pj >= 0) || !(leakage_mw >= 0) || !(neureka_mac_pj >= 0)) throw err(who, ": energy fields must be >= 0");
+  if (gemm != "tiled" && gemm != "untiled" && gemm != "plain" && gemm != "neureka")
+    throw err(who, ": field gemm = '", gemm, "': not one of tiled, untiled, plain, neureka");
 }
 
 RiscvCluster::RiscvCluster(sc_core::sc_module_name name, const Params& p, stats::Group& parent)
@@ -55,6 +59,7 @@ RiscvCluster::RiscvCluster(sc_core::sc_module_name name, const Params& p, stats:
       ops(stats_.counter("ops", "ops", "kernel runs (one per op)")),
       busy_cycles(stats_.counter("busy_cycles", "cycles", "cycles of the kernel runs")),
       instructions(stats_.counter("instructions", "instructions", "instructions retired by all cores")),
+      neureka_macs(stats_.counter("neureka_macs", "MACs", "MACs computed by N-EUREKA (gemm: neureka)")),
       p_(p),
       clk_((p.validate(this->name()), p.clock_hz)) {}
 
@@ -104,6 +109,7 @@ struct ClusterEngine::Job {
   std::vector<std::pair<uint32_t, std::vector<uint8_t>>> blobs;
   uint32_t end = kHeaderBytes;
   uint32_t out = 0, out_bytes = 0;
+  std::vector<uint8_t> wmem;  // bytes at the start of the weight memory (gemm: neureka)
   // Reserves `bytes` (64-byte aligned) and returns the offset.
   uint32_t reserve(uint64_t bytes) {
     const uint32_t at = end;
@@ -188,6 +194,12 @@ cluster::ClusterResult ClusterEngine::run_job(const Job& job, std::vector<uint8_
   for (const auto& [off, bytes] : job.blobs)
     if (!bytes.empty()) std::memcpy(io + off, bytes.data(), bytes.size());
   if (job.out_bytes) std::memset(io + job.out, 0x5a, job.out_bytes);  // a kernel that writes nothing cannot pass
+  if (!job.wmem.empty()) {
+    if (job.wmem.size() > cfg_.wmem_size_bytes)
+      throw err("cluster engine: the op's weights (", job.wmem.size(), " bytes) do not fit in the weight memory (wmem.size_bytes = ",
+                cfg_.wmem_size_bytes, " in the cluster config)");
+    std::memcpy(cl.host(cluster::kWmemBase, static_cast<uint32_t>(job.wmem.size())), job.wmem.data(), job.wmem.size());
+  }
   cluster::ClusterResult r = cl.run(block_->params().max_cycles_per_op);
   if (r.stop != rv32::Stop::exit || r.exit_code != 0) {
     std::string why = r.stop == rv32::Stop::limit ? "ran longer than max_cycles_per_op" : r.error.empty() ? r.trap.text() : r.error;
@@ -224,6 +236,28 @@ void ClusterEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
     uint64_t out_expected = b.out.at(0).bytes();
     switch (op.kind) {
       case OpKind::matmul: {
+        if (bp.gemm == "neureka") {  // one N-EUREKA job: weights in the weight memory, requantisation in its layout
+          w[1] = cluster::kGemmNeureka;
+          w[2] = uint32_t(M), w[3] = uint32_t(op.n), w[4] = uint32_t(op.k);
+          w[5] = uint32_t(qi(q, "x_zp", op)), w[6] = uint32_t(qi(q, "y_zp", op));
+          w[7] = static_cast<uint32_t>(std::min<uint64_t>(bp.l1_budget_bytes, cfg_.l1_size_bytes - 0x4000));
+          need(0, uint64_t(M * op.k), "x"), need(1, uint64_t(op.n * op.k), "W"), need(2, uint64_t(op.n) * 8, "multipliers");
+          std::vector<int32_t> mult(size_t(op.n));
+          std::vector<uint8_t> shift(size_t(op.n));
+          for (int64_t c = 0; c < op.n; ++c) {
+            int32_t pair[2];
+            std::memcpy(pair, in[2].data() + 8 * c, 8);
+            mult[size_t(c)] = pair[0];
+            shift[size_t(c)] = static_cast<uint8_t>(std::clamp(pair[1], 0, 255));  // the engine refuses shifts outside [1, 62]
+          }
+          in[1].resize(size_t(op.n * op.k));
+          job.wmem = std::move(in[1]);
+          w[8] = job.put(std::move(in[0])), w[9] = 0, w[12] = 1;
+          w[13] = job.put_words(mult), w[14] = job.put(std::move(shift));
+          job.output(uint64_t(M * op.n));
+          w[11] = job.out;
+          break;
+        }
         w[1] = bp.gemm == "tiled" ? cluster::kGemmTiled : bp.gemm == "untiled" ? cluster::kGemmUntiled : cluster::kGemmPlain;
         w[2] = uint32_t(M), w[3] = uint32_t(op.n), w[4] = uint32_t(op.k);
         w[5] = uint32_t(qi(q, "x_zp", op)), w[6] = uint32_t(qi(q, "y_zp", op));
@@ -346,6 +380,7 @@ void ClusterEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
     ++block_->ops;
     block_->busy_cycles += r.cycles;
     block_->instructions += r.instructions;
+    block_->neureka_macs += r.neureka.macs;
     sc_core::wait(block_->clock().cycles(r.cycles));
     res.end = sc_core::sc_time_stamp();
     res.cycles = r.cycles;
@@ -359,6 +394,7 @@ void ClusterEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
                   {"cores", cfg_.cores},
                   {"kernel", w[1] == cluster::kGemmTiled ? "gemm_tiled" : w[1] == cluster::kGemmUntiled ? "gemm_untiled"
                                                           : w[1] == cluster::kGemmPlain             ? "gemm_plain"
+                                                          : w[1] == cluster::kGemmNeureka           ? "gemm_neureka"
                                                                                                     : trace::to_string(op.kind)},
                   {"launch_cycles", launch_cycles_},
                   {"bank_stall_cycles", sum.bank_stall_cycles},
@@ -369,6 +405,8 @@ void ClusterEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
                   {"dma_transfers", r.dma.transfers},
                   {"dma_bytes", r.dma.bytes},
                   {"dma_busy_cycles", r.dma.busy_cycles},
+                  {"neureka_busy_cycles", r.neureka.busy_cycles},
+                  {"neureka_bank_stall_cycles", r.neureka.bank_stall_cycles},
                   {"tiles", w[1] == cluster::kGemmTiled ? tiles : 0u}};
     done(j, res);
   }

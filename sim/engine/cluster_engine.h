@@ -48,18 +48,20 @@ class RiscvCluster : public sc_core::sc_module {
   struct Params {
     uint64_t clock_hz = 50'000'000;      // GVSoC siracusa default (anchors C2); not the silicon's operating point
     uint32_t cores = 8;                  // worker cores that run the kernels (overrides the cluster config's `cores`)
-    std::string gemm = "tiled";          // tiled | untiled | plain
+    std::string gemm = "tiled";          // tiled | untiled | plain | neureka
     uint64_t l1_budget_bytes = 64000;    // L1 a tiled GEMM may use (Deeploy's default L1, anchors C5)
     std::string cluster_config;          // cluster YAML ("" = built-in defaults = configs/cluster/siracusa.yaml)
     std::string program;                 // kernel ELF ("" = the build's rv32/cluster_kernels.elf)
     uint64_t max_cycles_per_op = 4'000'000'000ull;  // a kernel run longer than this is an error
     double instruction_pj = 0;           // energy table: per retired instruction (all cores)
+    double neureka_mac_pj = 0;           // energy table: per N-EUREKA MAC
     double leakage_mw = 0;
     static void describe(params::Visitor& v, Params& p);
     void validate(const std::string& who) const;
   };
   static std::vector<params::EnergyEvent> energy_events() {
-    return {{"instruction_pj", "instructions", "instructions retired x energy per instruction"}};
+    return {{"instruction_pj", "instructions", "instructions retired x energy per instruction"},
+            {"neureka_mac_pj", "neureka_macs", "N-EUREKA MACs (gemm: neureka) x energy per MAC"}};
   }
 
   RiscvCluster(sc_core::sc_module_name name, const Params& p, stats::Group& parent);
@@ -70,6 +72,7 @@ class RiscvCluster : public sc_core::sc_module {
   stats::Counter& ops;
   stats::Counter& busy_cycles;
   stats::Counter& instructions;
+  stats::Counter& neureka_macs;
 
  private:
   Params p_;

@@ -72,6 +72,34 @@ TEST(ClusterEngine, UntiledAndPlainGemmAreBitExactToo) {
   }
 }
 
+// gemm: neureka: every matmul is one N-EUREKA job (weights in the weight memory); the values
+// are the engine's, bit-exact; the step takes fewer cycles than the cores' tiled GEMM; the
+// engine's MACs are counted (they carry its energy); a flipped weight bit fails the verdict.
+TEST(ClusterEngine, NeurekaGemmIsBitExactFasterAndItsVerdictCanFail) {
+  SKIP_IF_EMPTY(test::rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  const auto ne = replay::run_session(micro(2, 3, 8, "neureka"));
+  EXPECT_EQ(ne["bit_exact"], true);
+  expect_all_on_cores(ne);
+  const auto tiled = replay::run_session(micro(2, 3, 8, "tiled"));
+  EXPECT_LT(ne["decode"]["cycles_per_token"].get<double>(), tiled["decode"]["cycles_per_token"].get<double>());
+  EXPECT_NE(ne.dump().find("neureka_macs"), std::string::npos) << "the N-EUREKA MAC counter is reported";
+  auto o = micro(2, 3, 8, "neureka");
+  {
+    platform::register_types();
+    const config::PlatformConfig cfg = config::load_platform(o.config);
+    sim_reset_kernel();
+    stats::Group root("soc");
+    platform::Platform plat(cfg, root);
+    const replay::Setup s = replay::prepare(plat, llama2::resolve_config("microllama"), quant::Precision::w8a8, false, o.steps);
+    const replay::Region& reg = s.layout->region("l0.w1");
+    o.faults = {reg.memory + ":" + std::to_string(reg.addr - plat.base(reg.memory) + reg.bytes / 2 + 5) + ":7"};
+  }
+  const auto bad = replay::run_session(o);
+  EXPECT_EQ(bad["bit_exact"], false);
+  ASSERT_TRUE(bad.contains("first_mismatch"));
+  EXPECT_EQ(bad["first_mismatch"]["op"], "l0.w1") << bad["first_mismatch"].dump();
+}
+
 TEST(ClusterEngine, CyclesAreDeterministic) {
   SKIP_IF_EMPTY(test::rv32_program("cluster_kernels"), "cluster_kernels.elf");
   const auto a = replay::run_session(micro(2, 3, 8));

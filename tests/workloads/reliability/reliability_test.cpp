@@ -62,7 +62,7 @@ const quant::QuantModel& model260(Precision p) {
 
 // A saved .slmq whose header JSON is edited by `edit` (the data area moves with the header).
 std::string slmq_with_header(Precision p, const std::function<void(json&)>& edit) {
-  const std::string path = tmp(std::string("h_") + quant::to_string(p) + ".slmq");
+  std::string path = tmp(std::string("h_") + quant::to_string(p) + ".slmq");
   model260(p).save(path);
   const std::string bytes = slurp(path);
   uint32_t hlen = 0;
