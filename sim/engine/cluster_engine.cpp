@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "models/cluster/cluster_config.h"
 #include "models/cluster/gemm_job.h"
@@ -155,7 +158,8 @@ bool ClusterEngine::supports(const trace::Op& op) const { return unsupported_rea
 ClusterEngine::ClusterEngine(platform::Platform& p, const std::string& component, quant::Precision prec)
     : name_(component), block_(&p.get<RiscvCluster>(component, "RISC-V cluster")) {
   const auto& bp = block_->params();
-  const std::string who = p.config().file + ": components." + component;
+  who_ = p.config().file + ": components." + component;
+  const std::string& who = who_;
   if (prec != quant::Precision::w8a8)
     throw err(who, ": the cluster kernels are int8 (w8a8); precision ", quant::to_string(prec), " cannot run on them");
   const std::string cfg_path = resolve(bp.cluster_config, p.config().file);
@@ -169,9 +173,16 @@ ClusterEngine::ClusterEngine(platform::Platform& p, const std::string& component
     throw err(who, (bp.program.empty() ? ": the kernel ELF '" : ".program = '"), prog,
               bp.program.empty() ? "' was not built (needs riscv64-unknown-elf-gcc: scripts/install-deps.sh)" : "': file not found");
   elf_ = std::make_unique<rv32::ElfImage>(rv32::read_elf(prog));
+#ifdef __GLIBC__
+  // A fresh cluster per op allocates ~5 MB (L1, L2, each core's page table) and frees it again:
+  // served by mmap, every op would fault it in anew (about 1,200 page faults per op, more system
+  // time than simulation). Keep such blocks in the heap so that the next op reuses them.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
   // The launch alone (op 0), for the per-op breakdown.
   Job nop;
-  launch_cycles_ = run_job(nop, nullptr, nullptr).cycles;
+  launch_cycles_ = run_job(nop, "the launch (op 0)", nullptr, nullptr).cycles;
 }
 
 ClusterEngine::~ClusterEngine() = default;
@@ -179,12 +190,12 @@ ClusterEngine::~ClusterEngine() = default;
 void ClusterEngine::declare(const trace::Op& op, replay::Layout& layout) { declare_raw(op, layout, declared_); }
 void ClusterEngine::load(const quant::QuantModel& qm, replay::Layout& layout) { load_raw(qm, layout, declared_); }
 
-cluster::ClusterResult ClusterEngine::run_job(const Job& job, std::vector<uint8_t>* out_bytes, uint32_t* tiles) {
+cluster::ClusterResult ClusterEngine::run_job(const Job& job, const std::string& what, std::vector<uint8_t>* out_bytes, uint32_t* tiles) {
   cluster::Cluster cl(cfg_);
   cl.load(*elf_);
   const uint32_t window = cfg_.l2_size_bytes - (cluster::kIoBase - cluster::kL2Base);
   if (job.end > window)
-    throw err("cluster engine: the op's operands and outputs need ", job.end, " bytes of the cluster's L2 I/O window (", window,
+    throw err("cluster engine: ", what, ": its operands and outputs need ", job.end, " bytes of the cluster's L2 I/O window (", window,
               " bytes from 0x", std::hex, cluster::kIoBase, std::dec, "): raise l2.size_bytes in the cluster config");
   uint8_t* io = cl.host(cluster::kIoBase, job.end);
   uint32_t words[16];
@@ -202,9 +213,14 @@ cluster::ClusterResult ClusterEngine::run_job(const Job& job, std::vector<uint8_
   }
   cluster::ClusterResult r = cl.run(block_->params().max_cycles_per_op);
   if (r.stop != rv32::Stop::exit || r.exit_code != 0) {
-    std::string why = r.stop == rv32::Stop::limit ? "ran longer than max_cycles_per_op" : r.error.empty() ? r.trap.text() : r.error;
-    if (r.stop == rv32::Stop::exit) why = r.exit_code == 3 ? "exit code 3: l1_budget_bytes too small for one weight row" : "exit code " + std::to_string(r.exit_code);
-    throw err("cluster engine: kernel op ", job.w[1], " failed: ", why);
+    if (r.stop == rv32::Stop::exit && r.exit_code == 3)
+      throw err(who_, ".l1_budget_bytes = ", block_->params().l1_budget_bytes, ": too small for one weight row of ", what,
+                " (the tiled GEMM needs k + 12 bytes per row twice, plus one token's x and y)");
+    std::string why = r.stop == rv32::Stop::limit ? "ran longer than max_cycles_per_op (" + std::to_string(block_->params().max_cycles_per_op) + ")"
+                      : r.error.empty()             ? r.trap.text()
+                                                    : r.error;
+    if (r.stop == rv32::Stop::exit) why = "exit code " + std::to_string(r.exit_code);
+    throw err("cluster engine: ", what, " (kernel op ", job.w[1], ") failed: ", why);
   }
   if (out_bytes) out_bytes->assign(io + job.out, io + job.out + job.out_bytes);
   if (tiles) std::memcpy(tiles, io + cluster::kJobTiles * 4, 4);
@@ -367,7 +383,7 @@ void ClusterEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
       throw err("cluster engine: op ", op.name, ": the kernel writes ", job.out_bytes, " bytes, its output view holds ", out_expected);
     std::vector<uint8_t> out;
     uint32_t tiles = 0;
-    const cluster::ClusterResult r = run_job(job, &out, &tiles);
+    const cluster::ClusterResult r = run_job(job, "op " + op.name, &out, &tiles);
     if (data) {
       auto wr = [&](uint64_t a, const void* s, uint64_t n) { layout.write(a, s, n); };
       if (op.kind == OpKind::kv_write) {

@@ -100,9 +100,9 @@ class ClusterEngine : public Engine {
 
  private:
   struct Job;
-  cluster::ClusterResult run_job(const Job& job, std::vector<uint8_t>* out_bytes, uint32_t* tiles);
+  cluster::ClusterResult run_job(const Job& job, const std::string& what, std::vector<uint8_t>* out_bytes, uint32_t* tiles);
 
-  std::string name_;
+  std::string name_, who_;  // component name; "FILE: components.NAME" for messages
   RiscvCluster* block_;
   cluster::ClusterConfig cfg_;
   std::unique_ptr<rv32::ElfImage> elf_;

@@ -178,6 +178,12 @@ TEST(ClusterEngine, RefusesWhatItCannotRunWithAClearMessage) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("gemm"), std::string::npos) << e.what();
   }
+  // An L1 budget too small for one weight row: the field, its value and the op.
+  const auto small = test::run_slmsim("run --config '" + siracusa() +
+                                      "' --set cores.l1_budget_bytes=100 --model microllama --prefill-tokens 2 --steps 2 --calib-sequences 2 --calib-tokens 16");
+  EXPECT_EQ(small.status, 2) << small.err;
+  EXPECT_NE(small.err.find("components.cores.l1_budget_bytes = 100"), std::string::npos) << small.err;
+  EXPECT_NE(small.err.find("op l0.wq"), std::string::npos) << small.err;
   auto missing = micro(2, 3, 8);
   missing.sets.push_back("cores.cluster_config=no/such.yaml");
   try {

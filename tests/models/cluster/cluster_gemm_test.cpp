@@ -104,6 +104,31 @@ TEST(ClusterGemm, TiledUsesSeveralTilesAndFitsL1) {
   EXPECT_EQ(r.exit_code, 3);
 }
 
+// A 64-token GEMM (microLlama's w1 in a prefill) with 8000 B of L1: x and y of all tokens do
+// not fit, so the tokens go in blocks: 16 rows (64 -> 32 -> 16: x 1024 + y 4096 leave room for
+// 2 x 18 weight rows of 64 + 8 + 4 bytes), R = 16 on 8 cores (18 on 1), weights again per block.
+TEST(ClusterGemm, TiledTakesTheTokensInBlocksWhenXAndYDoNotFit) {
+  const auto elf = kernels();
+  SKIP_IF_EMPTY(elf, "cluster_kernels.elf");
+  const Gemm g = random_gemm(64, 256, 64, 9);
+  const auto gold = golden_gemm(g);
+  EXPECT_GE(distinct(gold), 50u);
+  const auto r8 = run_cluster_gemm(elf, g, 2, 8, 8000);
+  EXPECT_EQ(r8.y, gold);
+  EXPECT_EQ(r8.tile_rows, 16u);
+  EXPECT_EQ(r8.tiles, 4u * 16u);                              // 4 blocks x ceil(256 / 16)
+  EXPECT_EQ(r8.r.dma.transfers, 4u * (1u + 3u * 16u + 1u));  // per block: x, (w, row sums, rq) per tile, y out
+  const auto r1 = run_cluster_gemm(elf, g, 2, 1, 8000);
+  EXPECT_EQ(r1.y, gold);
+  EXPECT_EQ(r1.tile_rows, 18u);
+  EXPECT_EQ(r1.tiles, 4u * 15u);
+  // With room for all the tokens: one block, one tile, the same output.
+  const auto big = run_cluster_gemm(elf, g, 2, 8, 64000);
+  EXPECT_EQ(big.y, gold);
+  EXPECT_EQ(big.tiles, 1u);
+  EXPECT_LT(big.r.cycles, r8.r.cycles);
+}
+
 TEST(ClusterGemm, Stories260KEqualsGoldenOn1And8Cores) {
   const auto elf = kernels();
   SKIP_IF_EMPTY(elf, "cluster_kernels.elf");

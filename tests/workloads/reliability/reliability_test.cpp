@@ -327,7 +327,7 @@ std::string write_tokenizer(int& vocab) {
     bytes.append(reinterpret_cast<const char*>(&len), 4);
     bytes += piece;
   }
-  const std::string p = tmp("tok.bin");
+  std::string p = tmp("tok.bin");
   spit(p, bytes);
   return p;
 }
