@@ -12,6 +12,7 @@ void register_bench_tlm(CLI::App& bench);
 void register_bench_npu(CLI::App& bench);
 void register_bench_replay(CLI::App& bench);
 void register_bench_iss(CLI::App& bench);
+void register_bench_cluster(CLI::App& bench);
 
 void register_bench(CLI::App& app) {
   auto* bench = app.add_subcommand("bench", "Microbenchmarks: golden-engine tokens/s, TLM transactions/s, NPU and ISS simulation speed, trace replay");
@@ -21,5 +22,6 @@ void register_bench(CLI::App& app) {
   register_bench_npu(*bench);
   register_bench_replay(*bench);
   register_bench_iss(*bench);
+  register_bench_cluster(*bench);
 }
 }  // namespace slm::cli

@@ -194,5 +194,18 @@ TEST(ClusterEngine, RefusesWhatItCannotRunWithAClearMessage) {
   }
 }
 
+// slmsim bench cluster runs and prints its numbers (not asserted: a benchmark), times the last
+// step and counts that step's instructions.
+TEST(ClusterEngine, BenchCommandTimesOneStep) {
+  SKIP_IF_EMPTY(test::rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  const auto r = test::run_slmsim("bench cluster --cached 2 --cores 2");
+  EXPECT_EQ(r.status, 0) << r.err;
+  for (const char* s : {"AR step with 2 cached tokens, 2 cores, gemm neureka", "simulated instr/s", "bit-exact             yes"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
+  const size_t at = r.out.find("instructions          ");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_GT(std::stoull(r.out.substr(at + 22)), 1000u) << "the step's instructions come from its per-op records";
+}
+
 }  // namespace
 }  // namespace slm
