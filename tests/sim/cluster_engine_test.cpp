@@ -198,7 +198,7 @@ TEST(ClusterEngine, RefusesWhatItCannotRunWithAClearMessage) {
 // step and counts that step's instructions.
 TEST(ClusterEngine, BenchCommandTimesOneStep) {
   SKIP_IF_EMPTY(test::rv32_program("cluster_kernels"), "cluster_kernels.elf");
-  const auto r = test::run_slmsim("bench cluster --cached 2 --cores 2");
+  const auto r = test::run_slmsim("bench cluster --cached 2 --cores 2 --config '" + siracusa() + "'");
   EXPECT_EQ(r.status, 0) << r.err;
   for (const char* s : {"AR step with 2 cached tokens, 2 cores, gemm neureka", "simulated instr/s", "bit-exact             yes"})
     EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
