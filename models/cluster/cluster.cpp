@@ -65,8 +65,14 @@ uint8_t* Cluster::fetch_page(uint32_t page_addr) {
 
 uint8_t* Cluster::host(uint32_t addr, uint32_t n) {
   if (addr >= kL1Base && uint64_t{addr} - kL1Base + n <= cfg_.l1_size_bytes) return l1_.data() + (addr - kL1Base);
-  if (addr >= kL2Base && uint64_t{addr} - kL2Base + n <= cfg_.l2_size_bytes) return l2_.data() + (addr - kL2Base);
-  if (addr >= kWmemBase && uint64_t{addr} - kWmemBase + n <= wmem_.size()) return wmem_.data() + (addr - kWmemBase);
+  if (addr >= kL2Base && uint64_t{addr} - kL2Base + n <= cfg_.l2_size_bytes) {
+    mark_l2(addr - kL2Base, n);
+    return l2_.data() + (addr - kL2Base);
+  }
+  if (addr >= kWmemBase && uint64_t{addr} - kWmemBase + n <= wmem_.size()) {
+    wmem_dirty_ = true;
+    return wmem_.data() + (addr - kWmemBase);
+  }
   throw err("cluster: [0x", std::hex, addr, ", +0x", n, ") is neither in L1, L2 nor the weight memory");
 }
 
@@ -80,11 +86,73 @@ void Cluster::load(const rv32::ElfImage& elf) {
     if (!s.data.empty()) std::memcpy(dst, s.data.data(), s.data.size());
     std::memset(dst + s.data.size(), 0, s.mem_size - s.data.size());
   }
+  segments_ = elf.segments;
+  entry_ = elf.entry;
+  l2_dirty_lo_ = ~0u;  // L2 now holds zeros and the segments: what restart() restores
+  l2_dirty_hi_ = 0;
   tohost_ = elf.symbol("tohost");
   if (tohost_ && (*tohost_ < kL2Base || *tohost_ - kL2Base + 8 > cfg_.l2_size_bytes)) tohost_.reset();
   for (auto& c : cores_) {
     c->refresh_dmi();
     c->reset(elf.entry);
+    c->set_watch(tohost_ ? *tohost_ : 0xffffffffu);
+  }
+  std::FILE* echo = htif_.echo;
+  htif_ = rv32::HtifState{};
+  htif_.echo = echo;
+}
+
+void Cluster::restart() {
+  std::fill(l1_.begin(), l1_.end(), uint8_t{0});
+  if (l2_dirty_lo_ < l2_dirty_hi_)  // only what was written since: the rest still holds zeros or the segments
+    std::fill(l2_.begin() + l2_dirty_lo_, l2_.begin() + l2_dirty_hi_, uint8_t{0});
+  l2_dirty_lo_ = ~0u;
+  l2_dirty_hi_ = 0;
+  if (wmem_dirty_) std::fill(wmem_.begin(), wmem_.end(), uint8_t{0});
+  wmem_dirty_ = false;
+  for (const auto& s : segments_)
+    if (!s.data.empty()) std::memcpy(l2_.data() + (s.addr - kL2Base), s.data.data(), s.data.size());
+  std::fill(bank_slot_.begin(), bank_slot_.end(), uint64_t{0});
+  state_.assign(cfg_.cores, State::run);
+  slept_at_.assign(cfg_.cores, 0);
+  for (auto& d : dispatch_) d.clear();
+  stats_.assign(cfg_.cores, CoreStats{});
+  dma_stats_ = {};
+  cur_ = 0;
+  running_ = cfg_.cores;
+  wake_min_ = rot_t_ = ~uint64_t{0};
+  rot_ = 0;
+  now_ = 0;
+  team_mask_ = (1u << cfg_.cores) - 1;
+  arrived_ = 0;
+  barriers_ = 0;
+  last_arrival_ = 0;
+  std::fill(std::begin(dma_reg_), std::end(dma_reg_), 0u);
+  dma_reg_[3] = 1;
+  dma_q_.clear();
+  dma_next_id_ = dma_done_ = 0;
+  dma_ready_ = 0;
+  dma_row_ = dma_off_ = 0;
+  dma_started_ = false;
+  dma_waiting_for_.assign(cfg_.cores, 0);
+  rewind_ = Rewind{};
+  ne_q_.clear();
+  ne_active_ = false;
+  ne_start_ = ne_delay_ = ne_total_ = ne_prev_end_ = 0;
+  ne_beats_.clear();
+  ne_i_ = 0;
+  ne_writes_.clear();
+  ne_cur_id_ = ne_next_id_ = ne_done_ = 0;
+  ne_stats_ = {};
+  std::fill(std::begin(ne_reg_), std::end(ne_reg_), 0u);
+  if (ne_) {
+    ne_waiting_for_.assign(cfg_.cores, 0);
+    ne_reg_[kNeClamp / 4] = 0x7f80u;
+    ne_reg_[kNeSpatialW / 4] = 6;
+  }
+  error_.clear();
+  for (auto& c : cores_) {
+    c->reset(entry_);
     c->set_watch(tohost_ ? *tohost_ : 0xffffffffu);
   }
   std::FILE* echo = htif_.echo;
@@ -148,6 +216,7 @@ uint8_t* Cluster::mem_access(uint32_t addr, uint64_t& cycles) {
     return l2_.data() + (addr - kL2Base);
   }
   if (addr - kWmemBase < wmem_.size()) {  // counted with L2 (the cores' accesses outside the cluster)
+    wmem_dirty_ = true;
     cycles += cfg_.wmem_latency_cycles;
     stats_[cur_].l2_cycles += cfg_.wmem_latency_cycles;
     ++stats_[cur_].l2_accesses;
@@ -171,6 +240,7 @@ bool Cluster::load(uint32_t addr, unsigned size, uint32_t& value, uint64_t& cycl
 
 bool Cluster::store(uint32_t addr, unsigned size, uint32_t value, uint64_t& cycles) {
   if (uint8_t* p = mem_access(addr, cycles)) {
+    if (addr - kL2Base < cfg_.l2_size_bytes) mark_l2(addr - kL2Base, size);
     std::memcpy(p, &value, size);
     return true;
   }
@@ -305,8 +375,12 @@ void Cluster::dma_step(uint64_t t) {
   for (uint32_t w = a1 >> 2; w <= (a1 + chunk - 1) >> 2; ++w) g = std::max(g, l1_grant(w << 2, t));
   uint8_t* p1 = l1_.data() + (a1 - kL1Base);
   uint8_t* p2 = l2_.data() + (a2 - kL2Base);
-  if (j.to_l1) std::memcpy(p1, p2, chunk);
-  else std::memcpy(p2, p1, chunk);
+  if (j.to_l1) {
+    std::memcpy(p1, p2, chunk);
+  } else {
+    std::memcpy(p2, p1, chunk);
+    mark_l2(a2 - kL2Base, chunk);
+  }
   dma_stats_.bank_stall_cycles += g - t;
   dma_stats_.busy_cycles += g + 1 - t;
   dma_stats_.bytes += chunk;

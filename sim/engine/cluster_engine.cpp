@@ -3,9 +3,6 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include "models/cluster/cluster_config.h"
 #include "models/cluster/gemm_job.h"
@@ -173,13 +170,6 @@ ClusterEngine::ClusterEngine(platform::Platform& p, const std::string& component
     throw err(who, (bp.program.empty() ? ": the kernel ELF '" : ".program = '"), prog,
               bp.program.empty() ? "' was not built (needs riscv64-unknown-elf-gcc: scripts/install-deps.sh)" : "': file not found");
   elf_ = std::make_unique<rv32::ElfImage>(rv32::read_elf(prog));
-#ifdef __GLIBC__
-  // A fresh cluster per op allocates ~5 MB (L1, L2, each core's page table) and frees it again:
-  // served by mmap, every op would fault it in anew (about 1,200 page faults per op, more system
-  // time than simulation). Keep such blocks in the heap so that the next op reuses them.
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
-#endif
   // The launch alone (op 0), for the per-op breakdown.
   Job nop;
   launch_cycles_ = run_job(nop, "the launch (op 0)", nullptr, nullptr).cycles;
@@ -191,8 +181,15 @@ void ClusterEngine::declare(const trace::Op& op, replay::Layout& layout) { decla
 void ClusterEngine::load(const quant::QuantModel& qm, replay::Layout& layout) { load_raw(qm, layout, declared_); }
 
 cluster::ClusterResult ClusterEngine::run_job(const Job& job, const std::string& what, std::vector<uint8_t>* out_bytes, uint32_t* tiles) {
-  cluster::Cluster cl(cfg_);
-  cl.load(*elf_);
+  // One cluster for the whole run, restarted before every kernel run: the same state as a new
+  // cluster (Cluster::restart), without rebuilding its memories and decoded code each time.
+  if (!cl_) {
+    cl_ = std::make_unique<cluster::Cluster>(cfg_);
+    cl_->load(*elf_);
+  } else {
+    cl_->restart();
+  }
+  cluster::Cluster& cl = *cl_;
   const uint32_t window = cfg_.l2_size_bytes - (cluster::kIoBase - cluster::kL2Base);
   if (job.end > window)
     throw err("cluster engine: ", what, ": its operands and outputs need ", job.end, " bytes of the cluster's L2 I/O window (", window,

@@ -4,8 +4,8 @@
 //
 // Per op: the engine reads the op's operands out of the platform's simulated memory (their
 // views, backdoor), writes them with a job descriptor into the cluster's L2 I/O window, runs
-// the kernel of cluster_kernels.elf that matches the op on the cores (a fresh cluster per op:
-// start-up, the kernel, the closing barrier), reads the outputs the cores left in the
+// the kernel of cluster_kernels.elf that matches the op on the cores (one cluster for the run,
+// restarted before every op into the state of a new one: start-up, the kernel, the closing barrier), reads the outputs the cores left in the
 // cluster's L2 and writes them into the op's output views in the platform's memory; then the
 // SystemC thread waits the cluster's cycles at the component's clock. The values come from
 // the kernels (computes_values() is true): the replay compares them with the golden model.
@@ -106,6 +106,7 @@ class ClusterEngine : public Engine {
   RiscvCluster* block_;
   cluster::ClusterConfig cfg_;
   std::unique_ptr<rv32::ElfImage> elf_;
+  std::unique_ptr<cluster::Cluster> cl_;  // kept across kernel runs (restart() between them)
   uint64_t launch_cycles_ = 0;
   std::vector<std::string> declared_;
 };

@@ -260,3 +260,55 @@ TEST(ClusterNeureka, BadJobsAndMissingEngineAreClearErrors) {
   cfg.wmem_size_bytes = 16u << 20;
   EXPECT_THROW(cfg.validate(), Error);
 }
+
+// Cluster::restart() gives a cluster in the state of a new one: a sequence of different kernel
+// runs (tiled, untiled and N-EUREKA GEMMs, a weight-memory job, the DMA test's bank conflicts)
+// on one restarted cluster gives the same outputs, cycles, instructions and counters as each
+// run on a new cluster.
+TEST(ClusterRestart, RunsAfterRestartEqualRunsOnANewCluster) {
+  const auto elf_path = kernels();
+  SKIP_IF_EMPTY(elf_path, "cluster_kernels.elf");
+  const rv32::ElfImage elf = rv32::read_elf(elf_path);
+  struct Run {
+    int kind;  // 0 core GEMM (op), 1 N-EUREKA (wmem), 2 N-EUREKA (L1)
+    uint32_t op;
+    Gemm g;
+  };
+  const std::vector<Run> runs = {{0, cluster::kGemmTiled, random_gemm(2, 64, 64, 1)},
+                                 {1, 0, random_gemm(8, 96, 64, 2)},
+                                 {0, cluster::kGemmUntiled, random_gemm(1, 40, 36, 3)},
+                                 {2, 0, random_gemm(3, 50, 40, 4)},
+                                 {0, cluster::kGemmTiled, random_gemm(4, 256, 64, 5)}};
+  auto go = [&](cluster::Cluster& cl, const Run& r) {
+    if (r.kind == 0) cluster::write_gemm_job(cl, r.g, r.op, 4096);
+    else cluster::write_neureka_gemm_job(cl, r.g, 64000, r.kind == 1);
+    const cluster::ClusterResult res = cl.run(100'000'000);
+    EXPECT_EQ(res.stop, rv32::Stop::exit) << res.error;
+    return std::make_pair(res, cluster::read_gemm_output(cl, r.g));
+  };
+  cluster::Cluster reused(ne_config(8));
+  reused.load(elf);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    if (i) reused.restart();
+    cluster::Cluster fresh(ne_config(8));
+    fresh.load(elf);
+    const auto a = go(fresh, runs[i]);
+    const auto b = go(reused, runs[i]);
+    EXPECT_EQ(b.second, a.second) << i;
+    EXPECT_EQ(a.second, golden_gemm(runs[i].g)) << i;
+    EXPECT_EQ(b.first.cycles, a.first.cycles) << i;
+    EXPECT_EQ(b.first.instructions, a.first.instructions) << i;
+    EXPECT_EQ(b.first.barriers, a.first.barriers) << i;
+    EXPECT_EQ(b.first.dma.busy_cycles, a.first.dma.busy_cycles) << i;
+    EXPECT_EQ(b.first.neureka.busy_cycles, a.first.neureka.busy_cycles) << i;
+    ASSERT_EQ(b.first.cores.size(), a.first.cores.size());
+    for (size_t c = 0; c < a.first.cores.size(); ++c) {
+      EXPECT_EQ(b.first.cores[c].cycles, a.first.cores[c].cycles) << i << " core " << c;
+      EXPECT_EQ(b.first.cores[c].bank_stall_cycles, a.first.cores[c].bank_stall_cycles) << i << " core " << c;
+    }
+  }
+  // The weight memory is cleared: a run after a weight-memory job sees zeros there, as new.
+  reused.restart();
+  EXPECT_EQ(reused.host(cluster::kWmemBase, 4)[0], 0);
+  EXPECT_EQ(reused.host(cluster::kL1Base + 0x4000, 4)[0], 0);
+}
