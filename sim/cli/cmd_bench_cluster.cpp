@@ -1,7 +1,7 @@
 // slmsim bench cluster — wall time of simulating one microLlama autoregressive step on the
 // RISC-V cluster engine (docs/siracusa.md, issue 8's speed target).
 //
-//   slmsim bench cluster [--config FILE] [--cached 64] [--gemm neureka] [--cores 8] [--set K=V]...
+//   slmsim bench cluster [--config FILE] [--cached 64] [--gemm neureka] [--cores 8] [--quantum N] [--set K=V]...
 // Runs `slmsim run --model microllama --prefill-tokens CACHED --steps CACHED+1` on the cluster
 // engine (every op a compiled kernel on the ISS cores, lockstep L1 bank arbitration, the
 // bit-exact check on) and times the last step alone: the AR step with CACHED tokens in the KV
@@ -25,7 +25,7 @@ namespace slm::cli {
 void register_bench_cluster(CLI::App& bench) {
   struct Opts {
     replay::SessionOptions s;
-    int cached = 64, cores = 8;
+    int cached = 64, cores = 8, quantum = 0;
     std::string gemm = "neureka";
   };
   auto o = std::make_shared<Opts>();
@@ -36,6 +36,8 @@ void register_bench_cluster(CLI::App& bench) {
   cmd->add_option("--gemm", o->gemm, "GEMM kernel: neureka (N-EUREKA), tiled, untiled, plain")
       ->check(CLI::IsMember({"neureka", "tiled", "untiled", "plain"}))->capture_default_str();
   cmd->add_option("--cores", o->cores, "worker cores")->check(CLI::Range(1, 8))->capture_default_str();
+  cmd->add_option("--quantum", o->quantum, "cluster quantum_cycles: 0 the cluster config's (lockstep), 1 lockstep, N > 1 windows of N cycles")
+      ->check(CLI::Range(0, 100000))->capture_default_str();
   cmd->callback([o] {
     using clock = std::chrono::steady_clock;
     replay::SessionOptions s = o->s;
@@ -43,7 +45,8 @@ void register_bench_cluster(CLI::App& bench) {
     s.model = "microllama";
     s.prefill_tokens = o->cached;
     s.steps = o->cached + 1;
-    s.sets.insert(s.sets.begin(), {"cores.cores=" + std::to_string(o->cores), "cores.gemm=" + o->gemm});
+    s.sets.insert(s.sets.begin(), {"cores.cores=" + std::to_string(o->cores), "cores.gemm=" + o->gemm,
+                                   "cores.quantum_cycles=" + std::to_string(o->quantum)});
     const std::string csv = (std::filesystem::temp_directory_path() / ("slmsim_bench_cluster_" + std::to_string(::getpid()) + ".csv")).string();
     s.csv_path = csv;
     std::vector<clock::time_point> at;
@@ -88,7 +91,8 @@ void register_bench_cluster(CLI::App& bench) {
     std::printf("wall                  %.3f s (this step only; the prefill and set-up excluded)\n", wall);
     std::printf("simulated cycles      %.0f (cluster clock)\n", cycles);
     std::printf("instructions          %llu (all cores, this step)\n", static_cast<unsigned long long>(instr));
-    std::printf("simulated instr/s     %.1f M (aggregate, lockstep bank arbitration)\n", double(instr) / wall / 1e6);
+    std::printf("simulated instr/s     %.1f M (aggregate, bank arbitration on, %s)\n", double(instr) / wall / 1e6,
+                o->quantum > 1 ? ("quantum " + std::to_string(o->quantum) + " cycles").c_str() : o->quantum == 1 ? "lockstep" : "the cluster config's mode");
     std::printf("simulated cycles/s    %.2f M\n", cycles / wall / 1e6);
     std::printf("bit-exact             %s\n", rep["bit_exact"].is_null() ? "not checked" : rep["bit_exact"].get<bool>() ? "yes" : "NO");
     std::printf("total wall            %.2f s\n", std::chrono::duration<double>(clock::now() - t0).count());

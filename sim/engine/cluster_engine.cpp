@@ -40,6 +40,11 @@ void RiscvCluster::Params::describe(params::Visitor& v, Params& p) {
           p.cluster_config, {});
   v.field(Field{"program", Unit::none, "kernel ELF (empty: the build's rv32/cluster_kernels.elf; relative: as cluster_config)"}, p.program, {});
   v.field(Field{"max_cycles_per_op", Unit::cycles, "a kernel run longer than this is an error", false, 1000, 1e15}, p.max_cycles_per_op);
+  v.field(Field{"quantum_cycles", Unit::cycles,
+                "0: the cluster config's quantum_cycles (lockstep by default); N >= 1 overrides it: 1 lockstep, N > 1 windows of N cycles "
+                "(same arbitration rule, faster, cycles within ~1 %: docs/siracusa.md)",
+                false, 0, 100000},
+          p.quantum_cycles);
   v.field(Field{"instruction_pj", Unit::pj, "energy per retired instruction"}, p.instruction_pj);
   v.field(Field{"neureka_mac_pj", Unit::pj, "energy per N-EUREKA MAC (gemm: neureka)"}, p.neureka_mac_pj);
   v.field(Field{"leakage_mw", Unit::mw, "static power"}, p.leakage_mw);
@@ -164,6 +169,7 @@ ClusterEngine::ClusterEngine(platform::Platform& p, const std::string& component
     throw err(who, ".cluster_config = '", bp.cluster_config, "': file not found");
   cfg_ = cluster::load_config(cfg_path);
   cfg_.cores = bp.cores;
+  if (bp.quantum_cycles) cfg_.quantum_cycles = static_cast<uint32_t>(bp.quantum_cycles);
   cfg_.validate();
   const std::string prog = bp.program.empty() ? std::string(SLMSIM_RV32_DIR) + "/cluster_kernels.elf" : resolve(bp.program, p.config().file);
   if (!std::filesystem::exists(prog))

@@ -53,6 +53,7 @@ class RiscvCluster : public sc_core::sc_module {
     std::string cluster_config;          // cluster YAML ("" = built-in defaults = configs/cluster/siracusa.yaml)
     std::string program;                 // kernel ELF ("" = the build's rv32/cluster_kernels.elf)
     uint64_t max_cycles_per_op = 4'000'000'000ull;  // a kernel run longer than this is an error
+    uint64_t quantum_cycles = 0;         // 0: the cluster config's quantum_cycles; N >= 1 overrides it (1 = lockstep)
     double instruction_pj = 0;           // energy table: per retired instruction (all cores)
     double neureka_mac_pj = 0;           // energy table: per N-EUREKA MAC
     double leakage_mw = 0;

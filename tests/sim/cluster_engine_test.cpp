@@ -194,6 +194,20 @@ TEST(ClusterEngine, RefusesWhatItCannotRunWithAClearMessage) {
   }
 }
 
+// quantum_cycles overrides the cluster config's mode: the same values (bit-exact), cycles within
+// 2 % of lockstep.
+TEST(ClusterEngine, QuantumModeIsBitExactWithCyclesNearLockstep) {
+  SKIP_IF_EMPTY(test::rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  auto q = micro(2, 3, 8, "neureka");
+  q.sets.push_back("cores.quantum_cycles=64");
+  const auto lock = replay::run_session(micro(2, 3, 8, "neureka"));
+  const auto quant = replay::run_session(q);
+  EXPECT_EQ(quant["bit_exact"], true);
+  EXPECT_EQ(quant["tokens"], lock["tokens"]);
+  const double a = lock["decode"]["cycles_per_token"].get<double>(), b = quant["decode"]["cycles_per_token"].get<double>();
+  EXPECT_NEAR(b, a, 0.02 * a);
+}
+
 // slmsim bench cluster runs and prints its numbers (not asserted: a benchmark), times the last
 // step and counts that step's instructions.
 TEST(ClusterEngine, BenchCommandTimesOneStep) {
