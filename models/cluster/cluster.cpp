@@ -227,6 +227,9 @@ uint8_t* Cluster::mem_access(uint32_t addr, uint64_t& cycles) {
 
 bool Cluster::load(uint32_t addr, unsigned size, uint32_t& value, uint64_t& cycles) {
   if (uint8_t* p = mem_access(addr, cycles)) {
+    CoreStats& s = stats_[cur_];
+    if (addr - kL1Base < cfg_.l1_size_bytes) ++s.l1_loads, s.l1_read_bytes += size;
+    else if (addr - kL2Base < cfg_.l2_size_bytes) ++s.l2_loads, s.l2_read_bytes += size;
     value = 0;
     std::memcpy(&value, p, size);  // little-endian host
     return true;
@@ -240,7 +243,13 @@ bool Cluster::load(uint32_t addr, unsigned size, uint32_t& value, uint64_t& cycl
 
 bool Cluster::store(uint32_t addr, unsigned size, uint32_t value, uint64_t& cycles) {
   if (uint8_t* p = mem_access(addr, cycles)) {
-    if (addr - kL2Base < cfg_.l2_size_bytes) mark_l2(addr - kL2Base, size);
+    CoreStats& s = stats_[cur_];
+    if (addr - kL1Base < cfg_.l1_size_bytes) {
+      s.l1_write_bytes += size;
+    } else if (addr - kL2Base < cfg_.l2_size_bytes) {
+      s.l2_write_bytes += size;
+      mark_l2(addr - kL2Base, size);
+    }
     std::memcpy(p, &value, size);
     return true;
   }
@@ -377,6 +386,7 @@ void Cluster::dma_step(uint64_t t) {
   uint8_t* p2 = l2_.data() + (a2 - kL2Base);
   if (j.to_l1) {
     std::memcpy(p1, p2, chunk);
+    dma_stats_.bytes_to_l1 += chunk;
   } else {
     std::memcpy(p2, p1, chunk);
     mark_l2(a2 - kL2Base, chunk);

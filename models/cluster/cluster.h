@@ -123,9 +123,13 @@ struct CoreStats {
   uint64_t dispatch_wait_cycles = 0;   // asleep on an empty dispatch FIFO
   uint64_t neureka_wait_cycles = 0;    // asleep waiting for an N-EUREKA job
   uint64_t l1_accesses = 0, l2_accesses = 0;
+  uint64_t l1_loads = 0, l2_loads = 0;            // of the accesses above, the loads (the rest are stores)
+  uint64_t l1_read_bytes = 0, l1_write_bytes = 0;  // bytes the core's loads and stores moved
+  uint64_t l2_read_bytes = 0, l2_write_bytes = 0;
 };
 struct DmaStats {
   uint64_t transfers = 0, bytes = 0, busy_cycles = 0, bank_stall_cycles = 0;
+  uint64_t bytes_to_l1 = 0;            // of `bytes`, moved L2 -> L1 (the rest L1 -> L2)
 };
 
 struct NeurekaStats {

@@ -91,6 +91,9 @@ class Dma : public sc_core::sc_module {
   // Forgets the oldest tickets that are done (their state can no longer be asked for), so
   // that a long run keeps only the tickets in flight. Callers retire what they have consumed.
   void retire_done();
+  // Bytes moved by a DMA that an engine models itself (the cluster's MCHAN): counted for
+  // energy and reports only.
+  void count_activity(uint64_t bytes) { bytes_ += bytes; }
 
   const Params& params() const { return p_; }
   const Clock& clock() const { return clk_; }

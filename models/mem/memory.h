@@ -78,6 +78,15 @@ class Memory : public sc_core::sc_module {
   // Used by b_transport and by DMI users. Bounds are checked by the caller.
   sc_core::sc_time account(uint64_t offset, uint64_t len, bool is_write, const sc_core::sc_time& arrival);
   uint64_t account_fs(uint64_t offset, uint64_t len, bool is_write, uint64_t arrival_fs);
+  // Activity of an engine that models this memory's accesses itself (the RISC-V cluster's L1,
+  // L2 and weight memory, sim/engine/cluster_engine): counted for energy and reports only, no
+  // timing and no data.
+  void count_activity(uint64_t reads, uint64_t read_bytes, uint64_t writes, uint64_t write_bytes) {
+    reads_ += reads;
+    read_bytes_ += read_bytes;
+    writes_ += writes;
+    write_bytes_ += write_bytes;
+  }
   // The same with `now` = sc_time_stamp() in fs, when the caller has it (burst trains).
   uint64_t account_fs(uint64_t offset, uint64_t len, bool is_write, uint64_t arrival_fs, uint64_t now);
   // Uncontended latency in cycles of one access (no row miss): lat + ceil(len / width_bytes).

@@ -40,6 +40,12 @@ void RiscvCluster::Params::describe(params::Visitor& v, Params& p) {
           p.cluster_config, {});
   v.field(Field{"program", Unit::none, "kernel ELF (empty: the build's rv32/cluster_kernels.elf; relative: as cluster_config)"}, p.program, {});
   v.field(Field{"max_cycles_per_op", Unit::cycles, "a kernel run longer than this is an error", false, 1000, 1e15}, p.max_cycles_per_op);
+  v.field(Field{"l1_memory", Unit::none, "platform memory that stands for the cluster's L1: the cores', DMA's and N-EUREKA's L1 bytes are counted on it (energy); empty: not counted"},
+          p.l1_memory, {});
+  v.field(Field{"l2_memory", Unit::none, "platform memory that stands for the cluster's L2 (the cores' and the DMA's L2 bytes); empty: not counted"}, p.l2_memory, {});
+  v.field(Field{"wmem_memory", Unit::none, "platform memory that stands for the weight memory (N-EUREKA's weight reads); empty: not counted"},
+          p.wmem_memory, {});
+  v.field(Field{"dma", Unit::none, "platform DMA that stands for the cluster DMA (its bytes); empty: not counted"}, p.dma, {});
   v.field(Field{"quantum_cycles", Unit::cycles,
                 "0: the cluster config's quantum_cycles (lockstep by default); N >= 1 overrides it: 1 lockstep, N > 1 windows of N cycles "
                 "(same arbitration rule, faster, cycles within ~1 %: docs/siracusa.md)",
@@ -171,6 +177,10 @@ ClusterEngine::ClusterEngine(platform::Platform& p, const std::string& component
   cfg_.cores = bp.cores;
   if (bp.quantum_cycles) cfg_.quantum_cycles = static_cast<uint32_t>(bp.quantum_cycles);
   cfg_.validate();
+  if (!bp.l1_memory.empty()) l1m_ = &p.memory(bp.l1_memory);
+  if (!bp.l2_memory.empty()) l2m_ = &p.memory(bp.l2_memory);
+  if (!bp.wmem_memory.empty()) wmm_ = &p.memory(bp.wmem_memory);
+  if (!bp.dma.empty()) dmac_ = &p.dma(bp.dma);
   const std::string prog = bp.program.empty() ? std::string(SLMSIM_RV32_DIR) + "/cluster_kernels.elf" : resolve(bp.program, p.config().file);
   if (!std::filesystem::exists(prog))
     throw err(who, (bp.program.empty() ? ": the kernel ELF '" : ".program = '"), prog,
@@ -182,6 +192,27 @@ ClusterEngine::ClusterEngine(platform::Platform& p, const std::string& component
 }
 
 ClusterEngine::~ClusterEngine() = default;
+
+// The kernel run's memory traffic, counted on the platform components that stand for the
+// cluster's memories (energy per domain): L1 = the cores' loads and stores, the DMA's L1 side
+// and N-EUREKA's TCDM reads and writes; L2 = the cores' and the DMA's L2 side; the weight
+// memory = N-EUREKA's weight reads; the DMA = its bytes. Transactions: the cores' loads and
+// stores; the DMA's and N-EUREKA's bytes as 4-byte words (their beats are not kept).
+void ClusterEngine::count_traffic(const cluster::ClusterResult& r) {
+  uint64_t l1_rd = 0, l1_wr = 0, l2_rd = 0, l2_wr = 0, l1_ld = 0, l1_st = 0, l2_ld = 0, l2_st = 0;
+  for (const auto& c : r.cores) {
+    l1_rd += c.l1_read_bytes, l1_wr += c.l1_write_bytes, l2_rd += c.l2_read_bytes, l2_wr += c.l2_write_bytes;
+    l1_ld += c.l1_loads, l1_st += c.l1_accesses - c.l1_loads, l2_ld += c.l2_loads, l2_st += c.l2_accesses - c.l2_loads;
+  }
+  const uint64_t in = r.dma.bytes_to_l1, out = r.dma.bytes - r.dma.bytes_to_l1;
+  auto words = [](uint64_t b) { return (b + 3) / 4; };
+  if (l1m_)
+    l1m_->count_activity(l1_ld + words(out) + words(r.neureka.tcdm_read_bytes), l1_rd + out + r.neureka.tcdm_read_bytes,
+                         l1_st + words(in) + words(r.neureka.tcdm_write_bytes), l1_wr + in + r.neureka.tcdm_write_bytes);
+  if (l2m_) l2m_->count_activity(l2_ld + words(in), l2_rd + in, l2_st + words(out), l2_wr + out);
+  if (wmm_) wmm_->count_activity(words(r.neureka.wmem_read_bytes), r.neureka.wmem_read_bytes, 0, 0);
+  if (dmac_) dmac_->count_activity(r.dma.bytes);
+}
 
 void ClusterEngine::declare(const trace::Op& op, replay::Layout& layout) { declare_raw(op, layout, declared_); }
 void ClusterEngine::load(const quant::QuantModel& qm, replay::Layout& layout) { load_raw(qm, layout, declared_); }
@@ -400,6 +431,7 @@ void ClusterEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
     block_->busy_cycles += r.cycles;
     block_->instructions += r.instructions;
     block_->neureka_macs += r.neureka.macs;
+    count_traffic(r);
     sc_core::wait(block_->clock().cycles(r.cycles));
     res.end = sc_core::sc_time_stamp();
     res.cycles = r.cycles;

@@ -54,6 +54,9 @@ class RiscvCluster : public sc_core::sc_module {
     std::string program;                 // kernel ELF ("" = the build's rv32/cluster_kernels.elf)
     uint64_t max_cycles_per_op = 4'000'000'000ull;  // a kernel run longer than this is an error
     uint64_t quantum_cycles = 0;         // 0: the cluster config's quantum_cycles; N >= 1 overrides it (1 = lockstep)
+    // Platform components that stand for the cluster's L1, L2, weight memory and DMA: the
+    // kernels' traffic is counted on them (energy, reports); "" = not counted.
+    std::string l1_memory, l2_memory, wmem_memory, dma;
     double instruction_pj = 0;           // energy table: per retired instruction (all cores)
     double neureka_mac_pj = 0;           // energy table: per N-EUREKA MAC
     double leakage_mw = 0;
@@ -108,6 +111,11 @@ class ClusterEngine : public Engine {
   cluster::ClusterConfig cfg_;
   std::unique_ptr<rv32::ElfImage> elf_;
   std::unique_ptr<cluster::Cluster> cl_;  // kept across kernel runs (restart() between them)
+  Memory* l1m_ = nullptr;                  // where the kernels' traffic is counted (Params)
+  Memory* l2m_ = nullptr;
+  Memory* wmm_ = nullptr;
+  Dma* dmac_ = nullptr;
+  void count_traffic(const cluster::ClusterResult& r);
   uint64_t launch_cycles_ = 0;
   std::vector<std::string> declared_;
 };

@@ -194,6 +194,31 @@ TEST(ClusterEngine, RefusesWhatItCannotRunWithAClearMessage) {
   }
 }
 
+// Energy per domain: the kernels' traffic is counted on the platform components named by
+// l1_memory, l2_memory, wmem_memory and dma; N-EUREKA's MACs on the cores component. Without
+// the names (empty) nothing is counted there.
+TEST(ClusterEngine, TrafficIsCountedOnTheMemoriesForEnergyPerDomain) {
+  SKIP_IF_EMPTY(test::rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  auto events = [](const nlohmann::json& rep, const std::string& comp, const std::string& ev) {
+    return rep["energy"]["windows"]["decode"]["components"][comp]["events_pj"][ev].get<double>();
+  };
+  const auto ne = replay::run_session(micro(2, 3, 8, "neureka"));
+  EXPECT_GT(events(ne, "soc.mram", "read_pj_per_byte"), 0.0) << "N-EUREKA reads its weights from the weight memory";
+  EXPECT_GT(events(ne, "soc.l1", "read_pj_per_byte"), 0.0);
+  EXPECT_GT(events(ne, "soc.l1", "write_pj_per_byte"), 0.0);
+  EXPECT_GT(events(ne, "soc.l2", "read_pj_per_byte"), 0.0);
+  EXPECT_GT(events(ne, "soc.dma", "pj_per_byte"), 0.0);
+  EXPECT_GT(events(ne, "soc.cores", "neureka_mac_pj"), 0.0);
+  const auto untiled = replay::run_session(micro(2, 3, 8, "untiled"));
+  EXPECT_EQ(events(untiled, "soc.mram", "read_pj_per_byte"), 0.0) << "the cores read their weights from L2";
+  EXPECT_EQ(events(untiled, "soc.cores", "neureka_mac_pj"), 0.0);
+  auto off = micro(2, 3, 8, "neureka");
+  for (const char* k : {"cores.l1_memory=", "cores.l2_memory=", "cores.wmem_memory=", "cores.dma="}) off.sets.push_back(k);
+  const auto none = replay::run_session(off);
+  for (const char* c : {"soc.l1", "soc.l2", "soc.mram"}) EXPECT_EQ(events(none, c, "read_pj_per_byte"), 0.0) << c;
+  EXPECT_EQ(none["decode"]["cycles_per_token"], ne["decode"]["cycles_per_token"]) << "counting changes no cycle";
+}
+
 // quantum_cycles overrides the cluster config's mode: the same values (bit-exact), cycles within
 // 2 % of lockstep.
 TEST(ClusterEngine, QuantumModeIsBitExactWithCyclesNearLockstep) {
