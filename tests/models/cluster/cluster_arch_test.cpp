@@ -12,25 +12,9 @@ using namespace slm;
 using namespace slm::test;
 
 namespace {
-// A raw program at the start of L2, run by every core.
-rv32::ElfImage raw(const std::vector<uint32_t>& words) {
-  rv32::ElfImage e;
-  e.name = "raw";
-  e.entry = cluster::kL2Base;
-  rv32::ElfSegment s;
-  s.addr = cluster::kL2Base;
-  s.data.resize(words.size() * 4);
-  std::memcpy(s.data.data(), words.data(), s.data.size());
-  s.mem_size = static_cast<uint32_t>(s.data.size());
-  s.exec = true;
-  e.segments.push_back(s);
-  return e;
-}
 uint32_t csrr_mhartid(uint32_t rd) { return i_type(0xF14, 0, 2, rd, 0x73); }
 uint32_t slli(uint32_t rd, uint32_t rs, uint32_t sh) { return i_type(static_cast<int32_t>(sh), rs, 1, rd, 0x13); }
 uint32_t add(uint32_t rd, uint32_t a, uint32_t b) { return r_type(0, b, a, 0, rd, 0x33); }
-uint32_t lw(uint32_t rd, uint32_t rs, int32_t off) { return i_type(off, rs, 2, rd, 0x03); }
-uint32_t sw(uint32_t rs2, uint32_t rs1, int32_t off) { return s_type(off, rs2, rs1, 2, 0x23); }
 
 // Every core: a0 = L1 + (hartid << shift) (shift < 0: a0 = L1, the same word for all);
 // `loads` x lw t1, 0(a0); then sleep for good.

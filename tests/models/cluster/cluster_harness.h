@@ -42,6 +42,23 @@ inline Gemm random_gemm(int32_t m, int32_t n, int32_t k, uint32_t seed) {
   return g;
 }
 
+// A raw program at the start of L2, run by every core.
+inline rv32::ElfImage raw(const std::vector<uint32_t>& words) {
+  rv32::ElfImage e;
+  e.name = "raw";
+  e.entry = cluster::kL2Base;
+  rv32::ElfSegment s;
+  s.addr = cluster::kL2Base;
+  s.data.resize(words.size() * 4);
+  std::memcpy(s.data.data(), words.data(), s.data.size());
+  s.mem_size = static_cast<uint32_t>(s.data.size());
+  s.exec = true;
+  e.segments.push_back(s);
+  return e;
+}
+inline uint32_t lw(uint32_t rd, uint32_t rs, int32_t off) { return i_type(off, rs, 2, rd, 0x03); }
+inline uint32_t sw(uint32_t rs2, uint32_t rs1, int32_t off) { return s_type(off, rs2, rs1, 2, 0x23); }
+
 // Number of distinct values (a test on outputs that all saturate would prove little).
 inline size_t distinct(const std::vector<int8_t>& v) { return std::set<int8_t>(v.begin(), v.end()).size(); }
 

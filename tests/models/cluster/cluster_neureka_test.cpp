@@ -48,21 +48,6 @@ neureka::Job job_of(const Gemm& g) {
   return j;
 }
 
-rv32::ElfImage raw(const std::vector<uint32_t>& words) {
-  rv32::ElfImage e;
-  e.name = "raw";
-  e.entry = cluster::kL2Base;
-  rv32::ElfSegment s;
-  s.addr = cluster::kL2Base;
-  s.data.resize(words.size() * 4);
-  std::memcpy(s.data.data(), words.data(), s.data.size());
-  s.mem_size = static_cast<uint32_t>(s.data.size());
-  s.exec = true;
-  e.segments.push_back(s);
-  return e;
-}
-uint32_t lw(uint32_t rd, uint32_t rs, int32_t off) { return i_type(off, rs, 2, rd, 0x03); }
-uint32_t sw(uint32_t rs2, uint32_t rs1, int32_t off) { return s_type(off, rs2, rs1, 2, 0x23); }
 void li(std::vector<uint32_t>& p, uint32_t rd, uint32_t v) {
   p.push_back(lui(rd, (v + 0x800u) >> 12));
   p.push_back(addi(rd, rd, static_cast<int32_t>(v << 20) >> 20));
