@@ -43,6 +43,10 @@ class Resource {
   }
   uint64_t probe_fs(uint64_t earliest, uint64_t duration) const {
     if (head_ == busy_.size() || earliest >= busy_.back().end_fs) return earliest;  // nothing booked after: the common streaming case
+    // Inside the last busy interval (a stream that keeps the resource busy): its end. (What
+    // probe_gap finds: the interval before ends before this one begins, so the search stops
+    // here, and nothing of `duration` > 0 fits before it from `earliest`.)
+    if (earliest > busy_.back().begin_fs || (earliest == busy_.back().begin_fs && duration > 0)) return busy_.back().end_fs;
     return probe_gap(earliest, duration);
   }
   void book_fs(uint64_t start, uint64_t duration);

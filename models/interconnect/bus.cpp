@@ -138,6 +138,7 @@ void Bus::book_train_link(Resource& lk, uint64_t addr, uint64_t len, uint64_t bu
   const bool width_pow2 = std::has_single_bit(width);  // a shift instead of a division per burst
   const int width_shift = std::countr_zero(width);
   EdgeCache issue_edge(clk_.period_fs()), want_edge(clk_.period_fs());
+  uint64_t memo_fs = 0, memo_cycles = 0;
   for (size_t i = 0; i < n; ++i) {
     const uint64_t a0 = i == 0 ? addr : (first + i) * burst;
     const uint64_t a1 = std::min<uint64_t>((first + i + 1) * burst, addr + len);
@@ -147,7 +148,10 @@ void Bus::book_train_link(Resource& lk, uint64_t addr, uint64_t len, uint64_t bu
     const uint64_t start = lk.reserve_fs(want, dur, now);
     done[i] = start + dur;
     last = std::max(last, start + dur);
-    if (start != want) stalled += clk_.to_cycles_fs(start - want);
+    if (start != want) {  // (the last conversion is kept: a stream often waits the same time again)
+      if (start - want != memo_fs) memo_fs = start - want, memo_cycles = clk_.to_cycles_fs(start - want);
+      stalled += memo_cycles;
+    }
     beats += bb;
   }
 }

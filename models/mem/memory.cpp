@@ -148,11 +148,14 @@ uint64_t Memory::account_fs(uint64_t offset, uint64_t len, bool is_write, uint64
 uint64_t Memory::account_fs(uint64_t offset, uint64_t len, bool is_write, uint64_t arrival_fs, uint64_t now) {
   const uint64_t beats = div_u(len + p_.width_bytes - 1, p_.width_bytes);
   uint64_t lat = is_write ? p_.write_latency_cycles : p_.read_latency_cycles;
-  const uint64_t first_bank_unit = div_u(offset, p_.bank_interleave_bytes);
-  const uint64_t last_bank_unit = div_u(offset + std::max<uint64_t>(len, 1) - 1, p_.bank_interleave_bytes);
+  // One port and one bank: every booking goes to both, so the bank's calendar is the port's
+  // and never delays a start the port grants: it is neither consulted nor booked.
+  const bool bank_is_port = p_.ports == 1 && p_.banks == 1;
+  const uint64_t first_bank_unit = p_.banks == 1 ? 0 : div_u(offset, p_.bank_interleave_bytes);
+  const uint64_t last_bank_unit = p_.banks == 1 ? 0 : div_u(offset + std::max<uint64_t>(len, 1) - 1, p_.bank_interleave_bytes);
   const uint64_t nbanks_touched = std::min<uint64_t>(last_bank_unit - first_bank_unit + 1, p_.banks);
   if (!open_row_.empty()) {  // dram
-    const uint64_t bank = mod_u(first_bank_unit, p_.banks), row = div_u(offset, p_.row_bytes);
+    const uint64_t bank = p_.banks == 1 ? 0 : mod_u(first_bank_unit, p_.banks), row = div_u(offset, p_.row_bytes);
     if (open_row_[bank] != row) {
       lat += p_.row_miss_extra_cycles;
       open_row_[bank] = row;
@@ -168,9 +171,6 @@ uint64_t Memory::account_fs(uint64_t offset, uint64_t len, bool is_write, uint64
   const uint64_t wanted = s;
   bool bank_delayed = false;
   size_t port = 0;
-  // One port and one bank: every booking goes to both, so the bank's calendar is the port's
-  // and never delays a start the port grants: it is neither consulted nor booked.
-  const bool bank_is_port = p_.ports == 1 && p_.banks == 1;
   for (;;) {
     uint64_t best = ports_[0].probe_fs(s, dur);
     port = 0;
@@ -194,7 +194,12 @@ uint64_t Memory::account_fs(uint64_t offset, uint64_t len, bool is_write, uint64
   (is_write ? writes_ : reads_) += 1;
   (is_write ? write_bytes_ : read_bytes_) += len;
   busy_cycles_ += beats;
-  if (s != wanted || ts != t0) stall_cycles_ += clk_.to_cycles_fs(s - wanted) + clk_.to_cycles_fs(ts - t0);
+  // (A port-bound stream waits the same time burst after burst: the last conversion is kept.)
+  if (s != wanted) {
+    if (s - wanted != stall_memo_fs_) stall_memo_fs_ = s - wanted, stall_memo_cycles_ = clk_.to_cycles_fs(s - wanted);
+    stall_cycles_ += stall_memo_cycles_;
+  }
+  if (ts != t0) stall_cycles_ += clk_.to_cycles_fs(ts - t0);
   if (bank_delayed) ++bank_conflicts_;
   return done;
 }

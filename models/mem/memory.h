@@ -113,6 +113,7 @@ class Memory : public sc_core::sc_module {
   std::vector<Resource> banks_;                     // (banks,)
   std::vector<uint64_t> open_row_;                  // (banks,) dram open row, UINT64_MAX = none; empty otherwise
   SlotPool slots_;
+  uint64_t stall_memo_fs_ = 0, stall_memo_cycles_ = 0;  // the last port wait converted to cycles
 
   stats::Group stats_;
   stats::Counter& reads_;
