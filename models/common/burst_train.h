@@ -15,7 +15,20 @@
 // bursts cost issued one by one, except that a bus books its link per burst after the
 // target has answered: a link narrower than the target's port does not slow the train's
 // issue (exact for crossbars whose links are at least as wide as the targets).
+//
+// Gather (reads): a train may carry `rows`, strided pieces an initiator would otherwise read
+// with one train each, continuing one stream (the K/V rows of an attention matmul, the
+// elements of a strided view). The target charges the rows in order, each exactly as the
+// separate train would be charged; after each row it calls `on_row`, through which every
+// component on the way back books that row's bursts as it would for the separate train (a
+// bus its link) and the initiator sets the next row's first issue time and in-flight list from
+// the row's final completions. The bytes of the rows land back to back in the payload's
+// buffer. The payload's address and length are those of the first row (for routing).
+// `gather_refused` starts true; a target that charges the rows clears it. A component that
+// cannot take the whole gather (a row outside the target, a bad row) leaves it true and books
+// nothing, and the initiator reads the rows one train each instead.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -41,6 +54,20 @@ struct BurstTrain : tlm::tlm_extension<BurstTrain> {
   // copies as usual. Host-side only: the timing is the same either way.
   bool borrow_read = false;
   const uint8_t* borrowed = nullptr;
+
+  // Gather (see above). rows[].addr are the initiator's addresses; a component that forwards
+  // with an address offset adds it to rows_base (a target's offset of a row = addr - rows_base).
+  struct Row {
+    uint64_t addr = 0, len = 0;
+  };
+  using RowHook = void (*)(void* ctx, BurstTrain& train, size_t row);
+  std::vector<Row> rows;
+  uint64_t rows_base = 0;
+  uint64_t row_issue_fs = 0;      // the first issue of the next row (set by on_row; row 0: now + delay)
+  std::vector<size_t> row_first;  // out: row r's bursts are issue/done[row_first[r], row_first[r + 1])
+  bool gather_refused = true;
+  RowHook on_row = nullptr;
+  void* on_row_ctx = nullptr;
 
   tlm::tlm_extension_base* clone() const override { return new BurstTrain(*this); }
   void copy_from(const tlm::tlm_extension_base& e) override { *this = static_cast<const BurstTrain&>(e); }

@@ -89,32 +89,16 @@ sc_time SlotPool::acquire(const sc_time& t) { return sc_time::from_value(acquire
 
 uint64_t SlotPool::acquire_fs(uint64_t t) { return acquire_fs(t, sc_core::sc_time_stamp().value()); }
 
-uint64_t SlotPool::acquire_fs(uint64_t t, uint64_t now) {
-  while (ends_fs_.size() && ends_fs_.v[ends_fs_.head] <= now) {  // forget ended transactions
-    ends_fs_.pop_front();
-    begins_fs_.pop_front();
-  }
+uint64_t SlotPool::acquire_search(uint64_t t) {
   uint64_t s = t;
-  const size_t n = begins_fs_.size();
-  // Every booked transaction has ended by t (ends are sorted): all slots are free.
-  if (n < slots_ || ends_fs_.v.back() <= t) {
-    start_fs_ = s;
-    return s;
-  }
-  if (begins_fs_.v.back() <= t) {
-    // Every booked transaction has begun by t (the streaming case): at s >= t, in flight =
-    // n - #(ends <= s), below slots exactly from the (n - slots + 1)-th smallest end on.
-    s = std::max(t, ends_fs_.v[ends_fs_.head + n - slots_]);
-  } else {
-    const auto b0 = begins_fs_.v.begin() + begins_fs_.head, b1 = begins_fs_.v.end();
-    const auto e0 = ends_fs_.v.begin() + ends_fs_.head, e1 = ends_fs_.v.end();
-    for (;;) {
-      const auto less = [](uint64_t a, uint64_t b) { return a < b; };
-      const auto e = upper_bound_from_end(e0, e1, s, less);
-      const auto in_flight = (upper_bound_from_end(b0, b1, s, less) - b0) - (e - e0);
-      if (in_flight < static_cast<std::ptrdiff_t>(slots_)) break;
-      s = *e;  // all slots held at s: retry when the next transaction ends
-    }
+  const auto b0 = begins_fs_.v.begin() + begins_fs_.head, b1 = begins_fs_.v.end();
+  const auto e0 = ends_fs_.v.begin() + ends_fs_.head, e1 = ends_fs_.v.end();
+  for (;;) {
+    const auto less = [](uint64_t a, uint64_t b) { return a < b; };
+    const auto e = upper_bound_from_end(e0, e1, s, less);
+    const auto in_flight = (upper_bound_from_end(b0, b1, s, less) - b0) - (e - e0);
+    if (in_flight < static_cast<std::ptrdiff_t>(slots_)) break;
+    s = *e;  // all slots held at s: retry when the next transaction ends
   }
   start_fs_ = s;
   return s;

@@ -43,6 +43,10 @@ class Resource {
   }
   uint64_t probe_fs(uint64_t earliest, uint64_t duration) const {
     if (head_ == busy_.size() || earliest >= busy_.back().end_fs) return earliest;  // nothing booked after: the common streaming case
+    // Inside the last busy interval (a stream that keeps the resource busy): its end. (What
+    // probe_gap finds: the interval before ends before this one begins, so the search stops
+    // here, and nothing of `duration` > 0 fits before it from `earliest`.)
+    if (earliest > busy_.back().begin_fs || (earliest == busy_.back().begin_fs && duration > 0)) return busy_.back().end_fs;
     return probe_gap(earliest, duration);
   }
   void book_fs(uint64_t start, uint64_t duration);
@@ -52,6 +56,12 @@ class Resource {
     if (head_ < busy_.size() && busy_.back().end_fs == start) {  // extend the last interval
       busy_fs_ += duration;
       busy_.back().end_fs = e;
+      forget_past(now);
+      return;
+    }
+    if (head_ == busy_.size() || busy_.back().end_fs < start) {  // append (a gap before it)
+      busy_fs_ += duration;
+      busy_.push_back({start, e});
       forget_past(now);
       return;
     }
@@ -85,7 +95,19 @@ class SlotPool {
   void release_at(const sc_core::sc_time& done);
   // The same in raw femtoseconds (`now`: sc_time_stamp() when the caller has it).
   uint64_t acquire_fs(uint64_t t);
-  uint64_t acquire_fs(uint64_t t, uint64_t now);
+  uint64_t acquire_fs(uint64_t t, uint64_t now) {
+    while (ends_fs_.size() && ends_fs_.v[ends_fs_.head] <= now) {  // forget ended transactions
+      ends_fs_.pop_front();
+      begins_fs_.pop_front();
+    }
+    const size_t n = begins_fs_.size();
+    // Every booked transaction has ended by t (ends are sorted): all slots are free.
+    if (n < slots_ || ends_fs_.v.back() <= t) return start_fs_ = t;
+    // Every booked transaction has begun by t (the streaming case): at s >= t, in flight =
+    // n - #(ends <= s), below slots exactly from the (n - slots + 1)-th smallest end on.
+    if (begins_fs_.v.back() <= t) return start_fs_ = std::max(t, ends_fs_.v[ends_fs_.head + n - slots_]);
+    return acquire_search(t);
+  }
   void release_at_fs(uint64_t done) {
     begins_fs_.insert(start_fs_);
     ends_fs_.insert(std::max<uint64_t>(done, start_fs_ + 1));
@@ -109,6 +131,7 @@ class SlotPool {
     }
     void compact();
   };
+  uint64_t acquire_search(uint64_t t);  // acquire_fs() when some booked transaction begins after t
   uint32_t slots_;
   Sorted begins_fs_, ends_fs_;
   uint64_t start_fs_ = 0;  // start returned by the last acquire()

@@ -128,28 +128,17 @@ void Bus::b_transport(int id, tlm::tlm_generic_payload& tx, sc_time& delay) {
   *mine.stall_cycles += stalled;
 }
 
-// A burst train: the target charges the bursts (our latency is one more hop of each
-// burst's arrival); the link is then booked burst by burst after the target's completion.
-void Bus::b_transport_train(int id, const AddressMap::Entry& e, BurstTrain& train, tlm::tlm_generic_payload& tx,
-                            sc_time& delay) {
-  const uint64_t now = sc_core::sc_time_stamp().value();
-  const uint64_t addr = tx.get_address(), len = tx.get_data_length();
-  train.max_outstanding = std::min(train.max_outstanding, p_.max_outstanding);
-  train.hops.push_back({clk_.period_fs(), clk_.cycles_fs(p_.latency_cycles)});
-  tx.set_address(addr - e.base);
-  out[e.target]->b_transport(tx, delay);
-  tx.set_address(addr);
-  train.hops.pop_back();
-  if (tx.is_response_error()) return;
-  uint64_t last = now + delay.value(), stalled = 0, beats = 0;
-  Resource& lk = link(e.target);
-  const uint64_t burst = train.burst_bytes, first = addr / burst, n = train.done.size();
+// Books the link for the bursts of a train of [addr, addr + len) (global addresses) whose
+// target completions are done[0..n): burst by burst after the target's completion; done[]
+// becomes each burst's completion on the link. Accumulates into the caller's totals.
+void Bus::book_train_link(Resource& lk, uint64_t addr, uint64_t len, uint64_t burst, const uint64_t* issue, uint64_t* done,
+                          size_t n, uint64_t now, uint64_t& last, uint64_t& stalled, uint64_t& beats) const {
+  const uint64_t first = addr / burst;
   const uint64_t width = p_.width_bytes, lat = clk_.cycles_fs(p_.latency_cycles);
   const bool width_pow2 = std::has_single_bit(width);  // a shift instead of a division per burst
   const int width_shift = std::countr_zero(width);
-  const uint64_t* issue = train.issue.data();
-  uint64_t* done = train.done.data();
-  EdgeCache issue_edge(clk_.period_fs()), want_edge(clk_.period_fs());
+  EdgeCache issue_edge(clk_.divider()), want_edge(clk_.divider());
+  uint64_t memo_fs = 0, memo_cycles = 0;
   for (size_t i = 0; i < n; ++i) {
     const uint64_t a0 = i == 0 ? addr : (first + i) * burst;
     const uint64_t a1 = std::min<uint64_t>((first + i + 1) * burst, addr + len);
@@ -159,10 +148,15 @@ void Bus::b_transport_train(int id, const AddressMap::Entry& e, BurstTrain& trai
     const uint64_t start = lk.reserve_fs(want, dur, now);
     done[i] = start + dur;
     last = std::max(last, start + dur);
-    if (start != want) stalled += clk_.to_cycles_fs(start - want);
+    if (start != want) {  // (the last conversion is kept: a stream often waits the same time again)
+      if (start - want != memo_fs) memo_fs = start - want, memo_cycles = clk_.to_cycles_fs(start - want);
+      stalled += memo_cycles;
+    }
     beats += bb;
   }
-  delay = sc_time::from_value(last - now);
+}
+
+void Bus::count_train(int id, uint64_t n, uint64_t len, uint64_t beats, uint64_t stalled) {
   transactions_ += n;
   bytes_ += len;
   link_busy_cycles_ += beats;
@@ -171,6 +165,83 @@ void Bus::b_transport_train(int id, const AddressMap::Entry& e, BurstTrain& trai
   *mine.transactions += n;
   *mine.bytes += len;
   *mine.stall_cycles += stalled;
+}
+
+// A burst train: the target charges the bursts (our latency is one more hop of each
+// burst's arrival); the link is then booked burst by burst after the target's completion.
+void Bus::b_transport_train(int id, const AddressMap::Entry& e, BurstTrain& train, tlm::tlm_generic_payload& tx,
+                            sc_time& delay) {
+  const uint64_t now = sc_core::sc_time_stamp().value();
+  const uint64_t addr = tx.get_address(), len = tx.get_data_length();
+  if (!train.rows.empty()) {
+    gather(id, e, train, tx, delay);
+    return;
+  }
+  train.max_outstanding = std::min(train.max_outstanding, p_.max_outstanding);
+  train.hops.push_back({clk_.period_fs(), clk_.cycles_fs(p_.latency_cycles)});
+  tx.set_address(addr - e.base);
+  out[e.target]->b_transport(tx, delay);
+  tx.set_address(addr);
+  train.hops.pop_back();
+  if (tx.is_response_error()) return;
+  uint64_t last = now + delay.value(), stalled = 0, beats = 0;
+  const size_t n = train.done.size();
+  book_train_link(link(e.target), addr, len, train.burst_bytes, train.issue.data(), train.done.data(), n, now, last,
+                  stalled, beats);
+  delay = sc_time::from_value(last - now);
+  count_train(id, n, len, beats, stalled);
+}
+
+// A gather train (burst_train.h): every row must route to the first row's target, else it is
+// refused untouched. The target charges the rows; after each, our hook books the row's bursts
+// on the link (as for the row's own train) and passes the row on to the initiator's hook.
+namespace {
+struct BusRowCtx {
+  Bus* bus;
+  int id;
+  Resource* link;
+  uint64_t now, last;
+  uint64_t base_in, entry_base;  // the incoming rows_base; our entry's base (added when forwarding)
+  BurstTrain::RowHook up;
+  void* up_ctx;
+};
+}  // namespace
+
+void Bus::row_hook(void* ctx, BurstTrain& train, size_t r) {
+  auto& c = *static_cast<BusRowCtx*>(ctx);
+  const size_t f = train.row_first[r], n = train.row_first[r + 1] - f;
+  const uint64_t addr = train.rows[r].addr - c.base_in, len = train.rows[r].len;  // our addresses (bus side)
+  uint64_t stalled = 0, beats = 0;
+  c.bus->book_train_link(*c.link, addr, len, train.burst_bytes, train.issue.data() + f, train.done.data() + f, n, c.now,
+                         c.last, stalled, beats);
+  c.bus->count_train(c.id, n, len, beats, stalled);
+  if (c.up) {
+    train.rows_base = c.base_in;  // as our initiator set it
+    train.on_row = c.up, train.on_row_ctx = c.up_ctx;
+    c.up(c.up_ctx, train, r);
+    train.on_row = &Bus::row_hook, train.on_row_ctx = ctx;
+    train.rows_base = c.base_in + c.entry_base;
+  }
+}
+
+void Bus::gather(int id, const AddressMap::Entry& e, BurstTrain& train, tlm::tlm_generic_payload& tx, sc_time& delay) {
+  for (const auto& r : train.rows)
+    if (r.addr < train.rows_base || map_.find(r.addr - train.rows_base, std::max<uint64_t>(r.len, 1)) != &e) return;
+  const uint64_t now = sc_core::sc_time_stamp().value();
+  const uint64_t addr = tx.get_address();
+  BusRowCtx ctx{this, id, &link(e.target), now, now + delay.value(), train.rows_base, e.base, train.on_row, train.on_row_ctx};
+  train.max_outstanding = std::min(train.max_outstanding, p_.max_outstanding);
+  train.hops.push_back({clk_.period_fs(), clk_.cycles_fs(p_.latency_cycles)});
+  train.rows_base += e.base;
+  train.on_row = &Bus::row_hook, train.on_row_ctx = &ctx;
+  tx.set_address(addr - e.base);
+  out[e.target]->b_transport(tx, delay);
+  tx.set_address(addr);
+  train.on_row = ctx.up, train.on_row_ctx = ctx.up_ctx;
+  train.rows_base = ctx.base_in;
+  train.hops.pop_back();
+  if (train.gather_refused || tx.is_response_error()) return;
+  delay = sc_time::from_value(ctx.last - now);
 }
 
 bool Bus::get_direct_mem_ptr(int, tlm::tlm_generic_payload& tx, tlm::tlm_dmi& dmi) {

@@ -71,6 +71,11 @@ class Bus : public sc_core::sc_module {
   void b_transport(int id, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
   void b_transport_train(int id, const AddressMap::Entry& e, BurstTrain& train, tlm::tlm_generic_payload& tx,
                          sc_core::sc_time& delay);
+  void gather(int id, const AddressMap::Entry& e, BurstTrain& train, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
+  static void row_hook(void* ctx, BurstTrain& train, size_t row);
+  void book_train_link(Resource& lk, uint64_t addr, uint64_t len, uint64_t burst, const uint64_t* issue, uint64_t* done,
+                       size_t n, uint64_t now, uint64_t& last, uint64_t& stalled, uint64_t& beats) const;
+  void count_train(int id, uint64_t n, uint64_t len, uint64_t beats, uint64_t stalled);
   bool get_direct_mem_ptr(int id, tlm::tlm_generic_payload& tx, tlm::tlm_dmi& dmi);
   unsigned transport_dbg(int id, tlm::tlm_generic_payload& tx);
   void end_of_elaboration() override;

@@ -148,11 +148,14 @@ uint64_t Memory::account_fs(uint64_t offset, uint64_t len, bool is_write, uint64
 uint64_t Memory::account_fs(uint64_t offset, uint64_t len, bool is_write, uint64_t arrival_fs, uint64_t now) {
   const uint64_t beats = div_u(len + p_.width_bytes - 1, p_.width_bytes);
   uint64_t lat = is_write ? p_.write_latency_cycles : p_.read_latency_cycles;
-  const uint64_t first_bank_unit = div_u(offset, p_.bank_interleave_bytes);
-  const uint64_t last_bank_unit = div_u(offset + std::max<uint64_t>(len, 1) - 1, p_.bank_interleave_bytes);
+  // One port and one bank: every booking goes to both, so the bank's calendar is the port's
+  // and never delays a start the port grants: it is neither consulted nor booked.
+  const bool bank_is_port = p_.ports == 1 && p_.banks == 1;
+  const uint64_t first_bank_unit = p_.banks == 1 ? 0 : div_u(offset, p_.bank_interleave_bytes);
+  const uint64_t last_bank_unit = p_.banks == 1 ? 0 : div_u(offset + std::max<uint64_t>(len, 1) - 1, p_.bank_interleave_bytes);
   const uint64_t nbanks_touched = std::min<uint64_t>(last_bank_unit - first_bank_unit + 1, p_.banks);
   if (!open_row_.empty()) {  // dram
-    const uint64_t bank = mod_u(first_bank_unit, p_.banks), row = div_u(offset, p_.row_bytes);
+    const uint64_t bank = p_.banks == 1 ? 0 : mod_u(first_bank_unit, p_.banks), row = div_u(offset, p_.row_bytes);
     if (open_row_[bank] != row) {
       lat += p_.row_miss_extra_cycles;
       open_row_[bank] = row;
@@ -168,9 +171,6 @@ uint64_t Memory::account_fs(uint64_t offset, uint64_t len, bool is_write, uint64
   const uint64_t wanted = s;
   bool bank_delayed = false;
   size_t port = 0;
-  // One port and one bank: every booking goes to both, so the bank's calendar is the port's
-  // and never delays a start the port grants: it is neither consulted nor booked.
-  const bool bank_is_port = p_.ports == 1 && p_.banks == 1;
   for (;;) {
     uint64_t best = ports_[0].probe_fs(s, dur);
     port = 0;
@@ -194,7 +194,12 @@ uint64_t Memory::account_fs(uint64_t offset, uint64_t len, bool is_write, uint64
   (is_write ? writes_ : reads_) += 1;
   (is_write ? write_bytes_ : read_bytes_) += len;
   busy_cycles_ += beats;
-  if (s != wanted || ts != t0) stall_cycles_ += clk_.to_cycles_fs(s - wanted) + clk_.to_cycles_fs(ts - t0);
+  // (A port-bound stream waits the same time burst after burst: the last conversion is kept.)
+  if (s != wanted) {
+    if (s - wanted != stall_memo_fs_) stall_memo_fs_ = s - wanted, stall_memo_cycles_ = clk_.to_cycles_fs(s - wanted);
+    stall_cycles_ += stall_memo_cycles_;
+  }
+  if (ts != t0) stall_cycles_ += clk_.to_cycles_fs(ts - t0);
   if (bank_delayed) ++bank_conflicts_;
   return done;
 }
@@ -219,41 +224,15 @@ void Memory::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
   }
   const sc_time now = sc_core::sc_time_stamp();
   if (auto* train = tx.get_extension<BurstTrain>()) {
-    // Burst by burst, each issued by the train's rule and charged by account().
-    // The k-th last completion is taken from the earlier bursts (in_flight), then this
-    // train's own (done): the two lists side by side, without a copy.
-    const uint64_t k = std::max<uint32_t>(train->max_outstanding, 1);
     const uint64_t nowv = now.value();
-    const std::vector<uint64_t>& before = train->in_flight;
-    const uint64_t nb = before.size();
-    uint64_t issue = nowv + delay.value(), last = issue;
-    const uint64_t bb = train->burst_bytes;
+    if (!train->rows.empty()) {
+      gather(tx, *train, delay);
+      return;
+    }
     const uint64_t count = train->bursts(off, len);
     train->issue.resize(count);
     train->done.resize(count);
-    uint64_t* iss = train->issue.data();
-    uint64_t* dn = train->done.data();
-    uint64_t i = 0;
-    // One hop (the usual bus between): its clock edges from a cache, not a division per burst.
-    EdgeCache hop_edge(train->hops.size() == 1 ? train->hops[0].period_fs : 1);
-    for (uint64_t a = off; a < off + len; ++i) {
-      const uint64_t n = std::min<uint64_t>(bb - mod_u(a, bb), off + len - a);
-      if (i) issue += train->issue_period_fs;
-      if (nb + i >= k) {
-        const uint64_t j = nb + i - k;
-        issue = std::max(issue, j < nb ? before[j] : dn[j - nb]);
-      }
-      uint64_t arrival = issue;
-      if (train->hops.size() == 1)
-        arrival = hop_edge.next_edge_fs(arrival) + train->hops[0].latency_fs;
-      else
-        for (const auto& h : train->hops) arrival = (arrival + h.period_fs - 1) / h.period_fs * h.period_fs + h.latency_fs;
-      const uint64_t done = account_fs(a, n, is_write, arrival, nowv);
-      iss[i] = issue;
-      dn[i] = done;
-      last = std::max(last, done);
-      a += n;
-    }
+    const uint64_t last = charge_train(*train, off, len, is_write, nowv + delay.value(), nowv, 0);
     // A read whose initiator asked to borrow the data gets a pointer into the contents
     // instead of a copy (the timing above is the same either way).
     if (is_write) copy_in(off, tx.get_data_ptr(), len);
@@ -270,6 +249,78 @@ void Memory::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
     copy_out(off, tx.get_data_ptr(), len);
   delay = done - now;
   tx.set_dmi_allowed(true);
+  tx.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+// The bursts of [off, off + len) issued by the train's rule from `issue` on, charged one by one
+// by account_fs(); their issue and completion times go to train.issue/done[first..]. Returns
+// the latest completion (at least `issue`).
+// The k-th last completion is taken from the earlier bursts (in_flight), then this run's own
+// (done): the two lists side by side, without a copy.
+uint64_t Memory::charge_train(BurstTrain& train, uint64_t off, uint64_t len, bool is_write, uint64_t issue, uint64_t nowv,
+                              size_t first) {
+  const uint64_t k = std::max<uint32_t>(train.max_outstanding, 1);
+  const std::vector<uint64_t>& before = train.in_flight;
+  const uint64_t nb = before.size();
+  uint64_t last = issue;
+  const uint64_t bb = train.burst_bytes;
+  uint64_t* iss = train.issue.data() + first;
+  uint64_t* dn = train.done.data() + first;
+  uint64_t i = 0;
+  // One hop (the usual bus between): its clock edges from a cache, not a division per burst.
+  EdgeCache hop_edge(train.hops.size() == 1 ? train.hops[0].period_fs : 1);
+  for (uint64_t a = off; a < off + len; ++i) {
+    const uint64_t n = std::min<uint64_t>(bb - mod_u(a, bb), off + len - a);
+    if (i) issue += train.issue_period_fs;
+    if (nb + i >= k) {
+      const uint64_t j = nb + i - k;
+      issue = std::max(issue, j < nb ? before[j] : dn[j - nb]);
+    }
+    uint64_t arrival = issue;
+    if (train.hops.size() == 1)
+      arrival = hop_edge.next_edge_fs(arrival) + train.hops[0].latency_fs;
+    else
+      for (const auto& h : train.hops) arrival = (arrival + h.period_fs - 1) / h.period_fs * h.period_fs + h.latency_fs;
+    const uint64_t done = account_fs(a, n, is_write, arrival, nowv);
+    iss[i] = issue;
+    dn[i] = done;
+    last = std::max(last, done);
+    a += n;
+  }
+  return last;
+}
+
+// A gather (burst_train.h): reads only, every row inside this memory, else refused untouched.
+// Row by row as separate trains would be charged; between rows the initiator (through on_row)
+// sets the next row's first issue and in-flight list.
+void Memory::gather(tlm::tlm_generic_payload& tx, BurstTrain& train, sc_time& delay) {
+  if (tx.get_command() != tlm::TLM_READ_COMMAND || tx.get_byte_enable_ptr()) return;
+  uint64_t count = 0;
+  for (const auto& r : train.rows) {
+    const uint64_t off = r.addr - train.rows_base;
+    if (r.addr < train.rows_base || r.len == 0 || off >= p_.size_bytes || r.len > p_.size_bytes - off) return;
+    count += train.bursts(off, r.len);
+  }
+  train.gather_refused = false;
+  train.issue.resize(count);
+  train.done.resize(count);
+  train.row_first.resize(train.rows.size() + 1);
+  const uint64_t nowv = sc_core::sc_time_stamp().value();
+  uint64_t issue = nowv + delay.value(), last = issue;
+  uint8_t* dst = tx.get_data_ptr();
+  size_t first = 0;
+  for (size_t r = 0; r < train.rows.size(); ++r) {
+    const uint64_t off = train.rows[r].addr - train.rows_base, len = train.rows[r].len;
+    if (r) issue = train.row_issue_fs;
+    train.row_first[r] = first;
+    last = std::max(last, charge_train(train, off, len, false, issue, nowv, first));
+    first += train.bursts(off, len);
+    train.row_first[r + 1] = first;
+    copy_out(off, dst, len);
+    dst += len;
+    if (train.on_row) train.on_row(train.on_row_ctx, train, r);
+  }
+  delay = sc_time::from_value(last - nowv);
   tx.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 

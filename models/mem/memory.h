@@ -16,7 +16,8 @@
 //   done  = start + beats               -> b_transport adds done - (now + delay) to delay
 // Uncontended: lat + ceil(len / width_bytes) cycles after the arrival edge.
 // Not modelled: refresh, bank-group timing (tRRD/tFAW), read/write turnaround, ECC, wear.
-// A burst train (models/common/burst_train.h) is charged burst by burst with this formula.
+// A burst train (models/common/burst_train.h) is charged burst by burst with this formula;
+// a gather train (reads of several rows) row by row, each as its own train would be.
 // Backing store is sparse (64 KiB pages allocated on first write or DMI request); unwritten
 // bytes read as 0. DMI is granted per page (read-only for read_only memories); a DMI user
 // accounts timing and stats itself by calling account() with the same formula.
@@ -36,6 +37,8 @@
 #include "models/common/stats.h"
 
 namespace slm {
+
+struct BurstTrain;
 
 class Memory : public sc_core::sc_module {
  public:
@@ -100,6 +103,9 @@ class Memory : public sc_core::sc_module {
   void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
   bool get_direct_mem_ptr(tlm::tlm_generic_payload& tx, tlm::tlm_dmi& dmi);
   unsigned transport_dbg(tlm::tlm_generic_payload& tx);
+  uint64_t charge_train(BurstTrain& train, uint64_t off, uint64_t len, bool is_write, uint64_t issue, uint64_t nowv,
+                        size_t first);
+  void gather(tlm::tlm_generic_payload& tx, BurstTrain& train, sc_core::sc_time& delay);
   uint8_t* page(uint64_t index);  // the contents of page `index` (kPageBytes)
   void copy_in(uint64_t offset, const uint8_t* src, uint64_t len);
   void copy_out(uint64_t offset, uint8_t* dst, uint64_t len) const;
@@ -116,6 +122,7 @@ class Memory : public sc_core::sc_module {
   std::vector<Resource> banks_;                     // (banks,)
   std::vector<uint64_t> open_row_;                  // (banks,) dram open row, UINT64_MAX = none; empty otherwise
   SlotPool slots_;
+  uint64_t stall_memo_fs_ = 0, stall_memo_cycles_ = 0;  // the last port wait converted to cycles
 
   stats::Group stats_;
   stats::Counter& reads_;

@@ -124,6 +124,7 @@ EthosU85::~EthosU85() = default;
 // Register window
 
 void EthosU85::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
+  if (const auto* t = tx.get_extension<BurstTrain>(); t && !t->rows.empty()) return;  // a gather: refused, untouched
   const uint64_t off = tx.get_address();
   if (tx.get_data_length() != 4 || off % 4 || off >= p_.register_window_bytes || tx.get_byte_enable_ptr()) {
     tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
@@ -179,10 +180,8 @@ uint64_t EthosU85::transfer_abs(bool ext, bool is_write, uint64_t addr, uint8_t*
                                const uint8_t** borrowed) {
   // One burst train per transfer (models/common/burst_train.h): bursts of burst_bytes_*,
   // at most max_outstanding_* x ports in flight per port class, one issue per NPU cycle.
-  auto& sock = ext ? axi_ext : axi_sram;
-  std::vector<uint64_t>& flight = ext ? ext_flight_ : sram_flight_;
+  const std::vector<uint64_t>& flight = ext ? ext_flight_ : sram_flight_;
   const uint32_t k = (ext ? p_.max_outstanding_ext : p_.max_outstanding_sram) * (ext ? n_ext_ports_ : n_sram_ports_);
-  const uint32_t p0 = ext ? n_sram_ports_ : 0, np = ext ? n_ext_ports_ : n_sram_ports_;
   const uint64_t now = sc_core::sc_time_stamp().value();
   const uint64_t issue = std::max(clk_.next_edge_fs(issue_fs), now);
   train_.burst_bytes = ext ? p_.burst_bytes_ext : p_.burst_bytes_sram;
@@ -202,17 +201,29 @@ uint64_t EthosU85::transfer_abs(bool ext, bool is_write, uint64_t addr, uint8_t*
   tx_.set_dmi_allowed(false);
   tx_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   tx_.set_extension(&train_);
-  sock->b_transport(tx_, delay);
+  axi(ext)->b_transport(tx_, delay);
   tx_.clear_extension(&train_);
   if (borrowed) *borrowed = train_.borrowed;
   if (tx_.is_response_error())
     throw err("AXI ", is_write ? "write" : "read", " of ", len, " bytes at 0x", std::hex, addr, ": ", tx_.get_response_string());
-  // Each burst's data crosses one of the class's 16 B/cycle AXI ports.
+  const uint64_t last = book_ports(ext, addr, len, issue, 0, train_.done.size(), now);
+  if (!train_.issue.empty()) issue_fs = train_.issue.back();
+  (is_write ? bytes_written_ : bytes_read_) += len;
+  return last;
+}
+
+// Each burst's data crosses one of the class's 16 B/cycle AXI ports: bursts [f, f + n) of
+// train_ (a transfer of [addr, addr + len) issued from `issue`) are booked on the ports, their
+// completions join the class's in-flight list; returns the latest completion (at least `issue`).
+uint64_t EthosU85::book_ports(bool ext, uint64_t addr, uint64_t len, uint64_t issue, size_t f, size_t n, uint64_t now) {
+  std::vector<uint64_t>& flight = ext ? ext_flight_ : sram_flight_;
+  const uint32_t k = (ext ? p_.max_outstanding_ext : p_.max_outstanding_sram) * (ext ? n_ext_ports_ : n_sram_ports_);
+  const uint32_t p0 = ext ? n_sram_ports_ : 0, np = ext ? n_ext_ports_ : n_sram_ports_;
   uint64_t last = issue;
-  const uint64_t burst = train_.burst_bytes, first = addr / burst, n = train_.done.size();
-  const uint64_t* iss = train_.issue.data();
-  const uint64_t* dn = train_.done.data();
-  EdgeCache want_edge(clk_.period_fs());
+  const uint64_t burst = train_.burst_bytes, first = addr / burst;
+  const uint64_t* iss = train_.issue.data() + f;
+  const uint64_t* dn = train_.done.data() + f;
+  EdgeCache want_edge(clk_.divider());
   for (size_t i = 0; i < n; ++i) {
     const uint64_t a0 = i == 0 ? addr : (first + i) * burst;
     const uint64_t a1 = std::min<uint64_t>((first + i + 1) * burst, addr + len);
@@ -231,9 +242,88 @@ uint64_t EthosU85::transfer_abs(bool ext, bool is_write, uint64_t addr, uint8_t*
     last = std::max(last, done);
   }
   if (flight.size() > k) flight.erase(flight.begin(), flight.end() - k);
-  if (!train_.issue.empty()) issue_fs = train_.issue.back();
-  (is_write ? bytes_written_ : bytes_read_) += len;
   return last;
+}
+
+// Reads rows (region-relative, in order) as read_box would with one transfer() each, the
+// i-th issued from the previous one's last burst issue + one cycle (the first from `issue`):
+// one gather train (burst_train.h) when the bus and memory take it, else one train per row.
+// The bytes land back to back in `data`. Returns the latest completion (at least `issue`).
+namespace {
+struct NpuRowCtx {
+  uint64_t now, issue_fs, row_issue, last;
+  bool ext;
+};
+}  // namespace
+
+void EthosU85::row_hook(void* ctx, BurstTrain& train, size_t r) {
+  auto* self = static_cast<EthosU85*>(ctx);
+  NpuRowCtx& c = *static_cast<NpuRowCtx*>(self->row_ctx_);
+  const size_t f = train.row_first[r], n = train.row_first[r + 1] - f;
+  const uint64_t addr = train.rows[r].addr, len = train.rows[r].len;
+  c.last = std::max(c.last, self->book_ports(c.ext, addr, len, c.row_issue, f, n, c.now));
+  self->bytes_read_ += len;
+  // As transfer_abs() then read_box(): the next row continues from this one's last burst issue.
+  c.issue_fs = train.issue[f + n - 1] + self->clk_.period_fs();
+  c.row_issue = std::max(self->clk_.next_edge_fs(c.issue_fs), c.now);
+  train.row_issue_fs = c.row_issue;
+  const std::vector<uint64_t>& flight = c.ext ? self->ext_flight_ : self->sram_flight_;
+  train.in_flight.assign(flight.begin(), flight.end());
+}
+
+uint64_t EthosU85::gather_rows(uint32_t region, const std::vector<BurstTrain::Row>& rows, uint8_t* data, uint64_t issue,
+                               OpStats* st) {
+  if (rows.empty()) return issue;
+  if (region > 7) throw err("region ", region, " does not exist (0..7)");
+  const bool ext = ((regioncfg_ >> (2 * region)) & 3) == 1;
+  uint64_t done = issue;
+  if (gather_reads_ && rows.size() > 1) {
+    const uint64_t now = sc_core::sc_time_stamp().value();
+    NpuRowCtx c{now, issue, std::max(clk_.next_edge_fs(issue), now), issue, ext};
+    const std::vector<uint64_t>& flight = ext ? ext_flight_ : sram_flight_;
+    train_.burst_bytes = ext ? p_.burst_bytes_ext : p_.burst_bytes_sram;
+    train_.max_outstanding = (ext ? p_.max_outstanding_ext : p_.max_outstanding_sram) * (ext ? n_ext_ports_ : n_sram_ports_);
+    train_.issue_period_fs = clk_.period_fs();
+    train_.in_flight.assign(flight.begin(), flight.end());
+    train_.hops.clear();
+    train_.borrow_read = false;
+    train_.borrowed = nullptr;
+    train_.rows.resize(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) train_.rows[i] = {basep_[region] + rows[i].addr, rows[i].len};
+    train_.rows_base = 0;
+    train_.gather_refused = true;
+    train_.on_row = &EthosU85::row_hook;
+    train_.on_row_ctx = this;
+    row_ctx_ = &c;
+    sc_time delay = sc_time::from_value(c.row_issue - now);
+    tx_.set_command(tlm::TLM_READ_COMMAND);
+    tx_.set_address(train_.rows[0].addr);
+    tx_.set_data_ptr(data);
+    tx_.set_data_length(static_cast<unsigned>(rows[0].len));
+    tx_.set_streaming_width(static_cast<unsigned>(rows[0].len));
+    tx_.set_byte_enable_ptr(nullptr);
+    tx_.set_dmi_allowed(false);
+    tx_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    tx_.set_extension(&train_);
+    axi(ext)->b_transport(tx_, delay);
+    tx_.clear_extension(&train_);
+    const bool taken = !train_.gather_refused;
+    train_.rows.clear();
+    train_.on_row = nullptr;
+    row_ctx_ = nullptr;
+    if (taken) {
+      ++gathers_;
+      if (st) for (const auto& r : rows) st->region_read[region] += r.len;
+      return std::max(done, c.last);
+    }
+  }
+  // One transfer per row (nothing was booked by a refused gather).
+  for (const auto& r : rows) {
+    done = std::max(done, transfer(false, region, r.addr, data, r.len, issue, st));
+    issue += clk_.period_fs();
+    data += r.len;
+  }
+  return done;
 }
 
 uint64_t EthosU85::transfer(bool is_write, uint32_t region, uint64_t offset, uint8_t* data, uint64_t len,

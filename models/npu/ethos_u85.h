@@ -109,6 +109,12 @@ class EthosU85 : public sc_core::sc_module {
   // Called as each operation completes (its OFM written), in the NPU thread.
   std::function<void(const OpStats&)> on_operation_done;
 
+  // Strided reads (many rows of one view) go as one gather train (models/common/burst_train.h)
+  // when the bus and memory take it; the times are those of one train per row. Off: one
+  // train per row (the tests compare the two). gathers(): gather trains taken so far.
+  void set_gather_reads(bool on) { gather_reads_ = on; }
+  uint64_t gathers() const { return gathers_; }
+
   const Params& params() const { return p_; }
   const npu::Variant& variant() const { return *var_; }
   const Clock& clock() const { return clk_; }
@@ -131,6 +137,11 @@ class EthosU85 : public sc_core::sc_module {
                     OpStats* st, const uint8_t** borrowed = nullptr);
   uint64_t transfer_abs(bool ext, bool is_write, uint64_t addr, uint8_t* data, uint64_t len, uint64_t& issue_fs,
                         const uint8_t** borrowed = nullptr);
+  tlm_utils::simple_initiator_socket<EthosU85>& axi(bool ext) { return ext ? axi_ext : axi_sram; }
+  uint64_t book_ports(bool ext, uint64_t addr, uint64_t len, uint64_t issue, size_t f, size_t n, uint64_t now);
+  // Rows of region `region` (offsets), read in order as read_box's per-row transfers would be.
+  uint64_t gather_rows(uint32_t region, const std::vector<BurstTrain::Row>& rows, uint8_t* data, uint64_t issue, OpStats* st);
+  static void row_hook(void* ctx, BurstTrain& train, size_t row);
   [[noreturn]] static void raise(const npu::Command& c, const std::string& cause);
   // Operations (ethos_u85_ops.cpp).
   void exec_conv(const npu::Command& c, OpStats& st);
@@ -167,7 +178,11 @@ class EthosU85 : public sc_core::sc_module {
   tlm::tlm_generic_payload tx_;
   BurstTrain train_;
   std::vector<uint8_t> stream_buf_;  // the current op's weight stream
-  std::vector<uint8_t> box_buf_;     // read_box / write_box: one run's bytes
+  std::vector<uint8_t> box_buf_;     // read_box / write_box: one run's bytes (read_box: all runs')
+  std::vector<BurstTrain::Row> box_rows_;  // read_box: its runs (region offsets, lengths)
+  bool gather_reads_ = true;
+  uint64_t gathers_ = 0;
+  void* row_ctx_ = nullptr;          // the gather in progress (row_hook)
 
   stats::Group stats_;
   stats::Counter& busy_cycles_;

@@ -78,11 +78,17 @@ uint64_t EthosU85::read_box(const View& v, int y0, int y1, int x0, int x1, int z
   std::vector<uint8_t>& buf = box_buf_;
   auto idx = [&](int y, int x, int z) { return (static_cast<size_t>(y) * v.w + static_cast<size_t>(x)) * v.c + static_cast<size_t>(z); };
   const size_t steps[3] = {1, static_cast<size_t>(v.c), static_cast<size_t>(v.w) * static_cast<size_t>(v.c)};
-  auto run = [&](int y, int x, int z, int n, int axis) {  // n elements along axis (0: z, 1: x, 2: y)
-    buf.resize(static_cast<size_t>(n) * eb);
-    done = std::max(done, transfer(false, v.region, v.base + static_cast<uint64_t>(v.at(y, x, z)), buf.data(), buf.size(), issue, &st));
-    issue += clk_.period_fs();
-    load_elems(buf.data(), n, eb, v.is_signed, dst.data() + idx(y, x, z), steps[axis]);
+  // The runs (n elements along an axis: 0 z, 1 x, 2 y), in issue order, read as one gather
+  // (each run timed as its own transfer, issued one cycle after the previous run's last burst).
+  struct Run { size_t dst; int n, axis; };
+  std::vector<Run> runs;
+  std::vector<BurstTrain::Row>& rows = box_rows_;
+  rows.clear();
+  uint64_t total = 0;
+  auto run = [&](int y, int x, int z, int n, int axis) {
+    runs.push_back({idx(y, x, z), n, axis});
+    rows.push_back({v.base + static_cast<uint64_t>(v.at(y, x, z)), static_cast<uint64_t>(n) * static_cast<uint64_t>(eb)});
+    total += rows.back().len;
   };
   if (v.sc == eb && rz1 - z0 > 1) {
     for (int y = y0; y < ry1; ++y)
@@ -97,6 +103,13 @@ uint64_t EthosU85::read_box(const View& v, int y0, int y1, int x0, int x1, int z
     for (int y = y0; y < ry1; ++y)
       for (int x = x0; x < rx1; ++x)
         for (int z = z0; z < rz1; ++z) run(y, x, z, 1, 0);
+  }
+  buf.resize(total);
+  done = std::max(done, gather_rows(v.region, rows, buf.data(), issue, &st));
+  const uint8_t* p = buf.data();
+  for (const Run& r : runs) {
+    load_elems(p, r.n, eb, v.is_signed, dst.data() + r.dst, steps[r.axis]);
+    p += size_t(r.n) * size_t(eb);
   }
   // Replicate broadcast axes.
   if (ry1 != y1 || rx1 != x1 || rz1 != z1)

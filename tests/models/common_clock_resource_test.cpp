@@ -5,6 +5,7 @@
 
 #include "models/common/clock.h"
 #include "models/common/edge_cache.h"
+#include "models/common/exact_div.h"
 #include "models/common/resource.h"
 #include "workloads/common/error.h"
 
@@ -22,6 +23,31 @@ TEST(Clock, ExactPeriods) {
   EXPECT_EQ(npu.to_cycles(fs(62'500'000)), 2u);
   EXPECT_EQ(npu.next_edge(fs(1)), fs(31'250'000));
   EXPECT_THROW(Clock(0, "soc.npu.clock_hz"), slm::Error);
+}
+
+TEST(ExactDiv, EqualsTheDivisionItReplaces) {
+  // floor(x / d) and (x + d - 1) / d (wrapping as the expression does) by a multiplication:
+  // multiples and their neighbours, random values of every magnitude, the top of the range.
+  uint64_t state = 5;
+  auto rnd = [&] { return state = state * 6364136223846793005ull + 1442695040888963407ull; };
+  for (uint64_t d : std::initializer_list<uint64_t>{1, 2, 3, 7, 1000, 31'250'000, 80'000'000, 1'000'000'007, (1ull << 32) + 1,
+                     (1ull << 63) - 25, (1ull << 63) + 1, ~0ull}) {
+    const ExactDiv e(d);
+    auto check = [&](uint64_t x) {
+      ASSERT_EQ(e.floor(x), x / d) << "x " << x << " d " << d;
+      ASSERT_EQ(e.ceil_as_expr(x), (x + d - 1) / d) << "x " << x << " d " << d;
+    };
+    for (uint64_t x : std::initializer_list<uint64_t>{0, 1, d - 1, d, d + 1, 2 * d - 1, 2 * d, ~0ull, ~0ull - 1, ~0ull - d + 1, ~0ull - d + 2})
+      check(x);
+    for (int i = 0; i < 20000; ++i) {
+      const uint64_t r = rnd();
+      const uint64_t x = r >> (r % 64);  // every magnitude
+      check(x);
+      const uint64_t q = x / d;
+      if (q > 0) check(q * d), check(q * d - 1);
+      if (q < ~0ull / d) check(q * d + 1);
+    }
+  }
 }
 
 TEST(EdgeCache, EqualsNextEdgeOnAnySequence) {
@@ -64,4 +90,94 @@ TEST(SlotPool, LimitsConcurrency) {
   EXPECT_EQ(s.acquire(c.cycles(0)), c.cycles(0));
   s.release_at(c.cycles(7));
   EXPECT_EQ(s.acquire(c.cycles(1)), c.cycles(7));  // both slots busy: the earliest frees at 7
+}
+
+namespace {
+uint64_t next_rand(uint64_t& state) {
+  state = state * 6364136223846793005ull + 1442695040888963407ull;
+  return state >> 33;
+}
+}  // namespace
+
+TEST(Resource, EqualsAPlainFirstFitCalendarOnAnySequence) {
+  // The fast paths (nothing booked after, a request inside the last busy interval, appends with
+  // a gap, extensions) against a plain list of every booking searched from the start: streams
+  // that keep the resource busy, requests at an interval's begin, zero durations, gaps and
+  // requests back in time.
+  uint64_t state = 99;
+  for (int round = 0; round < 20; ++round) {
+    Resource r;
+    std::vector<std::pair<uint64_t, uint64_t>> booked;  // [begin, end), sorted
+    std::pair<uint64_t, uint64_t> last{0, 0};             // the latest booking
+    uint64_t now = 0, t = 0;
+    for (int i = 0; i < 3000; ++i) {
+      const uint64_t x = next_rand(state);
+      const uint64_t d = x % 11 == 0 ? 0 : 1 + x % 40;
+      switch (x % 6) {
+        case 0: t += x % 30; break;                                   // a little later
+        case 1: t = last.first; break;            // at the latest booking's begin
+        case 2: t = last.first + x % 7; break;    // inside it
+        case 3: t = t > 200 ? t - x % 200 : t; break;                 // back in time
+        case 4: t += 100 + x % 300; break;                            // leave a gap
+        default: break;
+      }
+      t = std::max(t, now);
+      // Reference: first start >= t at which [s, s + d) overlaps no booking.
+      uint64_t s = t;
+      for (const auto& [b, e] : booked) {
+        if (e <= s) continue;
+        if (s + d <= b) break;
+        s = std::max(s, e);
+      }
+      ASSERT_EQ(r.probe_fs(t, d), s) << "round " << round << " request " << i;
+      r.book_fs(s, d, now);
+      if (d) {
+        last = {s, s + d};
+        booked.insert(std::upper_bound(booked.begin(), booked.end(), last), last);
+        // Touching bookings are one busy interval (a zero-length request fits at neither end).
+        std::vector<std::pair<uint64_t, uint64_t>> merged;
+        for (const auto& iv : booked)
+          if (!merged.empty() && merged.back().second == iv.first) merged.back().second = iv.second;
+          else merged.push_back(iv);
+        booked.swap(merged);
+      }
+      if (x % 97 == 0) now = t;  // time moves on: bookings that ended are forgotten
+    }
+  }
+}
+
+TEST(SlotPool, EqualsCountingInFlightTransactionsOnAnySequence) {
+  // acquire(t) = the first s >= t at which fewer than k booked transactions are in flight
+  // (begin <= s < end), against a count over every booking; streams, overlaps, requests back
+  // in time.
+  uint64_t state = 7;
+  for (uint32_t k : {1u, 2u, 8u}) {
+    SlotPool pool(k);
+    std::vector<std::pair<uint64_t, uint64_t>> booked;
+    uint64_t t = 0;
+    for (int i = 0; i < 400; ++i) {
+      const uint64_t x = next_rand(state);
+      switch (x % 4) {
+        case 0: t += x % 50; break;
+        case 1: t = t > 300 ? t - x % 300 : t; break;
+        default: t += 5; break;
+      }
+      auto in_flight = [&](uint64_t s) {
+        uint32_t n = 0;
+        for (const auto& [b, e] : booked) n += b <= s && s < e;
+        return n;
+      };
+      uint64_t s = t;
+      while (in_flight(s) >= k) {  // the next end after s
+        uint64_t next = UINT64_MAX;
+        for (const auto& [b, e] : booked)
+          if (e > s) next = std::min(next, e);
+        s = next;
+      }
+      ASSERT_EQ(pool.acquire_fs(t, 0), s) << "k " << k << " request " << i;
+      const uint64_t done = s + 1 + x % 90;
+      pool.release_at_fs(done);
+      booked.push_back({s, done});
+    }
+  }
 }

@@ -223,3 +223,133 @@ TEST(EthosU85, RegisterWindowIdentifiesTheVariant) {
 }
 
 }  // namespace slm
+
+namespace slm {
+namespace {
+
+struct GatherRun {
+  NpuRun run;
+  nlohmann::json stats;
+  uint64_t gathers = 0;
+};
+
+// Runs `words` on tiny-npu with region 1 on the external memory (`ext` at its start), strided
+// reads gathered or not, while the memories are busy with bookings of another master made
+// before the NPU starts (accesses every 130 ns over the first 60 us: contention in the
+// memories' slot pools and port calendars).
+GatherRun run_gathered(const std::vector<uint32_t>& words, const std::vector<uint8_t>& mem, const std::vector<uint8_t>& ext,
+                       bool gather, bool contention) {
+  platform::register_types();
+  const config::PlatformConfig cfg = config::load_platform(test::fixture("tiny-npu.yaml"), {});
+  sim_reset_kernel();
+  stats::Group root("soc");
+  platform::Platform p(cfg, root);
+  auto& npu = p.get<EthosU85>("npu", "NPU");
+  auto& cpu = p.get<HostCpu>("cpu", "CPU");
+  npu.set_gather_reads(gather);
+  p.memory("sram").load(0, mem.data(), mem.size());
+  p.memory("sram").load(kCmd - kSram, words.data(), words.size() * 4);
+  p.memory("mem").load(0, ext.data(), ext.size());
+  GatherRun g;
+  sc_core::sc_spawn([&] {
+    if (contention)
+      for (uint64_t t = 0; t < 60'000'000'000ull; t += 130'000'000ull) {
+        p.memory("sram").account_fs((t / 1000) % 0x8000, 48, (t / 130'000'000ull) % 3 == 0, t);
+        p.memory("mem").account_fs((t / 700) % 0x8000, 96, false, t + 50'000'000ull);
+      }
+    cpu.write32(kRegs + EthosU85::REG_BASEP0, static_cast<uint32_t>(kSram));
+    cpu.write32(kRegs + EthosU85::REG_BASEP0 + 8, 0x60000000u);
+    cpu.write32(kRegs + EthosU85::REG_REGIONCFG, 1u << 2);  // region 1: external class
+    cpu.write32(kRegs + EthosU85::REG_QBASE, static_cast<uint32_t>(kCmd));
+    cpu.write32(kRegs + EthosU85::REG_QSIZE, static_cast<uint32_t>(words.size() * 4));
+    cpu.write32(kRegs + EthosU85::REG_CMD, 1);
+    sc_core::wait(npu.irq_event());
+    g.run.status = cpu.read32(kRegs + EthosU85::REG_STATUS);
+    g.run.end_fs = sc_core::sc_time_stamp().value();
+  });
+  sc_core::sc_start();
+  g.run.fault = npu.fault();
+  g.run.sram.resize(0x10000);
+  p.memory("sram").peek(0, g.run.sram.data(), g.run.sram.size());
+  g.stats = root.to_json(sc_core::sc_time_stamp().to_seconds());
+  g.gathers = npu.gathers();
+  return g;
+}
+
+}  // namespace
+
+TEST(EthosU85, GatheredStridedReadsTakeExactlyTheTimesOfOneTrainPerRow) {
+  // Two operations whose reads are many rows of one view: an element-wise add of two strided
+  // int16 views (every element its own row: RoPE's even/odd views), one in SRAM and one in the
+  // external memory, and a fully connected layer over 8 IFM rows of 100 bytes at a 160-byte
+  // stride in the external memory (rows crossing 128-byte bursts: the K/V rows of attention).
+  // Gathered or one train per row, the run must end at the same femtosecond with the same
+  // results and every counter equal (cycles, stalls, bank conflicts, per-initiator bytes),
+  // with and without another master's bookings in the memories.
+  const int C = 40, N = 5, K = 100, Wd = 8;
+  std::vector<uint8_t> mem(0x4000, 0), ext(0x4000, 0);
+  for (int i = 0; i < 4 * C * 2; ++i) mem[0x100 + i] = static_cast<uint8_t>(i * 29 + 7);
+  for (int i = 0; i < 4 * C * 3; ++i) ext[0x200 + 2 * i] = static_cast<uint8_t>(i * 13 + 1), ext[0x201 + 2 * i] = static_cast<uint8_t>(i % 5);
+  for (int i = 0; i < Wd * 160; ++i) ext[0x1000 + i] = static_cast<uint8_t>((i * 11) % 200 - 100);
+  std::vector<int8_t> Wt(N * K);
+  for (int i = 0; i < N * K; ++i) Wt[i] = static_cast<int8_t>((i * 37) % 255 - 127);
+  std::vector<ChannelScale> sc(N, ChannelScale{0, 3, 2});
+  const auto stream = encode_weight_stream(WeightStreamHeader{N, K, 16, 32, false}, Wt.data(), sc.data());
+  std::memcpy(mem.data() + 0x2000, stream.data(), stream.size());
+  CommandWriter w;
+  // Element-wise: OFM 1 x 4 x C int16; IFM every other int16 (stride_c 4) in SRAM; IFM2 every
+  // third (stride_c 6) in region 1.
+  set_fm(w, NPU_SET_IFM_REGION, NPU_SET_IFM_BASE0, NPU_SET_IFM_DEPTH_M1, NPU_SET_IFM_PRECISION, NPU_SET_IFM_ZERO_POINT, NPU_SET_IFM_STRIDE_C, 0x100, C, 2, 0);
+  w.cmd1(NPU_SET_IFM_STRIDE_C, 4);
+  w.cmd0(NPU_SET_IFM_WIDTH0_M1, 3);
+  w.cmd1(NPU_SET_IFM_STRIDE_X, 4 * C);
+  set_fm(w, NPU_SET_IFM2_REGION, NPU_SET_IFM2_BASE0, 0, NPU_SET_IFM2_PRECISION, NPU_SET_IFM2_ZERO_POINT, NPU_SET_IFM2_STRIDE_C, 0x200, C, 2, 0);
+  w.cmd0(NPU_SET_IFM2_REGION, 1);
+  w.cmd1(NPU_SET_IFM2_STRIDE_C, 6);
+  w.cmd0(NPU_SET_IFM2_WIDTH0_M1, 3);
+  w.cmd1(NPU_SET_IFM2_STRIDE_X, 6 * C);
+  set_fm(w, NPU_SET_OFM_REGION, NPU_SET_OFM_BASE0, NPU_SET_OFM_DEPTH_M1, NPU_SET_OFM_PRECISION, NPU_SET_OFM_ZERO_POINT, NPU_SET_OFM_STRIDE_C, 0x800, C, 2, 0);
+  w.cmd0(NPU_SET_OFM_WIDTH_M1, 3);
+  w.cmd1(NPU_SET_OFM_STRIDE_X, 2 * C);
+  w.cmd1(NPU_SET_OPA_SCALE, 1u << 30, 31);
+  w.cmd1(NPU_SET_OPB_SCALE, 1u << 30, 31);
+  w.cmd1(NPU_SET_OFM_SCALE, 1, 0);
+  w.cmd0(NPU_OP_ELEMENTWISE, EW_ADD);
+  // Fully connected over 1 x Wd x K int8 rows (stride_x 160) in region 1, OFM 1 x Wd x N.
+  set_fm(w, NPU_SET_IFM_REGION, NPU_SET_IFM_BASE0, NPU_SET_IFM_DEPTH_M1, NPU_SET_IFM_PRECISION, NPU_SET_IFM_ZERO_POINT, NPU_SET_IFM_STRIDE_C, 0x1000, K, 1, 2);
+  w.cmd0(NPU_SET_IFM_REGION, 1);
+  w.cmd0(NPU_SET_IFM_WIDTH0_M1, Wd - 1);
+  w.cmd1(NPU_SET_IFM_STRIDE_X, 160);
+  set_fm(w, NPU_SET_OFM_REGION, NPU_SET_OFM_BASE0, NPU_SET_OFM_DEPTH_M1, NPU_SET_OFM_PRECISION, NPU_SET_OFM_ZERO_POINT, NPU_SET_OFM_STRIDE_C, 0xC00, N, 1, 1);
+  w.cmd0(NPU_SET_OFM_WIDTH_M1, Wd - 1);
+  w.cmd1(NPU_SET_OFM_STRIDE_X, N);
+  w.cmd0(NPU_SET_WEIGHT_REGION, 0);
+  w.cmd1(NPU_SET_WEIGHT_BASE, 0x2000);
+  w.cmd1(NPU_SET_WEIGHT_LENGTH, static_cast<uint32_t>(stream.size()));
+  w.cmd0(NPU_SET_OFM_BLK_DEPTH_M1, 15);
+  w.cmd0(NPU_SET_OFM_BLK_WIDTH_M1, 3);
+  w.cmd0(NPU_OP_CONV, 0);
+  w.cmd0(NPU_OP_STOP, 0xFFFF);
+  uint64_t end_alone = 0;
+  for (bool contention : {false, true}) {
+    const GatherRun a = run_gathered(w.words(), mem, ext, true, contention);
+    if (!contention) end_alone = a.run.end_fs;
+    else EXPECT_GT(a.run.end_fs, end_alone) << "the other master's bookings delay the NPU";
+    const GatherRun b = run_gathered(w.words(), mem, ext, false, contention);
+    ASSERT_FALSE(a.run.fault) << a.run.fault->str();
+    ASSERT_FALSE(b.run.fault) << b.run.fault->str();
+    EXPECT_GT(a.gathers, 0u) << "the strided reads went as gathers";
+    EXPECT_EQ(b.gathers, 0u);
+    EXPECT_EQ(a.run.end_fs, b.run.end_fs) << "contention " << contention;
+    EXPECT_EQ(a.run.sram, b.run.sram);
+    EXPECT_EQ(a.stats.dump(1), b.stats.dump(1)) << "contention " << contention;
+    // The results are the operations' (not just equal): one output of each by hand.
+    const int64_t ia = int16_t(mem[0x100] | mem[0x101] << 8), ib = int16_t(ext[0x200] | ext[0x201] << 8);
+    EXPECT_EQ(int16_t(a.run.sram[0x800] | a.run.sram[0x801] << 8), std::clamp<int64_t>(((ia + 1) >> 1) + ((ib + 1) >> 1), -32768, 32767));
+    int64_t acc = 0;
+    for (int k = 0; k < K; ++k) acc += int64_t(int8_t(ext[0x1000 + 160 * 3 + k]) - 2) * Wt[k];
+    EXPECT_EQ(int8_t(a.run.sram[0xC00 + 3 * N]), std::clamp<int64_t>(((acc * 3 + 2) >> 2) + 1, -128, 127));
+  }
+}
+
+}  // namespace slm
