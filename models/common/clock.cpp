@@ -32,7 +32,6 @@ Clock::Clock(uint64_t hz, const char* who) : hz_(hz), period_fs_(0) {
     throw slm::err(who, " = ", hz, ": must be in [1 Hz, 1e15 Hz]");
   sim_init();
   period_fs_ = (1'000'000'000'000'000ull + hz / 2) / hz;
-  div_ = ExactDiv(period_fs_);
 }
 
 }  // namespace slm

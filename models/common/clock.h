@@ -14,8 +14,6 @@
 
 #include <systemc>
 
-#include "models/common/exact_div.h"
-
 namespace slm {
 
 // Sets the kernel time resolution to 1 fs. Call once per simulation kernel before any
@@ -39,22 +37,21 @@ class Clock {
   uint64_t period_fs() const { return period_fs_; }
   sc_core::sc_time period() const { return sc_core::sc_time::from_value(period_fs_); }
   sc_core::sc_time cycles(uint64_t n) const { return sc_core::sc_time::from_value(n * period_fs_); }
-  uint64_t to_cycles(const sc_core::sc_time& t) const { return div_.ceil_as_expr(t.value()); }  // ceil
+  uint64_t to_cycles(const sc_core::sc_time& t) const {  // ceil
+    return (t.value() + period_fs_ - 1) / period_fs_;
+  }
   // The first clock edge at or after t (blocks start work on their own clock edges).
   sc_core::sc_time next_edge(const sc_core::sc_time& t) const { return cycles(to_cycles(t)); }
 
   // The same in raw femtoseconds, for per-transaction hot paths: building an sc_time is a
   // library call, so models compute in fs and make one sc_time per transaction.
   uint64_t cycles_fs(uint64_t n) const { return n * period_fs_; }
-  // (fs + period - 1) / period, by a multiplication (models/common/exact_div.h)
-  uint64_t to_cycles_fs(uint64_t fs) const { return div_.ceil_as_expr(fs); }
-  const ExactDiv& divider() const { return div_; }
+  uint64_t to_cycles_fs(uint64_t fs) const { return (fs + period_fs_ - 1) / period_fs_; }
   uint64_t next_edge_fs(uint64_t fs) const { return to_cycles_fs(fs) * period_fs_; }
 
  private:
   uint64_t hz_;
   uint64_t period_fs_;
-  ExactDiv div_{1};
 };
 
 }  // namespace slm

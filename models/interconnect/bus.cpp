@@ -137,7 +137,7 @@ void Bus::book_train_link(Resource& lk, uint64_t addr, uint64_t len, uint64_t bu
   const uint64_t width = p_.width_bytes, lat = clk_.cycles_fs(p_.latency_cycles);
   const bool width_pow2 = std::has_single_bit(width);  // a shift instead of a division per burst
   const int width_shift = std::countr_zero(width);
-  EdgeCache issue_edge(clk_.divider()), want_edge(clk_.divider());
+  EdgeCache issue_edge(clk_.period_fs()), want_edge(clk_.period_fs());
   uint64_t memo_fs = 0, memo_cycles = 0;
   for (size_t i = 0; i < n; ++i) {
     const uint64_t a0 = i == 0 ? addr : (first + i) * burst;

@@ -223,7 +223,7 @@ uint64_t EthosU85::book_ports(bool ext, uint64_t addr, uint64_t len, uint64_t is
   const uint64_t burst = train_.burst_bytes, first = addr / burst;
   const uint64_t* iss = train_.issue.data() + f;
   const uint64_t* dn = train_.done.data() + f;
-  EdgeCache want_edge(clk_.divider());
+  EdgeCache want_edge(clk_.period_fs());
   for (size_t i = 0; i < n; ++i) {
     const uint64_t a0 = i == 0 ? addr : (first + i) * burst;
     const uint64_t a1 = std::min<uint64_t>((first + i + 1) * burst, addr + len);

@@ -5,7 +5,6 @@
 
 #include "models/common/clock.h"
 #include "models/common/edge_cache.h"
-#include "models/common/exact_div.h"
 #include "models/common/resource.h"
 #include "workloads/common/error.h"
 
@@ -23,31 +22,6 @@ TEST(Clock, ExactPeriods) {
   EXPECT_EQ(npu.to_cycles(fs(62'500'000)), 2u);
   EXPECT_EQ(npu.next_edge(fs(1)), fs(31'250'000));
   EXPECT_THROW(Clock(0, "soc.npu.clock_hz"), slm::Error);
-}
-
-TEST(ExactDiv, EqualsTheDivisionItReplaces) {
-  // floor(x / d) and (x + d - 1) / d (wrapping as the expression does) by a multiplication:
-  // multiples and their neighbours, random values of every magnitude, the top of the range.
-  uint64_t state = 5;
-  auto rnd = [&] { return state = state * 6364136223846793005ull + 1442695040888963407ull; };
-  for (uint64_t d : std::initializer_list<uint64_t>{1, 2, 3, 7, 1000, 31'250'000, 80'000'000, 1'000'000'007, (1ull << 32) + 1,
-                     (1ull << 63) - 25, (1ull << 63) + 1, ~0ull}) {
-    const ExactDiv e(d);
-    auto check = [&](uint64_t x) {
-      ASSERT_EQ(e.floor(x), x / d) << "x " << x << " d " << d;
-      ASSERT_EQ(e.ceil_as_expr(x), (x + d - 1) / d) << "x " << x << " d " << d;
-    };
-    for (uint64_t x : std::initializer_list<uint64_t>{0, 1, d - 1, d, d + 1, 2 * d - 1, 2 * d, ~0ull, ~0ull - 1, ~0ull - d + 1, ~0ull - d + 2})
-      check(x);
-    for (int i = 0; i < 20000; ++i) {
-      const uint64_t r = rnd();
-      const uint64_t x = r >> (r % 64);  // every magnitude
-      check(x);
-      const uint64_t q = x / d;
-      if (q > 0) check(q * d), check(q * d - 1);
-      if (q < ~0ull / d) check(q * d + 1);
-    }
-  }
 }
 
 TEST(EdgeCache, EqualsNextEdgeOnAnySequence) {
