@@ -8,10 +8,19 @@
 
 namespace slm::config_ints {
 namespace {
-void walk(const YAML::Node& n, const std::string& prefix, std::vector<std::pair<std::string, YAML::Node>>& out) {
+// A mapping key as text; a key that is not a plain scalar (YAML's complex keys: `? [a, b]`,
+// `? {x: 1}`) is refused with its line, not converted (that throws a raw yaml-cpp error).
+std::string key_text(const YAML::Node& key, const std::string& file, const std::string& where) {
+  if (!key.IsScalar())
+    throw err(file, ": line ", key.Mark().line + 1, ": a key ", where, "is not a plain name (YAML complex keys are not accepted)");
+  return key.Scalar();
+}
+
+void walk(const YAML::Node& n, const std::string& file, const std::string& prefix,
+          std::vector<std::pair<std::string, YAML::Node>>& out) {
   for (auto it = n.begin(); it != n.end(); ++it) {
-    const std::string k = prefix + it->first.as<std::string>();
-    if (it->second.IsMap()) walk(it->second, k + ".", out);
+    const std::string k = prefix + key_text(it->first, file, prefix.empty() ? "" : "under '" + prefix.substr(0, prefix.size() - 1) + "' ");
+    if (it->second.IsMap()) walk(it->second, file, k + ".", out);
     else out.emplace_back(k, it->second);
   }
 }
@@ -50,11 +59,13 @@ std::vector<std::pair<std::string, uint64_t>> load(const std::string& file, cons
   }
   if (!root.IsMap() || !root[section] || !root[section].IsMap())
     throw err(file, ": expected a top-level '", section, ":' section (see ", example, ")");
-  for (auto it = root.begin(); it != root.end(); ++it)
-    if (it->first.as<std::string>() != section)
-      throw err(file, ": unknown top-level key '", it->first.as<std::string>(), "' (this config has only '", section, ":')");
+  for (auto it = root.begin(); it != root.end(); ++it) {
+    const std::string top = key_text(it->first, file, "at the top level ");
+    if (top != section) throw err(file, ": unknown top-level key '", top, "' (this config has only '", section, ":')");
+  }
   std::vector<std::pair<std::string, YAML::Node>> leaves;
-  walk(root[section], "", leaves);
+  walk(root[section], file, section + ".", leaves);
+  for (auto& [key, node] : leaves) key.erase(0, section.size() + 1);
   std::vector<std::pair<std::string, uint64_t>> out;
   for (const auto& [key, node] : leaves) {
     const std::optional<Range> r = range_of(key);

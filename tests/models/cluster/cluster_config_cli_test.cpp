@@ -87,6 +87,9 @@ TEST(ClusterConfigFile, BadInputIsAClearError) {
   expect_error("cluster:\n  dma:\n    bytes_per_cycle: fast\n", "cluster.dma.bytes_per_cycle = 'fast'");
   expect_error("iss:\n  cores: 1\n", "expected a top-level 'cluster:'");
   expect_error("cluster:\n  cores: 2\nextra: 1\n", "unknown top-level key 'extra'");
+  // YAML complex keys (found by fuzz_int_config: a raw yaml-cpp conversion error escaped).
+  expect_error("cluster:\n  ? [a, b]\n  : 1\n", "line 2: a key under 'cluster' is not a plain name");
+  expect_error("? [x]\n: 1\ncluster:\n  cores: 2\n", "line 1: a key at the top level is not a plain name");
 }
 
 TEST(ClusterCli, RunsMicroLlamaProjectionsAndReportsBitExact) {
