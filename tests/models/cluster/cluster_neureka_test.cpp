@@ -101,6 +101,20 @@ std::vector<int8_t> y_of(cluster::Cluster& cl, const Gemm& g) {
   const uint8_t* y = cl.host(kY, uint32_t(g.m * g.n));
   return {y, y + g.m * g.n};
 }
+
+// The hand-programmed job of ne_program (the other cores hammering x's banks with 3000 loads)
+// on `cores` cores: the run ends normally and y equals `gold`.
+cluster::ClusterResult run_hand_job(const Gemm& g, uint32_t cores, uint32_t quantum, const std::vector<int8_t>& gold) {
+  cluster::ClusterConfig cfg = ne_config(cores);
+  cfg.quantum_cycles = quantum;
+  cluster::Cluster cl(cfg);
+  cl.load(raw(ne_program(g, 3000)));
+  put_job_data(cl, g);
+  const auto r = cl.run(10'000'000);
+  EXPECT_EQ(r.stop, rv32::Stop::exit) << r.error << r.trap.text();
+  EXPECT_EQ(y_of(cl, g), gold) << "cores " << cores << " quantum " << quantum;
+  return r;
+}
 }  // namespace
 
 TEST(ClusterNeureka, GemmEqualsGoldenWeightsFromL1AndWeightMemoryOn1And8Cores) {
@@ -145,12 +159,7 @@ TEST(ClusterNeureka, JobCyclesAreTheFormulaAloneAndGrowByTheBankDelayUnderConten
   const neureka::Timing est = neureka::Neureka(cluster::ClusterConfig{}.ne).estimate(job_of(g));
   // Alone (one core, nothing else touches L1 while the job runs): exactly the formula.
   {
-    cluster::Cluster cl(ne_config(1));
-    cl.load(raw(ne_program(g, 3000)));
-    put_job_data(cl, g);
-    const auto r = cl.run(10'000'000);
-    ASSERT_EQ(r.stop, rv32::Stop::exit) << r.error << r.trap.text();
-    EXPECT_EQ(y_of(cl, g), gold);
+    const auto r = run_hand_job(g, 1, 0, gold);
     EXPECT_EQ(r.neureka.jobs, 1u);
     EXPECT_EQ(r.neureka.bank_stall_cycles, 0u);
     EXPECT_EQ(r.neureka.busy_cycles, est.total);
@@ -163,12 +172,7 @@ TEST(ClusterNeureka, JobCyclesAreTheFormulaAloneAndGrowByTheBankDelayUnderConten
   // job takes longer by exactly its bank delay, and the values do not change.
   uint64_t cycles[2] = {};
   for (int rep = 0; rep < 2; ++rep) {
-    cluster::Cluster cl(ne_config(8));
-    cl.load(raw(ne_program(g, 3000)));
-    put_job_data(cl, g);
-    const auto r = cl.run(10'000'000);
-    ASSERT_EQ(r.stop, rv32::Stop::exit) << r.error << r.trap.text();
-    EXPECT_EQ(y_of(cl, g), gold);
+    const auto r = run_hand_job(g, 8, 0, gold);
     EXPECT_GT(r.neureka.bank_stall_cycles, 0u);
     EXPECT_EQ(r.neureka.busy_cycles, est.total + r.neureka.bank_stall_cycles);
     uint64_t core_stalls = 0;
@@ -188,14 +192,7 @@ TEST(ClusterNeureka, QuantumModeSameOutputsCyclesWithinTwoPercent) {
   const auto gold = golden_gemm(g);
   uint64_t cyc[2] = {}, busy[2] = {};
   for (uint32_t quantum : {0u, 64u}) {
-    cluster::ClusterConfig cfg = ne_config(8);
-    cfg.quantum_cycles = quantum;
-    cluster::Cluster cl(cfg);
-    cl.load(raw(ne_program(g, 3000)));
-    put_job_data(cl, g);
-    const auto r = cl.run(10'000'000);
-    ASSERT_EQ(r.stop, rv32::Stop::exit) << r.error << r.trap.text();
-    EXPECT_EQ(y_of(cl, g), gold) << "quantum " << quantum;
+    const auto r = run_hand_job(g, 8, quantum, gold);
     EXPECT_EQ(r.neureka.jobs, 1u);
     cyc[quantum ? 1 : 0] = r.cycles;
     busy[quantum ? 1 : 0] = r.neureka.busy_cycles;
