@@ -200,36 +200,39 @@ void Cluster::wake(uint32_t c, uint64_t at, uint64_t CoreStats::*counter) {
 // L1 or L2 bytes at addr, with the access's time charged (L1: the bank grant; L2: its latency),
 // or nullptr for the peripherals and unmapped addresses. An access of 1-4 bytes lies inside one
 // word (the core splits a misaligned one at the word boundary).
-uint8_t* Cluster::mem_access(uint32_t addr, uint64_t& cycles) {
+uint8_t* Cluster::mem_access(uint32_t addr, unsigned size, bool store, uint64_t& cycles) {
+  CoreStats& s = stats_[cur_];
   if (addr - kL1Base < cfg_.l1_size_bytes) {
     const uint64_t t = cycles - 1;  // the access happens in the instruction's last base cycle
     const uint64_t g = l1_grant(addr, t);
     cycles += g - t;
-    stats_[cur_].bank_stall_cycles += g - t;
-    ++stats_[cur_].l1_accesses;
+    s.bank_stall_cycles += g - t;
+    ++s.l1_accesses;
+    if (store) s.l1_write_bytes += size;
+    else ++s.l1_loads, s.l1_read_bytes += size;
     return l1_.data() + (addr - kL1Base);
   }
   if (addr - kL2Base < cfg_.l2_size_bytes) {
     cycles += cfg_.l2_latency_cycles;
-    stats_[cur_].l2_cycles += cfg_.l2_latency_cycles;
-    ++stats_[cur_].l2_accesses;
+    s.l2_cycles += cfg_.l2_latency_cycles;
+    ++s.l2_accesses;
+    if (store) s.l2_write_bytes += size, mark_l2(addr - kL2Base, size);
+    else ++s.l2_loads, s.l2_read_bytes += size;
     return l2_.data() + (addr - kL2Base);
   }
   if (addr - kWmemBase < wmem_.size()) {  // counted with L2 (the cores' accesses outside the cluster)
-    wmem_dirty_ = true;
+    if (store) wmem_dirty_ = true;
     cycles += cfg_.wmem_latency_cycles;
-    stats_[cur_].l2_cycles += cfg_.wmem_latency_cycles;
-    ++stats_[cur_].l2_accesses;
+    s.l2_cycles += cfg_.wmem_latency_cycles;
+    ++s.l2_accesses;
+    if (!store) ++s.l2_loads;
     return wmem_.data() + (addr - kWmemBase);
   }
   return nullptr;
 }
 
 bool Cluster::load(uint32_t addr, unsigned size, uint32_t& value, uint64_t& cycles) {
-  if (uint8_t* p = mem_access(addr, cycles)) {
-    CoreStats& s = stats_[cur_];
-    if (addr - kL1Base < cfg_.l1_size_bytes) ++s.l1_loads, s.l1_read_bytes += size;
-    else if (addr - kL2Base < cfg_.l2_size_bytes) ++s.l2_loads, s.l2_read_bytes += size;
+  if (uint8_t* p = mem_access(addr, size, false, cycles)) {
     value = 0;
     std::memcpy(&value, p, size);  // little-endian host
     return true;
@@ -242,14 +245,7 @@ bool Cluster::load(uint32_t addr, unsigned size, uint32_t& value, uint64_t& cycl
 }
 
 bool Cluster::store(uint32_t addr, unsigned size, uint32_t value, uint64_t& cycles) {
-  if (uint8_t* p = mem_access(addr, cycles)) {
-    CoreStats& s = stats_[cur_];
-    if (addr - kL1Base < cfg_.l1_size_bytes) {
-      s.l1_write_bytes += size;
-    } else if (addr - kL2Base < cfg_.l2_size_bytes) {
-      s.l2_write_bytes += size;
-      mark_l2(addr - kL2Base, size);
-    }
+  if (uint8_t* p = mem_access(addr, size, true, cycles)) {
     std::memcpy(p, &value, size);
     return true;
   }
@@ -323,14 +319,18 @@ bool Cluster::eu_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles)
   return false;
 }
 
+// A bad request of the current core to a peripheral: the run stops with the core, the unit
+// and the reason. Returns true (the access itself is handled).
+bool Cluster::refuse(const char* unit, const std::string& what) {
+  error_ = "core " + std::to_string(cur_) + ": " + unit + ": " + what;
+  cores_[cur_]->request_stop(rv32::Stop::halted_by_peer);
+  return true;
+}
+
 // ---- DMA ---------------------------------------------------------------------------------
 bool Cluster::dma_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles) {
   cycles += cfg_.periph_latency_cycles;
-  auto fail = [&](const std::string& what) {
-    error_ = "core " + std::to_string(cur_) + ": DMA: " + what;
-    cores_[cur_]->request_stop(rv32::Stop::halted_by_peer);
-    return true;
-  };
+  auto fail = [&](const std::string& what) { return refuse("DMA", what); };
   if (write) {
     if (off <= kDmaL2Stride) {
       dma_reg_[off / 4] = v;

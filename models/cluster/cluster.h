@@ -187,7 +187,7 @@ class Cluster : public rv32::MemoryPort {
   void watched_store(uint32_t addr, rv32::Core& core) override;
 
  private:
-  uint8_t* mem_access(uint32_t addr, uint64_t& cycles);
+  uint8_t* mem_access(uint32_t addr, unsigned size, bool store, uint64_t& cycles);
   enum class State : uint8_t { run, barrier, dma_wait, dispatch, sleep, done, ne_wait };
   struct DmaJob {
     uint32_t id, l1, l2, len, rows, l1_stride, l2_stride;
@@ -197,6 +197,7 @@ class Cluster : public rv32::MemoryPort {
   uint64_t l1_grant(uint32_t addr, uint64_t t);  // arbitrates one L1 access at cycle t, returns the grant cycle
   bool eu_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles);
   bool dma_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles);
+  bool refuse(const char* unit, const std::string& what);
   void dma_step(uint64_t t);
   // N-EUREKA (cluster_neureka.cpp)
   struct NeJob {

@@ -10,44 +10,30 @@
 namespace slm::cluster {
 namespace {
 
-// L1 as the engine sees it: reads from the TCDM as it is now, writes kept for the job's end.
-class TcdmView : public neureka::Memory {
+// A cluster memory as the engine sees it: reads from the bytes as they are now; writes, when
+// `writes` is given, kept for the job's end (L1), otherwise refused (the weight memory).
+class View : public neureka::Memory {
  public:
-  TcdmView(std::vector<uint8_t>& l1, std::vector<std::pair<uint32_t, std::vector<uint8_t>>>& writes)
-      : l1_(l1), writes_(writes) {}
-  uint64_t size() const override { return l1_.size(); }
-  uint64_t base() const override { return kL1Base; }
+  using Writes = std::vector<std::pair<uint32_t, std::vector<uint8_t>>>;
+  View(std::vector<uint8_t>& bytes, uint32_t base, Writes* writes) : bytes_(bytes), base_(base), writes_(writes) {}
+  uint64_t size() const override { return bytes_.size(); }
+  uint64_t base() const override { return base_; }
   bool read(uint64_t addr, void* dst, uint64_t n) override {
     if (!contains(addr, n)) return false;
-    if (n) std::memcpy(dst, l1_.data() + (addr - kL1Base), n);
+    if (n) std::memcpy(dst, bytes_.data() + (addr - base_), n);
     return true;
   }
   bool write(uint64_t addr, const void* src, uint64_t n) override {
-    if (!contains(addr, n)) return false;
+    if (!writes_ || !contains(addr, n)) return false;
     const auto* p = static_cast<const uint8_t*>(src);
-    writes_.emplace_back(static_cast<uint32_t>(addr), std::vector<uint8_t>(p, p + n));
+    writes_->emplace_back(static_cast<uint32_t>(addr), std::vector<uint8_t>(p, p + n));
     return true;
   }
 
  private:
-  std::vector<uint8_t>& l1_;
-  std::vector<std::pair<uint32_t, std::vector<uint8_t>>>& writes_;
-};
-
-class WmemView : public neureka::Memory {
- public:
-  explicit WmemView(std::vector<uint8_t>& m) : m_(m) {}
-  uint64_t size() const override { return m_.size(); }
-  uint64_t base() const override { return kWmemBase; }
-  bool read(uint64_t addr, void* dst, uint64_t n) override {
-    if (!contains(addr, n)) return false;
-    if (n) std::memcpy(dst, m_.data() + (addr - kWmemBase), n);
-    return true;
-  }
-  bool write(uint64_t, const void*, uint64_t) override { return false; }
-
- private:
-  std::vector<uint8_t>& m_;
+  std::vector<uint8_t>& bytes_;
+  uint32_t base_;
+  Writes* writes_;
 };
 
 int32_t s8(uint32_t v) { return static_cast<int8_t>(static_cast<uint8_t>(v)); }
@@ -57,11 +43,7 @@ int32_t s8(uint32_t v) { return static_cast<int8_t>(static_cast<uint8_t>(v)); }
 bool Cluster::ne_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles) {
   if (!ne_) return false;
   cycles += cfg_.periph_latency_cycles;
-  auto fail = [&](const std::string& what) {
-    error_ = "core " + std::to_string(cur_) + ": N-EUREKA: " + what;
-    cores_[cur_]->request_stop(rv32::Stop::halted_by_peer);
-    return true;
-  };
+  auto fail = [&](const std::string& what) { return refuse("N-EUREKA", what); };
   if (write) {
     if (off <= kNeSpatialW) {
       ne_reg_[off / 4] = v;
@@ -100,9 +82,8 @@ bool Cluster::ne_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles)
   j.x_zp = s8(r[kNeZp / 4]), j.y_zp = s8(r[kNeZp / 4] >> 8);
   j.act_min = s8(r[kNeClamp / 4]), j.act_max = s8(r[kNeClamp / 4] >> 8);
   j.spatial_w = r[kNeSpatialW / 4];
-  std::vector<std::pair<uint32_t, std::vector<uint8_t>>> none;
-  TcdmView tcdm(l1_, none);
-  WmemView wm(wmem_);
+  View tcdm(l1_, kL1Base, nullptr);
+  View wm(wmem_, kWmemBase, nullptr);
   try {
     ne_->validate(j, tcdm, wmem_.empty() ? nullptr : &wm);
   } catch (const Error& e) {
@@ -133,8 +114,8 @@ void Cluster::ne_step() {
     ne_beats_.clear();
     ne_writes_.clear();
     ne_cur_id_ = j.id;
-    TcdmView tcdm(l1_, ne_writes_);
-    WmemView wm(wmem_);
+    View tcdm(l1_, kL1Base, &ne_writes_);
+    View wm(wmem_, kWmemBase, nullptr);
     std::vector<neureka::Access> trace;
     neureka::Timing tm;
     try {

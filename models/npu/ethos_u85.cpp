@@ -176,6 +176,20 @@ void EthosU85::b_transport(tlm::tlm_generic_payload& tx, sc_time& delay) {
 // ---------------------------------------------------------------------------------------
 // AXI traffic
 
+void EthosU85::send_train(bool ext, bool is_write, uint64_t addr, uint8_t* data, uint64_t len, sc_time& delay) {
+  tx_.set_command(is_write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+  tx_.set_address(addr);
+  tx_.set_data_ptr(data);
+  tx_.set_data_length(static_cast<unsigned>(len));
+  tx_.set_streaming_width(static_cast<unsigned>(len));
+  tx_.set_byte_enable_ptr(nullptr);
+  tx_.set_dmi_allowed(false);
+  tx_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  tx_.set_extension(&train_);
+  axi(ext)->b_transport(tx_, delay);
+  tx_.clear_extension(&train_);
+}
+
 uint64_t EthosU85::transfer_abs(bool ext, bool is_write, uint64_t addr, uint8_t* data, uint64_t len, uint64_t& issue_fs,
                                const uint8_t** borrowed) {
   // One burst train per transfer (models/common/burst_train.h): bursts of burst_bytes_*,
@@ -192,17 +206,7 @@ uint64_t EthosU85::transfer_abs(bool ext, bool is_write, uint64_t addr, uint8_t*
   train_.borrow_read = borrowed && !is_write;
   train_.borrowed = nullptr;
   sc_time delay = sc_time::from_value(issue - now);
-  tx_.set_command(is_write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-  tx_.set_address(addr);
-  tx_.set_data_ptr(data);
-  tx_.set_data_length(static_cast<unsigned>(len));
-  tx_.set_streaming_width(static_cast<unsigned>(len));
-  tx_.set_byte_enable_ptr(nullptr);
-  tx_.set_dmi_allowed(false);
-  tx_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  tx_.set_extension(&train_);
-  axi(ext)->b_transport(tx_, delay);
-  tx_.clear_extension(&train_);
+  send_train(ext, is_write, addr, data, len, delay);
   if (borrowed) *borrowed = train_.borrowed;
   if (tx_.is_response_error())
     throw err("AXI ", is_write ? "write" : "read", " of ", len, " bytes at 0x", std::hex, addr, ": ", tx_.get_response_string());
@@ -296,17 +300,7 @@ uint64_t EthosU85::gather_rows(uint32_t region, const std::vector<BurstTrain::Ro
     train_.on_row_ctx = this;
     row_ctx_ = &c;
     sc_time delay = sc_time::from_value(c.row_issue - now);
-    tx_.set_command(tlm::TLM_READ_COMMAND);
-    tx_.set_address(train_.rows[0].addr);
-    tx_.set_data_ptr(data);
-    tx_.set_data_length(static_cast<unsigned>(rows[0].len));
-    tx_.set_streaming_width(static_cast<unsigned>(rows[0].len));
-    tx_.set_byte_enable_ptr(nullptr);
-    tx_.set_dmi_allowed(false);
-    tx_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    tx_.set_extension(&train_);
-    axi(ext)->b_transport(tx_, delay);
-    tx_.clear_extension(&train_);
+    send_train(ext, false, train_.rows[0].addr, data, rows[0].len, delay);
     const bool taken = !train_.gather_refused;
     train_.rows.clear();
     train_.on_row = nullptr;

@@ -177,6 +177,8 @@ class EthosU85 : public sc_core::sc_module {
   std::vector<uint8_t> lut_ram_;
   tlm::tlm_generic_payload tx_;
   BurstTrain train_;
+  // Sends tx_ (command, address, data, length) with train_ attached through AXI port class `ext`.
+  void send_train(bool ext, bool is_write, uint64_t addr, uint8_t* data, uint64_t len, sc_core::sc_time& delay);
   std::vector<uint8_t> stream_buf_;  // the current op's weight stream
   std::vector<uint8_t> box_buf_;     // read_box / write_box: one run's bytes (read_box: all runs')
   std::vector<BurstTrain::Row> box_rows_;  // read_box: its runs (region offsets, lengths)

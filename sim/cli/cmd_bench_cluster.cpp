@@ -11,13 +11,12 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <unistd.h>
 
 #include "sim/cli/commands.h"
 #include "sim/replay/session.h"
+#include "sim/report/report.h"
 #include "workloads/common/error.h"
 
 namespace slm::cli {
@@ -56,35 +55,15 @@ void register_bench_cluster(CLI::App& bench) {
     if (at.size() < 2) throw err("bench cluster: the run stopped after ", at.size(), " steps");
     const double wall = std::chrono::duration<double>(at.back() - at[at.size() - 2]).count();
     // The timed step's instructions: the per-op records of the last step.
-    std::ifstream in(csv);
-    std::string line;
-    std::getline(in, line);
-    std::vector<std::string> head;
-    {
-      std::stringstream h(line);
-      for (std::string c; std::getline(h, c, ',');) head.push_back(c);
-    }
-    auto col = [&](const char* name) {
-      for (size_t i = 0; i < head.size(); ++i)
-        if (head[i] == name) return i;
-      throw err("bench cluster: the per-op CSV has no column '", name, "'");
-    };
-    const size_t c_step = col("step"), c_instr = col("instructions");
-    uint64_t instr = 0;
-    int last = -1;
-    std::vector<std::pair<int, uint64_t>> rows;
-    while (std::getline(in, line)) {
-      std::vector<std::string> f;
-      std::stringstream l(line);
-      for (std::string c; std::getline(l, c, ',');) f.push_back(c);
-      if (f.size() <= std::max(c_step, c_instr) || f[c_instr].empty()) continue;
-      const int step = std::stoi(f[c_step]);
-      rows.emplace_back(step, std::stoull(f[c_instr]));
-      last = std::max(last, step);
-    }
+    const auto rows = report::read_ops_csv(csv);
     std::filesystem::remove(csv);
-    for (const auto& [step, n] : rows)
-      if (step == last) instr += n;
+    int last = -1;
+    for (const auto& r : rows) last = std::max(last, std::stoi(r.at("step")));
+    uint64_t instr = 0;
+    for (const auto& r : rows) {
+      const auto it = r.find("instructions");
+      if (std::stoi(r.at("step")) == last && it != r.end() && !it->second.empty()) instr += std::stoull(it->second);
+    }
     const double cycles = rep["decode"]["cycles_per_token"].get<double>();
     std::printf("step                  microLlama AR step with %d cached tokens, %d cores, gemm %s (%s)\n", o->cached, o->cores,
                 o->gemm.c_str(), rep["platform"]["name"].get<std::string>().c_str());

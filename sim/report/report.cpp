@@ -221,6 +221,25 @@ json build(const replay::Result& r, const platform::Platform& p, const stats::Gr
   return rep;
 }
 
+std::vector<std::map<std::string, std::string>> read_ops_csv(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw err(path, ": cannot open the per-op CSV");
+  std::string line;
+  std::getline(f, line);
+  std::vector<std::string> head;
+  std::stringstream hs(line);
+  for (std::string c; std::getline(hs, c, ',');) head.push_back(c);
+  std::vector<std::map<std::string, std::string>> rows;
+  while (std::getline(f, line)) {
+    std::stringstream ls(line);
+    std::map<std::string, std::string> r;
+    size_t i = 0;
+    for (std::string c; std::getline(ls, c, ',') && i < head.size(); ++i) r[head[i]] = c;
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
 void write_ops_csv(const std::string& path, const replay::Result& r, const platform::Platform& p) {
   io::AtomicOfstream out(path);
   std::ostream& f = out.stream();

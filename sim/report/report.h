@@ -7,6 +7,7 @@
 // run. `slmsim recost` calls apply_energy() on a saved report with another table: the same
 // code, without re-simulating.
 #pragma once
+#include <map>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -33,6 +34,8 @@ nlohmann::json build(const replay::Result& r, const platform::Platform& p, const
 void apply_energy(nlohmann::json& report, const energy::Table& table);
 
 void write_ops_csv(const std::string& path, const replay::Result& r, const platform::Platform& p);
+// The per-op CSV back: one map (column -> text) per row. slm::Error when the file cannot be read.
+std::vector<std::map<std::string, std::string>> read_ops_csv(const std::string& path);
 void write_chrome_trace(const std::string& path, const replay::Result& r, const platform::Platform& p);
 // The human summary; validates the report first (slm::Error on a malformed one).
 std::string summary(const nlohmann::json& report);

@@ -21,28 +21,12 @@
 #include <gtest/gtest.h>
 
 #include "sim/replay/session.h"
+#include "sim/report/report.h"
 #include "tests/sim/harness.h"
 
 namespace slm {
 namespace {
 
-std::vector<std::map<std::string, std::string>> read_csv(const std::string& path) {
-  std::ifstream f(path);
-  std::string line;
-  std::getline(f, line);
-  std::vector<std::string> head;
-  std::stringstream hs(line);
-  for (std::string c; std::getline(hs, c, ',');) head.push_back(c);
-  std::vector<std::map<std::string, std::string>> rows;
-  while (std::getline(f, line)) {
-    std::stringstream ls(line);
-    std::map<std::string, std::string> r;
-    size_t i = 0;
-    for (std::string c; std::getline(ls, c, ',') && i < head.size(); ++i) r[head[i]] = c;
-    rows.push_back(std::move(r));
-  }
-  return rows;
-}
 
 }  // namespace
 
@@ -63,7 +47,7 @@ TEST(NpuVelaCrossCheck, Stories15MFullyConnectedLayersOnU85_512) {
   const double burst = 128, rb_weight = 256, outstanding = 2, ports = 1;
   const double channel_bw = std::min(peak, burst * std::min(rb_weight / (burst / 16), outstanding * ports * 0.8) / latency * 0.8);
   size_t checked = 0;
-  for (const auto& r : read_csv(o.csv_path)) {
+  for (const auto& r : report::read_ops_csv(o.csv_path)) {
     if (r.at("step") != "1" || r.at("kind") != "matmul") continue;
     const int64_t n = std::stoll(r.at("n")), k = std::stoll(r.at("k"));
     const uint64_t vela_mac = uint64_t((k + 63) / 64) * uint64_t((n + 15) / 16) * std::max<uint64_t>(32 * 16 / (8 * 2), 64 / 8) * 2;
