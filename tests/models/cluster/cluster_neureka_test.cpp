@@ -110,7 +110,7 @@ cluster::ClusterResult run_hand_job(const Gemm& g, uint32_t cores, uint32_t quan
   cluster::Cluster cl(cfg);
   cl.load(raw(ne_program(g, 3000)));
   put_job_data(cl, g);
-  const auto r = cl.run(10'000'000);
+  auto r = cl.run(10'000'000);
   EXPECT_EQ(r.stop, rv32::Stop::exit) << r.error << r.trap.text();
   EXPECT_EQ(y_of(cl, g), gold) << "cores " << cores << " quantum " << quantum;
   return r;
