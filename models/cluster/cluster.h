@@ -100,14 +100,14 @@ struct ClusterConfig {
   uint32_t l1_size_bytes = 256u << 10; // L1 TCDM (multiple of banks * 4)
   uint32_t l1_banks = 16;              // word-interleaved banks (power of two)
   uint32_t l2_size_bytes = 2u << 20;   // L2 (multiple of 64 KiB)
-  uint32_t l2_latency_cycles = 4;      // extra cycles of a core's L2 load/store
+  uint32_t l2_latency_cycles = 14;     // extra cycles of a core's L2 load/store (GVSoC: cluster_ico 2 + axi_ico 12)
   uint32_t periph_latency_cycles = 1;  // extra cycles of an event-unit/DMA register access
   uint32_t barrier_wake_cycles = 2;    // last arrival -> cores running again
   uint32_t dma_setup_cycles = 10;      // enqueue -> first beat (programming overhead in the DMA)
   uint32_t dma_bytes_per_cycle = 8;    // one beat per cycle (L2 side, 64-bit AXI)
   uint32_t neureka = 1;                // 1: the N-EUREKA engine is present (NeReg); idle, it changes no cycle
   uint32_t wmem_size_bytes = 4u << 20; // weight memory (MRAM) at kWmemBase, 0 = none (at most 8 MiB)
-  uint32_t wmem_latency_cycles = 10;   // extra cycles of a core's load/store in the weight memory
+  uint32_t wmem_latency_cycles = 4;    // extra cycles of a core's load/store in the weight memory (GVSoC: cluster_ico 2 + wmem ico 2)
   neureka::NeurekaConfig ne;           // the engine's parameters (models/neureka, anchors C2)
   uint32_t quantum_cycles = 0;         // 0/1: lockstep (one instruction per core per cycle step); N: windows of N cycles (faster)
   rv32::Timing timing;                 // core timing (configs/iss/rv32.yaml keys)
