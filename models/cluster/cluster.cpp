@@ -27,6 +27,7 @@ void ClusterConfig::validate() const {
   if (dma_bytes_per_cycle < 1 || dma_bytes_per_cycle > 64)
     throw bad("dma_bytes_per_cycle", dma_bytes_per_cycle, "must be 1..64");
   if (neureka > 1) throw bad("neureka", neureka, "must be 0 (absent) or 1 (present)");
+  if (controller > 1) throw bad("controller", controller, "must be 0 (absent) or 1 (present)");
   if (wmem_size_bytes > kWmemMaxBytes || wmem_size_bytes % 4 != 0)
     throw bad("wmem_size_bytes", wmem_size_bytes, "must be a multiple of 4, at most 8 MiB (the weight-memory window)");
   if (wmem_latency_cycles > 1000) throw bad("wmem_latency_cycles", wmem_latency_cycles, "must be 0..1000");
@@ -38,18 +39,19 @@ Cluster::Cluster(const ClusterConfig& cfg) : cfg_(cfg) {
   l2_.assign(cfg_.l2_size_bytes, 0);
   bank_mask_ = cfg_.l1_banks - 1;
   bank_slot_.assign(size_t{cfg_.l1_banks} << kSlotBits, 0);
-  for (uint32_t c = 0; c < cfg_.cores; ++c) cores_.push_back(std::make_unique<rv32::Core>(c, *this, cfg_.timing));
-  state_.assign(cfg_.cores, State::run);
-  slept_at_.assign(cfg_.cores, 0);
-  dispatch_.resize(cfg_.cores);
-  stats_.assign(cfg_.cores, CoreStats{});
-  dma_waiting_for_.assign(cfg_.cores, 0);
+  nb_ = cfg_.cores + cfg_.controller;
+  for (uint32_t c = 0; c < nb_; ++c) cores_.push_back(std::make_unique<rv32::Core>(c, *this, cfg_.timing));
+  state_.assign(nb_, State::run);
+  slept_at_.assign(nb_, 0);
+  dispatch_.resize(nb_);
+  stats_.assign(nb_, CoreStats{});
+  dma_waiting_for_.assign(nb_, 0);
   team_mask_ = (1u << cfg_.cores) - 1;
-  running_ = cfg_.cores;
+  running_ = nb_;
   wmem_.assign(cfg_.wmem_size_bytes, 0);
   if (cfg_.neureka) {
     ne_ = std::make_unique<neureka::Neureka>(cfg_.ne);
-    ne_waiting_for_.assign(cfg_.cores, 0);
+    ne_waiting_for_.assign(nb_, 0);
     ne_reg_[kNeClamp / 4] = 0x7f80u;  // act_min -128, act_max 127
     ne_reg_[kNeSpatialW / 4] = 6;
   }
@@ -113,13 +115,13 @@ void Cluster::restart() {
   for (const auto& s : segments_)
     if (!s.data.empty()) std::memcpy(l2_.data() + (s.addr - kL2Base), s.data.data(), s.data.size());
   std::fill(bank_slot_.begin(), bank_slot_.end(), uint64_t{0});
-  state_.assign(cfg_.cores, State::run);
-  slept_at_.assign(cfg_.cores, 0);
+  state_.assign(nb_, State::run);
+  slept_at_.assign(nb_, 0);
   for (auto& d : dispatch_) d.clear();
-  stats_.assign(cfg_.cores, CoreStats{});
+  stats_.assign(nb_, CoreStats{});
   dma_stats_ = {};
   cur_ = 0;
-  running_ = cfg_.cores;
+  running_ = nb_;
   wake_min_ = rot_t_ = ~uint64_t{0};
   rot_ = 0;
   now_ = 0;
@@ -134,7 +136,7 @@ void Cluster::restart() {
   dma_ready_ = 0;
   dma_row_ = dma_off_ = 0;
   dma_started_ = false;
-  dma_waiting_for_.assign(cfg_.cores, 0);
+  dma_waiting_for_.assign(nb_, 0);
   rewind_ = Rewind{};
   ne_q_.clear();
   ne_active_ = false;
@@ -146,7 +148,7 @@ void Cluster::restart() {
   ne_stats_ = {};
   std::fill(std::begin(ne_reg_), std::end(ne_reg_), 0u);
   if (ne_) {
-    ne_waiting_for_.assign(cfg_.cores, 0);
+    ne_waiting_for_.assign(nb_, 0);
     ne_reg_[kNeClamp / 4] = 0x7f80u;
     ne_reg_[kNeSpatialW / 4] = 6;
   }
@@ -285,7 +287,17 @@ bool Cluster::eu_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles)
     case kEuNbCores: v = cfg_.cores; return true;
     case kEuTeamMask: v = team_mask_; return true;
     case kEuBarrierCount: v = static_cast<uint32_t>(barriers_); return true;
-    case kEuSleep: sleep(State::done); v = 0; return true;
+    case kEuController: v = cfg_.controller; return true;
+    case kEuSleep:
+      sleep(State::done);
+      v = 0;
+      if (cfg_.controller && state_[cfg_.cores] == State::join && workers_done())  // the last worker: the join ends
+        wake(cfg_.cores, cycles + cfg_.barrier_wake_cycles, &CoreStats::barrier_wait_cycles);
+      return true;
+    case kEuJoin:
+      v = 0;
+      if (!workers_done()) sleep(State::join);
+      return true;
     case kEuBarrier: {
       v = static_cast<uint32_t>(barriers_);
       if (!(team_mask_ >> cur_ & 1)) return true;  // not in the team: passes through
@@ -403,7 +415,7 @@ void Cluster::dma_step(uint64_t t) {
   dma_done_ = j.id + 1;
   ++dma_stats_.transfers;
   dma_q_.pop_front();
-  for (uint32_t c = 0; c < cfg_.cores; ++c)
+  for (uint32_t c = 0; c < nb_; ++c)
     if (state_[c] == State::dma_wait && dma_waiting_for_[c] < dma_done_) wake(c, g + 1, &CoreStats::dma_wait_cycles);
   if (!dma_q_.empty()) dma_ready_ = std::max(g + 1, dma_q_.front().enqueued + cfg_.dma_setup_cycles + cfg_.l2_latency_cycles);
 }
@@ -444,7 +456,7 @@ bool Cluster::step_core(uint32_t q, uint64_t n, ClusterResult& r) {
 // after setting the end of the run (every core asleep for good) or a deadlock error.
 uint64_t Cluster::next_event(uint64_t t, ClusterResult& r) {
   uint64_t next = ~uint64_t{0};
-  for (uint32_t c = 0; c < cfg_.cores; ++c)
+  for (uint32_t c = 0; c < nb_; ++c)
     if (state_[c] == State::run) next = std::min(next, cores_[c]->cycles);
   if (!dma_q_.empty()) next = std::min(next, dma_ready_);
   next = std::min(next, ne_next());
@@ -454,16 +466,17 @@ uint64_t Cluster::next_event(uint64_t t, ClusterResult& r) {
     return next;
   }
   error_ = "deadlock at cycle " + std::to_string(t) + ": every core is asleep (";
-  static const char* names[] = {"run", "barrier", "dma_wait", "dispatch", "sleep", "done", "neureka_wait"};
-  for (uint32_t c = 0; c < cfg_.cores; ++c)
-    error_ += (c ? ", " : "") + std::string("core ") + std::to_string(c) + " " + names[static_cast<int>(state_[c])];
+  static const char* names[] = {"run", "barrier", "dma_wait", "dispatch", "sleep", "done", "neureka_wait", "join"};
+  for (uint32_t c = 0; c < nb_; ++c)
+    error_ += (c ? ", " : "") + std::string(c == cfg_.cores ? "controller " : "core ") + std::to_string(c) + " " +
+              names[static_cast<int>(state_[c])];
   error_ += ne_ ? ") and the DMA and N-EUREKA are idle" : ") and the DMA is idle";
   return next;
 }
 
 ClusterResult Cluster::run(uint64_t max_cycles) {
   ClusterResult r;
-  const uint32_t n = cfg_.cores, req = n + 1;
+  const uint32_t n = nb_, req = n + 1;
   uint64_t t = now_;
   bool end = false;
   if (cfg_.quantum_cycles <= 1) {
@@ -570,7 +583,8 @@ ClusterResult Cluster::run(uint64_t max_cycles) {
     s.instructions = cores_[c]->instret;
     s.cycles = cores_[c]->cycles;
     r.instructions += s.instructions;
-    r.cores.push_back(s);
+    if (c < cfg_.cores) r.cores.push_back(s);
+    else r.has_controller = true, r.controller = s;
   }
   return r;
 }

@@ -9,9 +9,13 @@
 //                           N-EUREKA   0x1020_1000  (see NeReg; the cluster's HWPE slot)
 //                           weight mem 0x1040_0000  (wmem_size_bytes: MRAM, N-EUREKA's direct port)
 //                           L2         0x1C00_0000  (l2_size_bytes; code, data and the host's tensors)
+// Controller (controller = 1): a ninth ISS core, id N (the number of workers), boots with the
+// workers from the same entry; the runtime makes it the one that initialises .data/.bss, forks
+// the workers through the dispatch FIFO and joins them (kEuJoin) before it exits. It is never
+// in the barrier team.
 // Timing (quantum_cycles 0, lockstep): every core is stepped one instruction at a time when
-// the global cycle reaches its own cycle counter; in each cycle the requesters (cores 0..N-1
-// and the DMA) are visited in a rotating order starting at requester (cycle mod (N+1)); a
+// the global cycle reaches its own cycle counter; in each cycle the requesters (cores 0..N-1,
+// the controller, and the DMA) are visited in a rotating order starting at requester (cycle mod (N+1)); a
 // core running alone (the others asleep, the DMA idle) runs in bursts (exactly equivalent).
 // An L1 access is made in the last base cycle of its instruction: bank b = (addr >> 2) mod
 // banks; it is granted the first cycle >= the request at which the bank is free (each bank
@@ -60,7 +64,13 @@ enum EuReg : uint32_t {
   kEuDispatchPop = 0x14,   // R: pop the core's dispatch FIFO; sleeps while it is empty
   kEuSleep = 0x18,         // R: sleep for good (a core that has finished; the run ends when core 0 exits)
   kEuBarrierCount = 0x1C,  // R: number of barriers completed
+  kEuController = 0x20,    // R: 1 if the cluster has a controller core (its id = the number of workers), else 0
+  kEuJoin = 0x24,          // R: sleep until every team worker sleeps for good (kEuSleep); the controller's join
 };
+// Core stacks at the bottom of L1: one slot per worker (8 at most) and one for the controller;
+// kernels use L1 from kL1KernelBase (workloads/kernels/cluster/cluster_rt.h CL_L1_FREE).
+inline constexpr uint32_t kStackBytes = 0x800u;
+inline constexpr uint32_t kL1KernelBase = kL1Base + 9u * kStackBytes;
 inline constexpr uint32_t kNeBase = 0x10201000u;
 inline constexpr uint32_t kWmemBase = 0x10400000u;
 inline constexpr uint32_t kWmemMaxBytes = 8u << 20;  // the weight-memory window (anchors C2)
@@ -97,6 +107,7 @@ enum DmaReg : uint32_t {
 
 struct ClusterConfig {
   uint32_t cores = 8;                  // worker cores (1..8)
+  uint32_t controller = 1;             // 1: a controller core (id = cores) boots, forks the workers and joins them (PULP's cluster controller)
   uint32_t l1_size_bytes = 256u << 10; // L1 TCDM (multiple of banks * 4)
   uint32_t l1_banks = 16;              // word-interleaved banks (power of two)
   uint32_t l2_size_bytes = 2u << 20;   // L2 (multiple of 64 KiB)
@@ -149,6 +160,8 @@ struct ClusterResult {
   DmaStats dma;
   NeurekaStats neureka;
   uint64_t barriers = 0;
+  bool has_controller = false;         // controller: the controller core's counters (not in `cores`; in `instructions`)
+  CoreStats controller;
 };
 
 class Cluster : public rv32::MemoryPort {
@@ -188,7 +201,7 @@ class Cluster : public rv32::MemoryPort {
 
  private:
   uint8_t* mem_access(uint32_t addr, unsigned size, bool store, uint64_t& cycles);
-  enum class State : uint8_t { run, barrier, dma_wait, dispatch, sleep, done, ne_wait };
+  enum class State : uint8_t { run, barrier, dma_wait, dispatch, sleep, done, ne_wait, join };
   struct DmaJob {
     uint32_t id, l1, l2, len, rows, l1_stride, l2_stride;
     bool to_l1;
@@ -212,9 +225,15 @@ class Cluster : public rv32::MemoryPort {
   bool step_core(uint32_t q, uint64_t n, ClusterResult& r);
   uint64_t next_event(uint64_t t, ClusterResult& r);
   void sleep(State s);
+  bool workers_done() const {  // every team worker asleep for good
+    for (uint32_t c = 0; c < cfg_.cores; ++c)
+      if ((team_mask_ >> c & 1) && state_[c] != State::done) return false;
+    return true;
+  }
   void wake(uint32_t c, uint64_t at, uint64_t CoreStats::*counter);
 
   ClusterConfig cfg_;
+  uint32_t nb_ = 0;                  // ISS cores: the workers (0..cores-1) and the controller (id cores) if any
   std::vector<uint8_t> l1_, l2_;
   std::vector<std::unique_ptr<rv32::Core>> cores_;
   std::vector<State> state_;

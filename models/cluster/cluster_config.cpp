@@ -19,6 +19,7 @@ const std::vector<Binding>& bindings() {
   static const std::vector<Binding> b = [] {
     std::vector<Binding> v = {
         C("cores", cores, "cores", "worker cores (overridden by --cores)", 1, 8),
+        C("controller", controller, "0/1", "a controller core (id = cores) boots the program, forks the workers and joins them (PULP's cluster controller)", 0, 1),
         C("l1.size_bytes", l1_size_bytes, "bytes", "L1 TCDM size (multiple of 4 x banks, at most 2 MiB)", 4, 2u << 20),
         C("l1.banks", l1_banks, "banks", "word-interleaved L1 banks (power of two)", 1, 64),
         C("l2.size_bytes", l2_size_bytes, "bytes", "L2 size (multiple of 64 KiB; holds code, data and the tensors)", 65536, 64u << 20),

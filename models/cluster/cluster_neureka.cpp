@@ -155,7 +155,7 @@ void Cluster::ne_step() {
   ne_done_ = ne_cur_id_ + 1;
   ++ne_stats_.jobs;
   ne_stats_.busy_cycles += req - ne_start_;
-  for (uint32_t c = 0; c < cfg_.cores; ++c)
+  for (uint32_t c = 0; c < nb_; ++c)
     if (state_[c] == State::ne_wait && ne_waiting_for_[c] < ne_done_) wake(c, req, &CoreStats::neureka_wait_cycles);
 }
 

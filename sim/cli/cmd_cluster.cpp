@@ -120,7 +120,7 @@ void register_cluster(CLI::App& app) {
     cfg.validate();
     const std::string prog = o->program.empty() ? std::string(SLMSIM_RV32_DIR) + "/cluster_kernels.elf" : o->program;
     const rv32::ElfImage elf = rv32::read_elf(prog);
-    constexpr uint32_t kStacks = 8 * 0x800;
+    constexpr uint32_t kStacks = cluster::kL1KernelBase - cluster::kL1Base;  // 9 stack slots: 8 workers + the controller
     if (cfg.l1_size_bytes <= kStacks) throw err("cluster: l1.size_bytes = ", cfg.l1_size_bytes, ": the core stacks alone need ", kStacks);
     const uint32_t budget = o->l1_budget ? o->l1_budget : cfg.l1_size_bytes - kStacks;
     if (budget > cfg.l1_size_bytes - kStacks)
@@ -153,7 +153,7 @@ void register_cluster(CLI::App& app) {
                 cfg.quantum_cycles <= 1 ? "lockstep" : ("quantum " + std::to_string(cfg.quantum_cycles) + " cycles").c_str());
     std::printf("%-10s %6s %6s %12s %13s %8s %11s %11s %11s %6s %9s\n", "shape", "n", "k", "cycles", "instructions", "IPC/core",
                 "bank-stall", "barrier", "dma-wait", "tiles", "bit-exact");
-    std::vector<cluster::CoreStats> total(cfg.cores);
+    std::vector<cluster::CoreStats> total(cfg.cores + cfg.controller);  // the workers, then the controller
     uint64_t all_cycles = 0, all_instr = 0;
     double wall = 0;
     bool exact = true;
@@ -204,11 +204,13 @@ void register_cluster(CLI::App& app) {
       const bool ok = cluster::read_gemm_output(cl, t) == cluster::golden_gemm(t);
       exact = exact && ok;
       uint64_t bank = 0, barrier = 0, dma = 0;
-      for (uint32_t c = 0; c < cfg.cores; ++c) {
-        const auto& k = r.cores[c];
-        bank += k.bank_stall_cycles;
-        barrier += k.barrier_wait_cycles;
-        dma += k.dma_wait_cycles;
+      for (uint32_t c = 0; c < total.size(); ++c) {
+        const auto& k = c < cfg.cores ? r.cores[c] : r.controller;
+        if (c < cfg.cores) {
+          bank += k.bank_stall_cycles;
+          barrier += k.barrier_wait_cycles;
+          dma += k.dma_wait_cycles;
+        }
         auto& a = total[c];
         a.instructions += k.instructions;
         a.cycles += k.cycles;
@@ -233,7 +235,8 @@ void register_cluster(CLI::App& app) {
                                         {"bank_stall_cycles", r.neureka.bank_stall_cycles}, {"macs", r.neureka.macs},
                                         {"tcdm_read_bytes", r.neureka.tcdm_read_bytes}, {"tcdm_write_bytes", r.neureka.tcdm_write_bytes},
                                         {"wmem_read_bytes", r.neureka.wmem_read_bytes}}},
-                           {"cores", jc}});
+                           {"cores", jc},
+                           {"controller", r.has_controller ? core_json(r.controller) : nlohmann::json(nullptr)}});
       std::printf("%-10s %6d %6d %12llu %13llu %8.3f %11llu %11llu %11llu %6u %9s\n", s.name.c_str(), s.n, s.k,
                   static_cast<unsigned long long>(r.cycles), static_cast<unsigned long long>(r.instructions),
                   double(r.instructions) / double(r.cycles) / cfg.cores, static_cast<unsigned long long>(bank),
@@ -244,9 +247,10 @@ void register_cluster(CLI::App& app) {
                   static_cast<unsigned long long>(all_instr));
       std::printf("\n%-5s %13s %12s %6s %11s %11s %11s %11s\n", "core", "instructions", "cycles", "IPC", "bank-stall", "l2-extra",
                   "barrier", "dma-wait");
-      for (uint32_t c = 0; c < cfg.cores; ++c) {
+      for (uint32_t c = 0; c < total.size(); ++c) {
         const auto& a = total[c];
-        std::printf("%-5u %13llu %12llu %6.3f %11llu %11llu %11llu %11llu\n", c, static_cast<unsigned long long>(a.instructions),
+        std::printf("%-5s %13llu %12llu %6.3f %11llu %11llu %11llu %11llu\n", c < cfg.cores ? std::to_string(c).c_str() : "ctl",
+                    static_cast<unsigned long long>(a.instructions),
                     static_cast<unsigned long long>(a.cycles), a.cycles ? double(a.instructions) / double(a.cycles) : 0.0,
                     static_cast<unsigned long long>(a.bank_stall_cycles), static_cast<unsigned long long>(a.l2_cycles),
                     static_cast<unsigned long long>(a.barrier_wait_cycles), static_cast<unsigned long long>(a.dma_wait_cycles));
@@ -257,10 +261,12 @@ void register_cluster(CLI::App& app) {
       if (!exact) status = 1;
       if (!o->json.empty()) {
         nlohmann::json tc = nlohmann::json::array();
-        for (const auto& k : total) tc.push_back(core_json(k));
+        for (uint32_t c = 0; c < cfg.cores; ++c) tc.push_back(core_json(total[c]));
         const nlohmann::json j{{"cores", cfg.cores}, {"variant", o->variant}, {"tokens", o->tokens}, {"l1_budget_bytes", budget},
                                {"quantum_cycles", cfg.quantum_cycles}, {"repeat", o->repeat}, {"shapes", js_shapes},
-                               {"total", {{"cycles", all_cycles}, {"instructions", all_instr}, {"cores", tc}}},
+                               {"controller", cfg.controller == 1},
+                               {"total", {{"cycles", all_cycles}, {"instructions", all_instr}, {"cores", tc},
+                                          {"controller", cfg.controller ? core_json(total[cfg.cores]) : nlohmann::json(nullptr)}}},
                                {"wall_seconds", wall}, {"instructions_per_second", wall > 0 ? double(all_instr) / wall : 0.0},
                                {"bit_exact", exact}};
         std::ofstream f(o->json);

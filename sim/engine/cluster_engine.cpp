@@ -290,7 +290,7 @@ void ClusterEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
           w[1] = cluster::kGemmNeureka;
           w[2] = uint32_t(M), w[3] = uint32_t(op.n), w[4] = uint32_t(op.k);
           w[5] = uint32_t(qi(q, "x_zp", op)), w[6] = uint32_t(qi(q, "y_zp", op));
-          w[7] = static_cast<uint32_t>(std::min<uint64_t>(bp.l1_budget_bytes, cfg_.l1_size_bytes - 0x4000));
+          w[7] = static_cast<uint32_t>(std::min<uint64_t>(bp.l1_budget_bytes, cfg_.l1_size_bytes - (cluster::kL1KernelBase - cluster::kL1Base)));
           need(0, uint64_t(M * op.k), "x"), need(1, uint64_t(op.n * op.k), "W"), need(2, uint64_t(op.n) * 8, "multipliers");
           std::vector<int32_t> mult(size_t(op.n));
           std::vector<uint8_t> shift(size_t(op.n));
@@ -311,7 +311,7 @@ void ClusterEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
         w[1] = bp.gemm == "tiled" ? cluster::kGemmTiled : bp.gemm == "untiled" ? cluster::kGemmUntiled : cluster::kGemmPlain;
         w[2] = uint32_t(M), w[3] = uint32_t(op.n), w[4] = uint32_t(op.k);
         w[5] = uint32_t(qi(q, "x_zp", op)), w[6] = uint32_t(qi(q, "y_zp", op));
-        w[7] = static_cast<uint32_t>(std::min<uint64_t>(bp.l1_budget_bytes, cfg_.l1_size_bytes - 0x4000));
+        w[7] = static_cast<uint32_t>(std::min<uint64_t>(bp.l1_budget_bytes, cfg_.l1_size_bytes - (cluster::kL1KernelBase - cluster::kL1Base)));
         need(0, uint64_t(M * op.k), "x"), need(1, uint64_t(op.n * op.k), "W"), need(2, uint64_t(op.n) * 8, "multipliers"),
             need(3, uint64_t(op.n) * 4, "row sums");
         w[8] = job.put(std::move(in[0])), w[9] = job.put(std::move(in[1])), w[10] = job.put(std::move(in[2]));

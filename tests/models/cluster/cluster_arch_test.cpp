@@ -30,6 +30,7 @@ std::vector<uint32_t> hammer(int shift, int loads) {
 
 cluster::ClusterResult run_raw(const std::vector<uint32_t>& prog, uint32_t cores, cluster::ClusterConfig cfg = {}) {
   cfg.cores = cores;
+  cfg.controller = 0;  // raw SPMD programs: every core runs them
   cluster::Cluster cl(cfg);
   cl.load(raw(prog));
   return cl.run(1'000'000);
@@ -96,6 +97,7 @@ TEST(ClusterMemory, MisalignedAccessesMoveTheirBytes) {
                                       lui(11, 0x10201), lw(7, 11, -2024)};  // event unit: sleep
   cluster::ClusterConfig cfg;
   cfg.cores = 1;
+  cfg.controller = 0;
   cluster::Cluster cl(cfg);
   cl.load(raw(prog));
   uint8_t* l1 = cl.host(0x10000000u, 0x80);
@@ -114,7 +116,10 @@ TEST(ClusterMemory, MisalignedAccessesMoveTheirBytes) {
 TEST(ClusterEventUnit, BarrierWaitsForEveryCoreAndSleepingRetiresNothing) {
   const auto elf = rv32_program("cluster_kernels");
   SKIP_IF_EMPTY(elf, "cluster_kernels.elf");
+  for (uint32_t ctl : {1u, 0u}) {
+  SCOPED_TRACE("controller " + std::to_string(ctl));
   cluster::ClusterConfig cfg;
+  cfg.controller = ctl;
   cluster::Cluster cl(cfg);
   cl.load(rv32::read_elf(elf));
   uint8_t* io = cl.host(kClIo, 0x400);
@@ -123,7 +128,9 @@ TEST(ClusterEventUnit, BarrierWaitsForEveryCoreAndSleepingRetiresNothing) {
   const auto r = cl.run(100'000'000);
   ASSERT_EQ(r.stop, rv32::Stop::exit) << r.error;
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_EQ(r.barriers, 4u);  // start-up, two in the test, the final one in main
+  // Two in the test and the final one in main; without a controller also the start-up barrier
+  // (with one, the controller's fork starts the workers instead).
+  EXPECT_EQ(r.barriers, ctl ? 3u : 4u);
   uint32_t st[8][4];
   std::memcpy(st, io + 0x100, sizeof st);
   for (int b = 0; b < 2; ++b) {
@@ -139,6 +146,73 @@ TEST(ClusterEventUnit, BarrierWaitsForEveryCoreAndSleepingRetiresNothing) {
   // Core 0 does no work before barrier 1 and waits for core 7's 7 x 40 iterations.
   EXPECT_GT(r.cores[0].barrier_wait_cycles, 7u * 40u);
   for (const auto& c : r.cores) EXPECT_LE(c.instructions + c.barrier_wait_cycles, c.cycles) << "asleep = no instructions";
+  }
+}
+
+// The controller core (id = workers) initialises, forks the workers and joins them: the outputs
+// equal golden and the SPMD start's, every worker slept until the fork, the controller slept in
+// the join until the last worker finished, and a worker-0 status reaches the exit code.
+TEST(ClusterController, ForksJoinsAndGivesTheSameOutputsAsTheSpmdStart) {
+  const auto elf = rv32_program("cluster_kernels");
+  SKIP_IF_EMPTY(elf, "cluster_kernels.elf");
+  const rv32::ElfImage img = rv32::read_elf(elf);
+  const Gemm g = random_gemm(3, 64, 64, 11);
+  for (uint32_t cores : {1u, 8u}) {
+    std::vector<int8_t> outs[2];
+    uint64_t cycles[2] = {};
+    for (uint32_t ctl : {0u, 1u}) {
+      cluster::ClusterConfig cfg;
+      cfg.cores = cores;
+      cfg.controller = ctl;
+      cluster::Cluster cl(cfg);
+      cl.load(img);
+      cluster::write_gemm_job(cl, g, cluster::kGemmUntiled, 64000);
+      const auto r = cl.run(100'000'000);
+      ASSERT_EQ(r.stop, rv32::Stop::exit) << r.error << r.trap.text();
+      EXPECT_EQ(r.exit_code, 0);
+      outs[ctl] = cluster::read_gemm_output(cl, g);
+      cycles[ctl] = r.cycles;
+      ASSERT_EQ(r.cores.size(), cores);
+      EXPECT_EQ(r.has_controller, ctl == 1);
+      if (!ctl) continue;
+      EXPECT_GT(r.controller.instructions, 20u) << "the controller ran the start-up code";
+      uint64_t all = r.controller.instructions;
+      for (uint32_t c = 0; c < cores; ++c) {
+        all += r.cores[c].instructions;
+        EXPECT_GT(r.cores[c].dispatch_wait_cycles, 20u) << "worker " << c << " slept until the fork (the .data/.bss copy)";
+      }
+      EXPECT_EQ(all, r.instructions);
+      // The join: asleep from the fork until the last worker went to sleep for good.
+      EXPECT_GT(r.controller.barrier_wait_cycles, r.cores[0].cycles / 2);
+      EXPECT_LE(r.controller.instructions + r.controller.barrier_wait_cycles, r.controller.cycles);
+    }
+    EXPECT_EQ(outs[1], golden_gemm(g)) << cores << " cores";
+    EXPECT_EQ(outs[1], outs[0]);
+    EXPECT_NE(cycles[1], cycles[0]) << "the controller's fork/join is timed, not free";
+  }
+  // A failing kernel's status (3: the L1 budget cannot hold a tile) reaches the controller's exit.
+  cluster::Cluster cl(cluster::ClusterConfig{});
+  cl.load(img);
+  cluster::write_gemm_job(cl, g, cluster::kGemmTiled, 64);
+  const auto r = cl.run(100'000'000);
+  ASSERT_EQ(r.stop, rv32::Stop::exit) << r.error;
+  EXPECT_EQ(r.exit_code, 3);
+}
+
+// A join that can never end (every worker joins instead of finishing) is a deadlock naming the
+// controller; the controller's register reads 0 without one.
+TEST(ClusterController, AJoinNoWorkerEndsIsADeadlockNamingTheController) {
+  const std::vector<uint32_t> prog = {lui(11, 0x10201), lw(7, 11, -2012), 0x0000006fu};  // lw x7, 0x824: join; j .
+  cluster::ClusterConfig cfg;
+  cfg.cores = 2;
+  cluster::Cluster cl(cfg);
+  cl.load(raw(prog));
+  const auto r = cl.run(1'000'000);
+  EXPECT_EQ(r.stop, rv32::Stop::halted_by_peer);
+  EXPECT_NE(r.error.find("deadlock"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("controller 2 join"), std::string::npos) << r.error;
+  cfg.controller = 2;
+  EXPECT_THROW(cfg.validate(), slm::Error);
 }
 
 TEST(ClusterEventUnit, ForkJoinThroughDispatchFifo) {
@@ -236,6 +310,7 @@ TEST(ClusterErrors, BadRequestsAndConfigsAreClearErrors) {
     cluster::ClusterConfig sc;
     sc.quantum_cycles = qc;
     sc.cores = 2;
+    sc.controller = 0;
     cluster::Cluster cl(sc);
     cl.load(raw({0x0000006fu}));  // jal x0, 0
     const auto s = cl.run(1000);

@@ -51,6 +51,7 @@ TEST(ClusterConfigFile, ShippedFileEqualsDefaultsAndEveryKeyIsDocumented) {
   const auto path = src("configs/cluster/siracusa.yaml");
   const cluster::ClusterConfig f = cluster::load_config(path), d;
   EXPECT_EQ(f.cores, d.cores);
+  EXPECT_EQ(f.controller, d.controller);
   EXPECT_EQ(f.l1_size_bytes, d.l1_size_bytes);
   EXPECT_EQ(f.l1_banks, d.l1_banks);
   EXPECT_EQ(f.l2_size_bytes, d.l2_size_bytes);

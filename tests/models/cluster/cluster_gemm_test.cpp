@@ -176,6 +176,8 @@ TEST(ClusterGemm, SameCyclesOnRepeatedRunsAndEightCoresAreFaster) {
       EXPECT_EQ(a.r.cores[c].bank_stall_cycles, b.r.cores[c].bank_stall_cycles);
     }
     const auto one = run_cluster_gemm(elf, g, op, 1);
-    EXPECT_LT(a.r.cycles * 4, one.r.cycles) << "op " << op << ": 8 cores at least 4x faster than 1";
+    // Untiled: every core streams its own rows, at least 4x. Tiled (one tile here): the 16 KiB of
+    // weights arrive by one serial DMA (2,048 beats at 8 B/cycle) before any core computes: 3x.
+    EXPECT_LT(a.r.cycles * (op == 1 ? 4 : 3), one.r.cycles) << "op " << op << ": 8 cores faster than 1";
   }
 }

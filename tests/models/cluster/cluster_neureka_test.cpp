@@ -21,6 +21,12 @@ cluster::ClusterConfig ne_config(uint32_t cores) {
   cfg.wmem_size_bytes = 1u << 20;
   return cfg;
 }
+// For raw SPMD programs (every core runs them): no controller core.
+cluster::ClusterConfig raw_ne_config(uint32_t cores) {
+  cluster::ClusterConfig cfg = ne_config(cores);
+  cfg.controller = 0;
+  return cfg;
+}
 
 struct NeRun {
   std::vector<int8_t> y;
@@ -105,7 +111,7 @@ std::vector<int8_t> y_of(cluster::Cluster& cl, const Gemm& g) {
 // The hand-programmed job of ne_program (the other cores hammering x's banks with 3000 loads)
 // on `cores` cores: the run ends normally and y equals `gold`.
 cluster::ClusterResult run_hand_job(const Gemm& g, uint32_t cores, uint32_t quantum, const std::vector<int8_t>& gold) {
-  cluster::ClusterConfig cfg = ne_config(cores);
+  cluster::ClusterConfig cfg = raw_ne_config(cores);
   cfg.quantum_cycles = quantum;
   cluster::Cluster cl(cfg);
   cl.load(raw(ne_program(g, 3000)));
@@ -207,20 +213,20 @@ TEST(ClusterNeureka, BadJobsAndMissingEngineAreClearErrors) {
   {  // k = 0 in the registers: refused at the trigger, naming the core, the job and the field
     Gemm bad = g;
     bad.k = 0;
-    cluster::Cluster cl(ne_config(1));
+    cluster::Cluster cl(raw_ne_config(1));
     cl.load(raw(ne_program(bad, 0)));
     const auto r = cl.run(1'000'000);
     EXPECT_EQ(r.stop, rv32::Stop::halted_by_peer);
     EXPECT_NE(r.error.find("core 0: N-EUREKA: job 0: neureka job: k = 0"), std::string::npos) << r.error;
   }
   {  // an unknown flag bit
-    cluster::Cluster cl(ne_config(1));
+    cluster::Cluster cl(raw_ne_config(1));
     cl.load(raw(ne_program(g, 0, 4)));
     const auto r = cl.run(1'000'000);
     EXPECT_NE(r.error.find("flags 0x4"), std::string::npos) << r.error;
   }
   {  // weights from the weight memory, but the cluster has none
-    cluster::ClusterConfig cfg = ne_config(1);
+    cluster::ClusterConfig cfg = raw_ne_config(1);
     cfg.wmem_size_bytes = 0;
     cluster::Cluster cl(cfg);
     cl.load(raw(ne_program(g, 0, 2)));
@@ -228,7 +234,7 @@ TEST(ClusterNeureka, BadJobsAndMissingEngineAreClearErrors) {
     EXPECT_NE(r.error.find("no weight memory"), std::string::npos) << r.error;
   }
   {  // no engine: its registers do not exist (an access fault, not a silent no-op)
-    cluster::ClusterConfig cfg = ne_config(1);
+    cluster::ClusterConfig cfg = raw_ne_config(1);
     cfg.neureka = 0;
     cluster::Cluster cl(cfg);
     cl.load(raw(ne_program(g, 0)));

@@ -1,7 +1,7 @@
 /* Runtime of the slmsim cluster (models/cluster/cluster.h, docs/siracusa.md): core id,
  * barrier, dispatch FIFO (fork/join) and the MCHAN-like DMA, as memory-mapped registers.
  * Every core runs the program from _start (cluster_start.S): stacks of CL_STACK_BYTES per
- * core at the bottom of L1, kernels use L1 from CL_L1_FREE. */
+ * core (workers and the controller) at the bottom of L1, kernels use L1 from CL_L1_FREE. */
 #pragma once
 #include <stdint.h>
 
@@ -13,7 +13,8 @@
 #define CL_L2_BASE 0x1C000000u
 #define CL_STACK_BYTES 0x800u
 #define CL_MAX_CORES 8u
-#define CL_L1_FREE (CL_L1_BASE + CL_MAX_CORES * CL_STACK_BYTES)
+#define CL_STACK_SLOTS (CL_MAX_CORES + 1u) /* the workers and the controller (models/cluster kL1KernelBase) */
+#define CL_L1_FREE (CL_L1_BASE + CL_STACK_SLOTS * CL_STACK_BYTES)
 #define CL_IO_BASE 0x1C140000u /* host-written job and tensors (L2, above the program) */
 
 #define CL_REG(a) (*(volatile uint32_t*)(a))
