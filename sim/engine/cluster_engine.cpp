@@ -248,8 +248,10 @@ cluster::ClusterResult ClusterEngine::run_job(const Job& job, const std::string&
   cluster::ClusterResult r = cl.run(block_->params().max_cycles_per_op);
   if (r.stop != rv32::Stop::exit || r.exit_code != 0) {
     if (r.stop == rv32::Stop::exit && r.exit_code == 3)
-      throw err(who_, ".l1_budget_bytes = ", block_->params().l1_budget_bytes, ": too small for one weight row of ", what,
-                " (the tiled GEMM needs k + 12 bytes per row twice, plus one token's x and y)");
+      throw err(who_, ".l1_budget_bytes = ", block_->params().l1_budget_bytes, ": too small for ", what,
+                job.w[1] <= cluster::kGemmNeureka
+                    ? " (the tiled GEMM needs k + 12 bytes per weight row twice, plus one token's x and y)"
+                    : " (a tiled kernel needs its fixed operands plus one row or element of each streamed operand twice)");
     std::string why = r.stop == rv32::Stop::limit ? "ran longer than max_cycles_per_op (" + std::to_string(block_->params().max_cycles_per_op) + ")"
                       : r.error.empty()             ? r.trap.text()
                                                     : r.error;
@@ -284,13 +286,20 @@ void ClusterEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
         throw err("cluster engine: op ", op.name, ": ", what, " holds ", in[i].size(), " bytes, the kernel needs ", bytes);
     };
     uint64_t out_expected = b.out.at(0).bytes();
+    // The L1 budget of the tiled kernels; the element-wise ops, RMSNorm and the KV write stream
+    // their operands through L1 when the GEMM is tiled or on N-EUREKA (Deeploy tiles every
+    // operator), and stay untiled from L2 with the untiled and plain GEMMs (GVSoC's "untiled, all
+    // data in L2" runs).
+    const uint32_t l1_budget = static_cast<uint32_t>(
+        std::min<uint64_t>(bp.l1_budget_bytes, cfg_.l1_size_bytes - (cluster::kL1KernelBase - cluster::kL1Base)));
+    const uint32_t ew_budget = bp.gemm == "tiled" || bp.gemm == "neureka" ? l1_budget : 0;
     switch (op.kind) {
       case OpKind::matmul: {
         if (bp.gemm == "neureka") {  // one N-EUREKA job: weights in the weight memory, requantisation in its layout
           w[1] = cluster::kGemmNeureka;
           w[2] = uint32_t(M), w[3] = uint32_t(op.n), w[4] = uint32_t(op.k);
           w[5] = uint32_t(qi(q, "x_zp", op)), w[6] = uint32_t(qi(q, "y_zp", op));
-          w[7] = static_cast<uint32_t>(std::min<uint64_t>(bp.l1_budget_bytes, cfg_.l1_size_bytes - (cluster::kL1KernelBase - cluster::kL1Base)));
+          w[7] = l1_budget;
           need(0, uint64_t(M * op.k), "x"), need(1, uint64_t(op.n * op.k), "W"), need(2, uint64_t(op.n) * 8, "multipliers");
           std::vector<int32_t> mult(size_t(op.n));
           std::vector<uint8_t> shift(size_t(op.n));
@@ -311,7 +320,7 @@ void ClusterEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
         w[1] = bp.gemm == "tiled" ? cluster::kGemmTiled : bp.gemm == "untiled" ? cluster::kGemmUntiled : cluster::kGemmPlain;
         w[2] = uint32_t(M), w[3] = uint32_t(op.n), w[4] = uint32_t(op.k);
         w[5] = uint32_t(qi(q, "x_zp", op)), w[6] = uint32_t(qi(q, "y_zp", op));
-        w[7] = static_cast<uint32_t>(std::min<uint64_t>(bp.l1_budget_bytes, cfg_.l1_size_bytes - (cluster::kL1KernelBase - cluster::kL1Base)));
+        w[7] = l1_budget;
         need(0, uint64_t(M * op.k), "x"), need(1, uint64_t(op.n * op.k), "W"), need(2, uint64_t(op.n) * 8, "multipliers"),
             need(3, uint64_t(op.n) * 4, "row sums");
         w[8] = job.put(std::move(in[0])), w[9] = job.put(std::move(in[1])), w[10] = job.put(std::move(in[2]));
@@ -323,6 +332,7 @@ void ClusterEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
       case OpKind::rmsnorm: {
         const int64_t eps = q.value("eps_q", int64_t{0});
         w[1] = 20, w[2] = uint32_t(M), w[3] = uint32_t(op.n), w[5] = uint32_t(qi(q, "x_zp", op)), w[6] = uint32_t(qi(q, "y_zp", op));
+        w[7] = ew_budget;
         need(0, uint64_t(M * op.n), "x"), need(1, uint64_t(op.n) * 2, "gain");
         w[8] = job.put(std::move(in[0])), w[9] = job.put(std::move(in[1]));
         w[10] = job.put_words(std::vector<int32_t>{int32_t(eps & 0xffffffff), int32_t(uint64_t(eps) >> 32), qi(q, "gain_shift", op)});
@@ -332,7 +342,7 @@ void ClusterEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
       }
       case OpKind::add: {
         const auto am = qm(q, "a_mul", op), bm = qm(q, "b_mul", op), ym = qm(q, "y_mul", op);
-        w[1] = 21, w[2] = 1, w[3] = uint32_t(M * op.n);
+        w[1] = 21, w[2] = 1, w[3] = uint32_t(M * op.n), w[7] = ew_budget;
         need(0, uint64_t(M * op.n), "a"), need(1, uint64_t(M * op.n), "b");
         w[8] = job.put(std::move(in[0])), w[9] = job.put(std::move(in[1]));
         w[10] = job.put_words(std::vector<int32_t>{qi(q, "a_zp", op), qi(q, "b_zp", op), qi(q, "y_zp", op), qi(q, "left_shift", op), am.m,
@@ -342,7 +352,7 @@ void ClusterEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
         break;
       }
       case OpKind::silu: {
-        w[1] = 22, w[2] = 1, w[3] = uint32_t(M * op.n);
+        w[1] = 22, w[2] = 1, w[3] = uint32_t(M * op.n), w[7] = ew_budget;
         need(0, uint64_t(M * op.n), "x"), need(1, 256, "LUT");
         w[8] = job.put(std::move(in[0])), w[9] = job.put(std::move(in[1]));
         job.output(uint64_t(M * op.n));
@@ -351,7 +361,7 @@ void ClusterEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
       }
       case OpKind::mul: {
         const auto mm = qm(q, "mul", op);
-        w[1] = 27, w[2] = 1, w[3] = uint32_t(M * op.n);
+        w[1] = 27, w[2] = 1, w[3] = uint32_t(M * op.n), w[7] = ew_budget;
         need(0, uint64_t(M * op.n), "a"), need(1, uint64_t(M * op.n), "b");
         w[8] = job.put(std::move(in[0])), w[9] = job.put(std::move(in[1]));
         w[10] = job.put_words(std::vector<int32_t>{qi(q, "a_zp", op), qi(q, "b_zp", op), qi(q, "y_zp", op), mm.m, mm.shift});
@@ -404,7 +414,7 @@ void ClusterEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
         need(0, kb, "k"), need(1, vb, "v");
         std::vector<uint8_t> kv(in[0].begin(), in[0].begin() + static_cast<std::ptrdiff_t>(kb));
         kv.insert(kv.end(), in[1].begin(), in[1].begin() + static_cast<std::ptrdiff_t>(vb));
-        w[1] = 28, w[2] = 1, w[3] = uint32_t(kb + vb);
+        w[1] = 28, w[2] = 1, w[3] = uint32_t(kb + vb), w[7] = ew_budget;
         w[8] = job.put(std::move(kv));
         job.output(kb + vb);
         w[11] = job.out;

@@ -29,7 +29,7 @@ Blob blob(uint32_t off, const std::vector<T>& v) {
 
 // Runs op with job words 2..12 (m, n, k, x_zp, y_zp, l1, in0, in1, params, out, param) and the blobs; returns n_out bytes at out.
 std::vector<int8_t> run_op(uint32_t op, uint32_t cores, const std::array<uint32_t, 11>& words, const std::vector<Blob>& blobs,
-                           size_t n_out) {
+                           size_t n_out, cluster::ClusterResult* result = nullptr) {
   const auto elf = rv32_program("cluster_kernels");
   cluster::ClusterConfig cfg;
   cfg.cores = cores;
@@ -44,16 +44,19 @@ std::vector<int8_t> run_op(uint32_t op, uint32_t cores, const std::array<uint32_
   const auto r = cl.run(500'000'000);
   EXPECT_EQ(r.stop, rv32::Stop::exit) << r.error << r.trap.text();
   EXPECT_EQ(r.exit_code, 0);
+  if (result) *result = r;
   return std::vector<int8_t>(io + words[9], io + words[9] + n_out);
 }
 
 constexpr uint32_t kX = 0x100, kB = 0x4000, kP = 0x8000, kY = 0xC000;
 
+// l1: the L1 budget of the tiled kernels (job word 7; 0 = untiled from L2); result: the run's counters.
 std::vector<int8_t> cluster_rmsnorm(uint32_t cores, const std::vector<int8_t>& x, int32_t m, int32_t n,
-                                    const quant::golden::RmsNormParams& p, const std::vector<int16_t>& gain) {
+                                    const quant::golden::RmsNormParams& p, const std::vector<int16_t>& gain, uint32_t l1 = 0,
+                                    cluster::ClusterResult* result = nullptr) {
   const std::vector<int32_t> par = {static_cast<int32_t>(p.eps_q & 0xffffffff), static_cast<int32_t>(p.eps_q >> 32), p.gain_shift};
-  return run_op(20, cores, {uint32_t(m), uint32_t(n), 0, uint32_t(p.x_zp), uint32_t(p.y_zp), 0, kX, kB, kP, kY, 0},
-                {blob(kX, x), blob(kB, gain), blob(kP, par)}, x.size());
+  return run_op(20, cores, {uint32_t(m), uint32_t(n), 0, uint32_t(p.x_zp), uint32_t(p.y_zp), l1, kX, kB, kP, kY, 0},
+                {blob(kX, x), blob(kB, gain), blob(kP, par)}, x.size(), result);
 }
 std::vector<int8_t> golden_rmsnorm(const std::vector<int8_t>& x, int32_t m, int32_t n, quant::golden::RmsNormParams p,
                                    const std::vector<int16_t>& gain) {
@@ -63,18 +66,20 @@ std::vector<int8_t> golden_rmsnorm(const std::vector<int8_t>& x, int32_t m, int3
   return y;
 }
 std::vector<int8_t> cluster_add(uint32_t cores, const std::vector<int8_t>& a, const std::vector<int8_t>& b,
-                                const quant::golden::AddParams& p) {
+                                const quant::golden::AddParams& p, uint32_t l1 = 0, cluster::ClusterResult* result = nullptr) {
   const std::vector<int32_t> par = {p.a_zp, p.b_zp, p.y_zp, p.left_shift, p.a_mul.m, p.a_mul.shift,
                                     p.b_mul.m, p.b_mul.shift, p.y_mul.m, p.y_mul.shift};
-  return run_op(21, cores, {1, uint32_t(a.size()), 0, 0, 0, 0, kX, kB, kP, kY, 0}, {blob(kX, a), blob(kB, b), blob(kP, par)}, a.size());
+  return run_op(21, cores, {1, uint32_t(a.size()), 0, 0, 0, l1, kX, kB, kP, kY, 0}, {blob(kX, a), blob(kB, b), blob(kP, par)}, a.size(),
+                result);
 }
 std::vector<int8_t> golden_add(const std::vector<int8_t>& a, const std::vector<int8_t>& b, const quant::golden::AddParams& p) {
   std::vector<int8_t> y(a.size());
   quant::golden::add<int8_t>(a.data(), b.data(), static_cast<int64_t>(a.size()), p, y.data());
   return y;
 }
-std::vector<int8_t> cluster_lut(uint32_t cores, const std::vector<int8_t>& x, const std::vector<int8_t>& table) {
-  return run_op(22, cores, {1, uint32_t(x.size()), 0, 0, 0, 0, kX, kB, 0, kY, 0}, {blob(kX, x), blob(kB, table)}, x.size());
+std::vector<int8_t> cluster_lut(uint32_t cores, const std::vector<int8_t>& x, const std::vector<int8_t>& table, uint32_t l1 = 0,
+                                cluster::ClusterResult* result = nullptr) {
+  return run_op(22, cores, {1, uint32_t(x.size()), 0, 0, 0, l1, kX, kB, 0, kY, 0}, {blob(kX, x), blob(kB, table)}, x.size(), result);
 }
 
 std::vector<int8_t> rand_i8(size_t n, std::mt19937& rng) {
@@ -274,9 +279,11 @@ std::vector<int8_t> cluster_values(uint32_t cores, const Attn& a, const std::vec
   return run_op(26, cores, {uint32_t(a.m), uint32_t(a.nh), uint32_t(a.hs), uint32_t(a.pos0), uint32_t(a.nkv), 0, kX, kB, kP, kY, 0},
                 {blob(kX, p), blob(kB, v), blob(kP, par)}, size_t(a.m) * a.nh * a.hs);
 }
-std::vector<int8_t> cluster_mul(uint32_t cores, const std::vector<int8_t>& a, const std::vector<int8_t>& b, const quant::golden::MulParams& p) {
+std::vector<int8_t> cluster_mul(uint32_t cores, const std::vector<int8_t>& a, const std::vector<int8_t>& b, const quant::golden::MulParams& p,
+                                uint32_t l1 = 0, cluster::ClusterResult* result = nullptr) {
   const std::vector<int32_t> par = {p.a_zp, p.b_zp, p.y_zp, p.mul.m, p.mul.shift};
-  return run_op(27, cores, {1, uint32_t(a.size()), 0, 0, 0, 0, kX, kB, kP, kY, 0}, {blob(kX, a), blob(kB, b), blob(kP, par)}, a.size());
+  return run_op(27, cores, {1, uint32_t(a.size()), 0, 0, 0, l1, kX, kB, kP, kY, 0}, {blob(kX, a), blob(kB, b), blob(kP, par)}, a.size(),
+                result);
 }
 void check_attention(const Attn& a, const std::vector<int8_t>& q, const std::vector<int8_t>& k, const std::vector<int8_t>& v,
                      const quant::golden::ScoreParams& sp, const quant::golden::AttnValueParams& vp, const std::string& what) {
@@ -339,4 +346,70 @@ TEST(ClusterOps, Stories260KAttentionAndMulParametersEqualGolden) {
   std::vector<int8_t> gm(x.size());
   quant::golden::mul<int8_t>(x.data(), y.data(), int64_t(x.size()), mp, gm.data());
   for (uint32_t cores : {1u, 8u}) EXPECT_EQ(cluster_mul(cores, x, y, mp), gm) << cores;
+}
+
+// The tiled element-wise kernels (job word 7 = L1 budget): operands streamed through L1 by the
+// DMA in several double-buffered tiles equal golden on 1 and 8 cores, with the DMA transfers
+// counted by hand (the tile size follows from the budget); a budget below one unit is exit code 3.
+TEST(ClusterOps, TiledRmsNormAddLutMulCopyEqualGoldenInSeveralTiles) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(21);
+  const int32_t m = 3, n = 100;
+  const auto x = rand_i8(size_t(m) * n, rng);
+  std::vector<int16_t> gain(n);
+  for (auto& g : gain) g = static_cast<int16_t>(8000 + rng() % 20000);
+  quant::golden::RmsNormParams rp;
+  rp.x_zp = 4, rp.y_zp = -2, rp.eps_q = 2, rp.gain_shift = 8;
+  quant::golden::AddParams ap;
+  ap.a_zp = 7, ap.b_zp = -20, ap.y_zp = -3, ap.left_shift = 20;
+  ap.a_mul = {1518500250, 31}, ap.b_mul = {1073741824, 31}, ap.y_mul = {1288490189, 51};
+  quant::golden::MulParams mp{6, -9, 2, {1 << 30, 37}};
+  const auto a = rand_i8(257, rng), b = rand_i8(257, rng), table = rand_i8(256, rng);
+  std::vector<int8_t> gl(a.size()), gm(a.size());
+  quant::golden::lut<int8_t>(a.data(), int64_t(a.size()), table.data(), gl.data());
+  quant::golden::mul<int8_t>(a.data(), b.data(), int64_t(a.size()), mp, gm.data());
+  const auto gr = golden_rmsnorm(x, m, n, rp, gain);
+  const auto ga = golden_add(a, b, ap);
+  for (uint32_t cores : {1u, 8u}) {
+    SCOPED_TRACE(std::to_string(cores) + " cores");
+    cluster::ClusterResult r;
+    // RMSNorm: partial sums (64 B) and the gain (200 B) fixed, then one row of x and y twice
+    // (400 B): 3 tiles of 1 row; DMA: the gain, 3 in, 3 out.
+    EXPECT_EQ(cluster_rmsnorm(cores, x, m, n, rp, gain, 264 + 400, &r), gr);
+    EXPECT_EQ(r.dma.transfers, 7u);
+    // add and MUL: a, b and y twice per element: 120 B -> 20 elements per tile, 13 tiles of the
+    // 257; DMA: 2 x 13 in, 13 out.
+    EXPECT_EQ(cluster_add(cores, a, b, ap, 120, &r), ga);
+    EXPECT_EQ(r.dma.transfers, 39u);
+    EXPECT_EQ(cluster_mul(cores, a, b, mp, 120, &r), gm);
+    EXPECT_EQ(r.dma.transfers, 39u);
+    // LUT: the table (256 B) once, then x and y twice per element: 80 B -> 20 per tile.
+    EXPECT_EQ(cluster_lut(cores, a, table, 256 + 80, &r), gl);
+    EXPECT_EQ(r.dma.transfers, 27u);
+    // Copy (the KV-cache write): DMA only, one buffer twice: 40 B -> 20 bytes per tile.
+    const auto copied = run_op(28, cores, {1, uint32_t(a.size()), 0, 0, 0, 40, kX, 0, 0, kY, 0}, {blob(kX, a)}, a.size(), &r);
+    EXPECT_EQ(copied, a);
+    EXPECT_EQ(r.dma.transfers, 26u);
+    // One tile when everything fits; the same bits as the untiled kernels.
+    EXPECT_EQ(cluster_add(cores, a, b, ap, 64000, &r), ga);
+    EXPECT_EQ(r.dma.transfers, 3u);
+  }
+  // Tiled runs read their operands through the DMA, not from L2: a wrong parameter still shows.
+  mp.b_zp += 1;
+  EXPECT_NE(cluster_mul(8, a, b, mp, 120), gm);
+}
+
+TEST(ClusterOps, TiledKernelsRefuseABudgetBelowOneUnit) {
+  const auto elf = rv32_program("cluster_kernels");
+  SKIP_IF_EMPTY(elf, "cluster_kernels.elf");
+  for (uint32_t op : {20u, 21u, 22u, 27u, 28u}) {
+    cluster::Cluster cl(cluster::ClusterConfig{});
+    cl.load(rv32::read_elf(elf));
+    // budget 4: not even the RMSNorm's partial sums, one add element (6 B) or the LUT's table
+    const uint32_t job[14] = {kClMagic, op, 1, 64, 0, 0, 0, 4, kX, kB, kP, kY, 0, 0};
+    std::memcpy(cl.host(kClIo, sizeof job), job, sizeof job);
+    const auto r = cl.run(10'000'000);
+    ASSERT_EQ(r.stop, rv32::Stop::exit) << op << " " << r.error;
+    EXPECT_EQ(r.exit_code, op == 28 ? 0 : 3) << "op " << op;  // the copy streams 1 byte twice in 4 B
+  }
 }

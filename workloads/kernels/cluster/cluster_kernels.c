@@ -289,18 +289,75 @@ static uint64_t isqrt64(uint64_t x) {
   return res;
 }
 
+/* ---- Operands streamed through L1 (tiled non-GEMM ops; job word 7 = L1 budget, 0 = untiled) ----
+ * A tile is `units` units of `unit` bytes of each streamed operand (a, and b if not NULL) and of
+ * y. Core 0 moves tile t + 1 of a and b into the other of two L1 buffers (DMA) while every core
+ * computes tile t from L1, then moves tile t of y back to L2; a barrier before and after each
+ * tile's compute. The DMA queue is in order, so waiting for the inputs of tile t also means y of
+ * tile t - 2 has left its buffer. `fn` computes `units` units from L1 (NULL: y = a, a DMA-only
+ * copy). Returns 3 when not even one unit fits in the budget. */
+typedef void (*tile_fn)(const int8_t* a, const int8_t* b, int8_t* y, int32_t units, uint32_t id, uint32_t nc,
+                        const void* ctx);
+static int stream_tiles(uint32_t id, uint32_t nc, int32_t total, int32_t unit, const int8_t* a2, const int8_t* b2,
+                        int8_t* y2, uint8_t* l1, uint32_t budget, tile_fn fn, const void* ctx) {
+  const uint32_t bufs = fn ? (b2 ? 3u : 2u) : 1u; /* streamed buffers per tile: a (b) y; the copy: one */
+  int32_t units = (int32_t)(budget / (2u * bufs * (uint32_t)unit));
+  if (units > total) units = total;
+  if (units <= 0) return 3;
+  const uint32_t tb = ((uint32_t)(units * unit) + 3u) & ~3u; /* bytes per buffer, word-aligned */
+  int8_t *ab[2], *bb[2], *yb[2];
+  for (int i = 0; i < 2; ++i) {
+    ab[i] = (int8_t*)(l1 + (uint32_t)i * bufs * tb);
+    bb[i] = b2 ? ab[i] + tb : 0;
+    yb[i] = fn ? ab[i] + (bufs - 1u) * tb : ab[i];
+  }
+  const int32_t tiles = (total + units - 1) / units;
+  uint32_t in_id = 0, out_id = 0;
+  if (id == 0) {
+    const uint32_t len = (uint32_t)((units < total ? units : total) * unit);
+    in_id = cl_dma_in(ab[0], a2, len);
+    if (b2) in_id = cl_dma_in(bb[0], b2, len);
+  }
+  for (int32_t t = 0; t < tiles; ++t) {
+    const int32_t u0 = t * units, n_u = total - u0 < units ? total - u0 : units;
+    const int cur = t & 1;
+    if (id == 0) {
+      const uint32_t waiting = in_id;
+      if (t + 1 < tiles) {
+        const int32_t u1 = u0 + units, n1 = total - u1 < units ? total - u1 : units;
+        in_id = cl_dma_in(ab[cur ^ 1], a2 + u1 * unit, (uint32_t)(n1 * unit));
+        if (b2) in_id = cl_dma_in(bb[cur ^ 1], b2 + u1 * unit, (uint32_t)(n1 * unit));
+      }
+      cl_dma_wait(waiting);
+    }
+    if (fn) {
+      cl_barrier();
+      fn(ab[cur], bb[cur], yb[cur], n_u, id, nc, ctx);
+      cl_barrier();
+    }
+    if (id == 0) out_id = cl_dma_out(y2 + u0 * unit, yb[cur], (uint32_t)(n_u * unit));
+  }
+  if (id == 0) cl_dma_wait(out_id);
+  return 0;
+}
+
 /* RMSNorm of m rows of n int8 (golden::rmsnorm): every core sums the squares of its share of
  * a row into L1, a barrier, every core adds the partial sums (in core order) and normalises
- * its share. Params at J(10): int32 {eps_q low, eps_q high, gain_shift}; gain: int16 (n) at J(9). */
-static void rmsnorm_par(uint32_t id, uint32_t nc) {
-  const int32_t m = (int32_t)J(2), n = (int32_t)J(3), x_zp = (int32_t)J(5), y_zp = (int32_t)J(6);
-  const int8_t* x = (const int8_t*)IO(J(8));
-  const int16_t* gain = (const int16_t*)IO(J(9));
-  const volatile int32_t* par = (const volatile int32_t*)IO(J(10));
-  int8_t* y = (int8_t*)IO(J(11));
-  const uint64_t eps_q = (uint64_t)(uint32_t)par[0] | ((uint64_t)(uint32_t)par[1] << 32);
-  const int32_t gain_shift = par[2];
-  volatile uint64_t* part = (volatile uint64_t*)CL_L1_FREE;
+ * its share. Params at J(10): int32 {eps_q low, eps_q high, gain_shift}; gain: int16 (n) at J(9).
+ * Tiled (J(7) != 0): the gain moves into L1 once, the rows stream through L1 (stream_tiles). */
+typedef struct {
+  int32_t n, x_zp, y_zp, gain_shift;
+  uint64_t eps_q;
+  const int16_t* gain;
+  volatile uint64_t* part;
+} rms_ctx;
+static void rmsnorm_rows(const int8_t* x, const int8_t* unused, int8_t* y, int32_t m, uint32_t id, uint32_t nc,
+                         const void* vctx) {
+  (void)unused;
+  const rms_ctx* c = (const rms_ctx*)vctx;
+  const int32_t n = c->n, x_zp = c->x_zp, y_zp = c->y_zp;
+  const int16_t* gain = c->gain;
+  volatile uint64_t* part = c->part;
   int32_t lo, hi;
   share(n, id, nc, &lo, &hi);
   for (int32_t r = 0; r < m; ++r) {
@@ -313,29 +370,60 @@ static void rmsnorm_par(uint32_t id, uint32_t nc) {
     part[id] = s;
     cl_barrier();
     uint64_t sumsq = 0;
-    for (uint32_t c = 0; c < nc; ++c) sumsq += part[c];
-    uint64_t ms = (sumsq + (uint64_t)(n / 2)) / (uint64_t)n + eps_q;
+    for (uint32_t k = 0; k < nc; ++k) sumsq += part[k];
+    uint64_t ms = (sumsq + (uint64_t)(n / 2)) / (uint64_t)n + c->eps_q;
     if (ms == 0) ms = 1;
     if (ms > 0xFFFFFFFFull) ms = 0xFFFFFFFFull;
     const int64_t root = (int64_t)isqrt64(ms << 32);
     const int64_t inv = ((int64_t)1 << 46) / root;
     for (int32_t i = lo; i < hi; ++i) {
       const int64_t d = xr[i] - x_zp;
-      y[r * n + i] = sat8(rsr64(d * gain[i] * inv, 30 + gain_shift) + y_zp);
+      y[r * n + i] = sat8(rsr64(d * gain[i] * inv, 30 + c->gain_shift) + y_zp);
     }
     cl_barrier(); /* the partial sums are reused by the next row */
   }
 }
+static int rmsnorm_par(uint32_t id, uint32_t nc) {
+  const int32_t m = (int32_t)J(2), n = (int32_t)J(3);
+  const volatile int32_t* par = (const volatile int32_t*)IO(J(10));
+  rms_ctx c = {n, (int32_t)J(5), (int32_t)J(6), par[2],
+               (uint64_t)(uint32_t)par[0] | ((uint64_t)(uint32_t)par[1] << 32),
+               (const int16_t*)IO(J(9)), (volatile uint64_t*)CL_L1_FREE};
+  const int8_t* x = (const int8_t*)IO(J(8));
+  int8_t* y = (int8_t*)IO(J(11));
+  const uint32_t budget = J(7);
+  if (budget == 0) {
+    rmsnorm_rows(x, 0, y, m, id, nc, &c);
+    return 0;
+  }
+  const uint32_t fixed = 8u * CL_MAX_CORES + (((uint32_t)n * 2u + 3u) & ~3u); /* partial sums, the gain */
+  if (budget <= fixed) return 3;
+  int16_t* gain_l1 = (int16_t*)(CL_L1_FREE + 8u * CL_MAX_CORES);
+  if (id == 0) cl_dma_wait(cl_dma_in(gain_l1, c.gain, (uint32_t)n * 2u));
+  c.gain = gain_l1;
+  return stream_tiles(id, nc, m, n, x, 0, y, (uint8_t*)CL_L1_FREE + fixed, budget - fixed, rmsnorm_rows, &c);
+}
 
-/* Residual add of n int8 (golden::add), elements split by core. Params at J(10): int32
- * {a_zp, b_zp, y_zp, left_shift, a_mul.m, a_mul.shift, b_mul.m, b_mul.shift, y_mul.m, y_mul.shift};
- * a at J(8), b at J(9). */
-static void add_par(uint32_t id, uint32_t nc) {
+/* Element-wise ops on n int8, elements split by core: fn(a, b, y, units) over the core's share.
+ * Untiled: on the operands in L2; tiled (J(7) != 0): streamed through L1 (stream_tiles). */
+static int elementwise(uint32_t id, uint32_t nc, tile_fn fn, int two_inputs, const void* ctx, uint32_t fixed) {
   const int32_t n = (int32_t)J(3);
   const int8_t* a = (const int8_t*)IO(J(8));
-  const int8_t* b = (const int8_t*)IO(J(9));
-  const volatile int32_t* p = (const volatile int32_t*)IO(J(10));
+  const int8_t* b = two_inputs ? (const int8_t*)IO(J(9)) : 0;
   int8_t* y = (int8_t*)IO(J(11));
+  const uint32_t budget = J(7);
+  if (budget == 0) {
+    fn(a, b, y, n, id, nc, ctx);
+    return 0;
+  }
+  if (budget <= fixed) return 3;
+  return stream_tiles(id, nc, n, 1, a, b, y, (uint8_t*)CL_L1_FREE + fixed, budget - fixed, fn, ctx);
+}
+
+/* Residual add (golden::add). Params at J(10): int32 {a_zp, b_zp, y_zp, left_shift, a_mul.m,
+ * a_mul.shift, b_mul.m, b_mul.shift, y_mul.m, y_mul.shift}; a at J(8), b at J(9). */
+static void add_fn(const int8_t* a, const int8_t* b, int8_t* y, int32_t n, uint32_t id, uint32_t nc, const void* ctx) {
+  const int32_t* p = (const int32_t*)ctx;
   const int32_t a_zp = p[0], b_zp = p[1], y_zp = p[2], ls = p[3];
   const int32_t am = p[4], as_ = p[5], bm = p[6], bs_ = p[7], ym = p[8], ys = p[9];
   int32_t lo, hi;
@@ -347,16 +435,28 @@ static void add_par(uint32_t id, uint32_t nc) {
     y[i] = sat8(rq32(sat32(sum), ym, ys) + y_zp);
   }
 }
+static int add_par(uint32_t id, uint32_t nc) {
+  int32_t p[10];
+  for (int i = 0; i < 10; ++i) p[i] = ((const volatile int32_t*)IO(J(10)))[i];
+  return elementwise(id, nc, add_fn, 1, p, 0);
+}
 
-/* Table lookup of n int8 (golden::lut, e.g. SiLU): y = table[x + 128], table (256 int8) at J(9). */
-static void lut_par(uint32_t id, uint32_t nc) {
-  const int32_t n = (int32_t)J(3);
-  const int8_t* x = (const int8_t*)IO(J(8));
-  const int8_t* table = (const int8_t*)IO(J(9));
-  int8_t* y = (int8_t*)IO(J(11));
+/* Table lookup (golden::lut, e.g. SiLU): y = table[x + 128], table (256 int8) at J(9); tiled,
+ * the table moves into L1 once. */
+static void lut_fn(const int8_t* x, const int8_t* unused, int8_t* y, int32_t n, uint32_t id, uint32_t nc,
+                   const void* ctx) {
+  (void)unused;
+  const int8_t* table = (const int8_t*)ctx;
   int32_t lo, hi;
   share(n, id, nc, &lo, &hi);
   for (int32_t i = lo; i < hi; ++i) y[i] = table[x[i] + 128];
+}
+static int lut_par(uint32_t id, uint32_t nc) {
+  const int8_t* table = (const int8_t*)IO(J(9));
+  if (J(7) == 0) return elementwise(id, nc, lut_fn, 0, table, 0);
+  int8_t* table_l1 = (int8_t*)CL_L1_FREE;
+  if (J(7) > 256u && id == 0) cl_dma_wait(cl_dma_in(table_l1, table, 256));
+  return elementwise(id, nc, lut_fn, 0, table_l1, 256);
 }
 
 /* Softmax over the causal rows of int32 scores s (m, n_heads, pos0 + m) to int8
@@ -474,26 +574,29 @@ static void attn_par(uint32_t id, uint32_t nc, int values) {
   }
 }
 
-/* MUL (golden::mul, the SwiGLU gate), n = J(3): a at J(8), b at J(9), params at J(10): int32
- * {a_zp, b_zp, y_zp, mul.m, mul.shift}; elements split by core. */
-static void mul_par(uint32_t id, uint32_t nc) {
-  const int32_t n = (int32_t)J(3);
-  const int8_t* a = (const int8_t*)IO(J(8));
-  const int8_t* b = (const int8_t*)IO(J(9));
-  const volatile int32_t* p = (const volatile int32_t*)IO(J(10));
-  int8_t* y = (int8_t*)IO(J(11));
+/* MUL (golden::mul, the SwiGLU gate). Params at J(10): int32 {a_zp, b_zp, y_zp, mul.m, mul.shift}. */
+static void mul_fn(const int8_t* a, const int8_t* b, int8_t* y, int32_t n, uint32_t id, uint32_t nc, const void* ctx) {
+  const int32_t* p = (const int32_t*)ctx;
   const int32_t a_zp = p[0], b_zp = p[1], y_zp = p[2], mm = p[3], ms = p[4];
   int32_t lo, hi;
   share(n, id, nc, &lo, &hi);
   for (int32_t i = lo; i < hi; ++i) y[i] = sat8(rq32(sat32((int64_t)(a[i] - a_zp) * (b[i] - b_zp)), mm, ms) + y_zp);
 }
+static int mul_par(uint32_t id, uint32_t nc) {
+  int32_t p[5];
+  for (int i = 0; i < 5; ++i) p[i] = ((const volatile int32_t*)IO(J(10)))[i];
+  return elementwise(id, nc, mul_fn, 1, p, 0);
+}
 
-/* Copy of n bytes (the KV-cache write): x at J(8) -> y at J(11), split by core; words when
- * both addresses and n are multiples of 4, else bytes. */
-static void copy_par(uint32_t id, uint32_t nc) {
+/* Copy of n bytes (the KV-cache write): x at J(8) -> y at J(11). Untiled: split by core; words
+ * when both addresses and n are multiples of 4, else bytes. Tiled (J(7) != 0): through L1 by
+ * the DMA alone (stream_tiles without compute). */
+static int copy_par(uint32_t id, uint32_t nc) {
   const uint32_t n = J(3);
   const uint8_t* x = (const uint8_t*)IO(J(8));
   uint8_t* y = (uint8_t*)IO(J(11));
+  if (J(7) != 0)
+    return stream_tiles(id, nc, (int32_t)n, 1, (const int8_t*)x, 0, (int8_t*)y, (uint8_t*)CL_L1_FREE, J(7), 0, 0);
   int32_t lo, hi;
   if ((((uint32_t)x | (uint32_t)y | n) & 3u) == 0) {
     share((int32_t)(n / 4u), id, nc, &lo, &hi);
@@ -502,6 +605,7 @@ static void copy_par(uint32_t id, uint32_t nc) {
     share((int32_t)n, id, nc, &lo, &hi);
     for (int32_t i = lo; i < hi; ++i) y[i] = x[i];
   }
+  return 0;
 }
 
 int main(void) {
@@ -519,15 +623,15 @@ int main(void) {
       break;
     }
     case 4: rc = gemm_neureka(id); break;
-    case 20: rmsnorm_par(id, nc); break;
-    case 21: add_par(id, nc); break;
-    case 22: lut_par(id, nc); break;
+    case 20: rc = rmsnorm_par(id, nc); break;
+    case 21: rc = add_par(id, nc); break;
+    case 22: rc = lut_par(id, nc); break;
     case 23: softmax_par(id, nc); break;
     case 24: rope_par(id, nc); break;
     case 25: attn_par(id, nc, 0); break;
     case 26: attn_par(id, nc, 1); break;
-    case 27: mul_par(id, nc); break;
-    case 28: copy_par(id, nc); break;
+    case 27: rc = mul_par(id, nc); break;
+    case 28: rc = copy_par(id, nc); break;
     case 0: break; /* no kernel: the launch (start-up, barriers, exit) alone */
     case 10: barrier_test(id); break;
     case 11: dispatch_test(id); break;
