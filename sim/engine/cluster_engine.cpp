@@ -387,7 +387,7 @@ void ClusterEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
             need(2, uint64_t(step.pos0 + M) * uint64_t(hs / 2) * 2, "sin table");
         w[8] = job.put(std::move(in[0])), w[9] = job.put(std::move(in[1]));
         const uint32_t sin_at = job.put(std::move(in[2]));
-        w[10] = job.put_words(std::vector<int32_t>{mm.m, mm.shift, int32_t(sin_at)});
+        w[10] = job.put_words(std::vector<int32_t>{mm.m, mm.shift, int32_t(sin_at), int32_t(ew_budget)});
         job.output(uint64_t(M * op.n));
         w[11] = job.out;
         break;

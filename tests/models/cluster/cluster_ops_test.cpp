@@ -177,11 +177,12 @@ std::vector<int8_t> cluster_softmax(uint32_t cores, const std::vector<int32_t>& 
                 s.size());
 }
 std::vector<int8_t> cluster_rope(uint32_t cores, const std::vector<int8_t>& x, int32_t m, int32_t nh, int32_t hs, int32_t pos0,
-                                 const quant::golden::RopeParams& p, const std::vector<int16_t>& cs, const std::vector<int16_t>& sn) {
+                                 const quant::golden::RopeParams& p, const std::vector<int16_t>& cs, const std::vector<int16_t>& sn,
+                                 uint32_t l1 = 0, cluster::ClusterResult* result = nullptr) {
   constexpr uint32_t kSin = 0x10000;
-  const std::vector<int32_t> par = {p.mul.m, p.mul.shift, static_cast<int32_t>(kSin)};
+  const std::vector<int32_t> par = {p.mul.m, p.mul.shift, static_cast<int32_t>(kSin), static_cast<int32_t>(l1)};
   return run_op(24, cores, {uint32_t(m), uint32_t(nh), uint32_t(hs), uint32_t(p.x_zp), uint32_t(p.y_zp), uint32_t(pos0), kX, kB, kP, kY, 0},
-                {blob(kX, x), blob(kB, cs), blob(kP, par), blob(kSin, sn)}, x.size());
+                {blob(kX, x), blob(kB, cs), blob(kP, par), blob(kSin, sn)}, x.size(), result);
 }
 std::vector<int8_t> golden_rope(const std::vector<int8_t>& x, int32_t m, int32_t nh, int32_t hs, int32_t pos0,
                                 quant::golden::RopeParams p, const std::vector<int16_t>& cs, const std::vector<int16_t>& sn) {
@@ -370,6 +371,18 @@ TEST(ClusterOps, TiledRmsNormAddLutMulCopyEqualGoldenInSeveralTiles) {
   quant::golden::mul<int8_t>(a.data(), b.data(), int64_t(a.size()), mp, gm.data());
   const auto gr = golden_rmsnorm(x, m, n, rp, gain);
   const auto ga = golden_add(a, b, ap);
+  std::vector<int16_t> rcs(16 * 4), rsn(rcs.size());
+  for (int t = 0; t < 16; ++t)
+    for (int i = 0; i < 4; ++i) {
+      const double ang = t / std::pow(10000.0, 2.0 * i / 8);
+      rcs[size_t(t) * 4 + i] = static_cast<int16_t>(std::lround(std::cos(ang) * 32767));
+      rsn[size_t(t) * 4 + i] = static_cast<int16_t>(std::lround(std::sin(ang) * 32767));
+    }
+  quant::golden::RopeParams rpp;
+  rpp.x_zp = 4, rpp.y_zp = -2, rpp.mul = {1 << 30, 45};
+  const auto rx = rand_i8(5 * 4 * 8, rng);
+  const auto grope = golden_rope(rx, 5, 4, 8, 3, rpp, rcs, rsn);
+  EXPECT_GE(distinct(grope), 20u);
   for (uint32_t cores : {1u, 8u}) {
     SCOPED_TRACE(std::to_string(cores) + " cores");
     cluster::ClusterResult r;
@@ -390,6 +403,10 @@ TEST(ClusterOps, TiledRmsNormAddLutMulCopyEqualGoldenInSeveralTiles) {
     const auto copied = run_op(28, cores, {1, uint32_t(a.size()), 0, 0, 0, 40, kX, 0, 0, kY, 0}, {blob(kX, a)}, a.size(), &r);
     EXPECT_EQ(copied, a);
     EXPECT_EQ(r.dma.transfers, 26u);
+    // RoPE: 5 tokens of 4 heads x 8 at positions 3..7; the tokens' cos and sin rows (2 x 40 B)
+    // once, then x and y of 2 tokens (2 x 32 B) twice: 3 tiles; DMA: 2 + 3 in + 3 out.
+    EXPECT_EQ(cluster_rope(cores, rx, 5, 4, 8, 3, rpp, rcs, rsn, 80 + 256, &r), grope);
+    EXPECT_EQ(r.dma.transfers, 8u);
     // One tile when everything fits; the same bits as the untiled kernels.
     EXPECT_EQ(cluster_add(cores, a, b, ap, 64000, &r), ga);
     EXPECT_EQ(r.dma.transfers, 3u);
@@ -402,12 +419,18 @@ TEST(ClusterOps, TiledRmsNormAddLutMulCopyEqualGoldenInSeveralTiles) {
 TEST(ClusterOps, TiledKernelsRefuseABudgetBelowOneUnit) {
   const auto elf = rv32_program("cluster_kernels");
   SKIP_IF_EMPTY(elf, "cluster_kernels.elf");
-  for (uint32_t op : {20u, 21u, 22u, 27u, 28u}) {
+  for (uint32_t op : {20u, 21u, 22u, 24u, 27u, 28u}) {
     cluster::Cluster cl(cluster::ClusterConfig{});
     cl.load(rv32::read_elf(elf));
     // budget 4: not even the RMSNorm's partial sums, one add element (6 B) or the LUT's table
     const uint32_t job[14] = {kClMagic, op, 1, 64, 0, 0, 0, 4, kX, kB, kP, kY, 0, 0};
     std::memcpy(cl.host(kClIo, sizeof job), job, sizeof job);
+    if (op == 24) {  // RoPE: 1 token, 2 heads of 2; its budget (4) is in its params (word 7 is pos0)
+      const int32_t par[4] = {1 << 30, 45, int32_t(kB), 4};
+      const uint32_t rope[3] = {1, 2, 2};  // m, n_heads, head_size
+      std::memcpy(cl.host(kClIo + 8, sizeof rope), rope, sizeof rope);
+      std::memcpy(cl.host(kClIo + kP, sizeof par), par, sizeof par);
+    }
     const auto r = cl.run(10'000'000);
     ASSERT_EQ(r.stop, rv32::Stop::exit) << op << " " << r.error;
     EXPECT_EQ(r.exit_code, op == 28 ? 0 : 3) << "op " << op;  // the copy streams 1 byte twice in 4 B

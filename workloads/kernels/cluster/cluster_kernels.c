@@ -294,10 +294,10 @@ static uint64_t isqrt64(uint64_t x) {
  * y. Core 0 moves tile t + 1 of a and b into the other of two L1 buffers (DMA) while every core
  * computes tile t from L1, then moves tile t of y back to L2; a barrier before and after each
  * tile's compute. The DMA queue is in order, so waiting for the inputs of tile t also means y of
- * tile t - 2 has left its buffer. `fn` computes `units` units from L1 (NULL: y = a, a DMA-only
- * copy). Returns 3 when not even one unit fits in the budget. */
-typedef void (*tile_fn)(const int8_t* a, const int8_t* b, int8_t* y, int32_t units, uint32_t id, uint32_t nc,
-                        const void* ctx);
+ * tile t - 2 has left its buffer. `fn` computes `units` units from L1, the tile's first being unit
+ * u0 of the whole (NULL: y = a, a DMA-only copy). Returns 3 when not even one unit fits in the budget. */
+typedef void (*tile_fn)(const int8_t* a, const int8_t* b, int8_t* y, int32_t u0, int32_t units, uint32_t id,
+                        uint32_t nc, const void* ctx);
 static int stream_tiles(uint32_t id, uint32_t nc, int32_t total, int32_t unit, const int8_t* a2, const int8_t* b2,
                         int8_t* y2, uint8_t* l1, uint32_t budget, tile_fn fn, const void* ctx) {
   const uint32_t bufs = fn ? (b2 ? 3u : 2u) : 1u; /* streamed buffers per tile: a (b) y; the copy: one */
@@ -332,7 +332,7 @@ static int stream_tiles(uint32_t id, uint32_t nc, int32_t total, int32_t unit, c
     }
     if (fn) {
       cl_barrier();
-      fn(ab[cur], bb[cur], yb[cur], n_u, id, nc, ctx);
+      fn(ab[cur], bb[cur], yb[cur], u0, n_u, id, nc, ctx);
       cl_barrier();
     }
     if (id == 0) out_id = cl_dma_out(y2 + u0 * unit, yb[cur], (uint32_t)(n_u * unit));
@@ -351,9 +351,9 @@ typedef struct {
   const int16_t* gain;
   volatile uint64_t* part;
 } rms_ctx;
-static void rmsnorm_rows(const int8_t* x, const int8_t* unused, int8_t* y, int32_t m, uint32_t id, uint32_t nc,
-                         const void* vctx) {
-  (void)unused;
+static void rmsnorm_rows(const int8_t* x, const int8_t* unused, int8_t* y, int32_t u0, int32_t m, uint32_t id,
+                         uint32_t nc, const void* vctx) {
+  (void)unused, (void)u0;
   const rms_ctx* c = (const rms_ctx*)vctx;
   const int32_t n = c->n, x_zp = c->x_zp, y_zp = c->y_zp;
   const int16_t* gain = c->gain;
@@ -393,7 +393,7 @@ static int rmsnorm_par(uint32_t id, uint32_t nc) {
   int8_t* y = (int8_t*)IO(J(11));
   const uint32_t budget = J(7);
   if (budget == 0) {
-    rmsnorm_rows(x, 0, y, m, id, nc, &c);
+    rmsnorm_rows(x, 0, y, 0, m, id, nc, &c);
     return 0;
   }
   const uint32_t fixed = 8u * CL_MAX_CORES + (((uint32_t)n * 2u + 3u) & ~3u); /* partial sums, the gain */
@@ -413,7 +413,7 @@ static int elementwise(uint32_t id, uint32_t nc, tile_fn fn, int two_inputs, con
   int8_t* y = (int8_t*)IO(J(11));
   const uint32_t budget = J(7);
   if (budget == 0) {
-    fn(a, b, y, n, id, nc, ctx);
+    fn(a, b, y, 0, n, id, nc, ctx);
     return 0;
   }
   if (budget <= fixed) return 3;
@@ -422,7 +422,9 @@ static int elementwise(uint32_t id, uint32_t nc, tile_fn fn, int two_inputs, con
 
 /* Residual add (golden::add). Params at J(10): int32 {a_zp, b_zp, y_zp, left_shift, a_mul.m,
  * a_mul.shift, b_mul.m, b_mul.shift, y_mul.m, y_mul.shift}; a at J(8), b at J(9). */
-static void add_fn(const int8_t* a, const int8_t* b, int8_t* y, int32_t n, uint32_t id, uint32_t nc, const void* ctx) {
+static void add_fn(const int8_t* a, const int8_t* b, int8_t* y, int32_t u0, int32_t n, uint32_t id, uint32_t nc,
+                   const void* ctx) {
+  (void)u0;
   const int32_t* p = (const int32_t*)ctx;
   const int32_t a_zp = p[0], b_zp = p[1], y_zp = p[2], ls = p[3];
   const int32_t am = p[4], as_ = p[5], bm = p[6], bs_ = p[7], ym = p[8], ys = p[9];
@@ -443,9 +445,9 @@ static int add_par(uint32_t id, uint32_t nc) {
 
 /* Table lookup (golden::lut, e.g. SiLU): y = table[x + 128], table (256 int8) at J(9); tiled,
  * the table moves into L1 once. */
-static void lut_fn(const int8_t* x, const int8_t* unused, int8_t* y, int32_t n, uint32_t id, uint32_t nc,
+static void lut_fn(const int8_t* x, const int8_t* unused, int8_t* y, int32_t u0, int32_t n, uint32_t id, uint32_t nc,
                    const void* ctx) {
-  (void)unused;
+  (void)unused, (void)u0;
   const int8_t* table = (const int8_t*)ctx;
   int32_t lo, hi;
   share(n, id, nc, &lo, &hi);
@@ -501,35 +503,61 @@ static void softmax_par(uint32_t id, uint32_t nc) {
   }
 }
 
-/* RoPE on int8 (golden::rope): x (m, n_heads x head_size), row r at position pos0 + r.
- * m = J(2), n_heads = J(3), head_size = J(4), x_zp = J(5), y_zp = J(6), pos0 = J(7); x at J(8),
- * cos (int16, seq x head_size/2) at J(9), params at J(10): int32 {mul.m, mul.shift, offset of sin}.
- * The m x n_heads heads are split by core. */
-static void rope_par(uint32_t id, uint32_t nc) {
-  const int32_t m = (int32_t)J(2), nh = (int32_t)J(3), hs = (int32_t)J(4), x_zp = (int32_t)J(5), y_zp = (int32_t)J(6),
-                pos0 = (int32_t)J(7);
-  const int8_t* x = (const int8_t*)IO(J(8));
-  const int16_t* cs = (const int16_t*)IO(J(9));
-  const volatile int32_t* par = (const volatile int32_t*)IO(J(10));
-  const int32_t mm = par[0], ms = par[1];
-  const int16_t* sn = (const int16_t*)IO((uint32_t)par[2]);
-  int8_t* y = (int8_t*)IO(J(11));
-  const int32_t half = hs / 2;
+typedef struct {
+  int32_t nh, hs, x_zp, y_zp, mm, ms;
+  const int16_t *cs, *sn; /* cos and sin rows of the job's first token (position pos0) */
+} rope_ctx;
+/* RoPE of `tokens` tokens (nh heads of hs each), the first being token u0 of the job; the
+ * token x head rows are split by core. */
+static void rope_tokens(const int8_t* x, const int8_t* unused, int8_t* y, int32_t u0, int32_t tokens, uint32_t id,
+                        uint32_t nc, const void* vctx) {
+  (void)unused;
+  const rope_ctx* c = (const rope_ctx*)vctx;
+  const int32_t nh = c->nh, hs = c->hs, x_zp = c->x_zp, y_zp = c->y_zp, mm = c->mm, ms = c->ms, half = hs / 2;
   int32_t lo, hi;
-  share(m * nh, id, nc, &lo, &hi);
+  share(tokens * nh, id, nc, &lo, &hi);
   for (int32_t head = lo; head < hi; ++head) {
-    const int32_t r = head / nh;
-    const int16_t* c = cs + (pos0 + r) * half;
-    const int16_t* s = sn + (pos0 + r) * half;
+    const int32_t r = u0 + head / nh;
+    const int16_t* cr = c->cs + r * half;
+    const int16_t* sr = c->sn + r * half;
     const int32_t base = head * hs;
     for (int32_t i = 0; i < half; ++i) {
       const int64_t d0 = x[base + 2 * i] - x_zp, d1 = x[base + 2 * i + 1] - x_zp;
-      const int32_t v0 = sat32(d0 * c[i] - d1 * s[i]);
-      const int32_t v1 = sat32(d0 * s[i] + d1 * c[i]);
+      const int32_t v0 = sat32(d0 * cr[i] - d1 * sr[i]);
+      const int32_t v1 = sat32(d0 * sr[i] + d1 * cr[i]);
       y[base + 2 * i] = sat8(rq32(v0, mm, ms) + y_zp);
       y[base + 2 * i + 1] = sat8(rq32(v1, mm, ms) + y_zp);
     }
   }
+}
+/* RoPE (golden::rope): m = J(2) tokens at positions pos0 = J(7) ..., n_heads = J(3), head_size =
+ * J(4); x at J(8), the Q15 cos table at J(9); params at J(10): int32 {mul.m, mul.shift, offset of
+ * the sin table, L1 budget (0 = untiled)}. Tiled: the m tokens' cos and sin rows move into L1
+ * once, the tokens stream through L1 (stream_tiles). */
+static int rope_par(uint32_t id, uint32_t nc) {
+  const int32_t m = (int32_t)J(2), pos0 = (int32_t)J(7);
+  const volatile int32_t* par = (const volatile int32_t*)IO(J(10));
+  rope_ctx c = {(int32_t)J(3), (int32_t)J(4), (int32_t)J(5), (int32_t)J(6), par[0], par[1], 0, 0};
+  const int32_t half = c.hs / 2;
+  c.cs = (const int16_t*)IO(J(9)) + pos0 * half;
+  c.sn = (const int16_t*)IO((uint32_t)par[2]) + pos0 * half;
+  const uint32_t budget = (uint32_t)par[3];
+  const int8_t* x = (const int8_t*)IO(J(8));
+  int8_t* y = (int8_t*)IO(J(11));
+  if (budget == 0) {
+    rope_tokens(x, 0, y, 0, m, id, nc, &c);
+    return 0;
+  }
+  const uint32_t rows = ((uint32_t)(m * half) * 2u + 3u) & ~3u; /* one table's rows for the m tokens */
+  if (budget <= 2u * rows) return 3;
+  int16_t* cs_l1 = (int16_t*)CL_L1_FREE;
+  int16_t* sn_l1 = (int16_t*)(CL_L1_FREE + rows);
+  if (id == 0) {
+    cl_dma_in(cs_l1, c.cs, (uint32_t)(m * half) * 2u);
+    cl_dma_wait(cl_dma_in(sn_l1, c.sn, (uint32_t)(m * half) * 2u));
+  }
+  c.cs = cs_l1, c.sn = sn_l1;
+  return stream_tiles(id, nc, m, c.nh * c.hs, x, 0, y, (uint8_t*)CL_L1_FREE + 2u * rows, budget - 2u * rows, rope_tokens, &c);
 }
 
 /* Attention (golden::attn_scores / attn_values, int8): m = J(2), n_heads = J(3), head_size = J(4),
@@ -575,7 +603,9 @@ static void attn_par(uint32_t id, uint32_t nc, int values) {
 }
 
 /* MUL (golden::mul, the SwiGLU gate). Params at J(10): int32 {a_zp, b_zp, y_zp, mul.m, mul.shift}. */
-static void mul_fn(const int8_t* a, const int8_t* b, int8_t* y, int32_t n, uint32_t id, uint32_t nc, const void* ctx) {
+static void mul_fn(const int8_t* a, const int8_t* b, int8_t* y, int32_t u0, int32_t n, uint32_t id, uint32_t nc,
+                   const void* ctx) {
+  (void)u0;
   const int32_t* p = (const int32_t*)ctx;
   const int32_t a_zp = p[0], b_zp = p[1], y_zp = p[2], mm = p[3], ms = p[4];
   int32_t lo, hi;
@@ -627,7 +657,7 @@ int main(void) {
     case 21: rc = add_par(id, nc); break;
     case 22: rc = lut_par(id, nc); break;
     case 23: softmax_par(id, nc); break;
-    case 24: rope_par(id, nc); break;
+    case 24: rc = rope_par(id, nc); break;
     case 25: attn_par(id, nc, 0); break;
     case 26: attn_par(id, nc, 1); break;
     case 27: rc = mul_par(id, nc); break;
