@@ -81,6 +81,19 @@ static void share(int32_t rows, uint32_t id, uint32_t nc, int32_t* lo, int32_t* 
   if (*lo > rows) *lo = rows;
 }
 
+/* Causal rows (token x head) for core `id` of `nc`: row lengths grow with the token, so a
+ * contiguous share gives the last core the longest rows. Instead the rows are dealt in blocks of
+ * nc, forward in even blocks and backward in odd ones ("snake": block b gives core id the row
+ * b*nc + id, or b*nc + nc-1-id when b is odd), so every core gets one row of every block and the
+ * short and long ends of consecutive blocks pair up. Deterministic. Iterate with
+ * `for (int32_t b = 0; b < blocks; ++b) { row = snake_row(b, id, nc); if (row >= rows) continue; ... }`. */
+static inline int32_t snake_row(int32_t b, uint32_t id, uint32_t nc) {
+  return b * (int32_t)nc + ((b & 1) ? (int32_t)(nc - 1u - id) : (int32_t)id);
+}
+#define FOR_SNAKE_ROWS(row, rows, id, nc)                                               \
+  for (int32_t b_ = 0, nb_ = ((rows) + (int32_t)(nc)-1) / (int32_t)(nc); b_ < nb_; ++b_) \
+    for (int32_t row = snake_row(b_, id, nc); row < (rows); row = (rows))
+
 static void gemm_untiled(uint32_t id, uint32_t nc, int xpulp) {
   const int32_t m = (int32_t)J(2), n = (int32_t)J(3), k = (int32_t)J(4), x_zp = (int32_t)J(5), y_zp = (int32_t)J(6);
   const int8_t* x = (const int8_t*)IO(J(8));
@@ -375,9 +388,7 @@ static void softmax_par(uint32_t id, uint32_t nc) {
   const int32_t* lut = (const int32_t*)IO(J(9));
   int8_t* p = (int8_t*)IO(J(11));
   const int32_t tt = pos0 + m;
-  int32_t lo, hi;
-  share(m * nh, id, nc, &lo, &hi);
-  for (int32_t row = lo; row < hi; ++row) {
+  FOR_SNAKE_ROWS(row, m * nh, id, nc) {
     const int32_t r = row / nh, len = pos0 + r + 1;
     const int32_t* sr = s + row * tt;
     int8_t* pr = p + row * tt;
@@ -444,9 +455,7 @@ static void attn_par(uint32_t id, uint32_t nc, int values) {
   const volatile int32_t* par = (const volatile int32_t*)IO(J(10));
   const int32_t za = par[0], zb = par[1], y_zp = par[2], mm = par[3], ms = par[4];
   const int32_t tt = pos0 + m, kv_dim = nkv * hs, kv_mul = nh / nkv;
-  int32_t lo, hi;
-  share(m * nh, id, nc, &lo, &hi);
-  for (int32_t row = lo; row < hi; ++row) {
+  FOR_SNAKE_ROWS(row, m * nh, id, nc) {
     const int32_t r = row / nh, h = row % nh;
     const int8_t* kv = cache + (h / kv_mul) * hs;
     if (!values) {
