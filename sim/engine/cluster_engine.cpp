@@ -361,7 +361,11 @@ void ClusterEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
       }
       case OpKind::softmax: {
         const int64_t tokens = M / op.heads, tt = step.pos0 + tokens;
+        // L1: a per-core scratch of exp values within l1_budget_bytes; with the tiled / N-EUREKA GEMM
+        // (Deeploy's tiled code) the exp LUT is copied into L1 too, untiled / plain keep it in L2.
         w[1] = 23, w[2] = uint32_t(tokens), w[3] = uint32_t(op.heads), w[4] = uint32_t(step.pos0);
+        w[7] = static_cast<uint32_t>(std::min<uint64_t>(bp.l1_budget_bytes, cfg_.l1_size_bytes - 0x4000));
+        w[12] = (bp.gemm == "tiled" || bp.gemm == "neureka") ? 1u : 0u;
         need(0, uint64_t(M * tt) * 4, "scores"), need(1, 257 * 4, "exp LUT");
         w[8] = job.put(std::move(in[0])), w[9] = job.put(std::move(in[1]));
         job.output(uint64_t(M * tt));

@@ -169,8 +169,9 @@ TEST(ClusterOps, Stories260KNormsResidualAndSiluEqualGolden) {
 
 namespace {
 std::vector<int8_t> cluster_softmax(uint32_t cores, const std::vector<int32_t>& s, int32_t m, int32_t nh, int32_t pos0,
-                                    const std::vector<int32_t>& lut, cluster::ClusterResult* res = nullptr) {
-  return run_op(23, cores, {uint32_t(m), uint32_t(nh), uint32_t(pos0), 0, 0, 0, kX, kB, 0, kY, 0}, {blob(kX, s), blob(kB, lut)},
+                                    const std::vector<int32_t>& lut, cluster::ClusterResult* res = nullptr, uint32_t l1 = 0,
+                                    uint32_t lut_to_l1 = 0) {
+  return run_op(23, cores, {uint32_t(m), uint32_t(nh), uint32_t(pos0), 0, 0, l1, kX, kB, 0, kY, lut_to_l1}, {blob(kX, s), blob(kB, lut)},
                 s.size(), res);
 }
 std::vector<int8_t> cluster_rope(uint32_t cores, const std::vector<int8_t>& x, int32_t m, int32_t nh, int32_t hs, int32_t pos0,
@@ -382,5 +383,48 @@ TEST(ClusterOps, CausalRowsAreBalancedOverTheCores) {
   for (const auto* r : {&rs, &rp, &rv}) {
     ASSERT_EQ(r->cores.size(), 8u);
     EXPECT_LT(double(barrier_waits(*r)), 0.05 * 8 * double(r->cycles)) << "cycles " << r->cycles;
+  }
+}
+
+// The softmax's exact 32-bit path (docs in cluster_kernels.c), in every L1 configuration: no
+// scratch (e computed twice), a scratch shorter than the rows (e kept for the first entries,
+// recomputed beyond), the whole rows in the scratch, and the LUT copied into L1 (the tiled mode);
+// 1 and 8 cores; the 64-bit fallback for a table that is not a valid exp LUT (a random one),
+// which the fast path would get wrong. All bit-exact with golden.
+TEST(ClusterOps, SoftmaxFastPathAndFallbackEqualGolden) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(31);
+  const int32_t m = 4, nh = 3, pos0 = 37, tt = pos0 + m;
+  std::vector<int32_t> s(size_t(m) * nh * tt);
+  for (auto& v : s) v = static_cast<int32_t>(rng() % 12000) - 6000;
+  s[5] = INT32_MIN, s[6] = INT32_MAX;  // max - s beyond int32 in row 0: clamped as golden does
+  const auto lut = quant::build_exp_lut();
+  std::vector<int8_t> gs(s.size());
+  quant::golden::softmax<int8_t>(s.data(), m, pos0, nh, lut.data(), gs.data());
+  EXPECT_GE(distinct(gs), 30u);
+  // budget 64 + 8 x 4 x 16 B: 16 entries of scratch per core with 8 cores (rows 38..41 long)
+  for (uint32_t cores : {1u, 8u})
+    for (uint32_t l1 : {0u, 64u + 8u * 4u * 16u, 64000u})
+      for (uint32_t to_l1 : {0u, 1u}) EXPECT_EQ(cluster_softmax(cores, s, m, nh, pos0, lut, nullptr, l1, to_l1), gs) << cores << " " << l1 << " " << to_l1;
+  // Not an exp LUT (random int32 with entries up to 2^30): only the 64-bit path is exact.
+  std::vector<int32_t> bad(lut.size());
+  for (auto& v : bad) v = static_cast<int32_t>(rng() % (1u << 30));
+  std::vector<int8_t> gb(s.size());
+  quant::golden::softmax<int8_t>(s.data(), m, pos0, nh, bad.data(), gb.data());
+  EXPECT_NE(gb, gs);
+  for (uint32_t cores : {1u, 8u}) EXPECT_EQ(cluster_softmax(cores, s, m, nh, pos0, bad, nullptr, 64000, 1), gb) << cores;
+}
+
+// Attention's 32-bit SIMD paths: heads of 4 (one packed word) and 12 (three), a query zero point
+// of -128 (-zq = 128 does not fit a lane: two dot products), a requantisation shift below 33 (the
+// 64-bit requantisation) and above; 1 and 8 cores; bit-exact with golden.
+TEST(ClusterOps, AttentionSimdPathsEqualGolden) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(41);
+  for (const Attn a : {Attn{3, 4, 2, 4, 6}, Attn{2, 2, 1, 12, 9}}) {
+    const auto q = rand_i8(size_t(a.m) * a.nh * a.hs, rng);
+    const auto k = rand_i8(size_t(a.pos0 + a.m) * a.nkv * a.hs, rng), v = rand_i8(k.size(), rng);
+    check_attention(a, q, k, v, {-128, 9, {1717986918, 36}}, {-128, 5, 4, {1 << 30, 38}}, "zq -128, hs " + std::to_string(a.hs));
+    check_attention(a, q, k, v, {17, -3, {1073741824, 32}}, {100, 3, -5, {1 << 22, 32}}, "shift 32, hs " + std::to_string(a.hs));
   }
 }

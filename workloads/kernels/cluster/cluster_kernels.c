@@ -24,6 +24,7 @@
 
 #include "cluster_rt.h"
 #include "gemv_i8.h"
+#include "pulp_simd.h"
 
 #define J(i) (((volatile uint32_t*)CL_IO_BASE)[i])
 #define IO(off) ((void*)(CL_IO_BASE + (off)))
@@ -374,41 +375,121 @@ static void lut_par(uint32_t id, uint32_t nc) {
 
 /* Softmax over the causal rows of int32 scores s (m, n_heads, pos0 + m) to int8
  * probabilities (golden::softmax: exp LUT, 2^46 reciprocal, scale 1/256, zero point -128).
- * m = J(2), n_heads = J(3), pos0 = J(4); s at J(8), the exp LUT (257 int32) at J(9), p at J(11).
- * The m x n_heads rows are split by core. */
+ * m = J(2), n_heads = J(3), pos0 = J(4), L1 bytes the kernel may use from CL_L1_FREE = J(7)
+ * (0: none but 64 bytes of flags), J(12) bit 0: copy the exp LUT into L1 (the tiled mode);
+ * s at J(8), the exp LUT (257 int32) at J(9), p at J(11). Rows dealt to the cores in snake order.
+ *
+ * Fast exact path (identical bits to golden, in 32-bit arithmetic), taken when the LUT is a
+ * valid exp table (lut[0] = 2^15, non-increasing, >= 0: what the quantised model guarantees,
+ * int_model.cpp check_exp_lut; checked here by the cores, each its share of the entries, so any
+ * other table takes the 64-bit path below) and rows are shorter than 2^16:
+ *  - d = max - s[t] >= 0 is exact as a uint32 (both int32); the lookup's x = min(d, 2^14 - 1);
+ *  - interpolation: lut[j+1] - lut[j] in [-2^15, 0], times frac <= 63: |v| < 2^21, no overflow;
+ *    e in [0, 2^15];
+ *  - sum of len <= 2^16 - 1 values <= 2^15: < 2^31 (uint32); sum >= lut[0] = 2^15 (the max
+ *    element's own term), so recip = 2^46 / sum is in [2^15, 2^31] (uint32; one 64-bit division
+ *    per row);
+ *  - e * recip <= 2^46 needs 64 bits, but round_shift_right(e * recip, 38) = (hi + 32) >> 6
+ *    with hi = mulhu(e, recip) (e * recip = hi 2^32 + lo, 0 <= lo < 2^32, and adding
+ *    lo / 2^32 < 1 to an integer before a floor division by 64 changes nothing); the result
+ *    is in [0, 256], minus 128, saturated to 127 at the top.
+ * Each e is computed once: the row's scores go to a per-core L1 scratch in the max pass, the e
+ * values replace them in the sum pass and the output pass reads them back (a row longer than the
+ * scratch recomputes e beyond it). */
 static inline int32_t exp_lookup(const int32_t* lut, int32_t x) {
   const int32_t x_max = (256 << 6) - 1;
   if (x > x_max) x = x_max;
   const int32_t j = x >> 6, frac = x & 63;
   return lut[j] + (int32_t)rsr64((int64_t)(lut[j + 1] - lut[j]) * frac, 6);
 }
+static inline uint32_t exp_lookup32(const int32_t* lut, uint32_t d) {
+  const uint32_t x = d < (256u << 6) - 1u ? d : (256u << 6) - 1u;
+  const int32_t j = (int32_t)(x >> 6), frac = (int32_t)(x & 63u);
+  const int32_t a = lut[j];
+  return (uint32_t)(a + (((lut[j + 1] - a) * frac + 32) >> 6));
+}
+static inline void fill8(int8_t* p, int32_t n, int8_t v) {
+  const uint32_t w = (uint32_t)(uint8_t)v * 0x01010101u;
+  while (n > 0 && ((uint32_t)p & 3u)) *p++ = v, --n;
+  for (; n >= 4; n -= 4, p += 4) *(uint32_t*)p = w;
+  while (n-- > 0) *p++ = v;
+}
 static void softmax_par(uint32_t id, uint32_t nc) {
   const int32_t m = (int32_t)J(2), nh = (int32_t)J(3), pos0 = (int32_t)J(4);
+  const uint32_t budget = J(7), to_l1 = J(12) & 1u;
   const int32_t* s = (const int32_t*)IO(J(8));
   const int32_t* lut = (const int32_t*)IO(J(9));
   int8_t* p = (int8_t*)IO(J(11));
   const int32_t tt = pos0 + m;
+  /* L1: flags (one word per core), then the LUT copy (tiled mode), then the scratch of each core. */
+  volatile uint32_t* flags = (volatile uint32_t*)CL_L1_FREE;
+  int32_t* lut_l1 = (int32_t*)(CL_L1_FREE + 64u);
+  const uint32_t used = 64u + (to_l1 ? 257u * 4u : 0u);
+  const int use_l1_lut = to_l1 && budget >= used;
+  const uint32_t base = use_l1_lut ? used : 64u;
+  const int32_t cap = budget > base ? (int32_t)((budget - base) / (4u * nc)) : 0;
+  int32_t* scratch = (int32_t*)(CL_L1_FREE + base) + (uint32_t)cap * id;
+  /* The LUT check (and copy): entries 1..256 shared by the cores; core 0 also checks entry 0. */
+  {
+    int32_t lo, hi;
+    share(256, id, nc, &lo, &hi);
+    uint32_t ok = id != 0 || lut[0] == 32768;
+    for (int32_t j = lo + 1; j <= hi; ++j) {
+      const int32_t v = lut[j];
+      ok &= (uint32_t)(v >= 0 && v <= lut[j - 1]);
+      if (use_l1_lut) lut_l1[j] = v;
+    }
+    if (use_l1_lut && id == 0) lut_l1[0] = lut[0];
+    flags[id] = ok;
+    cl_barrier();
+  }
+  uint32_t valid = tt < 65536;
+  for (uint32_t c = 0; c < nc; ++c) valid &= flags[c];
+  const int32_t* lt = use_l1_lut ? lut_l1 : lut;
   FOR_SNAKE_ROWS(row, m * nh, id, nc) {
     const int32_t r = row / nh, len = pos0 + r + 1;
     const int32_t* sr = s + row * tt;
     int8_t* pr = p + row * tt;
-    int32_t mx = sr[0];
-    for (int32_t t = 1; t < len; ++t) mx = sr[t] > mx ? sr[t] : mx;
-    int64_t sum = 0;
-    for (int32_t t = 0; t < len; ++t) {
-      const int64_t d = (int64_t)mx - sr[t];
-      sum += exp_lookup(lut, d > INT32_MAX ? INT32_MAX : (int32_t)d);
-    }
-    const int64_t recip = ((int64_t)1 << 46) / (sum > 0 ? sum : 1);
-    for (int32_t t = 0; t < tt; ++t) {
-      if (t >= len) {
-        pr[t] = -128;
-        continue;
+    if (!valid) { /* any other LUT: golden's 64-bit arithmetic */
+      int32_t mx = sr[0];
+      for (int32_t t = 1; t < len; ++t) mx = sr[t] > mx ? sr[t] : mx;
+      int64_t sum = 0;
+      for (int32_t t = 0; t < len; ++t) {
+        const int64_t d = (int64_t)mx - sr[t];
+        sum += exp_lookup(lut, d > INT32_MAX ? INT32_MAX : (int32_t)d);
       }
-      const int64_t d = (int64_t)mx - sr[t];
-      const int64_t e = exp_lookup(lut, d > INT32_MAX ? INT32_MAX : (int32_t)d);
-      pr[t] = sat8(rsr64(e * recip, 46 - 8) - 128);
+      const int64_t recip = ((int64_t)1 << 46) / (sum > 0 ? sum : 1);
+      for (int32_t t = 0; t < len; ++t) {
+        const int64_t d = (int64_t)mx - sr[t];
+        const int64_t e = exp_lookup(lut, d > INT32_MAX ? INT32_MAX : (int32_t)d);
+        pr[t] = sat8(rsr64(e * recip, 46 - 8) - 128);
+      }
+      fill8(pr + len, tt - len, -128);
+      continue;
     }
+    const int32_t in_l1 = len < cap ? len : cap;
+    int32_t mx = sr[0];
+    for (int32_t t = 0; t < in_l1; ++t) {
+      const int32_t v = sr[t];
+      scratch[t] = v;
+      mx = v > mx ? v : mx;
+    }
+    for (int32_t t = in_l1; t < len; ++t) mx = sr[t] > mx ? sr[t] : mx;
+    uint32_t sum = 0;
+    for (int32_t t = 0; t < in_l1; ++t) {
+      const uint32_t e = exp_lookup32(lt, (uint32_t)mx - (uint32_t)scratch[t]);
+      scratch[t] = (int32_t)e;
+      sum += e;
+    }
+    for (int32_t t = in_l1; t < len; ++t) sum += exp_lookup32(lt, (uint32_t)mx - (uint32_t)sr[t]);
+    const uint32_t recip = (uint32_t)(((uint64_t)1 << 46) / sum);
+    for (int32_t t = 0; t < len; ++t) {
+      const uint32_t e = t < in_l1 ? (uint32_t)scratch[t] : exp_lookup32(lt, (uint32_t)mx - (uint32_t)sr[t]);
+      const uint32_t hi = (uint32_t)(((uint64_t)e * recip) >> 32);
+      const int32_t v = (int32_t)((hi + 32u) >> 6) - 128;
+      pr[t] = (int8_t)(v > 127 ? 127 : v);
+    }
+    fill8(pr + len, tt - len, -128);
   }
 }
 
@@ -447,7 +528,45 @@ static void rope_par(uint32_t id, uint32_t nc) {
  * pos0 = J(5), n_kv_heads = J(6); q or p at J(8), the K or V cache (>= pos0 + m rows of
  * n_kv_heads x head_size) at J(9), params at J(10): int32 {zp_a, zp_b, y_zp, mul.m, mul.shift}
  * (scores: q_zp, k_zp, -, mul; values: p_zp, v_zp, y_zp, mul); out at J(11). Rows (token x head)
- * split by core. */
+ * dealt to the cores in snake order.
+ *
+ * Exact in 32 bits: every accumulator is a sum of at most n products of two values in
+ * [-255, 255] (int8 minus an int8 zero point): |acc| <= n 65025 < 2^31 for n <= 33025 (n = head
+ * size for the scores, the row length for the values), so golden's int64 sum and its sat32 equal
+ * the int32 sum, and sums of rearranged terms (wrapping) end at the same int32 value. Longer
+ * heads or rows take the 64-bit loop. Rearranged:
+ *  - scores: sum_i (q_i - zq)(k_i - zk) = sum_i q_i k_i - zq sum_i k_i + (n zq zk - zk sum_i q_i):
+ *    per word of 4 int8, pv.sdotsp.b(q, k) and pv.sdotsp.b(k, -zq in every lane) (-zq = 128 when
+ *    zq = -128 does not fit a lane: then two dot products with 64 each); the bracket once per row;
+ *  - values: sum_t (p_t - zp)(v_ti - zv) = sum_t (p_t - zp) v_ti - zv sum_t (p_t - zp), one
+ *    p.mac per element (the lane taken with pv.extract.b from the V word);
+ *  - requantisation rq32(acc, m, s) = round_shift_right(acc m, s): for 33 <= s <= 63,
+ *    (mulh(acc, m) + 2^(s-33)) >> (s-32) (acc m = hi 2^32 + lo, 0 <= lo < 2^32; |hi| < 2^30,
+ *    so hi + 2^(s-33) < 2^31), else the 64-bit product. */
+static inline int32_t rq_fast(int32_t acc, int32_t mm, int32_t ms) {
+  if (ms >= 33 && ms <= 63) {
+    const int32_t hi = (int32_t)(((int64_t)acc * mm) >> 32); /* mulh */
+    return (hi + (1 << (ms - 33))) >> (ms - 32);
+  }
+  return sat32(rq32(acc, mm, ms));
+}
+/* Sign-extended byte `lane` of w: pv.extract.b rd, rs1, imm (6-bit immediate: bit 0 in
+ * instruction bit 25, bits 5:1 in the rs2 field). */
+static inline int32_t lane_b(uint32_t w, int lane) {
+  int32_t r;
+  switch (lane) {
+    case 0: __asm__(".insn r 0x57, 7, 0x3c, %0, %1, x0" : "=r"(r) : "r"(w)); break;
+    case 1: __asm__(".insn r 0x57, 7, 0x3d, %0, %1, x0" : "=r"(r) : "r"(w)); break;
+    case 2: __asm__(".insn r 0x57, 7, 0x3c, %0, %1, x1" : "=r"(r) : "r"(w)); break;
+    default: __asm__(".insn r 0x57, 7, 0x3d, %0, %1, x1" : "=r"(r) : "r"(w)); break;
+  }
+  return r;
+}
+static inline uint32_t ld32(const int8_t* p) { /* a word of 4 int8 (misaligned: two accesses, as CV32E40P) */
+  uint32_t v;
+  __asm__ volatile("lw %0, 0(%1)" : "=r"(v) : "r"(p) : "memory");
+  return v;
+}
 static void attn_par(uint32_t id, uint32_t nc, int values) {
   const int32_t m = (int32_t)J(2), nh = (int32_t)J(3), hs = (int32_t)J(4), pos0 = (int32_t)J(5), nkv = (int32_t)J(6);
   const int8_t* a = (const int8_t*)IO(J(8));
@@ -455,12 +574,47 @@ static void attn_par(uint32_t id, uint32_t nc, int values) {
   const volatile int32_t* par = (const volatile int32_t*)IO(J(10));
   const int32_t za = par[0], zb = par[1], y_zp = par[2], mm = par[3], ms = par[4];
   const int32_t tt = pos0 + m, kv_dim = nkv * hs, kv_mul = nh / nkv;
+  const int fast_scores = (hs & 3) == 0 && hs <= 33024, fast_values = (hs & 3) == 0 && tt <= 33025;
+  /* -za in every lane, as one or two packed words (za = -128: 64 + 64) */
+  const int32_t nz1 = za == -128 ? 64 : -za, nz2 = za == -128 ? 64 : 0;
+  const uint32_t nzw1 = (uint32_t)(uint8_t)nz1 * 0x01010101u, nzw2 = (uint32_t)(uint8_t)nz2 * 0x01010101u;
   FOR_SNAKE_ROWS(row, m * nh, id, nc) {
     const int32_t r = row / nh, h = row % nh;
     const int8_t* kv = cache + (h / kv_mul) * hs;
     if (!values) {
       const int8_t* qh = a + row * hs;
       int32_t* sr = (int32_t*)IO(J(11)) + row * tt;
+      const int32_t len = pos0 + r + 1;
+      if (fast_scores) {
+        int32_t qsum = 0;
+        for (int32_t i = 0; i < hs; ++i) qsum += qh[i];
+        const int32_t c0 = hs * za * zb - zb * qsum;
+        if (hs == 4) {
+          const uint32_t qw = ld32(qh);
+          const int8_t* kt = kv;
+          for (int32_t t = 0; t < len; ++t, kt += kv_dim) {
+            const uint32_t kw = ld32(kt);
+            int32_t acc = pv_sdotsp_b(c0, qw, kw);
+            acc = pv_sdotsp_b(acc, kw, nzw1);
+            if (nz2) acc = pv_sdotsp_b(acc, kw, nzw2);
+            sr[t] = rq_fast(acc, mm, ms);
+          }
+        } else {
+          const int8_t* kt = kv;
+          for (int32_t t = 0; t < len; ++t, kt += kv_dim) {
+            int32_t acc = c0;
+            for (int32_t i = 0; i < hs; i += 4) {
+              const uint32_t kw = ld32(kt + i);
+              acc = pv_sdotsp_b(acc, ld32(qh + i), kw);
+              acc = pv_sdotsp_b(acc, kw, nzw1);
+              if (nz2) acc = pv_sdotsp_b(acc, kw, nzw2);
+            }
+            sr[t] = rq_fast(acc, mm, ms);
+          }
+        }
+        for (int32_t t = len; t < tt; ++t) sr[t] = 0;
+        continue;
+      }
       for (int32_t t = 0; t < tt; ++t) {
         if (t > pos0 + r) {
           sr[t] = 0;
@@ -474,6 +628,27 @@ static void attn_par(uint32_t id, uint32_t nc, int values) {
     } else {
       const int8_t* pr = a + row * tt;
       int8_t* yr = (int8_t*)IO(J(11)) + row * hs;
+      if (fast_values) { /* one pass over the row per group of 4 output elements */
+        for (int32_t g = 0; g < hs; g += 4) {
+          int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, psum = 0;
+          const int8_t* vt = kv + g;
+          for (int32_t t = 0; t <= pos0 + r; ++t, vt += kv_dim) {
+            const int32_t pt = pr[t] - za;
+            const uint32_t vw = ld32(vt);
+            psum += pt;
+            a0 = p_mac(a0, pt, lane_b(vw, 0));
+            a1 = p_mac(a1, pt, lane_b(vw, 1));
+            a2 = p_mac(a2, pt, lane_b(vw, 2));
+            a3 = p_mac(a3, pt, lane_b(vw, 3));
+          }
+          const int32_t corr = zb * psum;
+          yr[g] = sat8((int64_t)rq_fast(a0 - corr, mm, ms) + y_zp);
+          yr[g + 1] = sat8((int64_t)rq_fast(a1 - corr, mm, ms) + y_zp);
+          yr[g + 2] = sat8((int64_t)rq_fast(a2 - corr, mm, ms) + y_zp);
+          yr[g + 3] = sat8((int64_t)rq_fast(a3 - corr, mm, ms) + y_zp);
+        }
+        continue;
+      }
       for (int32_t i = 0; i < hs; ++i) {
         int64_t acc = 0;
         for (int32_t t = 0; t <= pos0 + r; ++t) acc += (int64_t)(pr[t] - za) * (kv[t * kv_dim + i] - zb);
