@@ -30,7 +30,7 @@ Blob blob(uint32_t off, const std::vector<T>& v) {
 // Runs op with job words 2..12 (m, n, k, x_zp, y_zp, l1, in0, in1, params, out, param) and the blobs; returns n_out bytes at out.
 // With `res` the run's result (cycles, per-core barrier waits) is returned there too.
 std::vector<int8_t> run_op(uint32_t op, uint32_t cores, const std::array<uint32_t, 11>& words, const std::vector<Blob>& blobs,
-                           size_t n_out, cluster::ClusterResult* res = nullptr) {
+                           size_t n_out, cluster::ClusterResult* res = nullptr, std::array<uint32_t, 2>* tiles = nullptr) {
   const auto elf = rv32_program("cluster_kernels");
   cluster::ClusterConfig cfg;
   cfg.cores = cores;
@@ -46,6 +46,7 @@ std::vector<int8_t> run_op(uint32_t op, uint32_t cores, const std::array<uint32_
   EXPECT_EQ(r.stop, rv32::Stop::exit) << r.error << r.trap.text();
   EXPECT_EQ(r.exit_code, 0);
   if (res) *res = r;
+  if (tiles) std::memcpy(tiles->data(), io + cluster::kJobTileRows * 4, 8);  // words 13, 14 (tiled ops)
   return std::vector<int8_t>(io + words[9], io + words[9] + n_out);
 }
 
@@ -170,9 +171,9 @@ TEST(ClusterOps, Stories260KNormsResidualAndSiluEqualGolden) {
 namespace {
 std::vector<int8_t> cluster_softmax(uint32_t cores, const std::vector<int32_t>& s, int32_t m, int32_t nh, int32_t pos0,
                                     const std::vector<int32_t>& lut, cluster::ClusterResult* res = nullptr, uint32_t l1 = 0,
-                                    uint32_t lut_to_l1 = 0) {
-  return run_op(23, cores, {uint32_t(m), uint32_t(nh), uint32_t(pos0), 0, 0, l1, kX, kB, 0, kY, lut_to_l1}, {blob(kX, s), blob(kB, lut)},
-                s.size(), res);
+                                    uint32_t tiled = 0, std::array<uint32_t, 2>* tiles = nullptr) {
+  return run_op(23, cores, {uint32_t(m), uint32_t(nh), uint32_t(pos0), 0, 0, l1, kX, kB, 0, kY, tiled}, {blob(kX, s), blob(kB, lut)},
+                s.size(), res, tiles);
 }
 std::vector<int8_t> cluster_rope(uint32_t cores, const std::vector<int8_t>& x, int32_t m, int32_t nh, int32_t hs, int32_t pos0,
                                  const quant::golden::RopeParams& p, const std::vector<int16_t>& cs, const std::vector<int16_t>& sn) {
@@ -262,20 +263,22 @@ struct Attn {
   int32_t m, nh, nkv, hs, pos0;
 };
 std::vector<int32_t> cluster_scores(uint32_t cores, const Attn& a, const std::vector<int8_t>& q, const std::vector<int8_t>& k,
-                                    const quant::golden::ScoreParams& p, cluster::ClusterResult* res = nullptr) {
+                                    const quant::golden::ScoreParams& p, cluster::ClusterResult* res = nullptr, uint32_t l1 = 0,
+                                    std::array<uint32_t, 2>* tiles = nullptr) {
   const std::vector<int32_t> par = {p.q_zp, p.k_zp, 0, p.mul.m, p.mul.shift};
   const size_t n = size_t(a.m) * a.nh * (a.pos0 + a.m);
-  const auto bytes = run_op(25, cores, {uint32_t(a.m), uint32_t(a.nh), uint32_t(a.hs), uint32_t(a.pos0), uint32_t(a.nkv), 0, kX, kB, kP, kY, 0},
-                            {blob(kX, q), blob(kB, k), blob(kP, par)}, n * 4, res);
+  const auto bytes = run_op(25, cores, {uint32_t(a.m), uint32_t(a.nh), uint32_t(a.hs), uint32_t(a.pos0), uint32_t(a.nkv), l1, kX, kB, kP, kY, l1 ? 1u : 0u},
+                            {blob(kX, q), blob(kB, k), blob(kP, par)}, n * 4, res, tiles);
   std::vector<int32_t> s(n);
   std::memcpy(s.data(), bytes.data(), n * 4);
   return s;
 }
 std::vector<int8_t> cluster_values(uint32_t cores, const Attn& a, const std::vector<int8_t>& p, const std::vector<int8_t>& v,
-                                   const quant::golden::AttnValueParams& q, cluster::ClusterResult* res = nullptr) {
+                                   const quant::golden::AttnValueParams& q, cluster::ClusterResult* res = nullptr, uint32_t l1 = 0,
+                                   std::array<uint32_t, 2>* tiles = nullptr) {
   const std::vector<int32_t> par = {q.p_zp, q.v_zp, q.y_zp, q.mul.m, q.mul.shift};
-  return run_op(26, cores, {uint32_t(a.m), uint32_t(a.nh), uint32_t(a.hs), uint32_t(a.pos0), uint32_t(a.nkv), 0, kX, kB, kP, kY, 0},
-                {blob(kX, p), blob(kB, v), blob(kP, par)}, size_t(a.m) * a.nh * a.hs, res);
+  return run_op(26, cores, {uint32_t(a.m), uint32_t(a.nh), uint32_t(a.hs), uint32_t(a.pos0), uint32_t(a.nkv), l1, kX, kB, kP, kY, l1 ? 1u : 0u},
+                {blob(kX, p), blob(kB, v), blob(kP, par)}, size_t(a.m) * a.nh * a.hs, res, tiles);
 }
 std::vector<int8_t> cluster_mul(uint32_t cores, const std::vector<int8_t>& a, const std::vector<int8_t>& b, const quant::golden::MulParams& p) {
   const std::vector<int32_t> par = {p.a_zp, p.b_zp, p.y_zp, p.mul.m, p.mul.shift};
@@ -294,10 +297,11 @@ void check_attention(const Attn& a, const std::vector<int8_t>& q, const std::vec
   quant::golden::attn_values<int8_t>(p.data(), a.m, a.pos0, v.data(), a.nh, a.nkv, a.hs, vp, gv.data());
   EXPECT_GE(std::set<int32_t>(gs.begin(), gs.end()).size(), 5u) << what;
   EXPECT_GE(distinct(gv), 5u) << what;
-  for (uint32_t cores : {1u, 8u}) {
-    EXPECT_EQ(cluster_scores(cores, a, q, k, sp), gs) << what << " scores, " << cores << " cores";
-    EXPECT_EQ(cluster_values(cores, a, p, v, vp), gv) << what << " values, " << cores << " cores";
-  }
+  for (uint32_t cores : {1u, 8u})
+    for (uint32_t l1 : {0u, 64000u}) {  // untiled from L2; tiled through L1 (one tile)
+      EXPECT_EQ(cluster_scores(cores, a, q, k, sp, nullptr, l1), gs) << what << " scores, " << cores << " cores, L1 " << l1;
+      EXPECT_EQ(cluster_values(cores, a, p, v, vp, nullptr, l1), gv) << what << " values, " << cores << " cores, L1 " << l1;
+    }
 }
 }  // namespace
 
@@ -427,4 +431,52 @@ TEST(ClusterOps, AttentionSimdPathsEqualGolden) {
     check_attention(a, q, k, v, {-128, 9, {1717986918, 36}}, {-128, 5, 4, {1 << 30, 38}}, "zq -128, hs " + std::to_string(a.hs));
     check_attention(a, q, k, v, {17, -3, {1073741824, 32}}, {100, 3, -5, {1 << 22, 32}}, "shift 32, hs " + std::to_string(a.hs));
   }
+}
+
+// The tiled kernels with several tiles at a small L1 budget (16 tokens after 5 cached, 8 heads of
+// 4 on 4 KV heads: kv_dim 16 B, 21 cache rows, 128 rows of 21 scores), tile counts by hand:
+//  - scores at 136 B: T = (136 - 8) / (2 x 16) = 4 cache rows, ceil(21 / 4) = 6 tiles, 6 transfers;
+//  - values at 1000 B: the accumulators of all 128 rows (20 B each) do not fit, nor those of 64;
+//    blocks of 32 rows (640 B) leave T = (1000 - 640 - 8) / 32 = 11; block b's longest row has
+//    4b + 9 entries: 1 + 2 + 2 + 2 = 7 tiles, 7 transfers;
+//  - softmax at 3200 B: after 64 B of flags and the 1028-B LUT, (3200 - 1100) / (2 x (84 + 21))
+//    = 10 rows, on 8 cores rounded down to R = 8 rows a block (16 blocks, 16 transfers in and 16
+//    out); on 1 core R = 10, ceil(128 / 10) = 13 blocks, 26 transfers.
+// Every output bit-exact with golden, on 1 and 8 cores.
+TEST(ClusterOps, TiledAttentionAndSoftmaxWithSeveralTilesEqualGolden) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(51);
+  const Attn a{16, 8, 4, 4, 5};
+  const int32_t tt = a.pos0 + a.m;
+  const auto q = rand_i8(size_t(a.m) * a.nh * a.hs, rng);
+  const auto k = rand_i8(size_t(tt) * a.nkv * a.hs, rng), v = rand_i8(k.size(), rng);
+  const quant::golden::ScoreParams sp{-3, 6, {1717986918, 36}};
+  const quant::golden::AttnValueParams vp{-128, 2, 3, {1 << 30, 39}};
+  std::vector<int32_t> gs(size_t(a.m) * a.nh * tt);
+  quant::golden::attn_scores<int8_t>(q.data(), a.m, a.pos0, k.data(), a.nh, a.nkv, a.hs, sp, gs.data());
+  const auto lut = quant::build_exp_lut();
+  std::vector<int8_t> p(gs.size());
+  quant::golden::softmax<int8_t>(gs.data(), a.m, a.pos0, a.nh, lut.data(), p.data());
+  std::vector<int8_t> gv(size_t(a.m) * a.nh * a.hs);
+  quant::golden::attn_values<int8_t>(p.data(), a.m, a.pos0, v.data(), a.nh, a.nkv, a.hs, vp, gv.data());
+  EXPECT_GE(distinct(p), 20u);
+  EXPECT_GE(distinct(gv), 10u);
+  for (uint32_t cores : {1u, 8u}) {
+    cluster::ClusterResult r;
+    std::array<uint32_t, 2> tiles{};
+    EXPECT_EQ(cluster_scores(cores, a, q, k, sp, &r, 136, &tiles), gs) << cores;
+    EXPECT_EQ(tiles, (std::array<uint32_t, 2>{4, 6}));
+    EXPECT_EQ(r.dma.transfers, 6u);
+    EXPECT_EQ(cluster_values(cores, a, p, v, vp, &r, 1000, &tiles), gv) << cores;
+    EXPECT_EQ(tiles, (std::array<uint32_t, 2>{11, 7}));
+    EXPECT_EQ(r.dma.transfers, 7u);
+    EXPECT_EQ(cluster_softmax(cores, gs, a.m, a.nh, a.pos0, lut, &r, 3200, 1, &tiles), p) << cores;
+    EXPECT_EQ(tiles, cores == 8 ? (std::array<uint32_t, 2>{8, 16}) : (std::array<uint32_t, 2>{10, 13}));
+    EXPECT_EQ(r.dma.transfers, cores == 8 ? 32u : 26u);
+    EXPECT_EQ(r.dma.bytes, uint64_t(a.m) * a.nh * tt * 5);  // every score in, every probability out, once
+  }
+  // The untiled kernels move nothing by DMA.
+  cluster::ClusterResult r;
+  EXPECT_EQ(cluster_values(8, a, p, v, vp, &r, 0), gv);
+  EXPECT_EQ(r.dma.transfers, 0u);
 }

@@ -376,7 +376,8 @@ static void lut_par(uint32_t id, uint32_t nc) {
 /* Softmax over the causal rows of int32 scores s (m, n_heads, pos0 + m) to int8
  * probabilities (golden::softmax: exp LUT, 2^46 reciprocal, scale 1/256, zero point -128).
  * m = J(2), n_heads = J(3), pos0 = J(4), L1 bytes the kernel may use from CL_L1_FREE = J(7)
- * (0: none but 64 bytes of flags), J(12) bit 0: copy the exp LUT into L1 (the tiled mode);
+ * (0: none but 64 bytes of flags), J(12) bit 0: the tiled mode (the exp LUT copied into L1 and
+ * the rows moved through L1 by DMA, softmax_tiled below; without it the operands stay in L2);
  * s at J(8), the exp LUT (257 int32) at J(9), p at J(11). Rows dealt to the cores in snake order.
  *
  * Fast exact path (identical bits to golden, in 32-bit arithmetic), taken when the LUT is a
@@ -414,18 +415,124 @@ static inline void fill8(int8_t* p, int32_t n, int8_t v) {
   for (; n >= 4; n -= 4, p += 4) *(uint32_t*)p = w;
   while (n-- > 0) *p++ = v;
 }
+/* One causal row: scores sr (len valid of tt) -> probabilities pr. `scratch` (cap int32) keeps
+ * the scores and then the e values (the tiled kernel passes the row itself: cap = len, in place);
+ * valid: the fast 32-bit path (see above), else golden's 64-bit arithmetic with lut. */
+static void softmax_row(const int32_t* sr, int32_t* scratch, int32_t cap, int8_t* pr, int32_t len, int32_t tt,
+                        const int32_t* lt, const int32_t* lut, uint32_t valid) {
+  if (!valid) { /* any other LUT: golden's 64-bit arithmetic */
+    int32_t mx = sr[0];
+    for (int32_t t = 1; t < len; ++t) mx = sr[t] > mx ? sr[t] : mx;
+    int64_t sum = 0;
+    for (int32_t t = 0; t < len; ++t) {
+      const int64_t d = (int64_t)mx - sr[t];
+      sum += exp_lookup(lut, d > INT32_MAX ? INT32_MAX : (int32_t)d);
+    }
+    const int64_t recip = ((int64_t)1 << 46) / (sum > 0 ? sum : 1);
+    for (int32_t t = 0; t < len; ++t) {
+      const int64_t d = (int64_t)mx - sr[t];
+      const int64_t e = exp_lookup(lut, d > INT32_MAX ? INT32_MAX : (int32_t)d);
+      pr[t] = sat8(rsr64(e * recip, 46 - 8) - 128);
+    }
+    fill8(pr + len, tt - len, -128);
+    return;
+  }
+  const int32_t in_l1 = len < cap ? len : cap;
+  int32_t mx = sr[0];
+  if (scratch != sr) {
+    for (int32_t t = 0; t < in_l1; ++t) {
+      const int32_t v = sr[t];
+      scratch[t] = v;
+      mx = v > mx ? v : mx;
+    }
+  } else {
+    for (int32_t t = 1; t < in_l1; ++t) mx = sr[t] > mx ? sr[t] : mx;
+  }
+  for (int32_t t = in_l1; t < len; ++t) mx = sr[t] > mx ? sr[t] : mx;
+  uint32_t sum = 0;
+  for (int32_t t = 0; t < in_l1; ++t) {
+    const uint32_t e = exp_lookup32(lt, (uint32_t)mx - (uint32_t)scratch[t]);
+    scratch[t] = (int32_t)e;
+    sum += e;
+  }
+  for (int32_t t = in_l1; t < len; ++t) sum += exp_lookup32(lt, (uint32_t)mx - (uint32_t)sr[t]);
+  const uint32_t recip = (uint32_t)(((uint64_t)1 << 46) / sum);
+  for (int32_t t = 0; t < len; ++t) {
+    const uint32_t e = t < in_l1 ? (uint32_t)scratch[t] : exp_lookup32(lt, (uint32_t)mx - (uint32_t)sr[t]);
+    const uint32_t hi = (uint32_t)(((uint64_t)e * recip) >> 32);
+    const int32_t v = (int32_t)((hi + 32u) >> 6) - 128;
+    pr[t] = (int8_t)(v > 127 ? 127 : v);
+  }
+  fill8(pr + len, tt - len, -128);
+}
+
+/* Tiled (J(12) bit 0): blocks of R rows of scores (R x tt int32, contiguous in L2) move into L1
+ * by DMA and their probabilities (R x tt int8) back, double-buffered as the tiled GEMM: core 0
+ * starts the transfer of block i+1, waits for block i, a barrier, every core computes its rows
+ * of the block (snake order within the block; the e values overwrite the scores in place), a
+ * barrier, core 0 starts the block's transfer back to L2 (the queue is in order, so it is done
+ * before block i+2's input, which reuses the buffer, is). R = the most rows for which two input
+ * and two output buffers fit the L1 budget after the flags and the LUT copy (rounded down to a
+ * multiple of the core count when it is at least that: a tile of 10 rows on 8 cores would leave
+ * 6 cores waiting for the 2 with two rows at every tile's barrier). Returns 0, or -1
+ * when not even one row fits (the caller then runs the untiled kernel). Writes R and the number
+ * of blocks to job words 13 and 14. */
+static int softmax_tiled(uint32_t id, uint32_t nc, uint32_t base, const int32_t* lt, uint32_t valid) {
+  const int32_t m = (int32_t)J(2), nh = (int32_t)J(3), pos0 = (int32_t)J(4);
+  const uint32_t budget = J(7);
+  const int32_t tt = pos0 + m, rows = m * nh;
+  const uint32_t in_row = 4u * (uint32_t)tt, out_row = (uint32_t)tt;
+  int32_t rr = budget > base + 8u ? (int32_t)((budget - base - 8u) / (2u * (in_row + out_row))) : 0;
+  if (rr < 1) return -1;
+  if (rr > rows) rr = rows;
+  if (rr >= (int32_t)nc) rr -= rr % (int32_t)nc; /* every core one row of each snake block of the tile */
+  const uint32_t inb_bytes = (uint32_t)rr * in_row, outb_bytes = ALIGN4((uint32_t)rr * out_row);
+  uint8_t* inb[2] = {(uint8_t*)(CL_L1_FREE + base), (uint8_t*)(CL_L1_FREE + base + inb_bytes)};
+  uint8_t* outb[2] = {inb[1] + inb_bytes, inb[1] + inb_bytes + outb_bytes};
+  const uint8_t* s2 = (const uint8_t*)IO(J(8));
+  uint8_t* p2 = (uint8_t*)IO(J(11));
+  const int32_t tiles = (rows + rr - 1) / rr;
+  uint32_t ids[2] = {0, 0}, last_out = 0;
+  if (id == 0) {
+    J(13) = (uint32_t)rr;
+    J(14) = (uint32_t)tiles;
+    ids[0] = cl_dma_in(inb[0], s2, (uint32_t)(rr < rows ? rr : rows) * in_row);
+  }
+  for (int32_t i = 0; i < tiles; ++i) {
+    const int32_t row0 = i * rr, rt = rows - row0 < rr ? rows - row0 : rr;
+    if (id == 0) {
+      if (i + 1 < tiles) {
+        const int32_t row1 = row0 + rr, rt1 = rows - row1 < rr ? rows - row1 : rr;
+        ids[(i + 1) & 1] = cl_dma_in(inb[(i + 1) & 1], s2 + (uint32_t)row1 * in_row, (uint32_t)rt1 * in_row);
+      }
+      cl_dma_wait(ids[i & 1]);
+    }
+    cl_barrier(); /* block i is in L1 */
+    FOR_SNAKE_ROWS(lr, rt, id, nc) {
+      const int32_t row = row0 + lr, len = pos0 + row / nh + 1;
+      int32_t* sr = (int32_t*)inb[i & 1] + lr * tt;
+      softmax_row(sr, sr, len, (int8_t*)outb[i & 1] + lr * tt, len, tt, lt, (const int32_t*)IO(J(9)), valid);
+    }
+    cl_barrier(); /* block i's probabilities are in L1 */
+    if (id == 0) last_out = cl_dma_out(p2 + (uint32_t)row0 * out_row, outb[i & 1], (uint32_t)rt * out_row);
+  }
+  if (id == 0) cl_dma_wait(last_out);
+  return 0;
+}
+
 static void softmax_par(uint32_t id, uint32_t nc) {
   const int32_t m = (int32_t)J(2), nh = (int32_t)J(3), pos0 = (int32_t)J(4);
-  const uint32_t budget = J(7), to_l1 = J(12) & 1u;
+  const uint32_t budget = J(7), tiled = J(12) & 1u;
   const int32_t* s = (const int32_t*)IO(J(8));
   const int32_t* lut = (const int32_t*)IO(J(9));
   int8_t* p = (int8_t*)IO(J(11));
   const int32_t tt = pos0 + m;
-  /* L1: flags (one word per core), then the LUT copy (tiled mode), then the scratch of each core. */
+  /* L1: flags (one word per core), then the LUT copy (tiled mode), then the scratch of each core
+   * (untiled) or the tiles. */
   volatile uint32_t* flags = (volatile uint32_t*)CL_L1_FREE;
   int32_t* lut_l1 = (int32_t*)(CL_L1_FREE + 64u);
-  const uint32_t used = 64u + (to_l1 ? 257u * 4u : 0u);
-  const int use_l1_lut = to_l1 && budget >= used;
+  const uint32_t used = 64u + 257u * 4u;
+  const int use_l1_lut = tiled && budget >= used;
   const uint32_t base = use_l1_lut ? used : 64u;
   const int32_t cap = budget > base ? (int32_t)((budget - base) / (4u * nc)) : 0;
   int32_t* scratch = (int32_t*)(CL_L1_FREE + base) + (uint32_t)cap * id;
@@ -446,50 +553,10 @@ static void softmax_par(uint32_t id, uint32_t nc) {
   uint32_t valid = tt < 65536;
   for (uint32_t c = 0; c < nc; ++c) valid &= flags[c];
   const int32_t* lt = use_l1_lut ? lut_l1 : lut;
+  if (use_l1_lut && softmax_tiled(id, nc, base, lt, valid) == 0) return;
   FOR_SNAKE_ROWS(row, m * nh, id, nc) {
     const int32_t r = row / nh, len = pos0 + r + 1;
-    const int32_t* sr = s + row * tt;
-    int8_t* pr = p + row * tt;
-    if (!valid) { /* any other LUT: golden's 64-bit arithmetic */
-      int32_t mx = sr[0];
-      for (int32_t t = 1; t < len; ++t) mx = sr[t] > mx ? sr[t] : mx;
-      int64_t sum = 0;
-      for (int32_t t = 0; t < len; ++t) {
-        const int64_t d = (int64_t)mx - sr[t];
-        sum += exp_lookup(lut, d > INT32_MAX ? INT32_MAX : (int32_t)d);
-      }
-      const int64_t recip = ((int64_t)1 << 46) / (sum > 0 ? sum : 1);
-      for (int32_t t = 0; t < len; ++t) {
-        const int64_t d = (int64_t)mx - sr[t];
-        const int64_t e = exp_lookup(lut, d > INT32_MAX ? INT32_MAX : (int32_t)d);
-        pr[t] = sat8(rsr64(e * recip, 46 - 8) - 128);
-      }
-      fill8(pr + len, tt - len, -128);
-      continue;
-    }
-    const int32_t in_l1 = len < cap ? len : cap;
-    int32_t mx = sr[0];
-    for (int32_t t = 0; t < in_l1; ++t) {
-      const int32_t v = sr[t];
-      scratch[t] = v;
-      mx = v > mx ? v : mx;
-    }
-    for (int32_t t = in_l1; t < len; ++t) mx = sr[t] > mx ? sr[t] : mx;
-    uint32_t sum = 0;
-    for (int32_t t = 0; t < in_l1; ++t) {
-      const uint32_t e = exp_lookup32(lt, (uint32_t)mx - (uint32_t)scratch[t]);
-      scratch[t] = (int32_t)e;
-      sum += e;
-    }
-    for (int32_t t = in_l1; t < len; ++t) sum += exp_lookup32(lt, (uint32_t)mx - (uint32_t)sr[t]);
-    const uint32_t recip = (uint32_t)(((uint64_t)1 << 46) / sum);
-    for (int32_t t = 0; t < len; ++t) {
-      const uint32_t e = t < in_l1 ? (uint32_t)scratch[t] : exp_lookup32(lt, (uint32_t)mx - (uint32_t)sr[t]);
-      const uint32_t hi = (uint32_t)(((uint64_t)e * recip) >> 32);
-      const int32_t v = (int32_t)((hi + 32u) >> 6) - 128;
-      pr[t] = (int8_t)(v > 127 ? 127 : v);
-    }
-    fill8(pr + len, tt - len, -128);
+    softmax_row(s + row * tt, scratch, cap, p + row * tt, len, tt, lt, lut, valid);
   }
 }
 
@@ -567,6 +634,140 @@ static inline uint32_t ld32(const int8_t* p) { /* a word of 4 int8 (misaligned: 
   __asm__ volatile("lw %0, 0(%1)" : "=r"(v) : "r"(p) : "memory");
   return v;
 }
+/* n scores of one query head q (hs int8, hs % 4 == 0) against cache rows kt, kt + kv_dim, ...
+ * (the 32-bit SIMD path above), to out[0..n). */
+static void scores_run(const int8_t* qh, const int8_t* kt, int32_t kv_dim, int32_t hs, int32_t n, int32_t c0, uint32_t nzw1,
+                       uint32_t nzw2, int32_t mm, int32_t ms, int32_t* out) {
+  if (hs == 4) {
+    const uint32_t qw = ld32(qh);
+    for (int32_t t = 0; t < n; ++t, kt += kv_dim) {
+      const uint32_t kw = ld32(kt);
+      int32_t acc = pv_sdotsp_b(c0, qw, kw);
+      acc = pv_sdotsp_b(acc, kw, nzw1);
+      if (nzw2) acc = pv_sdotsp_b(acc, kw, nzw2);
+      out[t] = rq_fast(acc, mm, ms);
+    }
+    return;
+  }
+  for (int32_t t = 0; t < n; ++t, kt += kv_dim) {
+    int32_t acc = c0;
+    for (int32_t i = 0; i < hs; i += 4) {
+      const uint32_t kw = ld32(kt + i);
+      acc = pv_sdotsp_b(acc, ld32(qh + i), kw);
+      acc = pv_sdotsp_b(acc, kw, nzw1);
+      if (nzw2) acc = pv_sdotsp_b(acc, kw, nzw2);
+    }
+    out[t] = rq_fast(acc, mm, ms);
+  }
+}
+/* Values: acc[0..hs) += sum over n rows t of (p[t] - za) v[t][i] (v rows vt, vt + kv_dim, ...,
+ * hs % 4 == 0) and acc[hs] += sum (p[t] - za) (the zero-point correction, see above). */
+static void values_run(const int8_t* pt, const int8_t* vt0, int32_t kv_dim, int32_t hs, int32_t n, int32_t za, int32_t* acc) {
+  for (int32_t g = 0; g < hs; g += 4) {
+    int32_t a0 = acc[g], a1 = acc[g + 1], a2 = acc[g + 2], a3 = acc[g + 3], psum = 0;
+    const int8_t* vt = vt0 + g;
+    for (int32_t t = 0; t < n; ++t, vt += kv_dim) {
+      const int32_t pv = pt[t] - za;
+      const uint32_t vw = ld32(vt);
+      psum += pv;
+      a0 = p_mac(a0, pv, lane_b(vw, 0));
+      a1 = p_mac(a1, pv, lane_b(vw, 1));
+      a2 = p_mac(a2, pv, lane_b(vw, 2));
+      a3 = p_mac(a3, pv, lane_b(vw, 3));
+    }
+    acc[g] = a0, acc[g + 1] = a1, acc[g + 2] = a2, acc[g + 3] = a3;
+    if (g == 0) acc[hs] += psum;
+  }
+}
+static void values_finish(const int32_t* acc, int32_t hs, int32_t zb, int32_t mm, int32_t ms, int32_t y_zp, int8_t* yr) {
+  const int32_t corr = zb * acc[hs];
+  for (int32_t i = 0; i < hs; ++i) yr[i] = sat8((int64_t)rq_fast(acc[i] - corr, mm, ms) + y_zp);
+}
+
+/* Tiled attention (J(12) bit 0, the fast paths only): the K or V cache moves through L1 in tiles
+ * of T cache rows (T x kv_dim bytes, contiguous in L2), double-buffered as the tiled GEMM (core 0
+ * starts tile i+1, waits for tile i, a barrier, every core works on its rows (snake order) for the
+ * cache rows of the tile, a barrier). Scores go from the cores to L2; q and p are read from L2.
+ * Values keep per-row int32 accumulators (hs + 1 words a row) in L1 across the tiles; when those
+ * of all rows leave no room for two tiles of one cache row, the rows go in blocks of rows/2,
+ * rows/4, ... (rounded up), each block streaming the cache rows its longest row needs again.
+ * T = the most cache rows two tiles of which fit the L1 budget J(7) after the accumulators.
+ * Returns -1 when not even one cache row fits (the caller then runs untiled). Job words 13, 14:
+ * T and the number of tiles moved. */
+static int attn_tiled(uint32_t id, uint32_t nc, int values) {
+  const int32_t m = (int32_t)J(2), nh = (int32_t)J(3), hs = (int32_t)J(4), pos0 = (int32_t)J(5), nkv = (int32_t)J(6);
+  const uint32_t budget = J(7);
+  const int8_t* a = (const int8_t*)IO(J(8));
+  const uint8_t* cache2 = (const uint8_t*)IO(J(9));
+  const volatile int32_t* par = (const volatile int32_t*)IO(J(10));
+  const int32_t za = par[0], zb = par[1], y_zp = par[2], mm = par[3], ms = par[4];
+  const int32_t tt = pos0 + m, kv_dim = nkv * hs, kv_mul = nh / nkv, rows = m * nh;
+  const int32_t nz1 = za == -128 ? 64 : -za, nz2 = za == -128 ? 64 : 0;
+  const uint32_t nzw1 = (uint32_t)(uint8_t)nz1 * 0x01010101u, nzw2 = (uint32_t)(uint8_t)nz2 * 0x01010101u;
+  const uint32_t acc_row = values ? 4u * (uint32_t)(hs + 1) : 0u;
+  int32_t bl = rows, tr = 0;
+  for (;;) {
+    const uint32_t accb = (uint32_t)bl * acc_row;
+    tr = budget > accb + 8u ? (int32_t)((budget - accb - 8u) / (2u * ALIGN4((uint32_t)kv_dim))) : 0;
+    if (tr >= 1 || bl == 1) break;
+    bl = (bl + 1) / 2;
+  }
+  if (tr < 1) return -1;
+  if (tr > tt) tr = tt;
+  int32_t* accs = (int32_t*)CL_L1_FREE;
+  const uint32_t tile_b = ALIGN4((uint32_t)(tr * kv_dim));
+  uint8_t* kb[2] = {(uint8_t*)CL_L1_FREE + ALIGN4((uint32_t)bl * acc_row), (uint8_t*)CL_L1_FREE + ALIGN4((uint32_t)bl * acc_row) + tile_b};
+  const int32_t blocks = (rows + bl - 1) / bl;
+  if (!values) /* the masked entries of every score row (t > pos0 + r) are 0 */
+    FOR_SNAKE_ROWS(row, rows, id, nc) {
+      int32_t* sr = (int32_t*)IO(J(11)) + row * tt;
+      for (int32_t t = pos0 + row / nh + 1; t < tt; ++t) sr[t] = 0;
+    }
+  uint32_t moved = 0;
+  for (int32_t b = 0; b < blocks; ++b) {
+    const int32_t row0 = b * bl, bt = rows - row0 < bl ? rows - row0 : bl;
+    const int32_t t_end = pos0 + (row0 + bt - 1) / nh + 1; /* the block's longest row */
+    const int32_t tiles = (t_end + tr - 1) / tr;
+    moved += (uint32_t)tiles;
+    if (values) FOR_SNAKE_ROWS(lr, bt, id, nc) for (int32_t i = 0; i <= hs; ++i) accs[lr * (hs + 1) + i] = 0;
+    uint32_t ids[2] = {0, 0};
+    if (id == 0) ids[0] = cl_dma_in(kb[0], cache2, (uint32_t)((tr < t_end ? tr : t_end) * kv_dim));
+    for (int32_t i = 0; i < tiles; ++i) {
+      const int32_t t0 = i * tr, tn = t_end - t0 < tr ? t_end - t0 : tr;
+      if (id == 0) {
+        if (i + 1 < tiles) {
+          const int32_t t1 = t0 + tr, tn1 = t_end - t1 < tr ? t_end - t1 : tr;
+          ids[(i + 1) & 1] = cl_dma_in(kb[(i + 1) & 1], cache2 + (uint32_t)(t1 * kv_dim), (uint32_t)(tn1 * kv_dim));
+        }
+        cl_dma_wait(ids[i & 1]);
+      }
+      cl_barrier(); /* tile i is in L1 */
+      FOR_SNAKE_ROWS(lr, bt, id, nc) {
+        const int32_t row = row0 + lr, r = row / nh, h = row % nh, len = pos0 + r + 1;
+        const int32_t n = (len < t0 + tn ? len : t0 + tn) - t0;
+        if (n <= 0) continue;
+        const int8_t* kt = (const int8_t*)kb[i & 1] + (h / kv_mul) * hs;
+        if (!values) {
+          const int8_t* qh = a + row * hs;
+          int32_t qsum = 0;
+          for (int32_t k = 0; k < hs; ++k) qsum += qh[k];
+          scores_run(qh, kt, kv_dim, hs, n, hs * za * zb - zb * qsum, nzw1, nz2 ? nzw2 : 0u, mm, ms,
+                     (int32_t*)IO(J(11)) + row * tt + t0);
+        } else {
+          values_run(a + row * tt + t0, kt, kv_dim, hs, n, za, accs + lr * (hs + 1));
+        }
+      }
+      cl_barrier(); /* buffer i & 1 is free again */
+    }
+    if (values) FOR_SNAKE_ROWS(lr, bt, id, nc) values_finish(accs + lr * (hs + 1), hs, zb, mm, ms, y_zp, (int8_t*)IO(J(11)) + (row0 + lr) * hs);
+  }
+  if (id == 0) {
+    J(13) = (uint32_t)tr;
+    J(14) = moved;
+  }
+  return 0;
+}
+
 static void attn_par(uint32_t id, uint32_t nc, int values) {
   const int32_t m = (int32_t)J(2), nh = (int32_t)J(3), hs = (int32_t)J(4), pos0 = (int32_t)J(5), nkv = (int32_t)J(6);
   const int8_t* a = (const int8_t*)IO(J(8));
@@ -574,7 +775,8 @@ static void attn_par(uint32_t id, uint32_t nc, int values) {
   const volatile int32_t* par = (const volatile int32_t*)IO(J(10));
   const int32_t za = par[0], zb = par[1], y_zp = par[2], mm = par[3], ms = par[4];
   const int32_t tt = pos0 + m, kv_dim = nkv * hs, kv_mul = nh / nkv;
-  const int fast_scores = (hs & 3) == 0 && hs <= 33024, fast_values = (hs & 3) == 0 && tt <= 33025;
+  const int fast_scores = (hs & 3) == 0 && hs <= 33024, fast_values = (hs & 3) == 0 && hs <= 256 && tt <= 33025;
+  if ((J(12) & 1u) && (values ? fast_values : fast_scores) && attn_tiled(id, nc, values) == 0) return;
   /* -za in every lane, as one or two packed words (za = -128: 64 + 64) */
   const int32_t nz1 = za == -128 ? 64 : -za, nz2 = za == -128 ? 64 : 0;
   const uint32_t nzw1 = (uint32_t)(uint8_t)nz1 * 0x01010101u, nzw2 = (uint32_t)(uint8_t)nz2 * 0x01010101u;
@@ -588,30 +790,7 @@ static void attn_par(uint32_t id, uint32_t nc, int values) {
       if (fast_scores) {
         int32_t qsum = 0;
         for (int32_t i = 0; i < hs; ++i) qsum += qh[i];
-        const int32_t c0 = hs * za * zb - zb * qsum;
-        if (hs == 4) {
-          const uint32_t qw = ld32(qh);
-          const int8_t* kt = kv;
-          for (int32_t t = 0; t < len; ++t, kt += kv_dim) {
-            const uint32_t kw = ld32(kt);
-            int32_t acc = pv_sdotsp_b(c0, qw, kw);
-            acc = pv_sdotsp_b(acc, kw, nzw1);
-            if (nz2) acc = pv_sdotsp_b(acc, kw, nzw2);
-            sr[t] = rq_fast(acc, mm, ms);
-          }
-        } else {
-          const int8_t* kt = kv;
-          for (int32_t t = 0; t < len; ++t, kt += kv_dim) {
-            int32_t acc = c0;
-            for (int32_t i = 0; i < hs; i += 4) {
-              const uint32_t kw = ld32(kt + i);
-              acc = pv_sdotsp_b(acc, ld32(qh + i), kw);
-              acc = pv_sdotsp_b(acc, kw, nzw1);
-              if (nz2) acc = pv_sdotsp_b(acc, kw, nzw2);
-            }
-            sr[t] = rq_fast(acc, mm, ms);
-          }
-        }
+        scores_run(qh, kv, kv_dim, hs, len, hs * za * zb - zb * qsum, nzw1, nz2 ? nzw2 : 0u, mm, ms, sr);
         for (int32_t t = len; t < tt; ++t) sr[t] = 0;
         continue;
       }
@@ -628,25 +807,11 @@ static void attn_par(uint32_t id, uint32_t nc, int values) {
     } else {
       const int8_t* pr = a + row * tt;
       int8_t* yr = (int8_t*)IO(J(11)) + row * hs;
-      if (fast_values) { /* one pass over the row per group of 4 output elements */
-        for (int32_t g = 0; g < hs; g += 4) {
-          int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, psum = 0;
-          const int8_t* vt = kv + g;
-          for (int32_t t = 0; t <= pos0 + r; ++t, vt += kv_dim) {
-            const int32_t pt = pr[t] - za;
-            const uint32_t vw = ld32(vt);
-            psum += pt;
-            a0 = p_mac(a0, pt, lane_b(vw, 0));
-            a1 = p_mac(a1, pt, lane_b(vw, 1));
-            a2 = p_mac(a2, pt, lane_b(vw, 2));
-            a3 = p_mac(a3, pt, lane_b(vw, 3));
-          }
-          const int32_t corr = zb * psum;
-          yr[g] = sat8((int64_t)rq_fast(a0 - corr, mm, ms) + y_zp);
-          yr[g + 1] = sat8((int64_t)rq_fast(a1 - corr, mm, ms) + y_zp);
-          yr[g + 2] = sat8((int64_t)rq_fast(a2 - corr, mm, ms) + y_zp);
-          yr[g + 3] = sat8((int64_t)rq_fast(a3 - corr, mm, ms) + y_zp);
-        }
+      if (fast_values) {
+        int32_t acc[hs + 1];
+        for (int32_t i = 0; i <= hs; ++i) acc[i] = 0;
+        values_run(pr, kv, kv_dim, hs, pos0 + r + 1, za, acc);
+        values_finish(acc, hs, zb, mm, ms, y_zp, yr);
         continue;
       }
       for (int32_t i = 0; i < hs; ++i) {
