@@ -430,6 +430,15 @@ TEST(ClusterOps, AttentionSimdPathsEqualGolden) {
     const auto k = rand_i8(size_t(a.pos0 + a.m) * a.nkv * a.hs, rng), v = rand_i8(k.size(), rng);
     check_attention(a, q, k, v, {-128, 9, {1717986918, 36}}, {-128, 5, 4, {1 << 30, 38}}, "zq -128, hs " + std::to_string(a.hs));
     check_attention(a, q, k, v, {17, -3, {1073741824, 32}}, {100, 3, -5, {1 << 22, 32}}, "shift 32, hs " + std::to_string(a.hs));
+    // Shift 13 (scores = acc 2^17: |acc| >= 2^14 saturates): acc 2^20 fits 32 bits only for |acc| < 2^11, so
+    // the requantisation takes the 32-bit and the 64-bit route by value (rq_fast).
+    const quant::golden::ScoreParams sp{5, -2, {1 << 30, 13}};
+    std::vector<int32_t> gs(size_t(a.m) * a.nh * (a.pos0 + a.m));
+    quant::golden::attn_scores<int8_t>(q.data(), a.m, a.pos0, k.data(), a.nh, a.nkv, a.hs, sp, gs.data());
+    EXPECT_GE(std::count(gs.begin(), gs.end(), INT32_MAX) + std::count(gs.begin(), gs.end(), INT32_MIN), 1);
+    EXPECT_GE(std::set<int32_t>(gs.begin(), gs.end()).size(), 10u);
+    for (uint32_t cores : {1u, 8u})
+      for (uint32_t l1 : {0u, 64000u}) EXPECT_EQ(cluster_scores(cores, a, q, k, sp, nullptr, l1), gs) << "shift 13, hs " << a.hs;
   }
 }
 

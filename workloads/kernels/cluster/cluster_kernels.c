@@ -415,6 +415,86 @@ static inline void fill8(int8_t* p, int32_t n, int8_t v) {
   for (; n >= 4; n -= 4, p += 4) *(uint32_t*)p = w;
   while (n-- > 0) *p++ = v;
 }
+/* The softmax's three passes over the part of a row in the scratch, as hardware loops (lp.setup
+ * loop 0, no compressed instructions inside; end offset (4 + 4 x body instructions) / 2):
+ * max (copying the scores from src to the scratch when they differ), exp (e replaces the score,
+ * summed), output (p = min((mulhu(e, recip) + 32) >> 6) - 128, 127), post-incremented
+ * p.lw/p.sw/p.sb, p.max, p.minu, p.min, p.lw with a register offset for the LUT. */
+static int32_t sm_max_hw(const int32_t* src, int32_t* scratch, int32_t n, int32_t mx) {
+  int32_t v;
+  if (n <= 0) return mx;
+  if (src != scratch)
+    __asm__ volatile(
+        ".option push\n.option norvc\n"
+        ".insn i 0x7b, 4, x0, %[n], 8\n"
+        ".insn i 0x0b, 2, %[v], %[src], 4\n"
+        ".insn s 0x2b, 2, %[v], 4(%[dst])\n"
+        ".insn r 0x33, 6, 0x02, %[mx], %[mx], %[v]\n"
+        ".option pop\n"
+        : [src] "+r"(src), [dst] "+r"(scratch), [mx] "+r"(mx), [v] "=&r"(v)
+        : [n] "r"(n)
+        : "memory");
+  else
+    __asm__ volatile(
+        ".option push\n.option norvc\n"
+        ".insn i 0x7b, 4, x0, %[n], 6\n"
+        ".insn i 0x0b, 2, %[v], %[src], 4\n"
+        ".insn r 0x33, 6, 0x02, %[mx], %[mx], %[v]\n"
+        ".option pop\n"
+        : [src] "+r"(src), [mx] "+r"(mx), [v] "=&r"(v)
+        : [n] "r"(n)
+        : "memory");
+  return mx;
+}
+static uint32_t sm_exp_hw(int32_t* sc, int32_t n, int32_t mx, const int32_t* lut) {
+  uint32_t sum = 0, v, x, j, f, a, b;
+  const uint32_t xmax = (256u << 6) - 1u;
+  const int32_t* lut4 = lut + 1;
+  if (n <= 0) return 0;
+  __asm__ volatile(
+      ".option push\n.option norvc\n"
+      ".insn i 0x7b, 4, x0, %[n], 32\n"
+      "lw %[v], 0(%[sc])\n"
+      "sub %[x], %[mx], %[v]\n"
+      ".insn r 0x33, 5, 0x02, %[x], %[x], %[xm]\n"
+      "srli %[j], %[x], 4\n"
+      "andi %[f], %[x], 63\n"
+      "andi %[j], %[j], -4\n"
+      ".insn r 0x03, 7, 0x10, %[a], %[lut], %[j]\n"
+      ".insn r 0x03, 7, 0x10, %[b], %[lut4], %[j]\n"
+      "sub %[b], %[b], %[a]\n"
+      "mul %[b], %[b], %[f]\n"
+      "addi %[b], %[b], 32\n"
+      "srai %[b], %[b], 6\n"
+      "add %[a], %[a], %[b]\n"
+      "add %[sum], %[sum], %[a]\n"
+      ".insn s 0x2b, 2, %[a], 4(%[sc])\n"
+      ".option pop\n"
+      : [sc] "+r"(sc), [sum] "+r"(sum), [v] "=&r"(v), [x] "=&r"(x), [j] "=&r"(j), [f] "=&r"(f), [a] "=&r"(a), [b] "=&r"(b)
+      : [n] "r"(n), [mx] "r"(mx), [xm] "r"(xmax), [lut] "r"(lut), [lut4] "r"(lut4)
+      : "memory");
+  return sum;
+}
+static void sm_out_hw(const int32_t* sc, int32_t n, uint32_t recip, int8_t* pr) {
+  uint32_t e, hi;
+  const int32_t c127 = 127;
+  if (n <= 0) return;
+  __asm__ volatile(
+      ".option push\n.option norvc\n"
+      ".insn i 0x7b, 4, x0, %[n], 16\n"
+      ".insn i 0x0b, 2, %[e], %[sc], 4\n"
+      "mulhu %[hi], %[e], %[rc]\n"
+      "addi %[hi], %[hi], 32\n"
+      "srli %[hi], %[hi], 6\n"
+      "addi %[hi], %[hi], -128\n"
+      ".insn r 0x33, 4, 0x02, %[hi], %[hi], %[c]\n"
+      ".insn s 0x2b, 0, %[hi], 1(%[pr])\n"
+      ".option pop\n"
+      : [sc] "+r"(sc), [pr] "+r"(pr), [e] "=&r"(e), [hi] "=&r"(hi)
+      : [n] "r"(n), [rc] "r"(recip), [c] "r"(c127)
+      : "memory");
+}
+
 /* One causal row: scores sr (len valid of tt) -> probabilities pr. `scratch` (cap int32) keeps
  * the scores and then the e values (the tiled kernel passes the row itself: cap = len, in place);
  * valid: the fast 32-bit path (see above), else golden's 64-bit arithmetic with lut. */
@@ -438,27 +518,14 @@ static void softmax_row(const int32_t* sr, int32_t* scratch, int32_t cap, int8_t
     return;
   }
   const int32_t in_l1 = len < cap ? len : cap;
-  int32_t mx = sr[0];
-  if (scratch != sr) {
-    for (int32_t t = 0; t < in_l1; ++t) {
-      const int32_t v = sr[t];
-      scratch[t] = v;
-      mx = v > mx ? v : mx;
-    }
-  } else {
-    for (int32_t t = 1; t < in_l1; ++t) mx = sr[t] > mx ? sr[t] : mx;
-  }
+  int32_t mx = sm_max_hw(sr, scratch, in_l1, sr[0]);
   for (int32_t t = in_l1; t < len; ++t) mx = sr[t] > mx ? sr[t] : mx;
-  uint32_t sum = 0;
-  for (int32_t t = 0; t < in_l1; ++t) {
-    const uint32_t e = exp_lookup32(lt, (uint32_t)mx - (uint32_t)scratch[t]);
-    scratch[t] = (int32_t)e;
-    sum += e;
-  }
+  uint32_t sum = sm_exp_hw(scratch, in_l1, mx, lt);
   for (int32_t t = in_l1; t < len; ++t) sum += exp_lookup32(lt, (uint32_t)mx - (uint32_t)sr[t]);
   const uint32_t recip = (uint32_t)(((uint64_t)1 << 46) / sum);
-  for (int32_t t = 0; t < len; ++t) {
-    const uint32_t e = t < in_l1 ? (uint32_t)scratch[t] : exp_lookup32(lt, (uint32_t)mx - (uint32_t)sr[t]);
+  sm_out_hw(scratch, in_l1, recip, pr);
+  for (int32_t t = in_l1; t < len; ++t) {
+    const uint32_t e = exp_lookup32(lt, (uint32_t)mx - (uint32_t)sr[t]);
     const uint32_t hi = (uint32_t)(((uint64_t)e * recip) >> 32);
     const int32_t v = (int32_t)((hi + 32u) >> 6) - 128;
     pr[t] = (int8_t)(v > 127 ? 127 : v);
@@ -609,11 +676,20 @@ static void rope_par(uint32_t id, uint32_t nc) {
  *    p.mac per element (the lane taken with pv.extract.b from the V word);
  *  - requantisation rq32(acc, m, s) = round_shift_right(acc m, s): for 33 <= s <= 63,
  *    (mulh(acc, m) + 2^(s-33)) >> (s-32) (acc m = hi 2^32 + lo, 0 <= lo < 2^32; |hi| < 2^30,
- *    so hi + 2^(s-33) < 2^31), else the 64-bit product. */
+ *    so hi + 2^(s-33) < 2^31); a smaller s when acc 2^(33-s) still fits in 32 bits (scores:
+ *    |acc| <= head_size 255^2, checked once per op; values: checked per output), as that is the
+ *    same rounding of acc 2^(33-s) m by 33 bits; else the 64-bit product. */
 static inline int32_t rq_fast(int32_t acc, int32_t mm, int32_t ms) {
-  if (ms >= 33 && ms <= 63) {
-    const int32_t hi = (int32_t)(((int64_t)acc * mm) >> 32); /* mulh */
-    return (hi + (1 << (ms - 33))) >> (ms - 32);
+  /* A shift below 33: acc 2^k with k = 33 - ms is exact in 32 bits when acc fits in 32 - k bits,
+   * and round_shift_right(acc m, ms) = round_shift_right(acc 2^k m, ms + k). */
+  const int32_t k = ms < 33 ? 33 - ms : 0;
+  if (ms >= 1 && ms <= 63 && k < 31) {
+    const int32_t a2 = (int32_t)((uint32_t)acc << k);
+    if ((a2 >> k) == acc) {
+      const int32_t s2 = ms + k;
+      const int32_t hi = (int32_t)(((int64_t)a2 * mm) >> 32); /* mulh */
+      return (hi + (1 << (s2 - 33))) >> (s2 - 32);
+    }
   }
   return sat32(rq32(acc, mm, ms));
 }
@@ -634,10 +710,93 @@ static inline uint32_t ld32(const int8_t* p) { /* a word of 4 int8 (misaligned: 
   __asm__ volatile("lw %0, 0(%1)" : "=r"(v) : "r"(p) : "memory");
   return v;
 }
+/* Hardware-loop bodies (lp.setup, loop 0; no compressed instructions inside; the end offset is
+ * (4 + 4 x body instructions) / 2 halfwords from lp.setup).
+ * scores4_hw: n scores of a head of 4 (one packed word qw) with the requantisation's shift in
+ * s + k in [33, 63] (acc shifted left by k first, see rq_fast; rnd = 2^(s+k-33), sh = s + k - 32):
+ * p.lw kw, stride(kt!); acc = c0; pv.sdotsp.b acc, qw, kw; pv.sdotsp.b acc, kw, -zq (nz2: a second
+ * one); sll acc, k; mulh; add; sra; p.sw 4(out!). */
+static void scores4_hw(uint32_t qw, const int8_t* kt, int32_t stride, int32_t n, int32_t c0, uint32_t nz1, uint32_t nz2,
+                       int32_t mm, int32_t k, int32_t rnd, int32_t sh, int32_t* out) {
+  uint32_t kw;
+  int32_t acc, hi;
+  if (n <= 0) return;
+  if (!nz2)
+    __asm__ volatile(
+        ".option push\n.option norvc\n"
+        ".insn i 0x7b, 4, x0, %[n], 20\n"
+        ".insn r 0x0b, 7, 0x10, %[kw], %[kt], %[st]\n"
+        "addi %[acc], %[c0], 0\n"
+        ".insn r 0x57, 1, 0x5c, %[acc], %[qw], %[kw]\n"
+        ".insn r 0x57, 1, 0x5c, %[acc], %[kw], %[nz]\n"
+        "sll %[acc], %[acc], %[k]\n"
+        "mulh %[hi], %[acc], %[mm]\n"
+        "add %[hi], %[hi], %[rnd]\n"
+        "sra %[hi], %[hi], %[sh]\n"
+        ".insn s 0x2b, 2, %[hi], 4(%[out])\n"
+        ".option pop\n"
+        : [kt] "+r"(kt), [out] "+r"(out), [kw] "=&r"(kw), [acc] "=&r"(acc), [hi] "=&r"(hi)
+        : [n] "r"(n), [st] "r"(stride), [c0] "r"(c0), [qw] "r"(qw), [nz] "r"(nz1), [mm] "r"(mm), [rnd] "r"(rnd), [sh] "r"(sh), [k] "r"(k)
+        : "memory");
+  else
+    __asm__ volatile(
+        ".option push\n.option norvc\n"
+        ".insn i 0x7b, 4, x0, %[n], 22\n"
+        ".insn r 0x0b, 7, 0x10, %[kw], %[kt], %[st]\n"
+        "addi %[acc], %[c0], 0\n"
+        ".insn r 0x57, 1, 0x5c, %[acc], %[qw], %[kw]\n"
+        ".insn r 0x57, 1, 0x5c, %[acc], %[kw], %[nz]\n"
+        ".insn r 0x57, 1, 0x5c, %[acc], %[kw], %[nzb]\n"
+        "sll %[acc], %[acc], %[k]\n"
+        "mulh %[hi], %[acc], %[mm]\n"
+        "add %[hi], %[hi], %[rnd]\n"
+        "sra %[hi], %[hi], %[sh]\n"
+        ".insn s 0x2b, 2, %[hi], 4(%[out])\n"
+        ".option pop\n"
+        : [kt] "+r"(kt), [out] "+r"(out), [kw] "=&r"(kw), [acc] "=&r"(acc), [hi] "=&r"(hi)
+        : [n] "r"(n), [st] "r"(stride), [c0] "r"(c0), [qw] "r"(qw), [nz] "r"(nz1), [nzb] "r"(nz2), [mm] "r"(mm), [rnd] "r"(rnd),
+          [sh] "r"(sh), [k] "r"(k)
+        : "memory");
+}
+/* values4_hw: over n cache rows, acc[0..4) += (p - za) v lanes, psum += p - za:
+ * p.lb pt, 1(pp!); p.lw vw, stride(vt!); sub; add psum; 4 x (pv.extract.b; p.mac). */
+static void values4_hw(const int8_t* pp, const int8_t* vt, int32_t stride, int32_t n, int32_t za, int32_t* acc, int32_t* psum) {
+  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], ps = *psum, pt, e;
+  uint32_t vw;
+  if (n <= 0) return;
+  __asm__ volatile(
+      ".option push\n.option norvc\n"
+      ".insn i 0x7b, 4, x0, %[n], 28\n"
+      ".insn i 0x0b, 0, %[pt], %[pp], 1\n"
+      ".insn r 0x0b, 7, 0x10, %[vw], %[vt], %[st]\n"
+      "sub %[pt], %[pt], %[za]\n"
+      "add %[ps], %[ps], %[pt]\n"
+      ".insn r 0x57, 7, 0x3c, %[e], %[vw], x0\n"
+      ".insn r 0x33, 0, 0x21, %[a0], %[pt], %[e]\n"
+      ".insn r 0x57, 7, 0x3d, %[e], %[vw], x0\n"
+      ".insn r 0x33, 0, 0x21, %[a1], %[pt], %[e]\n"
+      ".insn r 0x57, 7, 0x3c, %[e], %[vw], x1\n"
+      ".insn r 0x33, 0, 0x21, %[a2], %[pt], %[e]\n"
+      ".insn r 0x57, 7, 0x3d, %[e], %[vw], x1\n"
+      ".insn r 0x33, 0, 0x21, %[a3], %[pt], %[e]\n"
+      ".option pop\n"
+      : [pp] "+r"(pp), [vt] "+r"(vt), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [ps] "+r"(ps), [pt] "=&r"(pt),
+        [e] "=&r"(e), [vw] "=&r"(vw)
+      : [n] "r"(n), [st] "r"(stride), [za] "r"(za)
+      : "memory");
+  acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3, *psum = ps;
+}
+
 /* n scores of one query head q (hs int8, hs % 4 == 0) against cache rows kt, kt + kv_dim, ...
  * (the 32-bit SIMD path above), to out[0..n). */
 static void scores_run(const int8_t* qh, const int8_t* kt, int32_t kv_dim, int32_t hs, int32_t n, int32_t c0, uint32_t nzw1,
                        uint32_t nzw2, int32_t mm, int32_t ms, int32_t* out) {
+  /* |acc| <= 4 x 255^2 < 2^18: acc 2^k fits in 32 bits for k <= 12 */
+  const int32_t k = ms < 33 ? 33 - ms : 0;
+  if (hs == 4 && ms >= 1 && ms <= 63 && k <= 12) {
+    scores4_hw(ld32(qh), kt, kv_dim, n, c0, nzw1, nzw2, mm, k, 1 << (ms + k - 33), ms + k - 32, out);
+    return;
+  }
   if (hs == 4) {
     const uint32_t qw = ld32(qh);
     for (int32_t t = 0; t < n; ++t, kt += kv_dim) {
@@ -664,6 +823,10 @@ static void scores_run(const int8_t* qh, const int8_t* kt, int32_t kv_dim, int32
  * hs % 4 == 0) and acc[hs] += sum (p[t] - za) (the zero-point correction, see above). */
 static void values_run(const int8_t* pt, const int8_t* vt0, int32_t kv_dim, int32_t hs, int32_t n, int32_t za, int32_t* acc) {
   for (int32_t g = 0; g < hs; g += 4) {
+    if (g == 0) {
+      values4_hw(pt, vt0, kv_dim, n, za, acc, acc + hs);
+      continue;
+    }
     int32_t a0 = acc[g], a1 = acc[g + 1], a2 = acc[g + 2], a3 = acc[g + 3], psum = 0;
     const int8_t* vt = vt0 + g;
     for (int32_t t = 0; t < n; ++t, vt += kv_dim) {
