@@ -444,10 +444,16 @@ TEST(ClusterOps, AttentionSimdPathsEqualGolden) {
 
 // The tiled kernels with several tiles at a small L1 budget (16 tokens after 5 cached, 8 heads of
 // 4 on 4 KV heads: kv_dim 16 B, 21 cache rows, 128 rows of 21 scores), tile counts by hand:
-//  - scores at 136 B: T = (136 - 8) / (2 x 16) = 4 cache rows, ceil(21 / 4) = 6 tiles, 6 transfers;
-//  - values at 1000 B: the accumulators of all 128 rows (20 B each) do not fit, nor those of 64;
-//    blocks of 32 rows (640 B) leave T = (1000 - 640 - 8) / 32 = 11; block b's longest row has
-//    4b + 9 entries: 1 + 2 + 2 + 2 = 7 tiles, 7 transfers;
+//  - scores: two tiles of all 21 cache rows take 16 + 2 x 21 x 16 = 688 B, plus 2 x 21 x 4 B of
+//    scores per row of the block: at 4500 B, 22 rows; on 8 cores rounded down to 16: 8 blocks of
+//    one tile, each one transfer in (cache rows) and one out (scores): 16 transfers; on 1 core 22:
+//    6 blocks, 12 transfers. At 1500 B: 4 rows, fewer than the 8 cores: blocks of 8 rows with
+//    T = (1500 - 16) / (2 (16 + 8 x 4)) = 15 cache rows; block b (one token) has b + 6 entries: 10
+//    blocks of one tile and 6 of two, 22 tiles, 44 transfers (1 core: 4 rows, T = 21, 32 tiles);
+//  - values: accumulators 20 B and p 2 x 21 B per row: at 1000 B, (1000 - 688) / 62 = 5 rows; on
+//    8 cores blocks of 8 rows with T = (1000 - 160 - 16) / (2 (16 + 8)) = 17: 12 blocks of one
+//    tile, 4 of two, 20 tiles, each cache rows and p in: 40 transfers (1 core: 5 rows, T = 21, 26
+//    blocks, 52 transfers);
 //  - softmax at 3200 B: after 64 B of flags and the 1028-B LUT, (3200 - 1100) / (2 x (84 + 21))
 //    = 10 rows, on 8 cores rounded down to R = 8 rows a block (16 blocks, 16 transfers in and 16
 //    out); on 1 core R = 10, ceil(128 / 10) = 13 blocks, 26 transfers.
@@ -473,12 +479,16 @@ TEST(ClusterOps, TiledAttentionAndSoftmaxWithSeveralTilesEqualGolden) {
   for (uint32_t cores : {1u, 8u}) {
     cluster::ClusterResult r;
     std::array<uint32_t, 2> tiles{};
-    EXPECT_EQ(cluster_scores(cores, a, q, k, sp, &r, 136, &tiles), gs) << cores;
-    EXPECT_EQ(tiles, (std::array<uint32_t, 2>{4, 6}));
-    EXPECT_EQ(r.dma.transfers, 6u);
+    const bool c8 = cores == 8;
+    EXPECT_EQ(cluster_scores(cores, a, q, k, sp, &r, 4500, &tiles), gs) << cores;
+    EXPECT_EQ(tiles, (std::array<uint32_t, 2>{21, c8 ? 8u : 6u}));
+    EXPECT_EQ(r.dma.transfers, c8 ? 16u : 12u);
+    EXPECT_EQ(cluster_scores(cores, a, q, k, sp, &r, 1500, &tiles), gs) << cores;
+    EXPECT_EQ(tiles, (std::array<uint32_t, 2>{c8 ? 15u : 21u, c8 ? 22u : 32u}));
+    EXPECT_EQ(r.dma.transfers, c8 ? 44u : 64u);
     EXPECT_EQ(cluster_values(cores, a, p, v, vp, &r, 1000, &tiles), gv) << cores;
-    EXPECT_EQ(tiles, (std::array<uint32_t, 2>{11, 7}));
-    EXPECT_EQ(r.dma.transfers, 7u);
+    EXPECT_EQ(tiles, (std::array<uint32_t, 2>{c8 ? 17u : 21u, c8 ? 20u : 26u}));
+    EXPECT_EQ(r.dma.transfers, c8 ? 40u : 52u);
     EXPECT_EQ(cluster_softmax(cores, gs, a.m, a.nh, a.pos0, lut, &r, 3200, 1, &tiles), p) << cores;
     EXPECT_EQ(tiles, cores == 8 ? (std::array<uint32_t, 2>{8, 16}) : (std::array<uint32_t, 2>{10, 13}));
     EXPECT_EQ(r.dma.transfers, cores == 8 ? 32u : 26u);

@@ -848,83 +848,114 @@ static void values_finish(const int32_t* acc, int32_t hs, int32_t zb, int32_t mm
 }
 
 /* Tiled attention (J(12) bit 0, the fast paths only): the K or V cache moves through L1 in tiles
- * of T cache rows (T x kv_dim bytes, contiguous in L2), double-buffered as the tiled GEMM (core 0
- * starts tile i+1, waits for tile i, a barrier, every core works on its rows (snake order) for the
- * cache rows of the tile, a barrier). Scores go from the cores to L2; q and p are read from L2.
- * Values keep per-row int32 accumulators (hs + 1 words a row) in L1 across the tiles; when those
- * of all rows leave no room for two tiles of one cache row, the rows go in blocks of rows/2,
- * rows/4, ... (rounded up), each block streaming the cache rows its longest row needs again.
- * T = the most cache rows two tiles of which fit the L1 budget J(7) after the accumulators.
- * Returns -1 when not even one cache row fits (the caller then runs untiled). Job words 13, 14:
- * T and the number of tiles moved. */
+ * of T cache rows (T x kv_dim bytes, contiguous in L2), with the rows' operands of those cache
+ * rows: for the values the probabilities p[row][t0, t0 + T) of a block of rows come in (a 2D
+ * transfer), for the scores their outputs go back (a 2D transfer of int32 from an L1 buffer, the
+ * masked entries written as 0 in L1). Double-buffered as the tiled GEMM: core 0 starts tile i+1,
+ * waits for tile i, a barrier, every core works on its rows (snake order) for the cache rows of
+ * the tile, a barrier, core 0 starts the scores' transfer back (the queue is in order, so it is
+ * done before tile i+2's input, which reuses the buffers, is). The values keep per-row int32
+ * accumulators (hs + 1 words a row) in L1 across the tiles. The rows go in blocks of `bl` rows
+ * (tile shape below), each block streaming the cache rows its longest row needs; the next tile
+ * (of the block, or the first of the next block) is always in flight while one is computed. q is
+ * read from L2 (one word a row and tile); scores beyond a block's longest row are 0, written by
+ * the cores to L2.
+ * Returns -1 when not even a block of one row with one cache row fits (the caller then runs
+ * untiled). Job words 13, 14: T and the number of tiles moved (each tile: two DMA transfers). */
 static int attn_tiled(uint32_t id, uint32_t nc, int values) {
   const int32_t m = (int32_t)J(2), nh = (int32_t)J(3), hs = (int32_t)J(4), pos0 = (int32_t)J(5), nkv = (int32_t)J(6);
   const uint32_t budget = J(7);
   const int8_t* a = (const int8_t*)IO(J(8));
   const uint8_t* cache2 = (const uint8_t*)IO(J(9));
   const volatile int32_t* par = (const volatile int32_t*)IO(J(10));
+  uint8_t* out2 = (uint8_t*)IO(J(11));
   const int32_t za = par[0], zb = par[1], y_zp = par[2], mm = par[3], ms = par[4];
   const int32_t tt = pos0 + m, kv_dim = nkv * hs, kv_mul = nh / nkv, rows = m * nh;
   const int32_t nz1 = za == -128 ? 64 : -za, nz2 = za == -128 ? 64 : 0;
   const uint32_t nzw1 = (uint32_t)(uint8_t)nz1 * 0x01010101u, nzw2 = (uint32_t)(uint8_t)nz2 * 0x01010101u;
-  const uint32_t acc_row = values ? 4u * (uint32_t)(hs + 1) : 0u;
-  int32_t bl = rows, tr = 0;
-  for (;;) {
-    const uint32_t accb = (uint32_t)bl * acc_row;
-    tr = budget > accb + 8u ? (int32_t)((budget - accb - 8u) / (2u * ALIGN4((uint32_t)kv_dim))) : 0;
-    if (tr >= 1 || bl == 1) break;
-    bl = (bl + 1) / 2;
-  }
-  if (tr < 1) return -1;
-  if (tr > tt) tr = tt;
-  int32_t* accs = (int32_t*)CL_L1_FREE;
-  const uint32_t tile_b = ALIGN4((uint32_t)(tr * kv_dim));
-  uint8_t* kb[2] = {(uint8_t*)CL_L1_FREE + ALIGN4((uint32_t)bl * acc_row), (uint8_t*)CL_L1_FREE + ALIGN4((uint32_t)bl * acc_row) + tile_b};
-  const int32_t blocks = (rows + bl - 1) / bl;
-  if (!values) /* the masked entries of every score row (t > pos0 + r) are 0 */
-    FOR_SNAKE_ROWS(row, rows, id, nc) {
-      int32_t* sr = (int32_t*)IO(J(11)) + row * tt;
-      for (int32_t t = pos0 + row / nh + 1; t < tt; ++t) sr[t] = 0;
+  const uint32_t acc_row = values ? 4u * (uint32_t)(hs + 1) : 0u, el = values ? 1u : 4u; /* row-operand bytes per entry */
+  /* Tile shape: whole cache rows for a block of rows when that fits with at least min(rows, cores)
+   * rows (bl rounded down to a multiple of the core count), else blocks of min(rows, cores) rows
+   * (or 1) with the most cache rows T that fit: the per-row work of a tile is then as long as it can
+   * be (each row's set-up is paid once per tile). */
+  const int32_t bmin = rows < (int32_t)nc ? rows : (int32_t)nc;
+  const uint32_t whole = 16u + 2u * (uint32_t)(tt * kv_dim);
+  int32_t bl = budget > whole ? (int32_t)((budget - whole) / (acc_row + 2u * (uint32_t)tt * el)) : 0, tr = tt;
+  if (bl >= bmin) {
+    if (bl > rows) bl = rows;
+    if (bl < rows && bl >= (int32_t)nc) bl -= bl % (int32_t)nc;
+  } else {
+    for (bl = bmin;; bl = 1) {
+      const uint32_t accb = (uint32_t)bl * acc_row;
+      tr = budget > accb + 16u ? (int32_t)((budget - accb - 16u) / (2u * ((uint32_t)kv_dim + (uint32_t)bl * el))) : 0;
+      if (tr >= 1 || bl == 1) break;
     }
-  uint32_t moved = 0;
+    if (tr < 1) return -1;
+    if (tr > tt) tr = tt;
+  }
+  int32_t* accs = (int32_t*)CL_L1_FREE;
+  const uint32_t tile_b = ALIGN4((uint32_t)(tr * kv_dim)), ob_b = ALIGN4((uint32_t)bl * (uint32_t)tr * el);
+  uint8_t* kb[2] = {(uint8_t*)CL_L1_FREE + ALIGN4((uint32_t)bl * acc_row), (uint8_t*)CL_L1_FREE + ALIGN4((uint32_t)bl * acc_row) + tile_b};
+  uint8_t* ob[2] = {kb[1] + tile_b, kb[1] + tile_b + ob_b};
+  const int32_t blocks = (rows + bl - 1) / bl;
+  uint32_t moved = 0, last_out = 0, ids[2] = {0, 0}, it = 0; /* it: tiles so far (buffer it & 1) */
+  /* core 0 starts the transfers of tile i of block b into buffer k */
+#define ATTN_FETCH(b_, i_, k_)                                                                                       \
+  do {                                                                                                               \
+    const int32_t r0_ = (b_) * bl, bt_ = rows - r0_ < bl ? rows - r0_ : bl, te_ = pos0 + (r0_ + bt_ - 1) / nh + 1; \
+    const int32_t t1_ = (i_) * tr, tn1_ = te_ - t1_ < tr ? te_ - t1_ : tr;                                           \
+    ids[k_] = cl_dma_in(kb[k_], cache2 + (uint32_t)(t1_ * kv_dim), (uint32_t)(tn1_ * kv_dim));                     \
+    if (values)                                                                                                      \
+      ids[k_] = cl_dma_2d((uint32_t)ob[k_], (uint32_t)(a + r0_ * tt + t1_), (uint32_t)tn1_, (uint32_t)bt_,          \
+                          (uint32_t)tn1_, (uint32_t)tt, 1);                                                          \
+  } while (0)
+  if (id == 0) ATTN_FETCH(0, 0, 0);
   for (int32_t b = 0; b < blocks; ++b) {
     const int32_t row0 = b * bl, bt = rows - row0 < bl ? rows - row0 : bl;
     const int32_t t_end = pos0 + (row0 + bt - 1) / nh + 1; /* the block's longest row */
     const int32_t tiles = (t_end + tr - 1) / tr;
     moved += (uint32_t)tiles;
     if (values) FOR_SNAKE_ROWS(lr, bt, id, nc) for (int32_t i = 0; i <= hs; ++i) accs[lr * (hs + 1) + i] = 0;
-    uint32_t ids[2] = {0, 0};
-    if (id == 0) ids[0] = cl_dma_in(kb[0], cache2, (uint32_t)((tr < t_end ? tr : t_end) * kv_dim));
-    for (int32_t i = 0; i < tiles; ++i) {
+    else FOR_SNAKE_ROWS(lr, bt, id, nc) { /* entries no tile of this block covers */
+      int32_t* sr = (int32_t*)out2 + (row0 + lr) * tt;
+      for (int32_t t = t_end; t < tt; ++t) sr[t] = 0;
+    }
+    for (int32_t i = 0; i < tiles; ++i, ++it) {
       const int32_t t0 = i * tr, tn = t_end - t0 < tr ? t_end - t0 : tr;
-      if (id == 0) {
-        if (i + 1 < tiles) {
-          const int32_t t1 = t0 + tr, tn1 = t_end - t1 < tr ? t_end - t1 : tr;
-          ids[(i + 1) & 1] = cl_dma_in(kb[(i + 1) & 1], cache2 + (uint32_t)(t1 * kv_dim), (uint32_t)(tn1 * kv_dim));
-        }
-        cl_dma_wait(ids[i & 1]);
+      const uint32_t k = it & 1u;
+      if (id == 0) { /* the next tile: of this block, else the first of the next block */
+        if (i + 1 < tiles) ATTN_FETCH(b, i + 1, k ^ 1u);
+        else if (b + 1 < blocks) ATTN_FETCH(b + 1, 0, k ^ 1u);
+        cl_dma_wait(ids[k]);
       }
       cl_barrier(); /* tile i is in L1 */
       FOR_SNAKE_ROWS(lr, bt, id, nc) {
         const int32_t row = row0 + lr, r = row / nh, h = row % nh, len = pos0 + r + 1;
         const int32_t n = (len < t0 + tn ? len : t0 + tn) - t0;
-        if (n <= 0) continue;
-        const int8_t* kt = (const int8_t*)kb[i & 1] + (h / kv_mul) * hs;
+        const int8_t* kt = (const int8_t*)kb[k] + (h / kv_mul) * hs;
         if (!values) {
-          const int8_t* qh = a + row * hs;
-          int32_t qsum = 0;
-          for (int32_t k = 0; k < hs; ++k) qsum += qh[k];
-          scores_run(qh, kt, kv_dim, hs, n, hs * za * zb - zb * qsum, nzw1, nz2 ? nzw2 : 0u, mm, ms,
-                     (int32_t*)IO(J(11)) + row * tt + t0);
-        } else {
-          values_run(a + row * tt + t0, kt, kv_dim, hs, n, za, accs + lr * (hs + 1));
+          int32_t* so = (int32_t*)ob[k] + lr * tn;
+          if (n > 0) {
+            const int8_t* qh = a + row * hs;
+            int32_t qsum = 0;
+            for (int32_t q = 0; q < hs; ++q) qsum += qh[q];
+            scores_run(qh, kt, kv_dim, hs, n, hs * za * zb - zb * qsum, nzw1, nz2 ? nzw2 : 0u, mm, ms, so);
+          }
+          for (int32_t t = n > 0 ? n : 0; t < tn; ++t) so[t] = 0;
+        } else if (n > 0) {
+          values_run((const int8_t*)ob[k] + lr * tn, kt, kv_dim, hs, n, za, accs + lr * (hs + 1));
         }
       }
-      cl_barrier(); /* buffer i & 1 is free again */
+      cl_barrier(); /* tile i is computed: its buffers are free again (scores: once sent back) */
+      if (!values && id == 0)
+        last_out = cl_dma_2d((uint32_t)ob[k], (uint32_t)(out2 + (uint32_t)(row0 * tt + t0) * 4u), 4u * (uint32_t)tn, (uint32_t)bt,
+                             4u * (uint32_t)tn, 4u * (uint32_t)tt, 0);
     }
-    if (values) FOR_SNAKE_ROWS(lr, bt, id, nc) values_finish(accs + lr * (hs + 1), hs, zb, mm, ms, y_zp, (int8_t*)IO(J(11)) + (row0 + lr) * hs);
+    if (values) FOR_SNAKE_ROWS(lr, bt, id, nc) values_finish(accs + lr * (hs + 1), hs, zb, mm, ms, y_zp, (int8_t*)out2 + (row0 + lr) * hs);
   }
+#undef ATTN_FETCH
   if (id == 0) {
+    if (!values) cl_dma_wait(last_out);
     J(13) = (uint32_t)tr;
     J(14) = moved;
   }
