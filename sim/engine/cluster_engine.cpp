@@ -29,9 +29,10 @@ void RiscvCluster::Params::describe(params::Visitor& v, Params& p) {
   v.field(Field{"gemm", Unit::none,
                 "int8 GEMM kernel: tiled (weights streamed through L1 by double-buffered DMA), untiled (operands in L2, XpulpV2), plain (untiled, RV32IMC C), "
                 "neureka (one N-EUREKA job per matmul, weights in the weight memory, read through the engine's direct port; needs neureka.enabled and "
-                "wmem.size_bytes in cluster_config)"},
+                "wmem.size_bytes in cluster_config). Also the mode of softmax and attention: tiled through L1 by DMA with tiled and neureka, "
+                "operands in L2 with untiled and plain"},
           p.gemm, {"tiled", "untiled", "plain", "neureka"});
-  v.field(Field{"l1_budget_bytes", Unit::bytes, "L1 a tiled GEMM may use (Deeploy's default L1 64000 B, anchors C5)", false, 64,
+  v.field(Field{"l1_budget_bytes", Unit::bytes, "L1 a tiled kernel may use: the tiled GEMM, the tiled softmax and attention, the softmax's scratch (Deeploy's default L1 64000 B, anchors C5)", false, 64,
                 256.0 * 1024 * 1024},
           p.l1_budget_bytes);
   v.field(Field{"cluster_config", Unit::none,
