@@ -969,7 +969,7 @@ static void attn_par(uint32_t id, uint32_t nc, int values) {
   const volatile int32_t* par = (const volatile int32_t*)IO(J(10));
   const int32_t za = par[0], zb = par[1], y_zp = par[2], mm = par[3], ms = par[4];
   const int32_t tt = pos0 + m, kv_dim = nkv * hs, kv_mul = nh / nkv;
-  const int fast_scores = (hs & 3) == 0 && hs <= 33024, fast_values = (hs & 3) == 0 && hs <= 256 && tt <= 33025;
+  const int fast_scores = (hs & 3) == 0 && hs <= 33024, fast_values = (hs & 3) == 0 && hs <= 128 && tt <= 33025; /* hs + 1 accumulators on the 2-KiB stack (untiled) */
   if ((J(12) & 1u) && (values ? fast_values : fast_scores) && attn_tiled(id, nc, values) == 0) return;
   /* -za in every lane, as one or two packed words (za = -128: 64 + 64) */
   const int32_t nz1 = za == -128 ? 64 : -za, nz2 = za == -128 ? 64 : 0;
