@@ -13,8 +13,10 @@
  *      memory at CL_WMEM_BASE + word 9; words 13, 14: offsets of the int32 multipliers and
  *      uint8 shifts per output channel, N-EUREKA's normalisation layout); 10 barrier test, 11 dispatch (fork/join) test, 12 DMA test;
  *      20 RMSNorm, 21 residual add, 22 LUT (SiLU), 23 softmax, 24 RoPE, 25 attention scores,
- *      26 attention values, 27 MUL (SwiGLU gate) on int8, untiled from L2, as the golden kernels
- *      of the same names (parameters at offset J(10), see each kernel); 28 copy (KV-cache write);
+ *      26 attention values, 27 MUL (SwiGLU gate) on int8, as the golden kernels of the same names
+ *      (parameters at offset J(10), see each kernel): untiled from L2, except 23, 25 and 26 with
+ *      word 12 bit 0 (tiled through L1 by DMA within the word-7 budget; 23 also uses word 7 for an
+ *      L1 scratch when untiled; tiled ones write words 13, 14 as the tiled GEMM); 28 copy (KV-cache write);
  *      0 nothing (measures the launch: start-up, barrier, exit).
  * Every GEMM computes y[i, j] = sat8(requant(sum_k (x[i,k] - x_zp) * w[j,k], rq[j]) + y_zp), the
  * same math as golden::matmul (workloads/kernels/gemv_i8.h); output rows j are split into
