@@ -29,9 +29,10 @@ void RiscvCluster::Params::describe(params::Visitor& v, Params& p) {
   v.field(Field{"gemm", Unit::none,
                 "int8 GEMM kernel: tiled (weights streamed through L1 by double-buffered DMA), untiled (operands in L2, XpulpV2), plain (untiled, RV32IMC C), "
                 "neureka (one N-EUREKA job per matmul, weights in the weight memory, read through the engine's direct port; needs neureka.enabled and "
-                "wmem.size_bytes in cluster_config)"},
+                "wmem.size_bytes in cluster_config). Also the mode of softmax and attention: tiled through L1 by DMA with tiled and neureka, "
+                "operands in L2 with untiled and plain"},
           p.gemm, {"tiled", "untiled", "plain", "neureka"});
-  v.field(Field{"l1_budget_bytes", Unit::bytes, "L1 a tiled GEMM may use (Deeploy's default L1 64000 B, anchors C5)", false, 64,
+  v.field(Field{"l1_budget_bytes", Unit::bytes, "L1 a tiled kernel may use: the tiled GEMM, the tiled softmax and attention, the softmax's scratch (Deeploy's default L1 64000 B, anchors C5)", false, 64,
                 256.0 * 1024 * 1024},
           p.l1_budget_bytes);
   v.field(Field{"cluster_config", Unit::none,
@@ -371,7 +372,12 @@ void ClusterEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
       }
       case OpKind::softmax: {
         const int64_t tokens = M / op.heads, tt = step.pos0 + tokens;
+        // L1: a per-core scratch of exp values within l1_budget_bytes; with the tiled / N-EUREKA GEMM
+        // (Deeploy's tiled code) the exp LUT is copied into L1 and the score rows move through L1 by DMA
+        // (double-buffered tiles of rows); untiled / plain keep the operands in L2.
         w[1] = 23, w[2] = uint32_t(tokens), w[3] = uint32_t(op.heads), w[4] = uint32_t(step.pos0);
+        w[7] = l1_budget;
+        w[12] = (bp.gemm == "tiled" || bp.gemm == "neureka") ? 1u : 0u;
         need(0, uint64_t(M * tt) * 4, "scores"), need(1, 257 * 4, "exp LUT");
         w[8] = job.put(std::move(in[0])), w[9] = job.put(std::move(in[1]));
         job.output(uint64_t(M * tt));
@@ -397,8 +403,12 @@ void ClusterEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
         const bool values = op.kind == OpKind::attn_values;
         const auto mm = qm(q, "mul", op);
         const int64_t hs = values ? op.n / op.heads : op.k, kvh = op.inputs.at(1).shape.at(1) / hs, tt = step.pos0 + M;
+        // Tiled / N-EUREKA GEMM (Deeploy's tiled code): the K or V cache moves through L1 by DMA within the
+        // L1 budget; untiled / plain: every operand stays in L2 (GVSoC's "untiled from L2" runs).
         w[1] = values ? 26 : 25, w[2] = uint32_t(M), w[3] = uint32_t(op.heads), w[4] = uint32_t(hs), w[5] = uint32_t(step.pos0),
         w[6] = uint32_t(kvh);
+        w[7] = l1_budget;
+        w[12] = (bp.gemm == "tiled" || bp.gemm == "neureka") ? 1u : 0u;
         need(0, uint64_t(values ? M * op.heads * tt : M * op.heads * hs), values ? "probabilities" : "q");
         need(1, uint64_t(tt * kvh * hs), values ? "V cache" : "K cache");
         w[8] = job.put(std::move(in[0])), w[9] = job.put(std::move(in[1]));
@@ -468,7 +478,7 @@ void ClusterEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
                   {"dma_busy_cycles", r.dma.busy_cycles},
                   {"neureka_busy_cycles", r.neureka.busy_cycles},
                   {"neureka_bank_stall_cycles", r.neureka.bank_stall_cycles},
-                  {"tiles", w[1] == cluster::kGemmTiled ? tiles : 0u}};
+                  {"tiles", w[1] == cluster::kGemmTiled || (w[12] & 1u && (w[1] == 23 || w[1] == 25 || w[1] == 26)) ? tiles : 0u}};
     done(j, res);
   }
 }

@@ -11,6 +11,7 @@
 #include "sim/platform/platform.h"
 #include "sim/replay/replay.h"
 #include "sim/replay/session.h"
+#include "sim/report/report.h"
 #include "tests/common/cli.h"
 #include "tests/common/errors.h"
 #include "tests/models/rv32/iss_harness.h"
@@ -85,6 +86,36 @@ TEST(ClusterEngine, UntiledAndPlainGemmAreBitExactToo) {
     const auto r = replay::run_session(micro(2, 3, 8, g));
     EXPECT_EQ(r["bit_exact"], true) << g;
     expect_all_on_cores(r);
+  }
+}
+
+// The GEMM mode is also the mode of softmax and attention: tiled and neureka move their operands
+// through L1 by DMA (tiles and transfers in every such op's record), untiled and plain keep them
+// in L2 (no DMA); bit-exact either way.
+TEST(ClusterEngine, SoftmaxAndAttentionFollowTheGemmMode) {
+  SKIP_IF_EMPTY(test::rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  for (const char* g : {"tiled", "neureka", "untiled", "plain"}) {
+    auto o = micro(2, 3, 8, g);
+    o.csv_path = ::testing::TempDir() + "cluster_modes_" + g + ".csv";
+    const auto r = replay::run_session(o);
+    EXPECT_EQ(r["bit_exact"], true) << g;
+    const bool tiled = std::string(g) == "tiled" || std::string(g) == "neureka";
+    int seen = 0;
+    for (const auto& row : report::read_ops_csv(o.csv_path)) {
+      const std::string& kind = row.at("kind");
+      if (kind != "softmax" && kind != "attn_scores" && kind != "attn_values") continue;
+      ++seen;
+      const int tiles = std::stoi(row.at("tiles")), transfers = std::stoi(row.at("dma_transfers"));
+      if (tiled) {
+        EXPECT_GE(tiles, 1) << g << " " << row.at("name");
+        EXPECT_GE(transfers, 2 * tiles) << g << " " << row.at("name");  // in and out (or cache rows and p) per tile
+      } else {
+        EXPECT_EQ(tiles, 0) << g << " " << row.at("name");
+        EXPECT_EQ(transfers, 0) << g << " " << row.at("name");
+      }
+    }
+    EXPECT_EQ(seen % 24, 0) << g;  // 3 kinds x 8 layers per step
+    EXPECT_GE(seen, 48) << g;      // the prefill and at least one decode step
   }
 }
 

@@ -28,8 +28,9 @@ Blob blob(uint32_t off, const std::vector<T>& v) {
 }
 
 // Runs op with job words 2..12 (m, n, k, x_zp, y_zp, l1, in0, in1, params, out, param) and the blobs; returns n_out bytes at out.
+// With `res` the run's result (cycles, per-core barrier waits) is returned there too.
 std::vector<int8_t> run_op(uint32_t op, uint32_t cores, const std::array<uint32_t, 11>& words, const std::vector<Blob>& blobs,
-                           size_t n_out, cluster::ClusterResult* result = nullptr) {
+                           size_t n_out, cluster::ClusterResult* res = nullptr, std::array<uint32_t, 2>* tiles = nullptr) {
   const auto elf = rv32_program("cluster_kernels");
   cluster::ClusterConfig cfg;
   cfg.cores = cores;
@@ -44,7 +45,8 @@ std::vector<int8_t> run_op(uint32_t op, uint32_t cores, const std::array<uint32_
   const auto r = cl.run(500'000'000);
   EXPECT_EQ(r.stop, rv32::Stop::exit) << r.error << r.trap.text();
   EXPECT_EQ(r.exit_code, 0);
-  if (result) *result = r;
+  if (res) *res = r;
+  if (tiles) std::memcpy(tiles->data(), io + cluster::kJobTileRows * 4, 8);  // words 13, 14 (tiled ops)
   return std::vector<int8_t>(io + words[9], io + words[9] + n_out);
 }
 
@@ -172,9 +174,10 @@ TEST(ClusterOps, Stories260KNormsResidualAndSiluEqualGolden) {
 
 namespace {
 std::vector<int8_t> cluster_softmax(uint32_t cores, const std::vector<int32_t>& s, int32_t m, int32_t nh, int32_t pos0,
-                                    const std::vector<int32_t>& lut) {
-  return run_op(23, cores, {uint32_t(m), uint32_t(nh), uint32_t(pos0), 0, 0, 0, kX, kB, 0, kY, 0}, {blob(kX, s), blob(kB, lut)},
-                s.size());
+                                    const std::vector<int32_t>& lut, cluster::ClusterResult* res = nullptr, uint32_t l1 = 0,
+                                    uint32_t tiled = 0, std::array<uint32_t, 2>* tiles = nullptr) {
+  return run_op(23, cores, {uint32_t(m), uint32_t(nh), uint32_t(pos0), 0, 0, l1, kX, kB, 0, kY, tiled}, {blob(kX, s), blob(kB, lut)},
+                s.size(), res, tiles);
 }
 std::vector<int8_t> cluster_rope(uint32_t cores, const std::vector<int8_t>& x, int32_t m, int32_t nh, int32_t hs, int32_t pos0,
                                  const quant::golden::RopeParams& p, const std::vector<int16_t>& cs, const std::vector<int16_t>& sn,
@@ -265,20 +268,22 @@ struct Attn {
   int32_t m, nh, nkv, hs, pos0;
 };
 std::vector<int32_t> cluster_scores(uint32_t cores, const Attn& a, const std::vector<int8_t>& q, const std::vector<int8_t>& k,
-                                    const quant::golden::ScoreParams& p) {
+                                    const quant::golden::ScoreParams& p, cluster::ClusterResult* res = nullptr, uint32_t l1 = 0,
+                                    std::array<uint32_t, 2>* tiles = nullptr) {
   const std::vector<int32_t> par = {p.q_zp, p.k_zp, 0, p.mul.m, p.mul.shift};
   const size_t n = size_t(a.m) * a.nh * (a.pos0 + a.m);
-  const auto bytes = run_op(25, cores, {uint32_t(a.m), uint32_t(a.nh), uint32_t(a.hs), uint32_t(a.pos0), uint32_t(a.nkv), 0, kX, kB, kP, kY, 0},
-                            {blob(kX, q), blob(kB, k), blob(kP, par)}, n * 4);
+  const auto bytes = run_op(25, cores, {uint32_t(a.m), uint32_t(a.nh), uint32_t(a.hs), uint32_t(a.pos0), uint32_t(a.nkv), l1, kX, kB, kP, kY, l1 ? 1u : 0u},
+                            {blob(kX, q), blob(kB, k), blob(kP, par)}, n * 4, res, tiles);
   std::vector<int32_t> s(n);
   std::memcpy(s.data(), bytes.data(), n * 4);
   return s;
 }
 std::vector<int8_t> cluster_values(uint32_t cores, const Attn& a, const std::vector<int8_t>& p, const std::vector<int8_t>& v,
-                                   const quant::golden::AttnValueParams& q) {
+                                   const quant::golden::AttnValueParams& q, cluster::ClusterResult* res = nullptr, uint32_t l1 = 0,
+                                   std::array<uint32_t, 2>* tiles = nullptr) {
   const std::vector<int32_t> par = {q.p_zp, q.v_zp, q.y_zp, q.mul.m, q.mul.shift};
-  return run_op(26, cores, {uint32_t(a.m), uint32_t(a.nh), uint32_t(a.hs), uint32_t(a.pos0), uint32_t(a.nkv), 0, kX, kB, kP, kY, 0},
-                {blob(kX, p), blob(kB, v), blob(kP, par)}, size_t(a.m) * a.nh * a.hs);
+  return run_op(26, cores, {uint32_t(a.m), uint32_t(a.nh), uint32_t(a.hs), uint32_t(a.pos0), uint32_t(a.nkv), l1, kX, kB, kP, kY, l1 ? 1u : 0u},
+                {blob(kX, p), blob(kB, v), blob(kP, par)}, size_t(a.m) * a.nh * a.hs, res, tiles);
 }
 std::vector<int8_t> cluster_mul(uint32_t cores, const std::vector<int8_t>& a, const std::vector<int8_t>& b, const quant::golden::MulParams& p,
                                 uint32_t l1 = 0, cluster::ClusterResult* result = nullptr) {
@@ -299,10 +304,11 @@ void check_attention(const Attn& a, const std::vector<int8_t>& q, const std::vec
   quant::golden::attn_values<int8_t>(p.data(), a.m, a.pos0, v.data(), a.nh, a.nkv, a.hs, vp, gv.data());
   EXPECT_GE(std::set<int32_t>(gs.begin(), gs.end()).size(), 5u) << what;
   EXPECT_GE(distinct(gv), 5u) << what;
-  for (uint32_t cores : {1u, 8u}) {
-    EXPECT_EQ(cluster_scores(cores, a, q, k, sp), gs) << what << " scores, " << cores << " cores";
-    EXPECT_EQ(cluster_values(cores, a, p, v, vp), gv) << what << " values, " << cores << " cores";
-  }
+  for (uint32_t cores : {1u, 8u})
+    for (uint32_t l1 : {0u, 64000u}) {  // untiled from L2; tiled through L1 (one tile)
+      EXPECT_EQ(cluster_scores(cores, a, q, k, sp, nullptr, l1), gs) << what << " scores, " << cores << " cores, L1 " << l1;
+      EXPECT_EQ(cluster_values(cores, a, p, v, vp, nullptr, l1), gv) << what << " values, " << cores << " cores, L1 " << l1;
+    }
 }
 }  // namespace
 
@@ -347,6 +353,158 @@ TEST(ClusterOps, Stories260KAttentionAndMulParametersEqualGolden) {
   std::vector<int8_t> gm(x.size());
   quant::golden::mul<int8_t>(x.data(), y.data(), int64_t(x.size()), mp, gm.data());
   for (uint32_t cores : {1u, 8u}) EXPECT_EQ(cluster_mul(cores, x, y, mp), gm) << cores;
+}
+
+namespace {
+uint64_t barrier_waits(const cluster::ClusterResult& r) {
+  uint64_t w = 0;
+  for (const auto& c : r.cores) w += c.barrier_wait_cycles;
+  return w;
+}
+}  // namespace
+
+// A causal prefill (16 tokens, 8 heads, nothing cached) on 8 cores: row (token r, head h) has
+// r + 1 entries, so a contiguous split of the 128 rows by core (2 tokens each) would give core c
+// work proportional to 8 (4c + 3): the mean core idles 1 - 17/31 = 45 % of the run at the closing
+// barrier. The snake assignment gives every core one head of every token (equal work), so the
+// barrier waits summed over the cores must stay below 5 % of cores x cycles (a bound the
+// contiguous split misses by 9x). Outputs bit-exact with golden.
+TEST(ClusterOps, CausalRowsAreBalancedOverTheCores) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(21);
+  const Attn a{16, 8, 4, 4, 0};  // microLlama-like heads of 4, 2 query heads per kv head
+  const int32_t tt = a.pos0 + a.m;
+  const auto q = rand_i8(size_t(a.m) * a.nh * a.hs, rng);
+  const auto k = rand_i8(size_t(tt) * a.nkv * a.hs, rng), v = rand_i8(k.size(), rng);
+  const quant::golden::ScoreParams sp{3, -7, {1717986918, 35}};
+  const quant::golden::AttnValueParams vp{-128, 5, -1, {1 << 30, 38}};
+  std::vector<int32_t> gs(size_t(a.m) * a.nh * tt);
+  quant::golden::attn_scores<int8_t>(q.data(), a.m, a.pos0, k.data(), a.nh, a.nkv, a.hs, sp, gs.data());
+  const auto lut = quant::build_exp_lut();
+  std::vector<int8_t> p(gs.size());
+  quant::golden::softmax<int8_t>(gs.data(), a.m, a.pos0, a.nh, lut.data(), p.data());
+  std::vector<int8_t> gv(size_t(a.m) * a.nh * a.hs);
+  quant::golden::attn_values<int8_t>(p.data(), a.m, a.pos0, v.data(), a.nh, a.nkv, a.hs, vp, gv.data());
+  EXPECT_GE(distinct(p), 20u);
+  EXPECT_GE(distinct(gv), 5u);
+  cluster::ClusterResult rs, rp, rv;
+  EXPECT_EQ(cluster_scores(8, a, q, k, sp, &rs), gs);
+  EXPECT_EQ(cluster_softmax(8, gs, a.m, a.nh, a.pos0, lut, &rp), p);
+  EXPECT_EQ(cluster_values(8, a, p, v, vp, &rv), gv);
+  for (const auto* r : {&rs, &rp, &rv}) {
+    ASSERT_EQ(r->cores.size(), 8u);
+    EXPECT_LT(double(barrier_waits(*r)), 0.05 * 8 * double(r->cycles)) << "cycles " << r->cycles;
+  }
+}
+
+// The softmax's exact 32-bit path (docs in cluster_kernels.c), in every L1 configuration: no
+// scratch (e computed twice), a scratch shorter than the rows (e kept for the first entries,
+// recomputed beyond), the whole rows in the scratch, and the LUT copied into L1 (the tiled mode);
+// 1 and 8 cores; the 64-bit fallback for a table that is not a valid exp LUT (a random one),
+// which the fast path would get wrong. All bit-exact with golden.
+TEST(ClusterOps, SoftmaxFastPathAndFallbackEqualGolden) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(31);
+  const int32_t m = 4, nh = 3, pos0 = 37, tt = pos0 + m;
+  std::vector<int32_t> s(size_t(m) * nh * tt);
+  for (auto& v : s) v = static_cast<int32_t>(rng() % 12000) - 6000;
+  s[5] = INT32_MIN, s[6] = INT32_MAX;  // max - s beyond int32 in row 0: clamped as golden does
+  const auto lut = quant::build_exp_lut();
+  std::vector<int8_t> gs(s.size());
+  quant::golden::softmax<int8_t>(s.data(), m, pos0, nh, lut.data(), gs.data());
+  EXPECT_GE(distinct(gs), 30u);
+  // budget 64 + 8 x 4 x 16 B: 16 entries of scratch per core with 8 cores (rows 38..41 long)
+  for (uint32_t cores : {1u, 8u})
+    for (uint32_t l1 : {0u, 64u + 8u * 4u * 16u, 64000u})
+      for (uint32_t to_l1 : {0u, 1u}) EXPECT_EQ(cluster_softmax(cores, s, m, nh, pos0, lut, nullptr, l1, to_l1), gs) << cores << " " << l1 << " " << to_l1;
+  // Not an exp LUT (random int32 with entries up to 2^30): only the 64-bit path is exact.
+  std::vector<int32_t> bad(lut.size());
+  for (auto& v : bad) v = static_cast<int32_t>(rng() % (1u << 30));
+  std::vector<int8_t> gb(s.size());
+  quant::golden::softmax<int8_t>(s.data(), m, pos0, nh, bad.data(), gb.data());
+  EXPECT_NE(gb, gs);
+  for (uint32_t cores : {1u, 8u}) EXPECT_EQ(cluster_softmax(cores, s, m, nh, pos0, bad, nullptr, 64000, 1), gb) << cores;
+}
+
+// Attention's 32-bit SIMD paths: heads of 4 (one packed word) and 12 (three), a query zero point
+// of -128 (-zq = 128 does not fit a lane: two dot products), a requantisation shift below 33 (the
+// 64-bit requantisation) and above; 1 and 8 cores; bit-exact with golden.
+TEST(ClusterOps, AttentionSimdPathsEqualGolden) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(41);
+  for (const Attn a : {Attn{3, 4, 2, 4, 6}, Attn{2, 2, 1, 12, 9}}) {
+    const auto q = rand_i8(size_t(a.m) * a.nh * a.hs, rng);
+    const auto k = rand_i8(size_t(a.pos0 + a.m) * a.nkv * a.hs, rng), v = rand_i8(k.size(), rng);
+    check_attention(a, q, k, v, {-128, 9, {1717986918, 36}}, {-128, 5, 4, {1 << 30, 38}}, "zq -128, hs " + std::to_string(a.hs));
+    check_attention(a, q, k, v, {17, -3, {1073741824, 32}}, {100, 3, -5, {1 << 22, 32}}, "shift 32, hs " + std::to_string(a.hs));
+    // Shift 13 (scores = acc 2^17: |acc| >= 2^14 saturates): acc 2^20 fits 32 bits only for |acc| < 2^11, so
+    // the requantisation takes the 32-bit and the 64-bit route by value (rq_fast).
+    const quant::golden::ScoreParams sp{5, -2, {1 << 30, 13}};
+    std::vector<int32_t> gs(size_t(a.m) * a.nh * (a.pos0 + a.m));
+    quant::golden::attn_scores<int8_t>(q.data(), a.m, a.pos0, k.data(), a.nh, a.nkv, a.hs, sp, gs.data());
+    EXPECT_GE(std::count(gs.begin(), gs.end(), INT32_MAX) + std::count(gs.begin(), gs.end(), INT32_MIN), 1);
+    EXPECT_GE(std::set<int32_t>(gs.begin(), gs.end()).size(), 10u);
+    for (uint32_t cores : {1u, 8u})
+      for (uint32_t l1 : {0u, 64000u}) EXPECT_EQ(cluster_scores(cores, a, q, k, sp, nullptr, l1), gs) << "shift 13, hs " << a.hs;
+  }
+}
+
+// The tiled kernels with several tiles at a small L1 budget (16 tokens after 5 cached, 8 heads of
+// 4 on 4 KV heads: kv_dim 16 B, 21 cache rows, 128 rows of 21 scores), tile counts by hand:
+//  - scores: two tiles of all 21 cache rows take 16 + 2 x 21 x 16 = 688 B, plus 2 x 21 x 4 B of
+//    scores per row of the block: at 4500 B, 22 rows; on 8 cores rounded down to 16: 8 blocks of
+//    one tile, each one transfer in (cache rows) and one out (scores): 16 transfers; on 1 core 22:
+//    6 blocks, 12 transfers. At 1500 B: 4 rows, fewer than the 8 cores: blocks of 8 rows with
+//    T = (1500 - 16) / (2 (16 + 8 x 4)) = 15 cache rows; block b (one token) has b + 6 entries: 10
+//    blocks of one tile and 6 of two, 22 tiles, 44 transfers (1 core: 4 rows, T = 21, 32 tiles);
+//  - values: accumulators 20 B and p 2 x 21 B per row: at 1000 B, (1000 - 688) / 62 = 5 rows; on
+//    8 cores blocks of 8 rows with T = (1000 - 160 - 16) / (2 (16 + 8)) = 17: 12 blocks of one
+//    tile, 4 of two, 20 tiles, each cache rows and p in: 40 transfers (1 core: 5 rows, T = 21, 26
+//    blocks, 52 transfers);
+//  - softmax at 3200 B: after 64 B of flags and the 1028-B LUT, (3200 - 1100) / (2 x (84 + 21))
+//    = 10 rows, on 8 cores rounded down to R = 8 rows a block (16 blocks, 16 transfers in and 16
+//    out); on 1 core R = 10, ceil(128 / 10) = 13 blocks, 26 transfers.
+// Every output bit-exact with golden, on 1 and 8 cores.
+TEST(ClusterOps, TiledAttentionAndSoftmaxWithSeveralTilesEqualGolden) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(51);
+  const Attn a{16, 8, 4, 4, 5};
+  const int32_t tt = a.pos0 + a.m;
+  const auto q = rand_i8(size_t(a.m) * a.nh * a.hs, rng);
+  const auto k = rand_i8(size_t(tt) * a.nkv * a.hs, rng), v = rand_i8(k.size(), rng);
+  const quant::golden::ScoreParams sp{-3, 6, {1717986918, 36}};
+  const quant::golden::AttnValueParams vp{-128, 2, 3, {1 << 30, 39}};
+  std::vector<int32_t> gs(size_t(a.m) * a.nh * tt);
+  quant::golden::attn_scores<int8_t>(q.data(), a.m, a.pos0, k.data(), a.nh, a.nkv, a.hs, sp, gs.data());
+  const auto lut = quant::build_exp_lut();
+  std::vector<int8_t> p(gs.size());
+  quant::golden::softmax<int8_t>(gs.data(), a.m, a.pos0, a.nh, lut.data(), p.data());
+  std::vector<int8_t> gv(size_t(a.m) * a.nh * a.hs);
+  quant::golden::attn_values<int8_t>(p.data(), a.m, a.pos0, v.data(), a.nh, a.nkv, a.hs, vp, gv.data());
+  EXPECT_GE(distinct(p), 20u);
+  EXPECT_GE(distinct(gv), 10u);
+  for (uint32_t cores : {1u, 8u}) {
+    cluster::ClusterResult r;
+    std::array<uint32_t, 2> tiles{};
+    const bool c8 = cores == 8;
+    EXPECT_EQ(cluster_scores(cores, a, q, k, sp, &r, 4500, &tiles), gs) << cores;
+    EXPECT_EQ(tiles, (std::array<uint32_t, 2>{21, c8 ? 8u : 6u}));
+    EXPECT_EQ(r.dma.transfers, c8 ? 16u : 12u);
+    EXPECT_EQ(cluster_scores(cores, a, q, k, sp, &r, 1500, &tiles), gs) << cores;
+    EXPECT_EQ(tiles, (std::array<uint32_t, 2>{c8 ? 15u : 21u, c8 ? 22u : 32u}));
+    EXPECT_EQ(r.dma.transfers, c8 ? 44u : 64u);
+    EXPECT_EQ(cluster_values(cores, a, p, v, vp, &r, 1000, &tiles), gv) << cores;
+    EXPECT_EQ(tiles, (std::array<uint32_t, 2>{c8 ? 17u : 21u, c8 ? 20u : 26u}));
+    EXPECT_EQ(r.dma.transfers, c8 ? 40u : 52u);
+    EXPECT_EQ(cluster_softmax(cores, gs, a.m, a.nh, a.pos0, lut, &r, 3200, 1, &tiles), p) << cores;
+    EXPECT_EQ(tiles, cores == 8 ? (std::array<uint32_t, 2>{8, 16}) : (std::array<uint32_t, 2>{10, 13}));
+    EXPECT_EQ(r.dma.transfers, cores == 8 ? 32u : 26u);
+    EXPECT_EQ(r.dma.bytes, uint64_t(a.m) * a.nh * tt * 5);  // every score in, every probability out, once
+  }
+  // The untiled kernels move nothing by DMA.
+  cluster::ClusterResult r;
+  EXPECT_EQ(cluster_values(8, a, p, v, vp, &r, 0), gv);
+  EXPECT_EQ(r.dma.transfers, 0u);
 }
 
 // The tiled element-wise kernels (job word 7 = L1 budget): operands streamed through L1 by the

@@ -13,8 +13,10 @@
  *      memory at CL_WMEM_BASE + word 9; words 13, 14: offsets of the int32 multipliers and
  *      uint8 shifts per output channel, N-EUREKA's normalisation layout); 10 barrier test, 11 dispatch (fork/join) test, 12 DMA test;
  *      20 RMSNorm, 21 residual add, 22 LUT (SiLU), 23 softmax, 24 RoPE, 25 attention scores,
- *      26 attention values, 27 MUL (SwiGLU gate) on int8, untiled from L2, as the golden kernels
- *      of the same names (parameters at offset J(10), see each kernel); 28 copy (KV-cache write);
+ *      26 attention values, 27 MUL (SwiGLU gate) on int8, as the golden kernels of the same names
+ *      (parameters at offset J(10), see each kernel): untiled from L2, except 23, 25 and 26 with
+ *      word 12 bit 0 (tiled through L1 by DMA within the word-7 budget; 23 also uses word 7 for an
+ *      L1 scratch when untiled; tiled ones write words 13, 14 as the tiled GEMM); 28 copy (KV-cache write);
  *      0 nothing (measures the launch: start-up, barrier, exit).
  * Every GEMM computes y[i, j] = sat8(requant(sum_k (x[i,k] - x_zp) * w[j,k], rq[j]) + y_zp), the
  * same math as golden::matmul (workloads/kernels/gemv_i8.h); output rows j are split into
@@ -24,6 +26,7 @@
 
 #include "cluster_rt.h"
 #include "gemv_i8.h"
+#include "pulp_simd.h"
 
 #define J(i) (((volatile uint32_t*)CL_IO_BASE)[i])
 #define IO(off) ((void*)(CL_IO_BASE + (off)))
@@ -80,6 +83,19 @@ static void share(int32_t rows, uint32_t id, uint32_t nc, int32_t* lo, int32_t* 
   *hi = *lo + chunk < rows ? *lo + chunk : rows;
   if (*lo > rows) *lo = rows;
 }
+
+/* Causal rows (token x head) for core `id` of `nc`: row lengths grow with the token, so a
+ * contiguous share gives the last core the longest rows. Instead the rows are dealt in blocks of
+ * nc, forward in even blocks and backward in odd ones ("snake": block b gives core id the row
+ * b*nc + id, or b*nc + nc-1-id when b is odd), so every core gets one row of every block and the
+ * short and long ends of consecutive blocks pair up. Deterministic. Iterate with
+ * `for (int32_t b = 0; b < blocks; ++b) { row = snake_row(b, id, nc); if (row >= rows) continue; ... }`. */
+static inline int32_t snake_row(int32_t b, uint32_t id, uint32_t nc) {
+  return b * (int32_t)nc + ((b & 1) ? (int32_t)(nc - 1u - id) : (int32_t)id);
+}
+#define FOR_SNAKE_ROWS(row, rows, id, nc)                                               \
+  for (int32_t b_ = 0, nb_ = ((rows) + (int32_t)(nc)-1) / (int32_t)(nc); b_ < nb_; ++b_) \
+    for (int32_t row = snake_row(b_, id, nc); row < (rows); row = (rows))
 
 static void gemm_untiled(uint32_t id, uint32_t nc, int xpulp) {
   const int32_t m = (int32_t)J(2), n = (int32_t)J(3), k = (int32_t)J(4), x_zp = (int32_t)J(5), y_zp = (int32_t)J(6);
@@ -463,26 +479,132 @@ static int lut_par(uint32_t id, uint32_t nc) {
 
 /* Softmax over the causal rows of int32 scores s (m, n_heads, pos0 + m) to int8
  * probabilities (golden::softmax: exp LUT, 2^46 reciprocal, scale 1/256, zero point -128).
- * m = J(2), n_heads = J(3), pos0 = J(4); s at J(8), the exp LUT (257 int32) at J(9), p at J(11).
- * The m x n_heads rows are split by core. */
+ * m = J(2), n_heads = J(3), pos0 = J(4), L1 bytes the kernel may use from CL_L1_FREE = J(7)
+ * (0: none but 64 bytes of flags), J(12) bit 0: the tiled mode (the exp LUT copied into L1 and
+ * the rows moved through L1 by DMA, softmax_tiled below; without it the operands stay in L2);
+ * s at J(8), the exp LUT (257 int32) at J(9), p at J(11). Rows dealt to the cores in snake order.
+ *
+ * Fast exact path (identical bits to golden, in 32-bit arithmetic), taken when the LUT is a
+ * valid exp table (lut[0] = 2^15, non-increasing, >= 0: what the quantised model guarantees,
+ * int_model.cpp check_exp_lut; checked here by the cores, each its share of the entries, so any
+ * other table takes the 64-bit path below) and rows are shorter than 2^16:
+ *  - d = max - s[t] >= 0 is exact as a uint32 (both int32); the lookup's x = min(d, 2^14 - 1);
+ *  - interpolation: lut[j+1] - lut[j] in [-2^15, 0], times frac <= 63: |v| < 2^21, no overflow;
+ *    e in [0, 2^15];
+ *  - sum of len <= 2^16 - 1 values <= 2^15: < 2^31 (uint32); sum >= lut[0] = 2^15 (the max
+ *    element's own term), so recip = 2^46 / sum is in [2^15, 2^31] (uint32; one 64-bit division
+ *    per row);
+ *  - e * recip <= 2^46 needs 64 bits, but round_shift_right(e * recip, 38) = (hi + 32) >> 6
+ *    with hi = mulhu(e, recip) (e * recip = hi 2^32 + lo, 0 <= lo < 2^32, and adding
+ *    lo / 2^32 < 1 to an integer before a floor division by 64 changes nothing); the result
+ *    is in [0, 256], minus 128, saturated to 127 at the top.
+ * Each e is computed once: the row's scores go to a per-core L1 scratch in the max pass, the e
+ * values replace them in the sum pass and the output pass reads them back (a row longer than the
+ * scratch recomputes e beyond it). */
 static inline int32_t exp_lookup(const int32_t* lut, int32_t x) {
   const int32_t x_max = (256 << 6) - 1;
   if (x > x_max) x = x_max;
   const int32_t j = x >> 6, frac = x & 63;
   return lut[j] + (int32_t)rsr64((int64_t)(lut[j + 1] - lut[j]) * frac, 6);
 }
-static void softmax_par(uint32_t id, uint32_t nc) {
-  const int32_t m = (int32_t)J(2), nh = (int32_t)J(3), pos0 = (int32_t)J(4);
-  const int32_t* s = (const int32_t*)IO(J(8));
-  const int32_t* lut = (const int32_t*)IO(J(9));
-  int8_t* p = (int8_t*)IO(J(11));
-  const int32_t tt = pos0 + m;
-  int32_t lo, hi;
-  share(m * nh, id, nc, &lo, &hi);
-  for (int32_t row = lo; row < hi; ++row) {
-    const int32_t r = row / nh, len = pos0 + r + 1;
-    const int32_t* sr = s + row * tt;
-    int8_t* pr = p + row * tt;
+static inline uint32_t exp_lookup32(const int32_t* lut, uint32_t d) {
+  const uint32_t x = d < (256u << 6) - 1u ? d : (256u << 6) - 1u;
+  const int32_t j = (int32_t)(x >> 6), frac = (int32_t)(x & 63u);
+  const int32_t a = lut[j];
+  return (uint32_t)(a + (((lut[j + 1] - a) * frac + 32) >> 6));
+}
+static inline void fill8(int8_t* p, int32_t n, int8_t v) {
+  const uint32_t w = (uint32_t)(uint8_t)v * 0x01010101u;
+  while (n > 0 && ((uint32_t)p & 3u)) *p++ = v, --n;
+  for (; n >= 4; n -= 4, p += 4) *(uint32_t*)p = w;
+  while (n-- > 0) *p++ = v;
+}
+/* The softmax's three passes over the part of a row in the scratch, as hardware loops (lp.setup
+ * loop 0, no compressed instructions inside; end offset (4 + 4 x body instructions) / 2):
+ * max (copying the scores from src to the scratch when they differ), exp (e replaces the score,
+ * summed), output (p = min((mulhu(e, recip) + 32) >> 6) - 128, 127), post-incremented
+ * p.lw/p.sw/p.sb, p.max, p.minu, p.min, p.lw with a register offset for the LUT. */
+static int32_t sm_max_hw(const int32_t* src, int32_t* scratch, int32_t n, int32_t mx) {
+  int32_t v;
+  if (n <= 0) return mx;
+  if (src != scratch)
+    __asm__ volatile(
+        ".option push\n.option norvc\n"
+        ".insn i 0x7b, 4, x0, %[n], 8\n"
+        ".insn i 0x0b, 2, %[v], %[src], 4\n"
+        ".insn s 0x2b, 2, %[v], 4(%[dst])\n"
+        ".insn r 0x33, 6, 0x02, %[mx], %[mx], %[v]\n"
+        ".option pop\n"
+        : [src] "+r"(src), [dst] "+r"(scratch), [mx] "+r"(mx), [v] "=&r"(v)
+        : [n] "r"(n)
+        : "memory");
+  else
+    __asm__ volatile(
+        ".option push\n.option norvc\n"
+        ".insn i 0x7b, 4, x0, %[n], 6\n"
+        ".insn i 0x0b, 2, %[v], %[src], 4\n"
+        ".insn r 0x33, 6, 0x02, %[mx], %[mx], %[v]\n"
+        ".option pop\n"
+        : [src] "+r"(src), [mx] "+r"(mx), [v] "=&r"(v)
+        : [n] "r"(n)
+        : "memory");
+  return mx;
+}
+static uint32_t sm_exp_hw(int32_t* sc, int32_t n, int32_t mx, const int32_t* lut) {
+  uint32_t sum = 0, v, x, j, f, a, b;
+  const uint32_t xmax = (256u << 6) - 1u;
+  const int32_t* lut4 = lut + 1;
+  if (n <= 0) return 0;
+  __asm__ volatile(
+      ".option push\n.option norvc\n"
+      ".insn i 0x7b, 4, x0, %[n], 32\n"
+      "lw %[v], 0(%[sc])\n"
+      "sub %[x], %[mx], %[v]\n"
+      ".insn r 0x33, 5, 0x02, %[x], %[x], %[xm]\n"
+      "srli %[j], %[x], 4\n"
+      "andi %[f], %[x], 63\n"
+      "andi %[j], %[j], -4\n"
+      ".insn r 0x03, 7, 0x10, %[a], %[lut], %[j]\n"
+      ".insn r 0x03, 7, 0x10, %[b], %[lut4], %[j]\n"
+      "sub %[b], %[b], %[a]\n"
+      "mul %[b], %[b], %[f]\n"
+      "addi %[b], %[b], 32\n"
+      "srai %[b], %[b], 6\n"
+      "add %[a], %[a], %[b]\n"
+      "add %[sum], %[sum], %[a]\n"
+      ".insn s 0x2b, 2, %[a], 4(%[sc])\n"
+      ".option pop\n"
+      : [sc] "+r"(sc), [sum] "+r"(sum), [v] "=&r"(v), [x] "=&r"(x), [j] "=&r"(j), [f] "=&r"(f), [a] "=&r"(a), [b] "=&r"(b)
+      : [n] "r"(n), [mx] "r"(mx), [xm] "r"(xmax), [lut] "r"(lut), [lut4] "r"(lut4)
+      : "memory");
+  return sum;
+}
+static void sm_out_hw(const int32_t* sc, int32_t n, uint32_t recip, int8_t* pr) {
+  uint32_t e, hi;
+  const int32_t c127 = 127;
+  if (n <= 0) return;
+  __asm__ volatile(
+      ".option push\n.option norvc\n"
+      ".insn i 0x7b, 4, x0, %[n], 16\n"
+      ".insn i 0x0b, 2, %[e], %[sc], 4\n"
+      "mulhu %[hi], %[e], %[rc]\n"
+      "addi %[hi], %[hi], 32\n"
+      "srli %[hi], %[hi], 6\n"
+      "addi %[hi], %[hi], -128\n"
+      ".insn r 0x33, 4, 0x02, %[hi], %[hi], %[c]\n"
+      ".insn s 0x2b, 0, %[hi], 1(%[pr])\n"
+      ".option pop\n"
+      : [sc] "+r"(sc), [pr] "+r"(pr), [e] "=&r"(e), [hi] "=&r"(hi)
+      : [n] "r"(n), [rc] "r"(recip), [c] "r"(c127)
+      : "memory");
+}
+
+/* One causal row: scores sr (len valid of tt) -> probabilities pr. `scratch` (cap int32) keeps
+ * the scores and then the e values (the tiled kernel passes the row itself: cap = len, in place);
+ * valid: the fast 32-bit path (see above), else golden's 64-bit arithmetic with lut. */
+static void softmax_row(const int32_t* sr, int32_t* scratch, int32_t cap, int8_t* pr, int32_t len, int32_t tt,
+                        const int32_t* lt, const int32_t* lut, uint32_t valid) {
+  if (!valid) { /* any other LUT: golden's 64-bit arithmetic */
     int32_t mx = sr[0];
     for (int32_t t = 1; t < len; ++t) mx = sr[t] > mx ? sr[t] : mx;
     int64_t sum = 0;
@@ -491,15 +613,121 @@ static void softmax_par(uint32_t id, uint32_t nc) {
       sum += exp_lookup(lut, d > INT32_MAX ? INT32_MAX : (int32_t)d);
     }
     const int64_t recip = ((int64_t)1 << 46) / (sum > 0 ? sum : 1);
-    for (int32_t t = 0; t < tt; ++t) {
-      if (t >= len) {
-        pr[t] = -128;
-        continue;
-      }
+    for (int32_t t = 0; t < len; ++t) {
       const int64_t d = (int64_t)mx - sr[t];
       const int64_t e = exp_lookup(lut, d > INT32_MAX ? INT32_MAX : (int32_t)d);
       pr[t] = sat8(rsr64(e * recip, 46 - 8) - 128);
     }
+    fill8(pr + len, tt - len, -128);
+    return;
+  }
+  const int32_t in_l1 = len < cap ? len : cap;
+  int32_t mx = sm_max_hw(sr, scratch, in_l1, sr[0]);
+  for (int32_t t = in_l1; t < len; ++t) mx = sr[t] > mx ? sr[t] : mx;
+  uint32_t sum = sm_exp_hw(scratch, in_l1, mx, lt);
+  for (int32_t t = in_l1; t < len; ++t) sum += exp_lookup32(lt, (uint32_t)mx - (uint32_t)sr[t]);
+  const uint32_t recip = (uint32_t)(((uint64_t)1 << 46) / sum);
+  sm_out_hw(scratch, in_l1, recip, pr);
+  for (int32_t t = in_l1; t < len; ++t) {
+    const uint32_t e = exp_lookup32(lt, (uint32_t)mx - (uint32_t)sr[t]);
+    const uint32_t hi = (uint32_t)(((uint64_t)e * recip) >> 32);
+    const int32_t v = (int32_t)((hi + 32u) >> 6) - 128;
+    pr[t] = (int8_t)(v > 127 ? 127 : v);
+  }
+  fill8(pr + len, tt - len, -128);
+}
+
+/* Tiled (J(12) bit 0): blocks of R rows of scores (R x tt int32, contiguous in L2) move into L1
+ * by DMA and their probabilities (R x tt int8) back, double-buffered as the tiled GEMM: core 0
+ * starts the transfer of block i+1, waits for block i, a barrier, every core computes its rows
+ * of the block (snake order within the block; the e values overwrite the scores in place), a
+ * barrier, core 0 starts the block's transfer back to L2 (the queue is in order, so it is done
+ * before block i+2's input, which reuses the buffer, is). R = the most rows for which two input
+ * and two output buffers fit the L1 budget after the flags and the LUT copy (rounded down to a
+ * multiple of the core count when it is at least that: a tile of 10 rows on 8 cores would leave
+ * 6 cores waiting for the 2 with two rows at every tile's barrier). Returns 0, or -1
+ * when not even one row fits (the caller then runs the untiled kernel). Writes R and the number
+ * of blocks to job words 13 and 14. */
+static int softmax_tiled(uint32_t id, uint32_t nc, uint32_t base, const int32_t* lt, uint32_t valid) {
+  const int32_t m = (int32_t)J(2), nh = (int32_t)J(3), pos0 = (int32_t)J(4);
+  const uint32_t budget = J(7);
+  const int32_t tt = pos0 + m, rows = m * nh;
+  const uint32_t in_row = 4u * (uint32_t)tt, out_row = (uint32_t)tt;
+  int32_t rr = budget > base + 8u ? (int32_t)((budget - base - 8u) / (2u * (in_row + out_row))) : 0;
+  if (rr < 1) return -1;
+  if (rr > rows) rr = rows;
+  if (rr >= (int32_t)nc) rr -= rr % (int32_t)nc; /* every core one row of each snake block of the tile */
+  const uint32_t inb_bytes = (uint32_t)rr * in_row, outb_bytes = ALIGN4((uint32_t)rr * out_row);
+  uint8_t* inb[2] = {(uint8_t*)(CL_L1_FREE + base), (uint8_t*)(CL_L1_FREE + base + inb_bytes)};
+  uint8_t* outb[2] = {inb[1] + inb_bytes, inb[1] + inb_bytes + outb_bytes};
+  const uint8_t* s2 = (const uint8_t*)IO(J(8));
+  uint8_t* p2 = (uint8_t*)IO(J(11));
+  const int32_t tiles = (rows + rr - 1) / rr;
+  uint32_t ids[2] = {0, 0}, last_out = 0;
+  if (id == 0) {
+    J(13) = (uint32_t)rr;
+    J(14) = (uint32_t)tiles;
+    ids[0] = cl_dma_in(inb[0], s2, (uint32_t)(rr < rows ? rr : rows) * in_row);
+  }
+  for (int32_t i = 0; i < tiles; ++i) {
+    const int32_t row0 = i * rr, rt = rows - row0 < rr ? rows - row0 : rr;
+    if (id == 0) {
+      if (i + 1 < tiles) {
+        const int32_t row1 = row0 + rr, rt1 = rows - row1 < rr ? rows - row1 : rr;
+        ids[(i + 1) & 1] = cl_dma_in(inb[(i + 1) & 1], s2 + (uint32_t)row1 * in_row, (uint32_t)rt1 * in_row);
+      }
+      cl_dma_wait(ids[i & 1]);
+    }
+    cl_barrier(); /* block i is in L1 */
+    FOR_SNAKE_ROWS(lr, rt, id, nc) {
+      const int32_t row = row0 + lr, len = pos0 + row / nh + 1;
+      int32_t* sr = (int32_t*)inb[i & 1] + lr * tt;
+      softmax_row(sr, sr, len, (int8_t*)outb[i & 1] + lr * tt, len, tt, lt, (const int32_t*)IO(J(9)), valid);
+    }
+    cl_barrier(); /* block i's probabilities are in L1 */
+    if (id == 0) last_out = cl_dma_out(p2 + (uint32_t)row0 * out_row, outb[i & 1], (uint32_t)rt * out_row);
+  }
+  if (id == 0) cl_dma_wait(last_out);
+  return 0;
+}
+
+static void softmax_par(uint32_t id, uint32_t nc) {
+  const int32_t m = (int32_t)J(2), nh = (int32_t)J(3), pos0 = (int32_t)J(4);
+  const uint32_t budget = J(7), tiled = J(12) & 1u;
+  const int32_t* s = (const int32_t*)IO(J(8));
+  const int32_t* lut = (const int32_t*)IO(J(9));
+  int8_t* p = (int8_t*)IO(J(11));
+  const int32_t tt = pos0 + m;
+  /* L1: flags (one word per core), then the LUT copy (tiled mode), then the scratch of each core
+   * (untiled) or the tiles. */
+  volatile uint32_t* flags = (volatile uint32_t*)CL_L1_FREE;
+  int32_t* lut_l1 = (int32_t*)(CL_L1_FREE + 64u);
+  const uint32_t used = 64u + 257u * 4u;
+  const int use_l1_lut = tiled && budget >= used;
+  const uint32_t base = use_l1_lut ? used : 64u;
+  const int32_t cap = budget > base ? (int32_t)((budget - base) / (4u * nc)) : 0;
+  int32_t* scratch = (int32_t*)(CL_L1_FREE + base) + (uint32_t)cap * id;
+  /* The LUT check (and copy): entries 1..256 shared by the cores; core 0 also checks entry 0. */
+  {
+    int32_t lo, hi;
+    share(256, id, nc, &lo, &hi);
+    uint32_t ok = id != 0 || lut[0] == 32768;
+    for (int32_t j = lo + 1; j <= hi; ++j) {
+      const int32_t v = lut[j];
+      ok &= (uint32_t)(v >= 0 && v <= lut[j - 1]);
+      if (use_l1_lut) lut_l1[j] = v;
+    }
+    if (use_l1_lut && id == 0) lut_l1[0] = lut[0];
+    flags[id] = ok;
+    cl_barrier();
+  }
+  uint32_t valid = tt < 65536;
+  for (uint32_t c = 0; c < nc; ++c) valid &= flags[c];
+  const int32_t* lt = use_l1_lut ? lut_l1 : lut;
+  if (use_l1_lut && softmax_tiled(id, nc, base, lt, valid) == 0) return;
+  FOR_SNAKE_ROWS(row, m * nh, id, nc) {
+    const int32_t r = row / nh, len = pos0 + r + 1;
+    softmax_row(s + row * tt, scratch, cap, p + row * tt, len, tt, lt, lut, valid);
   }
 }
 
@@ -564,7 +792,306 @@ static int rope_par(uint32_t id, uint32_t nc) {
  * pos0 = J(5), n_kv_heads = J(6); q or p at J(8), the K or V cache (>= pos0 + m rows of
  * n_kv_heads x head_size) at J(9), params at J(10): int32 {zp_a, zp_b, y_zp, mul.m, mul.shift}
  * (scores: q_zp, k_zp, -, mul; values: p_zp, v_zp, y_zp, mul); out at J(11). Rows (token x head)
- * split by core. */
+ * dealt to the cores in snake order.
+ *
+ * Exact in 32 bits: every accumulator is a sum of at most n products of two values in
+ * [-255, 255] (int8 minus an int8 zero point): |acc| <= n 65025 < 2^31 for n <= 33025 (n = head
+ * size for the scores, the row length for the values), so golden's int64 sum and its sat32 equal
+ * the int32 sum, and sums of rearranged terms (wrapping) end at the same int32 value. Longer
+ * heads or rows take the 64-bit loop. Rearranged:
+ *  - scores: sum_i (q_i - zq)(k_i - zk) = sum_i q_i k_i - zq sum_i k_i + (n zq zk - zk sum_i q_i):
+ *    per word of 4 int8, pv.sdotsp.b(q, k) and pv.sdotsp.b(k, -zq in every lane) (-zq = 128 when
+ *    zq = -128 does not fit a lane: then two dot products with 64 each); the bracket once per row;
+ *  - values: sum_t (p_t - zp)(v_ti - zv) = sum_t (p_t - zp) v_ti - zv sum_t (p_t - zp), one
+ *    p.mac per element (the lane taken with pv.extract.b from the V word);
+ *  - requantisation rq32(acc, m, s) = round_shift_right(acc m, s): for 33 <= s <= 63,
+ *    (mulh(acc, m) + 2^(s-33)) >> (s-32) (acc m = hi 2^32 + lo, 0 <= lo < 2^32; |hi| < 2^30,
+ *    so hi + 2^(s-33) < 2^31); a smaller s when acc 2^(33-s) still fits in 32 bits (scores:
+ *    |acc| <= head_size 255^2, checked once per op; values: checked per output), as that is the
+ *    same rounding of acc 2^(33-s) m by 33 bits; else the 64-bit product. */
+static inline int32_t rq_fast(int32_t acc, int32_t mm, int32_t ms) {
+  /* A shift below 33: acc 2^k with k = 33 - ms is exact in 32 bits when acc fits in 32 - k bits,
+   * and round_shift_right(acc m, ms) = round_shift_right(acc 2^k m, ms + k). */
+  const int32_t k = ms < 33 ? 33 - ms : 0;
+  if (ms >= 1 && ms <= 63 && k < 31) {
+    const int32_t a2 = (int32_t)((uint32_t)acc << k);
+    if ((a2 >> k) == acc) {
+      const int32_t s2 = ms + k;
+      const int32_t hi = (int32_t)(((int64_t)a2 * mm) >> 32); /* mulh */
+      return (hi + (1 << (s2 - 33))) >> (s2 - 32);
+    }
+  }
+  return sat32(rq32(acc, mm, ms));
+}
+/* Sign-extended byte `lane` of w: pv.extract.b rd, rs1, imm (6-bit immediate: bit 0 in
+ * instruction bit 25, bits 5:1 in the rs2 field). */
+static inline int32_t lane_b(uint32_t w, int lane) {
+  int32_t r;
+  switch (lane) {
+    case 0: __asm__(".insn r 0x57, 7, 0x3c, %0, %1, x0" : "=r"(r) : "r"(w)); break;
+    case 1: __asm__(".insn r 0x57, 7, 0x3d, %0, %1, x0" : "=r"(r) : "r"(w)); break;
+    case 2: __asm__(".insn r 0x57, 7, 0x3c, %0, %1, x1" : "=r"(r) : "r"(w)); break;
+    default: __asm__(".insn r 0x57, 7, 0x3d, %0, %1, x1" : "=r"(r) : "r"(w)); break;
+  }
+  return r;
+}
+static inline uint32_t ld32(const int8_t* p) { /* a word of 4 int8 (misaligned: two accesses, as CV32E40P) */
+  uint32_t v;
+  __asm__ volatile("lw %0, 0(%1)" : "=r"(v) : "r"(p) : "memory");
+  return v;
+}
+/* Hardware-loop bodies (lp.setup, loop 0; no compressed instructions inside; the end offset is
+ * (4 + 4 x body instructions) / 2 halfwords from lp.setup).
+ * scores4_hw: n scores of a head of 4 (one packed word qw) with the requantisation's shift in
+ * s + k in [33, 63] (acc shifted left by k first, see rq_fast; rnd = 2^(s+k-33), sh = s + k - 32):
+ * p.lw kw, stride(kt!); acc = c0; pv.sdotsp.b acc, qw, kw; pv.sdotsp.b acc, kw, -zq (nz2: a second
+ * one); sll acc, k; mulh; add; sra; p.sw 4(out!). */
+static void scores4_hw(uint32_t qw, const int8_t* kt, int32_t stride, int32_t n, int32_t c0, uint32_t nz1, uint32_t nz2,
+                       int32_t mm, int32_t k, int32_t rnd, int32_t sh, int32_t* out) {
+  uint32_t kw;
+  int32_t acc, hi;
+  if (n <= 0) return;
+  if (!nz2)
+    __asm__ volatile(
+        ".option push\n.option norvc\n"
+        ".insn i 0x7b, 4, x0, %[n], 20\n"
+        ".insn r 0x0b, 7, 0x10, %[kw], %[kt], %[st]\n"
+        "addi %[acc], %[c0], 0\n"
+        ".insn r 0x57, 1, 0x5c, %[acc], %[qw], %[kw]\n"
+        ".insn r 0x57, 1, 0x5c, %[acc], %[kw], %[nz]\n"
+        "sll %[acc], %[acc], %[k]\n"
+        "mulh %[hi], %[acc], %[mm]\n"
+        "add %[hi], %[hi], %[rnd]\n"
+        "sra %[hi], %[hi], %[sh]\n"
+        ".insn s 0x2b, 2, %[hi], 4(%[out])\n"
+        ".option pop\n"
+        : [kt] "+r"(kt), [out] "+r"(out), [kw] "=&r"(kw), [acc] "=&r"(acc), [hi] "=&r"(hi)
+        : [n] "r"(n), [st] "r"(stride), [c0] "r"(c0), [qw] "r"(qw), [nz] "r"(nz1), [mm] "r"(mm), [rnd] "r"(rnd), [sh] "r"(sh), [k] "r"(k)
+        : "memory");
+  else
+    __asm__ volatile(
+        ".option push\n.option norvc\n"
+        ".insn i 0x7b, 4, x0, %[n], 22\n"
+        ".insn r 0x0b, 7, 0x10, %[kw], %[kt], %[st]\n"
+        "addi %[acc], %[c0], 0\n"
+        ".insn r 0x57, 1, 0x5c, %[acc], %[qw], %[kw]\n"
+        ".insn r 0x57, 1, 0x5c, %[acc], %[kw], %[nz]\n"
+        ".insn r 0x57, 1, 0x5c, %[acc], %[kw], %[nzb]\n"
+        "sll %[acc], %[acc], %[k]\n"
+        "mulh %[hi], %[acc], %[mm]\n"
+        "add %[hi], %[hi], %[rnd]\n"
+        "sra %[hi], %[hi], %[sh]\n"
+        ".insn s 0x2b, 2, %[hi], 4(%[out])\n"
+        ".option pop\n"
+        : [kt] "+r"(kt), [out] "+r"(out), [kw] "=&r"(kw), [acc] "=&r"(acc), [hi] "=&r"(hi)
+        : [n] "r"(n), [st] "r"(stride), [c0] "r"(c0), [qw] "r"(qw), [nz] "r"(nz1), [nzb] "r"(nz2), [mm] "r"(mm), [rnd] "r"(rnd),
+          [sh] "r"(sh), [k] "r"(k)
+        : "memory");
+}
+/* values4_hw: over n cache rows, acc[0..4) += (p - za) v lanes, psum += p - za:
+ * p.lb pt, 1(pp!); p.lw vw, stride(vt!); sub; add psum; 4 x (pv.extract.b; p.mac). */
+static void values4_hw(const int8_t* pp, const int8_t* vt, int32_t stride, int32_t n, int32_t za, int32_t* acc, int32_t* psum) {
+  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], ps = *psum, pt, e;
+  uint32_t vw;
+  if (n <= 0) return;
+  __asm__ volatile(
+      ".option push\n.option norvc\n"
+      ".insn i 0x7b, 4, x0, %[n], 28\n"
+      ".insn i 0x0b, 0, %[pt], %[pp], 1\n"
+      ".insn r 0x0b, 7, 0x10, %[vw], %[vt], %[st]\n"
+      "sub %[pt], %[pt], %[za]\n"
+      "add %[ps], %[ps], %[pt]\n"
+      ".insn r 0x57, 7, 0x3c, %[e], %[vw], x0\n"
+      ".insn r 0x33, 0, 0x21, %[a0], %[pt], %[e]\n"
+      ".insn r 0x57, 7, 0x3d, %[e], %[vw], x0\n"
+      ".insn r 0x33, 0, 0x21, %[a1], %[pt], %[e]\n"
+      ".insn r 0x57, 7, 0x3c, %[e], %[vw], x1\n"
+      ".insn r 0x33, 0, 0x21, %[a2], %[pt], %[e]\n"
+      ".insn r 0x57, 7, 0x3d, %[e], %[vw], x1\n"
+      ".insn r 0x33, 0, 0x21, %[a3], %[pt], %[e]\n"
+      ".option pop\n"
+      : [pp] "+r"(pp), [vt] "+r"(vt), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [ps] "+r"(ps), [pt] "=&r"(pt),
+        [e] "=&r"(e), [vw] "=&r"(vw)
+      : [n] "r"(n), [st] "r"(stride), [za] "r"(za)
+      : "memory");
+  acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3, *psum = ps;
+}
+
+/* n scores of one query head q (hs int8, hs % 4 == 0) against cache rows kt, kt + kv_dim, ...
+ * (the 32-bit SIMD path above), to out[0..n). */
+static void scores_run(const int8_t* qh, const int8_t* kt, int32_t kv_dim, int32_t hs, int32_t n, int32_t c0, uint32_t nzw1,
+                       uint32_t nzw2, int32_t mm, int32_t ms, int32_t* out) {
+  /* |acc| <= 4 x 255^2 < 2^18: acc 2^k fits in 32 bits for k <= 12 */
+  const int32_t k = ms < 33 ? 33 - ms : 0;
+  if (hs == 4 && ms >= 1 && ms <= 63 && k <= 12) {
+    scores4_hw(ld32(qh), kt, kv_dim, n, c0, nzw1, nzw2, mm, k, 1 << (ms + k - 33), ms + k - 32, out);
+    return;
+  }
+  if (hs == 4) {
+    const uint32_t qw = ld32(qh);
+    for (int32_t t = 0; t < n; ++t, kt += kv_dim) {
+      const uint32_t kw = ld32(kt);
+      int32_t acc = pv_sdotsp_b(c0, qw, kw);
+      acc = pv_sdotsp_b(acc, kw, nzw1);
+      if (nzw2) acc = pv_sdotsp_b(acc, kw, nzw2);
+      out[t] = rq_fast(acc, mm, ms);
+    }
+    return;
+  }
+  for (int32_t t = 0; t < n; ++t, kt += kv_dim) {
+    int32_t acc = c0;
+    for (int32_t i = 0; i < hs; i += 4) {
+      const uint32_t kw = ld32(kt + i);
+      acc = pv_sdotsp_b(acc, ld32(qh + i), kw);
+      acc = pv_sdotsp_b(acc, kw, nzw1);
+      if (nzw2) acc = pv_sdotsp_b(acc, kw, nzw2);
+    }
+    out[t] = rq_fast(acc, mm, ms);
+  }
+}
+/* Values: acc[0..hs) += sum over n rows t of (p[t] - za) v[t][i] (v rows vt, vt + kv_dim, ...,
+ * hs % 4 == 0) and acc[hs] += sum (p[t] - za) (the zero-point correction, see above). */
+static void values_run(const int8_t* pt, const int8_t* vt0, int32_t kv_dim, int32_t hs, int32_t n, int32_t za, int32_t* acc) {
+  for (int32_t g = 0; g < hs; g += 4) {
+    if (g == 0) {
+      values4_hw(pt, vt0, kv_dim, n, za, acc, acc + hs);
+      continue;
+    }
+    int32_t a0 = acc[g], a1 = acc[g + 1], a2 = acc[g + 2], a3 = acc[g + 3], psum = 0;
+    const int8_t* vt = vt0 + g;
+    for (int32_t t = 0; t < n; ++t, vt += kv_dim) {
+      const int32_t pv = pt[t] - za;
+      const uint32_t vw = ld32(vt);
+      psum += pv;
+      a0 = p_mac(a0, pv, lane_b(vw, 0));
+      a1 = p_mac(a1, pv, lane_b(vw, 1));
+      a2 = p_mac(a2, pv, lane_b(vw, 2));
+      a3 = p_mac(a3, pv, lane_b(vw, 3));
+    }
+    acc[g] = a0, acc[g + 1] = a1, acc[g + 2] = a2, acc[g + 3] = a3;
+    if (g == 0) acc[hs] += psum;
+  }
+}
+static void values_finish(const int32_t* acc, int32_t hs, int32_t zb, int32_t mm, int32_t ms, int32_t y_zp, int8_t* yr) {
+  const int32_t corr = zb * acc[hs];
+  for (int32_t i = 0; i < hs; ++i) yr[i] = sat8((int64_t)rq_fast(acc[i] - corr, mm, ms) + y_zp);
+}
+
+/* Tiled attention (J(12) bit 0, the fast paths only): the K or V cache moves through L1 in tiles
+ * of T cache rows (T x kv_dim bytes, contiguous in L2), with the rows' operands of those cache
+ * rows: for the values the probabilities p[row][t0, t0 + T) of a block of rows come in (a 2D
+ * transfer), for the scores their outputs go back (a 2D transfer of int32 from an L1 buffer, the
+ * masked entries written as 0 in L1). Double-buffered as the tiled GEMM: core 0 starts tile i+1,
+ * waits for tile i, a barrier, every core works on its rows (snake order) for the cache rows of
+ * the tile, a barrier, core 0 starts the scores' transfer back (the queue is in order, so it is
+ * done before tile i+2's input, which reuses the buffers, is). The values keep per-row int32
+ * accumulators (hs + 1 words a row) in L1 across the tiles. The rows go in blocks of `bl` rows
+ * (tile shape below), each block streaming the cache rows its longest row needs; the next tile
+ * (of the block, or the first of the next block) is always in flight while one is computed. q is
+ * read from L2 (one word a row and tile); scores beyond a block's longest row are 0, written by
+ * the cores to L2.
+ * Returns -1 when not even a block of one row with one cache row fits (the caller then runs
+ * untiled). Job words 13, 14: T and the number of tiles moved (each tile: two DMA transfers). */
+static int attn_tiled(uint32_t id, uint32_t nc, int values) {
+  const int32_t m = (int32_t)J(2), nh = (int32_t)J(3), hs = (int32_t)J(4), pos0 = (int32_t)J(5), nkv = (int32_t)J(6);
+  const uint32_t budget = J(7);
+  const int8_t* a = (const int8_t*)IO(J(8));
+  const uint8_t* cache2 = (const uint8_t*)IO(J(9));
+  const volatile int32_t* par = (const volatile int32_t*)IO(J(10));
+  uint8_t* out2 = (uint8_t*)IO(J(11));
+  const int32_t za = par[0], zb = par[1], y_zp = par[2], mm = par[3], ms = par[4];
+  const int32_t tt = pos0 + m, kv_dim = nkv * hs, kv_mul = nh / nkv, rows = m * nh;
+  const int32_t nz1 = za == -128 ? 64 : -za, nz2 = za == -128 ? 64 : 0;
+  const uint32_t nzw1 = (uint32_t)(uint8_t)nz1 * 0x01010101u, nzw2 = (uint32_t)(uint8_t)nz2 * 0x01010101u;
+  const uint32_t acc_row = values ? 4u * (uint32_t)(hs + 1) : 0u, el = values ? 1u : 4u; /* row-operand bytes per entry */
+  /* Tile shape: whole cache rows for a block of rows when that fits with at least min(rows, cores)
+   * rows (bl rounded down to a multiple of the core count), else blocks of min(rows, cores) rows
+   * (or 1) with the most cache rows T that fit: the per-row work of a tile is then as long as it can
+   * be (each row's set-up is paid once per tile). */
+  const int32_t bmin = rows < (int32_t)nc ? rows : (int32_t)nc;
+  const uint32_t whole = 16u + 2u * (uint32_t)(tt * kv_dim);
+  int32_t bl = budget > whole ? (int32_t)((budget - whole) / (acc_row + 2u * (uint32_t)tt * el)) : 0, tr = tt;
+  if (bl >= bmin) {
+    if (bl > rows) bl = rows;
+    if (bl < rows && bl >= (int32_t)nc) bl -= bl % (int32_t)nc;
+  } else {
+    for (bl = bmin;; bl = 1) {
+      const uint32_t accb = (uint32_t)bl * acc_row;
+      tr = budget > accb + 16u ? (int32_t)((budget - accb - 16u) / (2u * ((uint32_t)kv_dim + (uint32_t)bl * el))) : 0;
+      if (tr >= 1 || bl == 1) break;
+    }
+    if (tr < 1) return -1;
+    if (tr > tt) tr = tt;
+  }
+  int32_t* accs = (int32_t*)CL_L1_FREE;
+  const uint32_t tile_b = ALIGN4((uint32_t)(tr * kv_dim)), ob_b = ALIGN4((uint32_t)bl * (uint32_t)tr * el);
+  uint8_t* kb[2] = {(uint8_t*)CL_L1_FREE + ALIGN4((uint32_t)bl * acc_row), (uint8_t*)CL_L1_FREE + ALIGN4((uint32_t)bl * acc_row) + tile_b};
+  uint8_t* ob[2] = {kb[1] + tile_b, kb[1] + tile_b + ob_b};
+  const int32_t blocks = (rows + bl - 1) / bl;
+  uint32_t moved = 0, last_out = 0, ids[2] = {0, 0}, it = 0; /* it: tiles so far (buffer it & 1) */
+  /* core 0 starts the transfers of tile i of block b into buffer k */
+#define ATTN_FETCH(b_, i_, k_)                                                                                       \
+  do {                                                                                                               \
+    const int32_t r0_ = (b_) * bl, bt_ = rows - r0_ < bl ? rows - r0_ : bl, te_ = pos0 + (r0_ + bt_ - 1) / nh + 1; \
+    const int32_t t1_ = (i_) * tr, tn1_ = te_ - t1_ < tr ? te_ - t1_ : tr;                                           \
+    ids[k_] = cl_dma_in(kb[k_], cache2 + (uint32_t)(t1_ * kv_dim), (uint32_t)(tn1_ * kv_dim));                     \
+    if (values)                                                                                                      \
+      ids[k_] = cl_dma_2d((uint32_t)ob[k_], (uint32_t)(a + r0_ * tt + t1_), (uint32_t)tn1_, (uint32_t)bt_,          \
+                          (uint32_t)tn1_, (uint32_t)tt, 1);                                                          \
+  } while (0)
+  if (id == 0) ATTN_FETCH(0, 0, 0);
+  for (int32_t b = 0; b < blocks; ++b) {
+    const int32_t row0 = b * bl, bt = rows - row0 < bl ? rows - row0 : bl;
+    const int32_t t_end = pos0 + (row0 + bt - 1) / nh + 1; /* the block's longest row */
+    const int32_t tiles = (t_end + tr - 1) / tr;
+    moved += (uint32_t)tiles;
+    if (values) FOR_SNAKE_ROWS(lr, bt, id, nc) for (int32_t i = 0; i <= hs; ++i) accs[lr * (hs + 1) + i] = 0;
+    else FOR_SNAKE_ROWS(lr, bt, id, nc) { /* entries no tile of this block covers */
+      int32_t* sr = (int32_t*)out2 + (row0 + lr) * tt;
+      for (int32_t t = t_end; t < tt; ++t) sr[t] = 0;
+    }
+    for (int32_t i = 0; i < tiles; ++i, ++it) {
+      const int32_t t0 = i * tr, tn = t_end - t0 < tr ? t_end - t0 : tr;
+      const uint32_t k = it & 1u;
+      if (id == 0) { /* the next tile: of this block, else the first of the next block */
+        if (i + 1 < tiles) ATTN_FETCH(b, i + 1, k ^ 1u);
+        else if (b + 1 < blocks) ATTN_FETCH(b + 1, 0, k ^ 1u);
+        cl_dma_wait(ids[k]);
+      }
+      cl_barrier(); /* tile i is in L1 */
+      FOR_SNAKE_ROWS(lr, bt, id, nc) {
+        const int32_t row = row0 + lr, r = row / nh, h = row % nh, len = pos0 + r + 1;
+        const int32_t n = (len < t0 + tn ? len : t0 + tn) - t0;
+        const int8_t* kt = (const int8_t*)kb[k] + (h / kv_mul) * hs;
+        if (!values) {
+          int32_t* so = (int32_t*)ob[k] + lr * tn;
+          if (n > 0) {
+            const int8_t* qh = a + row * hs;
+            int32_t qsum = 0;
+            for (int32_t q = 0; q < hs; ++q) qsum += qh[q];
+            scores_run(qh, kt, kv_dim, hs, n, hs * za * zb - zb * qsum, nzw1, nz2 ? nzw2 : 0u, mm, ms, so);
+          }
+          for (int32_t t = n > 0 ? n : 0; t < tn; ++t) so[t] = 0;
+        } else if (n > 0) {
+          values_run((const int8_t*)ob[k] + lr * tn, kt, kv_dim, hs, n, za, accs + lr * (hs + 1));
+        }
+      }
+      cl_barrier(); /* tile i is computed: its buffers are free again (scores: once sent back) */
+      if (!values && id == 0)
+        last_out = cl_dma_2d((uint32_t)ob[k], (uint32_t)(out2 + (uint32_t)(row0 * tt + t0) * 4u), 4u * (uint32_t)tn, (uint32_t)bt,
+                             4u * (uint32_t)tn, 4u * (uint32_t)tt, 0);
+    }
+    if (values) FOR_SNAKE_ROWS(lr, bt, id, nc) values_finish(accs + lr * (hs + 1), hs, zb, mm, ms, y_zp, (int8_t*)out2 + (row0 + lr) * hs);
+  }
+#undef ATTN_FETCH
+  if (id == 0) {
+    if (!values) cl_dma_wait(last_out);
+    J(13) = (uint32_t)tr;
+    J(14) = moved;
+  }
+  return 0;
+}
+
 static void attn_par(uint32_t id, uint32_t nc, int values) {
   const int32_t m = (int32_t)J(2), nh = (int32_t)J(3), hs = (int32_t)J(4), pos0 = (int32_t)J(5), nkv = (int32_t)J(6);
   const int8_t* a = (const int8_t*)IO(J(8));
@@ -572,14 +1099,25 @@ static void attn_par(uint32_t id, uint32_t nc, int values) {
   const volatile int32_t* par = (const volatile int32_t*)IO(J(10));
   const int32_t za = par[0], zb = par[1], y_zp = par[2], mm = par[3], ms = par[4];
   const int32_t tt = pos0 + m, kv_dim = nkv * hs, kv_mul = nh / nkv;
-  int32_t lo, hi;
-  share(m * nh, id, nc, &lo, &hi);
-  for (int32_t row = lo; row < hi; ++row) {
+  const int fast_scores = (hs & 3) == 0 && hs <= 33024, fast_values = (hs & 3) == 0 && hs <= 128 && tt <= 33025; /* hs + 1 accumulators on the 2-KiB stack (untiled) */
+  if ((J(12) & 1u) && (values ? fast_values : fast_scores) && attn_tiled(id, nc, values) == 0) return;
+  /* -za in every lane, as one or two packed words (za = -128: 64 + 64) */
+  const int32_t nz1 = za == -128 ? 64 : -za, nz2 = za == -128 ? 64 : 0;
+  const uint32_t nzw1 = (uint32_t)(uint8_t)nz1 * 0x01010101u, nzw2 = (uint32_t)(uint8_t)nz2 * 0x01010101u;
+  FOR_SNAKE_ROWS(row, m * nh, id, nc) {
     const int32_t r = row / nh, h = row % nh;
     const int8_t* kv = cache + (h / kv_mul) * hs;
     if (!values) {
       const int8_t* qh = a + row * hs;
       int32_t* sr = (int32_t*)IO(J(11)) + row * tt;
+      const int32_t len = pos0 + r + 1;
+      if (fast_scores) {
+        int32_t qsum = 0;
+        for (int32_t i = 0; i < hs; ++i) qsum += qh[i];
+        scores_run(qh, kv, kv_dim, hs, len, hs * za * zb - zb * qsum, nzw1, nz2 ? nzw2 : 0u, mm, ms, sr);
+        for (int32_t t = len; t < tt; ++t) sr[t] = 0;
+        continue;
+      }
       for (int32_t t = 0; t < tt; ++t) {
         if (t > pos0 + r) {
           sr[t] = 0;
@@ -593,6 +1131,13 @@ static void attn_par(uint32_t id, uint32_t nc, int values) {
     } else {
       const int8_t* pr = a + row * tt;
       int8_t* yr = (int8_t*)IO(J(11)) + row * hs;
+      if (fast_values) {
+        int32_t acc[hs + 1];
+        for (int32_t i = 0; i <= hs; ++i) acc[i] = 0;
+        values_run(pr, kv, kv_dim, hs, pos0 + r + 1, za, acc);
+        values_finish(acc, hs, zb, mm, ms, y_zp, yr);
+        continue;
+      }
       for (int32_t i = 0; i < hs; ++i) {
         int64_t acc = 0;
         for (int32_t t = 0; t <= pos0 + r; ++t) acc += (int64_t)(pr[t] - za) * (kv[t * kv_dim + i] - zb);
