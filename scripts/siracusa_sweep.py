@@ -9,7 +9,7 @@ Writes cluster_sweep.csv into --out:
               untiled from L2; neureka: one N-EUREKA job per projection with the weights in the
               weight memory, neureka-l1: weights moved into L1 first; core 0 drives the engine)
               x phase (decode: 1 token; prefill: 64 tokens), the default L1 budget
-  l1          8 cores, tiled, decode and prefill, L1 budgets 4000 .. 245760 bytes (Deeploy's
+  l1          8 cores, tiled, decode and prefill, L1 budgets 4000 .. 243712 bytes (Deeploy's
               tutorial runs use 8000 and 64000); a budget too small for the kernel's buffers
               gives a row without cycles
 Cycles are the simulator's (lockstep, exact); every run is checked bit-exact against the golden
@@ -69,7 +69,7 @@ def main():
         for variant in ["tiled", "untiled", "neureka", "neureka-l1"]:
             for cores in [1, 2, 4, 8]:
                 jobs.append(("cores", phase, tokens, ["--cores", str(cores), "--variant", variant, "--tokens", str(tokens)]))
-        for budget in [4000, 8000, 16000, 32000, 64000, 245760]:
+        for budget in [4000, 8000, 16000, 32000, 64000, 243712]:
             jobs.append(("l1", phase, tokens, ["--cores", "8", "--variant", "tiled", "--tokens", str(tokens),
                                                "--l1-budget", str(budget)]))
     rows = []
