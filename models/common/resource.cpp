@@ -8,24 +8,16 @@ using sc_core::sc_time;
 
 namespace {
 // std::upper_bound(first, last, x, less) for a query that usually lands near the end (a master
-// asking about times just before its latest bookings): a few steps back from the end, then
-// steps doubling back (every element from the last probe on is above x) until one is not
-// above x, then a binary search between the two. Same result; a query d elements from the end
-// costs about 2 log2(d) comparisons, whatever the length.
+// asking about times just before its latest bookings): a few steps back from the end, then a
+// binary search over what is left. Same result.
 template <typename It, typename T, typename Less>
 It upper_bound_from_end(It first, It last, const T& x, Less less) {
   It it = last;
-  for (int steps = 0; steps < 4; ++steps) {
-    if (it == first || !less(x, *(it - 1))) return it;
+  for (int steps = 0; it != first && less(x, *(it - 1)); ++steps) {
+    if (steps == 16) return std::upper_bound(first, it, x, less);
     --it;
   }
-  // [it, last) are all above x.
-  for (std::ptrdiff_t step = 4;; step *= 2) {
-    if (it - first <= step) return std::upper_bound(first, it, x, less);
-    const It probe = it - step;
-    if (!less(x, *probe)) return std::upper_bound(probe + 1, it, x, less);
-    it = probe;
-  }
+  return it;
 }
 }  // namespace
 
