@@ -46,26 +46,6 @@ TEST(EdgeCache, EqualsNextEdgeOnAnySequence) {
   }
 }
 
-TEST(EdgeCache, RoundsUpByTheReciprocalExactlyForAnyPeriodAndTime) {
-  // The division-free rounding against the division, for periods of every size (1 fs, powers of
-  // two, odd, near 2^32 and 2^40, the 1 Hz clock's 1e15 fs) and times up to 2^62 fs.
-  uint64_t state = 99;
-  auto rnd = [&] { return state = state * 6364136223846793005ull + 1442695040888963407ull; };
-  const std::vector<uint64_t> periods = {1, 2, 3, 7, 64, 1024, 31'250'000, 80'000'000, 1'000'000'000'000'000ull,
-                                         (1ull << 32) - 1, (1ull << 32) + 1, (1ull << 40) + 12345, 1ull << 40};
-  for (uint64_t p : periods) {
-    const EdgeCache cache(p);
-    for (int i = 0; i < 20000; ++i) {
-      const uint64_t x = (i % 3 == 0) ? rnd() >> (2 + rnd() % 60) : (i % 3 == 1 ? (rnd() % 1000) * p + rnd() % 3 - 1 : rnd() >> 2);
-      const uint64_t want = (x + p - 1) / p * p;
-      ASSERT_EQ(cache.round_up(x), want) << "period " << p << " x " << x;
-    }
-  }
-  // A stream of arrivals several periods apart (a port-bound train) goes the same way.
-  EdgeCache cache(31'250'000);
-  for (uint64_t x = 5; x < 1'000'000'000'000ull; x += 640'000'123) ASSERT_EQ(cache.next_edge_fs(x), (x + 31'249'999) / 31'250'000 * 31'250'000);
-}
-
 TEST(Resource, FirstComeAndGapFilling) {
   Clock c(1'000'000'000);
   Resource r;
