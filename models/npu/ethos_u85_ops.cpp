@@ -437,12 +437,13 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
       }
     }
     // Output stage for this OFM block: bias and per-channel scale (stream) or OFM_SCALE.
+    const uint8_t* srec = matmul ? nullptr : ws.scale_records(uint32_t(bcb));
     for (int n = c0; n < c1; ++n) {
       int32_t m = r.ofm_m;
       int sh = r.ofm_shift;
       int64_t bias = 0;
       if (!matmul) {
-        const ChannelScale s = ws.scale(uint32_t(bcb), uint32_t(n - c0));
+        const ChannelScale s = WeightStreamView::scale_at(srec, uint32_t(n - c0));
         m = s.multiplier, sh = s.shift, bias = s.bias;
       }
       for (size_t p = 0; p < npos; ++p) y[p * N + n] = output_stage(__int128{acc[p * N + n]} + bias, m, sh, acc48);
