@@ -296,3 +296,65 @@ TEST(MemoryTrain, SeveralPortsAndBanksChargeAsAccountFsBurstByBurst) {
 }
 
 }  // namespace slm
+
+namespace slm {
+namespace {
+
+// A gather through a bus of two 1 MiB memories mapped with 512 KiB windows (mem0 at 0, mem1 at
+// 512 KiB, so that only the bus can tell a row is outside mem0's window): taken when every row
+// lies inside the first row's window, refused untouched (nothing booked or counted) when a row
+// lies in the other window or runs past the end of its own.
+bool gather_through_bus(const std::vector<BurstTrain::Row>& rows, uint64_t& bus_transactions, uint64_t& mem0_reads) {
+  sim_reset_kernel();
+  stats::Group root{"soc"};
+  Memory m0("mem0", test::mem_params(1 << 20, 16, 2), root), m1("mem1", test::mem_params(1 << 20, 16, 2), root);
+  Bus::Params bp;
+  bp.clock_hz = 1'000'000'000;
+  Bus bus("bus", bp, root);
+  test::Initiator ini("ini");
+  ini.socket.bind(bus.in);
+  bus.out.bind(m0.socket);
+  bus.out.bind(m1.socket);
+  bus.address_map().add("mem0", 0, 1 << 19, 0);
+  bus.address_map().add("mem1", 1 << 19, 1 << 19, 1);
+  bool taken = false;
+  test::run_thread([&] {
+    uint64_t total = 0;
+    for (const auto& r : rows) total += r.len;
+    std::vector<uint8_t> buf(total);
+    BurstTrain t;
+    t.burst_bytes = 64, t.max_outstanding = 4, t.issue_period_fs = 1'000'000;
+    t.rows = rows;
+    tlm::tlm_generic_payload tx;
+    tx.set_command(tlm::TLM_READ_COMMAND);
+    tx.set_address(rows[0].addr);
+    tx.set_data_ptr(buf.data());
+    tx.set_data_length(unsigned(rows[0].len));
+    tx.set_streaming_width(unsigned(rows[0].len));
+    tx.set_extension(&t);
+    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+    ini.socket->b_transport(tx, delay);
+    tx.clear_extension(&t);
+    taken = !t.gather_refused;
+  });
+  bus_transactions = bus.stats().find("transactions")->value;
+  mem0_reads = m0.stats().find("reads")->value;
+  return taken;
+}
+
+}  // namespace
+
+TEST(BurstTrain, ABusTakesAGatherOnlyWhenEveryRowLiesInTheFirstRowsTarget) {
+  uint64_t tr = 0, reads = 0;
+  EXPECT_TRUE(gather_through_bus({{0x100, 64}, {0x400, 100}, {0x7FF80, 128}}, tr, reads));
+  EXPECT_EQ(tr, 1u + 2u + 2u);  // bursts of 64 B
+  EXPECT_EQ(reads, 5u);
+  EXPECT_FALSE(gather_through_bus({{0x100, 64}, {(1 << 19) + 0x40, 64}}, tr, reads));  // a row in mem1
+  EXPECT_EQ(tr, 0u);
+  EXPECT_EQ(reads, 0u);
+  EXPECT_FALSE(gather_through_bus({{0x100, 64}, {0x7FFC0, 128}}, tr, reads));  // runs past mem0's window
+  EXPECT_EQ(tr, 0u);
+  EXPECT_EQ(reads, 0u);
+}
+
+}  // namespace slm
