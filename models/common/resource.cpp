@@ -89,16 +89,21 @@ sc_time SlotPool::acquire(const sc_time& t) { return sc_time::from_value(acquire
 
 uint64_t SlotPool::acquire_fs(uint64_t t) { return acquire_fs(t, sc_core::sc_time_stamp().value()); }
 
+// The first s in {t} and the ends after t at which fewer than `slots` transactions are in flight.
+// Both lists are sorted, so from one candidate s to the next (the next end) the two positions
+// only move forward: a walk, not two searches per candidate (a request in the middle of a
+// saturated stream steps over every end of it).
 uint64_t SlotPool::acquire_search(uint64_t t) {
   uint64_t s = t;
   const auto b0 = begins_fs_.v.begin() + begins_fs_.head, b1 = begins_fs_.v.end();
   const auto e0 = ends_fs_.v.begin() + ends_fs_.head, e1 = ends_fs_.v.end();
-  for (;;) {
-    const auto less = [](uint64_t a, uint64_t b) { return a < b; };
-    const auto e = upper_bound_from_end(e0, e1, s, less);
-    const auto in_flight = (upper_bound_from_end(b0, b1, s, less) - b0) - (e - e0);
-    if (in_flight < static_cast<std::ptrdiff_t>(slots_)) break;
+  const auto less = [](uint64_t a, uint64_t b) { return a < b; };
+  auto e = upper_bound_from_end(e0, e1, s, less);  // the first end after s
+  auto b = upper_bound_from_end(b0, b1, s, less);  // the first begin after s
+  while ((b - b0) - (e - e0) >= static_cast<std::ptrdiff_t>(slots_)) {
     s = *e;  // all slots held at s: retry when the next transaction ends
+    while (e != e1 && *e <= s) ++e;
+    while (b != b1 && *b <= s) ++b;
   }
   start_fs_ = s;
   return s;

@@ -225,8 +225,12 @@ void Bus::row_hook(void* ctx, BurstTrain& train, size_t r) {
 }
 
 void Bus::gather(int id, const AddressMap::Entry& e, BurstTrain& train, tlm::tlm_generic_payload& tx, sc_time& delay) {
-  for (const auto& r : train.rows)
-    if (r.addr < train.rows_base || map_.find(r.addr - train.rows_base, std::max<uint64_t>(r.len, 1)) != &e) return;
+  // (Entries do not overlap: a row maps to e exactly when it lies inside e's range.)
+  for (const auto& r : train.rows) {
+    if (r.addr < train.rows_base) return;
+    const uint64_t a = r.addr - train.rows_base, len = std::max<uint64_t>(r.len, 1);
+    if (a < e.base || a >= e.end() || len > e.end() - a) return;
+  }
   const uint64_t now = sc_core::sc_time_stamp().value();
   const uint64_t addr = tx.get_address();
   BusRowCtx ctx{this, id, &link(e.target), now, now + delay.value(), train.rows_base, e.base, train.on_row, train.on_row_ctx};

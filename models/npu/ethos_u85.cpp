@@ -235,8 +235,8 @@ uint64_t EthosU85::book_ports(bool ext, uint64_t addr, uint64_t len, uint64_t is
     const uint64_t c = dn[i];
     const uint64_t want = want_edge.next_edge_fs(c > dur ? std::max(c - dur, iss[i]) : iss[i]);
     uint32_t best = p0;
-    uint64_t best_start = UINT64_MAX;
-    for (uint32_t q = p0; q < p0 + np; ++q) {
+    uint64_t best_start = ports_[p0].data.probe_fs(want, dur);
+    for (uint32_t q = p0 + 1; q < p0 + np; ++q) {  // (the first port with the earliest start)
       const uint64_t st = ports_[q].data.probe_fs(want, dur);
       if (st < best_start) best_start = st, best = q;
     }

@@ -182,6 +182,9 @@ class EthosU85 : public sc_core::sc_module {
   std::vector<uint8_t> stream_buf_;  // the current op's weight stream
   std::vector<uint8_t> box_buf_;     // read_box / write_box: one run's bytes (read_box: all runs')
   std::vector<BurstTrain::Row> box_rows_;  // read_box: its runs (region offsets, lengths)
+  struct BoxRun { size_t dst; int n, axis; };  // read_box: a run's first element in dst, length, axis
+  std::vector<BoxRun> box_runs_;
+  std::vector<int64_t> ifm2_buf_;    // exec_conv: a matmul's IFM2 elements (only grows)
   bool gather_reads_ = true;
   uint64_t gathers_ = 0;
   void* row_ctx_ = nullptr;          // the gather in progress (row_hook)

@@ -80,8 +80,8 @@ uint64_t EthosU85::read_box(const View& v, int y0, int y1, int x0, int x1, int z
   const size_t steps[3] = {1, static_cast<size_t>(v.c), static_cast<size_t>(v.w) * static_cast<size_t>(v.c)};
   // The runs (n elements along an axis: 0 z, 1 x, 2 y), in issue order, read as one gather
   // (each run timed as its own transfer, issued one cycle after the previous run's last burst).
-  struct Run { size_t dst; int n, axis; };
-  std::vector<Run> runs;
+  std::vector<BoxRun>& runs = box_runs_;
+  runs.clear();
   std::vector<BurstTrain::Row>& rows = box_rows_;
   rows.clear();
   uint64_t total = 0;
@@ -104,10 +104,10 @@ uint64_t EthosU85::read_box(const View& v, int y0, int y1, int x0, int x1, int z
       for (int x = x0; x < rx1; ++x)
         for (int z = z0; z < rz1; ++z) run(y, x, z, 1, 0);
   }
-  buf.resize(total);
+  if (buf.size() < total) buf.resize(total);  // only grows (a shrink and regrow would zero-fill again)
   done = std::max(done, gather_rows(v.region, rows, buf.data(), issue, &st));
   const uint8_t* p = buf.data();
-  for (const Run& r : runs) {
+  for (const BoxRun& r : runs) {
     load_elems(p, r.n, eb, v.is_signed, dst.data() + r.dst, steps[r.axis]);
     p += size_t(r.n) * size_t(eb);
   }
@@ -128,9 +128,10 @@ uint64_t EthosU85::write_box(const View& v, int y0, int y1, int x0, int x1, int 
   auto idx = [&](int y, int x, int z) { return (static_cast<size_t>(y) * v.w + static_cast<size_t>(x)) * v.c + static_cast<size_t>(z); };
   const size_t steps[3] = {1, static_cast<size_t>(v.c), static_cast<size_t>(v.w) * static_cast<size_t>(v.c)};
   auto run = [&](int y, int x, int z, int n, int axis) {
-    buf.resize(static_cast<size_t>(n) * eb);
+    const size_t len = static_cast<size_t>(n) * eb;
+    if (buf.size() < len) buf.resize(len);  // only grows (shared with read_box)
     store_elems(buf.data(), n, eb, src.data() + idx(y, x, z), steps[axis]);
-    done = std::max(done, transfer(true, v.region, v.base + static_cast<uint64_t>(v.at(y, x, z)), buf.data(), buf.size(), issue, &st));
+    done = std::max(done, transfer(true, v.region, v.base + static_cast<uint64_t>(v.at(y, x, z)), buf.data(), len, issue, &st));
     issue += clk_.period_fs();
   };
   if (v.sc == eb && z1 - z0 > 1) {
@@ -215,7 +216,9 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
   std::vector<uint8_t>& stream = stream_buf_;
   WeightStreamView ws;
   double wd_rate = 1;
-  std::vector<int64_t> w2;
+  // IFM2 of a matmul (read whole by the blocks below before any use): a buffer that only grows,
+  // not zero-filled per op (the K/V matrices of the attention, 98 KB each, 72 per step).
+  std::vector<int64_t>& w2 = ifm2_buf_;
   View wv = r.ifm2;
   bool sparse = false;
   BlockConfig cfg;
@@ -277,7 +280,7 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
     check_view(c, wv, "IFM2");
     if (r.ifm2.w != N) raise(c, "matmul IFM2 width " + std::to_string(r.ifm2.w) + " differs from the OFM depth " + std::to_string(N));
     if (wv.bytes > 2) raise(c, "matmul IFM2 of more than 16 bits is not modelled");
-    w2.assign(wv.elements(), 0);
+    if (w2.size() < size_t(wv.elements())) w2.resize(size_t(wv.elements()));
     cfg = choose_block(*var_, MacOp::matmul, H, W, N, K, ifm_bits, false);
   }
   cfg.acc48 = acc48;
@@ -434,12 +437,13 @@ void EthosU85::exec_conv(const Command& c, OpStats& st) {
       }
     }
     // Output stage for this OFM block: bias and per-channel scale (stream) or OFM_SCALE.
+    const uint8_t* srec = matmul ? nullptr : ws.scale_records(uint32_t(bcb));
     for (int n = c0; n < c1; ++n) {
       int32_t m = r.ofm_m;
       int sh = r.ofm_shift;
       int64_t bias = 0;
       if (!matmul) {
-        const ChannelScale s = ws.scale(uint32_t(bcb), uint32_t(n - c0));
+        const ChannelScale s = WeightStreamView::scale_at(srec, uint32_t(n - c0));
         m = s.multiplier, sh = s.shift, bias = s.bias;
       }
       for (size_t p = 0; p < npos; ++p) y[p * N + n] = output_stage(__int128{acc[p * N + n]} + bias, m, sh, acc48);

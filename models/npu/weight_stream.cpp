@@ -133,8 +133,10 @@ uint64_t WeightStreamView::depth_block_offset(uint32_t ob, uint32_t db) const {
   return off;
 }
 
-ChannelScale WeightStreamView::scale(uint32_t ob, uint32_t c) const {
-  const uint8_t* p = data + block_offset(ob) + uint64_t{c} * kScaleRecordBytes;
+ChannelScale WeightStreamView::scale(uint32_t ob, uint32_t c) const { return scale_at(scale_records(ob), c); }
+
+ChannelScale WeightStreamView::scale_at(const uint8_t* records, uint32_t c) {
+  const uint8_t* p = records + uint64_t{c} * kScaleRecordBytes;
   ChannelScale s;
   uint64_t b = get(p, 5);
   if (b & (uint64_t{1} << 39)) b |= ~((uint64_t{1} << 40) - 1);  // sign-extend int40

@@ -64,6 +64,10 @@ struct WeightStreamView {
   uint64_t depth_block_offset(uint32_t ob, uint32_t db) const;
   uint64_t block_bytes(uint32_t ob) const;  // scales + all its depth blocks
   ChannelScale scale(uint32_t ob, uint32_t c) const;
+  // The same from OFM block ob's first scale record (scale_records(ob)), for a loop over its
+  // channels: scale(ob, c) == scale_at(scale_records(ob), c).
+  const uint8_t* scale_records(uint32_t ob) const { return data + block_offset(ob); }
+  static ChannelScale scale_at(const uint8_t* records, uint32_t c);
   // Dense weights of depth block db for channel c of OFM block ob into out[0..d).
   void weights(uint32_t ob, uint32_t db, uint32_t c, int8_t* out) const;
   // Dense streams: a pointer to those d weights in the stream (no copy); nullptr if sparse.

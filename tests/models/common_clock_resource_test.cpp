@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "models/common/clock.h"
 #include "models/common/edge_cache.h"
@@ -129,11 +130,12 @@ TEST(SlotPool, EqualsCountingInFlightTransactionsOnAnySequence) {
     SlotPool pool(k);
     std::vector<std::pair<uint64_t, uint64_t>> booked;
     uint64_t t = 0;
-    for (int i = 0; i < 400; ++i) {
+    for (int i = 0; i < 1500; ++i) {
       const uint64_t x = next_rand(state);
-      switch (x % 4) {
+      switch (x % 5) {
         case 0: t += x % 50; break;
         case 1: t = t > 300 ? t - x % 300 : t; break;
+        case 2: t = t > 3000 ? t - x % 3000 : t; break;  // far back (the search's doubling steps)
         default: t += 5; break;
       }
       auto in_flight = [&](uint64_t s) {

@@ -178,3 +178,183 @@ TEST(BurstTrain, ABorrowedReadCostsWhatACopyCostsAndLendsTheBytes) {
 }
 
 }  // namespace slm
+
+// ---- A memory's per-train charging against account_fs() burst by burst ------------------------
+// Two memories of the same parameters see the same random sequence: trains (random bursts,
+// limits, in-flight lists, hops, reads and writes) and single transactions of other masters at
+// random times, with simulated time moving on now and then (so that calendars forget). One
+// memory gets each train as a BurstTrain; the other gets the train's bursts one by one through
+// account_fs() with the same issue rule. Every completion, every counter and the answers to
+// later requests must be the same.
+namespace slm {
+namespace {
+
+struct Lcg {
+  uint64_t s;
+  uint64_t next(uint64_t n) {  // [0, n)
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    return (s >> 33) % n;
+  }
+};
+
+// The train's rule applied by hand, each burst charged by account_fs().
+std::vector<uint64_t> by_hand(Memory& m, const BurstTrain& t, uint64_t off, uint64_t len, bool wr, uint64_t issue,
+                              uint64_t now, std::vector<uint64_t>& iss) {
+  std::vector<uint64_t> done;
+  iss.clear();
+  const uint64_t k = std::max<uint32_t>(t.max_outstanding, 1);
+  for (uint64_t a = off, i = 0; a < off + len; ++i) {
+    const uint64_t n = std::min<uint64_t>(t.burst_bytes - a % t.burst_bytes, off + len - a);
+    if (i) issue += t.issue_period_fs;
+    const uint64_t nb = t.in_flight.size();
+    if (nb + i >= k) {
+      const uint64_t j = nb + i - k;
+      issue = std::max(issue, j < nb ? t.in_flight[j] : done[j - nb]);
+    }
+    uint64_t arr = issue;
+    for (const auto& h : t.hops) arr = (arr + h.period_fs - 1) / h.period_fs * h.period_fs + h.latency_fs;
+    iss.push_back(issue);
+    done.push_back(m.account_fs(a, n, wr, arr, now));
+    a += n;
+  }
+  return done;
+}
+
+void same_as_per_burst(Memory::Params mp, uint64_t seed) {
+  sim_reset_kernel();
+  stats::Group root{"soc"};
+  Memory fast("fast", mp, root), ref("ref", mp, root);
+  test::Initiator ini("ini"), unused("unused");
+  ini.socket.bind(fast.socket);
+  unused.socket.bind(ref.socket);  // (ref is driven through account_fs only)
+  Lcg rng{seed};
+  const uint64_t P = fast.clock().period_fs();
+  size_t trains = 0;
+  test::run_thread([&] {
+    std::vector<uint8_t> buf(8192);
+    for (int step = 0; step < 300; ++step) {
+      const uint64_t now = sc_core::sc_time_stamp().value();
+      const uint64_t r = rng.next(10);
+      if (r < 6) {  // a train
+        BurstTrain t;
+        t.burst_bytes = uint32_t(16) << rng.next(4);
+        t.max_outstanding = uint32_t(1 + rng.next(5));
+        t.issue_period_fs = P / 2 + rng.next(3 * P);
+        for (uint64_t f = rng.next(4), base = now + rng.next(8 * P); f; --f) t.in_flight.push_back(base += rng.next(4 * P));
+        for (uint64_t h = rng.next(3); h; --h) t.hops.push_back({P / 3 + 1 + rng.next(2 * P), rng.next(3 * P)});
+        const bool wr = rng.next(3) == 0;
+        const uint64_t len = 1 + rng.next(2000), off = rng.next(mp.size_bytes - len);
+        const uint64_t issue = now + rng.next(20 * P);
+        tlm::tlm_generic_payload tx;
+        tx.set_command(wr ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+        tx.set_address(off);
+        tx.set_data_ptr(buf.data());
+        tx.set_data_length(unsigned(len));
+        tx.set_streaming_width(unsigned(len));
+        BurstTrain copy = t;
+        tx.set_extension(&t);
+        sc_core::sc_time delay = sc_core::sc_time::from_value(issue - now);
+        ini.socket->b_transport(tx, delay);
+        tx.clear_extension(&t);
+        ASSERT_TRUE(tx.is_response_ok());
+        std::vector<uint64_t> iss;
+        const auto want = by_hand(ref, copy, off, len, wr, issue, now, iss);
+        ASSERT_EQ(t.done, want) << "step " << step;
+        ASSERT_EQ(t.issue, iss) << "step " << step;
+        ASSERT_EQ(delay.value() + now, std::max(issue, *std::max_element(want.begin(), want.end())));
+        ++trains;
+      } else if (r < 9) {  // another master's transaction
+        const bool wr = rng.next(2) == 0;
+        const uint64_t len = 1 + rng.next(300), off = rng.next(mp.size_bytes - len), at = now + rng.next(200 * P);
+        ASSERT_EQ(fast.account_fs(off, len, wr, at, now), ref.account_fs(off, len, wr, at, now)) << "step " << step;
+      } else {
+        sc_core::wait(sc_core::sc_time::from_value(rng.next(100 * P)));
+      }
+      ASSERT_EQ(fast.stats().to_json(0), ref.stats().to_json(0)) << "step " << step;
+    }
+  });
+  EXPECT_GT(trains, 100u);
+}
+
+}  // namespace
+
+TEST(MemoryTrain, OnePortOneBankChargesAsAccountFsBurstByBurst) {
+  for (uint64_t seed = 1; seed <= 6; ++seed) {
+    Memory::Params mp = test::mem_params(1 << 16, uint32_t(4) << (seed % 3), uint32_t(seed % 4));
+    mp.max_outstanding = uint32_t(1 + seed % 3);
+    if (seed % 2) mp.kind = "dram", mp.row_bytes = 512, mp.row_miss_extra_cycles = uint32_t(seed);
+    same_as_per_burst(mp, seed);
+  }
+}
+
+TEST(MemoryTrain, SeveralPortsAndBanksChargeAsAccountFsBurstByBurst) {
+  Memory::Params mp = test::mem_params(1 << 16, 8, 2);
+  mp.ports = 2, mp.banks = 4, mp.bank_interleave_bytes = 64, mp.max_outstanding = 3;
+  same_as_per_burst(mp, 42);
+  mp.kind = "dram", mp.row_bytes = 256, mp.row_miss_extra_cycles = 3, mp.ports = 1;
+  same_as_per_burst(mp, 43);
+}
+
+}  // namespace slm
+
+namespace slm {
+namespace {
+
+// A gather through a bus of two 1 MiB memories mapped with 512 KiB windows (mem0 at 0, mem1 at
+// 512 KiB, so that only the bus can tell a row is outside mem0's window): taken when every row
+// lies inside the first row's window, refused untouched (nothing booked or counted) when a row
+// lies in the other window or runs past the end of its own.
+bool gather_through_bus(const std::vector<BurstTrain::Row>& rows, uint64_t& bus_transactions, uint64_t& mem0_reads) {
+  sim_reset_kernel();
+  stats::Group root{"soc"};
+  Memory m0("mem0", test::mem_params(1 << 20, 16, 2), root), m1("mem1", test::mem_params(1 << 20, 16, 2), root);
+  Bus::Params bp;
+  bp.clock_hz = 1'000'000'000;
+  Bus bus("bus", bp, root);
+  test::Initiator ini("ini");
+  ini.socket.bind(bus.in);
+  bus.out.bind(m0.socket);
+  bus.out.bind(m1.socket);
+  bus.address_map().add("mem0", 0, 1 << 19, 0);
+  bus.address_map().add("mem1", 1 << 19, 1 << 19, 1);
+  bool taken = false;
+  test::run_thread([&] {
+    uint64_t total = 0;
+    for (const auto& r : rows) total += r.len;
+    std::vector<uint8_t> buf(total);
+    BurstTrain t;
+    t.burst_bytes = 64, t.max_outstanding = 4, t.issue_period_fs = 1'000'000;
+    t.rows = rows;
+    tlm::tlm_generic_payload tx;
+    tx.set_command(tlm::TLM_READ_COMMAND);
+    tx.set_address(rows[0].addr);
+    tx.set_data_ptr(buf.data());
+    tx.set_data_length(unsigned(rows[0].len));
+    tx.set_streaming_width(unsigned(rows[0].len));
+    tx.set_extension(&t);
+    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+    ini.socket->b_transport(tx, delay);
+    tx.clear_extension(&t);
+    taken = !t.gather_refused;
+  });
+  bus_transactions = bus.stats().find("transactions")->value;
+  mem0_reads = m0.stats().find("reads")->value;
+  return taken;
+}
+
+}  // namespace
+
+TEST(BurstTrain, ABusTakesAGatherOnlyWhenEveryRowLiesInTheFirstRowsTarget) {
+  uint64_t tr = 0, reads = 0;
+  EXPECT_TRUE(gather_through_bus({{0x100, 64}, {0x400, 100}, {0x7FF80, 128}}, tr, reads));
+  EXPECT_EQ(tr, 1u + 2u + 2u);  // bursts of 64 B
+  EXPECT_EQ(reads, 5u);
+  EXPECT_FALSE(gather_through_bus({{0x100, 64}, {(1 << 19) + 0x40, 64}}, tr, reads));  // a row in mem1
+  EXPECT_EQ(tr, 0u);
+  EXPECT_EQ(reads, 0u);
+  EXPECT_FALSE(gather_through_bus({{0x100, 64}, {0x7FFC0, 128}}, tr, reads));  // runs past mem0's window
+  EXPECT_EQ(tr, 0u);
+  EXPECT_EQ(reads, 0u);
+}
+
+}  // namespace slm

@@ -173,6 +173,27 @@ TEST(EthosU85, AFullyConnectedLayerMatchesAHandComputedOne) {
   }
 }
 
+TEST(WeightStream, ScaleRecordsReadBackPerOfmBlock) {
+  // 37 channels in OFM blocks of 16 (the last one partial): every channel's bias (int40, either
+  // sign), multiplier and shift read back from its block's records as encoded.
+  const uint32_t N = 37, K = 20;
+  std::vector<int8_t> W(N * K, 1);
+  std::vector<ChannelScale> sc(N);
+  for (uint32_t n = 0; n < N; ++n)
+    sc[n] = ChannelScale{(n % 2 ? -1 : 1) * (int64_t{1} << (n % 39)) - int64_t(n), int32_t(n * 2654435761u), uint8_t(n % 64)};
+  const WeightStreamHeader h{N, K, 16, 32, false};
+  const auto stream = encode_weight_stream(h, W.data(), sc.data());
+  WeightStreamView v;
+  ASSERT_EQ(v.open(stream.data(), stream.size()), "");
+  for (uint32_t n = 0; n < N; ++n) {
+    const ChannelScale got = WeightStreamView::scale_at(v.scale_records(n / 16), n % 16);
+    EXPECT_EQ(got.bias, sc[n].bias) << n;
+    EXPECT_EQ(got.multiplier, sc[n].multiplier) << n;
+    EXPECT_EQ(got.shift, sc[n].shift) << n;
+    EXPECT_EQ(v.scale(n / 16, n % 16).bias, got.bias) << n;
+  }
+}
+
 TEST(EthosU85, MalformedStreamsAreFaultsNotCrashes) {
   std::vector<uint8_t> mem(0x1000, 0);
   struct Bad { std::vector<uint32_t> words; const char* cause; uint32_t index; };
