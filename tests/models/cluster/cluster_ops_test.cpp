@@ -291,17 +291,27 @@ std::vector<int8_t> cluster_mul(uint32_t cores, const std::vector<int8_t>& a, co
   return run_op(27, cores, {1, uint32_t(a.size()), 0, 0, 0, l1, kX, kB, kP, kY, 0}, {blob(kX, a), blob(kB, b), blob(kP, par)}, a.size(),
                 result);
 }
+// The golden chain of one attention: scores, their softmax (with `lut`), the values.
+struct GoldenAttention {
+  std::vector<int32_t> scores;
+  std::vector<int8_t> probs, values;
+};
+GoldenAttention golden_attention(const Attn& a, const std::vector<int8_t>& q, const std::vector<int8_t>& k, const std::vector<int8_t>& v,
+                                 const quant::golden::ScoreParams& sp, const quant::golden::AttnValueParams& vp,
+                                 const std::vector<int32_t>& lut) {
+  GoldenAttention g;
+  g.scores.resize(size_t(a.m) * a.nh * (a.pos0 + a.m));
+  quant::golden::attn_scores<int8_t>(q.data(), a.m, a.pos0, k.data(), a.nh, a.nkv, a.hs, sp, g.scores.data());
+  g.probs.resize(g.scores.size());
+  quant::golden::softmax<int8_t>(g.scores.data(), a.m, a.pos0, a.nh, lut.data(), g.probs.data());
+  g.values.resize(size_t(a.m) * a.nh * a.hs);
+  quant::golden::attn_values<int8_t>(g.probs.data(), a.m, a.pos0, v.data(), a.nh, a.nkv, a.hs, vp, g.values.data());
+  return g;
+}
 void check_attention(const Attn& a, const std::vector<int8_t>& q, const std::vector<int8_t>& k, const std::vector<int8_t>& v,
                      const quant::golden::ScoreParams& sp, const quant::golden::AttnValueParams& vp, const std::string& what) {
-  const size_t ns = size_t(a.m) * a.nh * (a.pos0 + a.m);
-  std::vector<int32_t> gs(ns);
-  quant::golden::attn_scores<int8_t>(q.data(), a.m, a.pos0, k.data(), a.nh, a.nkv, a.hs, sp, gs.data());
   // Probabilities: the golden softmax of the scores (with the default exp LUT).
-  const auto lut = quant::build_exp_lut();
-  std::vector<int8_t> p(ns);
-  quant::golden::softmax<int8_t>(gs.data(), a.m, a.pos0, a.nh, lut.data(), p.data());
-  std::vector<int8_t> gv(size_t(a.m) * a.nh * a.hs);
-  quant::golden::attn_values<int8_t>(p.data(), a.m, a.pos0, v.data(), a.nh, a.nkv, a.hs, vp, gv.data());
+  const auto [gs, p, gv] = golden_attention(a, q, k, v, sp, vp, quant::build_exp_lut());
   EXPECT_GE(std::set<int32_t>(gs.begin(), gs.end()).size(), 5u) << what;
   EXPECT_GE(distinct(gv), 5u) << what;
   for (uint32_t cores : {1u, 8u})
@@ -378,13 +388,8 @@ TEST(ClusterOps, CausalRowsAreBalancedOverTheCores) {
   const auto k = rand_i8(size_t(tt) * a.nkv * a.hs, rng), v = rand_i8(k.size(), rng);
   const quant::golden::ScoreParams sp{3, -7, {1717986918, 35}};
   const quant::golden::AttnValueParams vp{-128, 5, -1, {1 << 30, 38}};
-  std::vector<int32_t> gs(size_t(a.m) * a.nh * tt);
-  quant::golden::attn_scores<int8_t>(q.data(), a.m, a.pos0, k.data(), a.nh, a.nkv, a.hs, sp, gs.data());
   const auto lut = quant::build_exp_lut();
-  std::vector<int8_t> p(gs.size());
-  quant::golden::softmax<int8_t>(gs.data(), a.m, a.pos0, a.nh, lut.data(), p.data());
-  std::vector<int8_t> gv(size_t(a.m) * a.nh * a.hs);
-  quant::golden::attn_values<int8_t>(p.data(), a.m, a.pos0, v.data(), a.nh, a.nkv, a.hs, vp, gv.data());
+  const auto [gs, p, gv] = golden_attention(a, q, k, v, sp, vp, lut);
   EXPECT_GE(distinct(p), 20u);
   EXPECT_GE(distinct(gv), 5u);
   cluster::ClusterResult rs, rp, rv;
@@ -474,13 +479,8 @@ TEST(ClusterOps, TiledAttentionAndSoftmaxWithSeveralTilesEqualGolden) {
   const auto k = rand_i8(size_t(tt) * a.nkv * a.hs, rng), v = rand_i8(k.size(), rng);
   const quant::golden::ScoreParams sp{-3, 6, {1717986918, 36}};
   const quant::golden::AttnValueParams vp{-128, 2, 3, {1 << 30, 39}};
-  std::vector<int32_t> gs(size_t(a.m) * a.nh * tt);
-  quant::golden::attn_scores<int8_t>(q.data(), a.m, a.pos0, k.data(), a.nh, a.nkv, a.hs, sp, gs.data());
   const auto lut = quant::build_exp_lut();
-  std::vector<int8_t> p(gs.size());
-  quant::golden::softmax<int8_t>(gs.data(), a.m, a.pos0, a.nh, lut.data(), p.data());
-  std::vector<int8_t> gv(size_t(a.m) * a.nh * a.hs);
-  quant::golden::attn_values<int8_t>(p.data(), a.m, a.pos0, v.data(), a.nh, a.nkv, a.hs, vp, gv.data());
+  const auto [gs, p, gv] = golden_attention(a, q, k, v, sp, vp, lut);
   EXPECT_GE(distinct(p), 20u);
   EXPECT_GE(distinct(gv), 10u);
   for (uint32_t cores : {1u, 8u}) {
