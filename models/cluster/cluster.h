@@ -114,8 +114,8 @@ struct ClusterConfig {
   uint32_t l2_latency_cycles = 14;     // extra cycles of a core's L2 load/store (GVSoC: cluster_ico 2 + axi_ico 12)
   uint32_t periph_latency_cycles = 1;  // extra cycles of an event-unit/DMA register access
   uint32_t barrier_wake_cycles = 2;    // last arrival -> cores running again
-  uint32_t dma_setup_cycles = 10;      // enqueue -> first beat (programming overhead in the DMA)
-  uint32_t dma_bytes_per_cycle = 8;    // one beat per cycle (L2 side, 64-bit AXI)
+  uint32_t dma_setup_cycles = 3;       // enqueue -> first beat, before the L2 route latency (GVSoC mchan_v7: three 1-cycle events)
+  uint32_t dma_bytes_per_cycle = 8;    // one beat per cycle (GVSoC mchan_v7: 2 local ports x 4 B per direction)
   uint32_t neureka = 1;                // 1: the N-EUREKA engine is present (NeReg); idle, it changes no cycle
   uint32_t wmem_size_bytes = 4u << 20; // weight memory (MRAM) at kWmemBase, 0 = none (at most 8 MiB)
   uint32_t wmem_latency_cycles = 4;    // extra cycles of a core's load/store in the weight memory (GVSoC: cluster_ico 2 + wmem ico 2)
