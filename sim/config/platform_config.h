@@ -39,7 +39,7 @@ namespace slm::config {
 // (platform::make_type builds one from a model's Params).
 struct ComponentType {
   std::string name;      // "sram", "flash", "mram", "dram", "bus", "dma", "compute", ...
-  std::string category;  // "memory", "interconnect", "dma", "compute", "npu", "cpu"
+  std::string category;  // "memory", "interconnect", "dma", "compute", "npu", "cpu", "cluster", "accelerator"
   std::string doc;       // one line
   std::function<std::any()> make_default;                          // default Params
   std::function<void(params::Visitor&, std::any&)> describe;       // Params::describe

@@ -47,13 +47,17 @@ void RiscvCluster::Params::describe(params::Visitor& v, Params& p) {
   v.field(Field{"wmem_memory", Unit::none, "platform memory that stands for the weight memory (N-EUREKA's weight reads); empty: not counted"},
           p.wmem_memory, {});
   v.field(Field{"dma", Unit::none, "platform DMA that stands for the cluster DMA (its bytes); empty: not counted"}, p.dma, {});
+  v.field(Field{"neureka", Unit::none,
+                "platform component (type neureka) that stands for the cluster's N-EUREKA: its jobs, busy cycles, MACs and bytes are counted there (its own "
+                "energy domain); empty: its MACs are counted on this component (neureka_macs x neureka_mac_pj)"},
+          p.neureka, {});
   v.field(Field{"quantum_cycles", Unit::cycles,
                 "0: the cluster config's quantum_cycles (lockstep by default); N >= 1 overrides it: 1 lockstep, N > 1 windows of N cycles "
                 "(same arbitration rule, faster, cycles within ~1 %: docs/siracusa.md)",
                 false, 0, 100000},
           p.quantum_cycles);
   v.field(Field{"instruction_pj", Unit::pj, "energy per retired instruction"}, p.instruction_pj);
-  v.field(Field{"neureka_mac_pj", Unit::pj, "energy per N-EUREKA MAC (gemm: neureka)"}, p.neureka_mac_pj);
+  v.field(Field{"neureka_mac_pj", Unit::pj, "energy per N-EUREKA MAC (gemm: neureka) when `neureka` names no component"}, p.neureka_mac_pj);
   v.field(Field{"leakage_mw", Unit::mw, "static power"}, p.leakage_mw);
 }
 
@@ -74,6 +78,25 @@ RiscvCluster::RiscvCluster(sc_core::sc_module_name name, const Params& p, stats:
       neureka_macs(stats_.counter("neureka_macs", "MACs", "MACs computed by N-EUREKA (gemm: neureka)")),
       p_(p),
       clk_((p.validate(this->name()), p.clock_hz)) {}
+
+void NeurekaUnit::Params::describe(params::Visitor& v, Params& p) {
+  v.field(Field{"mac_pj", Unit::pj, "energy per MAC"}, p.mac_pj);
+  v.field(Field{"leakage_mw", Unit::mw, "static power"}, p.leakage_mw);
+}
+
+void NeurekaUnit::Params::validate(const std::string& who) const {
+  if (!(mac_pj >= 0) || !(leakage_mw >= 0)) throw err(who, ": energy fields must be >= 0");
+}
+
+NeurekaUnit::NeurekaUnit(sc_core::sc_module_name name, const Params& p, stats::Group& parent)
+    : sc_module(name),
+      stats_(basename(), &parent),
+      jobs(stats_.counter("jobs", "jobs", "N-EUREKA jobs run")),
+      busy_cycles(stats_.counter("busy_cycles", "cycles", "cycles N-EUREKA was busy with jobs")),
+      macs(stats_.counter("macs", "MACs", "MACs computed")),
+      tcdm_bytes(stats_.counter("tcdm_bytes", "bytes", "bytes read from and written to L1 (activations, weights in L1, normalisation, outputs)")),
+      wmem_bytes(stats_.counter("wmem_bytes", "bytes", "weight bytes read through the weight memory's direct port")),
+      p_((p.validate(this->name()), p)) {}
 
 namespace engine {
 
@@ -182,6 +205,7 @@ ClusterEngine::ClusterEngine(platform::Platform& p, const std::string& component
   if (!bp.l2_memory.empty()) l2m_ = &p.memory(bp.l2_memory);
   if (!bp.wmem_memory.empty()) wmm_ = &p.memory(bp.wmem_memory);
   if (!bp.dma.empty()) dmac_ = &p.dma(bp.dma);
+  if (!bp.neureka.empty()) ne_ = &p.get<NeurekaUnit>(bp.neureka, "N-EUREKA component (type neureka)");
   const std::string prog = bp.program.empty() ? std::string(SLMSIM_RV32_DIR) + "/cluster_kernels.elf" : resolve(bp.program, p.config().file);
   if (!std::filesystem::exists(prog))
     throw err(who, (bp.program.empty() ? ": the kernel ELF '" : ".program = '"), prog,
@@ -450,7 +474,15 @@ void ClusterEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
     ++block_->ops;
     block_->busy_cycles += r.cycles;
     block_->instructions += r.instructions;
-    block_->neureka_macs += r.neureka.macs;
+    if (ne_) {
+      ne_->jobs += r.neureka.jobs;
+      ne_->busy_cycles += r.neureka.busy_cycles;
+      ne_->macs += r.neureka.macs;
+      ne_->tcdm_bytes += r.neureka.tcdm_read_bytes + r.neureka.tcdm_write_bytes;
+      ne_->wmem_bytes += r.neureka.wmem_read_bytes;
+    } else {
+      block_->neureka_macs += r.neureka.macs;
+    }
     count_traffic(r);
     sc_core::wait(block_->clock().cycles(r.cycles));
     res.end = sc_core::sc_time_stamp();

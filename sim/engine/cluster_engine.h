@@ -57,8 +57,12 @@ class RiscvCluster : public sc_core::sc_module {
     // Platform components that stand for the cluster's L1, L2, weight memory and DMA: the
     // kernels' traffic is counted on them (energy, reports); "" = not counted.
     std::string l1_memory, l2_memory, wmem_memory, dma;
+    // The platform component (type `neureka`) that stands for the cluster's N-EUREKA: its jobs,
+    // busy cycles and MACs are counted there, its own energy domain; "" = its MACs are counted
+    // here (neureka_macs x neureka_mac_pj).
+    std::string neureka;
     double instruction_pj = 0;           // energy table: per retired instruction (all cores)
-    double neureka_mac_pj = 0;           // energy table: per N-EUREKA MAC
+    double neureka_mac_pj = 0;           // energy table: per N-EUREKA MAC (when `neureka` is empty)
     double leakage_mw = 0;
     static void describe(params::Visitor& v, Params& p);
     void validate(const std::string& who) const;
@@ -81,6 +85,34 @@ class RiscvCluster : public sc_core::sc_module {
  private:
   Params p_;
   Clock clk_;
+};
+
+// The N-EUREKA of a riscv_cluster as a platform component of its own (type `neureka`,
+// category `accelerator`): the energy domain of the engine, apart from the cores'. It does no
+// work: the cluster engine (riscv_cluster key `neureka`) books on it what N-EUREKA did in each
+// kernel run (the engine itself runs inside models/cluster).
+class NeurekaUnit : public sc_core::sc_module {
+ public:
+  struct Params {
+    double mac_pj = 0;      // energy per MAC
+    double leakage_mw = 0;  // static power
+    static void describe(params::Visitor& v, Params& p);
+    void validate(const std::string& who) const;
+  };
+  static std::vector<params::EnergyEvent> energy_events() { return {{"mac_pj", "macs", "MACs x energy per MAC"}}; }
+
+  NeurekaUnit(sc_core::sc_module_name name, const Params& p, stats::Group& parent);
+  const Params& params() const { return p_; }
+
+  stats::Group stats_;
+  stats::Counter& jobs;
+  stats::Counter& busy_cycles;
+  stats::Counter& macs;
+  stats::Counter& tcdm_bytes;
+  stats::Counter& wmem_bytes;
+
+ private:
+  Params p_;
 };
 
 namespace engine {
@@ -115,6 +147,7 @@ class ClusterEngine : public Engine {
   Memory* l2m_ = nullptr;
   Memory* wmm_ = nullptr;
   Dma* dmac_ = nullptr;
+  NeurekaUnit* ne_ = nullptr;
   void count_traffic(const cluster::ClusterResult& r);
   uint64_t launch_cycles_ = 0;
   std::vector<std::string> declared_;

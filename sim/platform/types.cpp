@@ -139,6 +139,10 @@ void register_types() {
       "riscv_cluster", "cluster",
       "Siracusa-class cluster of 1-8 RV32IMC+XpulpV2 ISS cores (models/cluster): runs each op as a compiled kernel on real data (docs/siracusa.md).",
       {}, build<ModuleComponent<RiscvCluster>, RiscvCluster>, {}, {}}));
+  r.add(make_type(TypeSpec<NeurekaUnit>{
+      "neureka", "accelerator",
+      "The N-EUREKA engine of a riscv_cluster as its own energy domain: the cluster engine (key `neureka` of riscv_cluster) counts the engine's jobs, busy cycles, MACs and bytes on it; it does no work itself.",
+      {}, build<ModuleComponent<NeurekaUnit>, NeurekaUnit>, {}, {}}));
 }
 
 }  // namespace slm::platform

@@ -1,5 +1,6 @@
 #include "sim/report/report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iomanip>
@@ -486,6 +487,18 @@ std::string summary(const json& rep) {
     if (dec.contains("uj_per_token") && dec["uj_per_token"].is_number() && rep["energy"].contains("total_uj") && rep["energy"]["total_uj"].is_number())
       os << "energy          " << num(dec["uj_per_token"].get<double>(), 2) << " uJ/token (decode); "
          << num(rep["energy"]["total_uj"].get<double>(), 2) << " uJ in all\n";
+    // The decode energy per domain (component), largest first; the JSON has every event.
+    const json* comps = at_path(rep, "energy.windows.decode.components");
+    if (comps && comps->is_object() && !comps->empty()) {
+      std::vector<std::pair<double, std::string>> by;
+      for (auto it = comps->begin(); it != comps->end(); ++it)
+        if (it.value().contains("uj_per_token") && it.value()["uj_per_token"].is_number())
+          by.emplace_back(it.value()["uj_per_token"].get<double>(), it.key().substr(it.key().find('.') + 1));
+      std::stable_sort(by.begin(), by.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+      os << "  per domain    ";
+      for (size_t i = 0; i < by.size(); ++i) os << (i ? ", " : "") << by[i].second << " " << num(by[i].first, 2);
+      os << " uJ/token\n";
+    }
   }
   if (!rep["bottleneck"].is_null()) os << "bottleneck      " << rep["bottleneck"]["reason"].get<std::string>() << "\n";
   if (rep["bit_exact"].is_null())
