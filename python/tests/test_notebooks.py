@@ -12,6 +12,7 @@ NOTEBOOKS = {
     "02_energy_breakdown.ipynb": ["energy_breakdown.png"],
     "03_bit_exactness.ipynb": ["bit_exactness.png"],
     "04_roofline.ipynb": ["roofline.png"],
+    "05_siracusa_cluster.ipynb": ["siracusa_cluster.png"],
 }
 NB_DIR = os.path.join(ROOT, "python", "notebooks")
 
