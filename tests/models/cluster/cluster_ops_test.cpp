@@ -594,3 +594,137 @@ TEST(ClusterOps, TiledKernelsRefuseABudgetBelowOneUnit) {
     EXPECT_EQ(r.exit_code, op == 28 ? 0 : 3) << "op " << op;  // the copy streams 1 byte twice in 4 B
   }
 }
+
+// ---- The XpulpV2 element-wise kernels (MUL, add, LUT, RMSNorm, RoPE): exact 32-bit paths ----
+namespace {
+// Random int8 with -128 and 127 in every lane position (every third element, alternating).
+std::vector<int8_t> edge_i8(size_t n, std::mt19937& rng) {
+  auto v = rand_i8(n, rng);
+  for (size_t i = 0; i < n; i += 3) v[i] = (i / 3) % 2 ? 127 : -128;
+  return v;
+}
+// One element-wise op (21 add, 22 LUT, 27 MUL) with its operands at kX + mis, kB + 2 mis and y at
+// kY + 3 mis (mis = 1: no operand word-aligned in L2), untiled (l1 = 0) or tiled.
+std::vector<int8_t> run_ew(uint32_t op, uint32_t cores, const std::vector<int8_t>& a, const std::vector<int8_t>& b,
+                           const std::vector<int32_t>& par, uint32_t l1, uint32_t mis, cluster::ClusterResult* r = nullptr) {
+  const uint32_t xa = kX + mis, xb = kB + 2 * mis, xy = kY + 3 * mis;
+  std::vector<Blob> blobs = {blob(xa, a), blob(xb, b)};
+  if (!par.empty()) blobs.push_back(blob(kP, par));
+  return run_op(op, cores, {1, uint32_t(a.size()), 0, 0, 0, l1, xa, xb, par.empty() ? 0 : kP, xy, 0}, blobs, a.size(), r);
+}
+std::vector<int32_t> add_par(const quant::golden::AddParams& p) {
+  return {p.a_zp, p.b_zp, p.y_zp, p.left_shift, p.a_mul.m, p.a_mul.shift, p.b_mul.m, p.b_mul.shift, p.y_mul.m, p.y_mul.shift};
+}
+std::vector<int32_t> mul_par(const quant::golden::MulParams& p) { return {p.a_zp, p.b_zp, p.y_zp, p.mul.m, p.mul.shift}; }
+// Instructions the op retires beyond the bare launch (op 0), all cores.
+uint64_t kernel_instructions(uint32_t op, uint32_t cores, const std::vector<int8_t>& a, const std::vector<int8_t>& b,
+                             const std::vector<int32_t>& par) {
+  cluster::ClusterResult r, r0;
+  run_ew(op, cores, a, b, par, 0, 0, &r);
+  run_op(0, cores, {1, uint32_t(a.size()), 0, 0, 0, 0, kX, kB, kP, kY, 0}, {}, 0, &r0);
+  return r.instructions - r0.instructions;
+}
+}  // namespace
+
+// MUL: zero points at -128 and 127, multipliers 2^31 - 1, 2^30, negative and 0, shifts at the ends
+// of the 32-bit path (18 with products up to 255^2: 65025 x 2^15 < 2^31; 17 with zero points 0:
+// 128^2 x 2^16 = 2^30) and beyond it (17 with 255^2, zero points outside int8, y_zp beyond 2^30:
+// the 64-bit path), 62; lengths with 1-3 leftover elements and cores without elements; operands
+// aligned and not; untiled and tiled (several tiles, one tile); 1 and 8 cores.
+TEST(ClusterOps, SimdMulEdgeCasesEqualGolden) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(81);
+  const std::vector<quant::golden::MulParams> cases = {
+      {-128, -128, -128, {INT32_MAX, 18}}, {127, 127, 127, {1 << 30, 17}},   {0, 0, 0, {1 << 30, 17}},
+      {-128, 127, 5, {1518500250, 62}},     {3, -7, -2, {1 << 30, 38}},      {127, -128, 0, {-(1 << 30), 37}},
+      {4, 4, 4, {0, 31}},                   {200, 0, 0, {1 << 30, 38}},      {1, 2, (1 << 30) + 1, {1 << 30, 38}}};
+  for (const auto& mp : cases) {
+    for (size_t n : {5u, 263u}) {
+      const auto a = edge_i8(n, rng), b = edge_i8(n, rng);
+      std::vector<int8_t> gm(n);
+      quant::golden::mul<int8_t>(a.data(), b.data(), int64_t(n), mp, gm.data());
+      for (uint32_t cores : {1u, 8u})
+        for (uint32_t l1 : {0u, 120u, 64000u})
+          for (uint32_t mis : {0u, 1u})
+            EXPECT_EQ(run_ew(27, cores, a, b, mul_par(mp), l1, mis), gm)
+                << "zp " << mp.a_zp << " " << mp.b_zp << " " << mp.y_zp << " mul " << mp.mul.m << " >> " << mp.mul.shift << ", n " << n
+                << ", " << cores << " cores, L1 " << l1 << ", misaligned " << mis;
+    }
+  }
+}
+
+// Residual add: zero points at the limits, the left shift at 20, 23 (the largest the 32-bit path
+// takes) and 24 (golden saturates (a - zp) 2^24: the 64-bit path), multipliers 2^31 - 1 with the
+// smallest shifts the bounds allow (inputs 31: 255 x 2^22 < 2^31; output 33) and one below (output
+// 30: the 64-bit path), shifts 62; lengths and placements as for MUL.
+TEST(ClusterOps, SimdAddEdgeCasesEqualGolden) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(82);
+  auto ap = [](int32_t az, int32_t bz, int32_t yz, int32_t ls, quant::QMul am, quant::QMul bm, quant::QMul ym) {
+    quant::golden::AddParams p;
+    p.a_zp = az, p.b_zp = bz, p.y_zp = yz, p.left_shift = ls, p.a_mul = am, p.b_mul = bm, p.y_mul = ym;
+    return p;
+  };
+  const std::vector<quant::golden::AddParams> cases = {
+      ap(7, -20, -3, 20, {1518500250, 31}, {1073741824, 31}, {1288490189, 51}),
+      ap(-128, 127, 127, 20, {INT32_MAX, 31}, {INT32_MAX, 31}, {INT32_MAX, 33}),
+      ap(127, -128, -128, 20, {INT32_MAX, 31}, {INT32_MAX, 31}, {INT32_MAX, 30}),
+      ap(-128, -128, 0, 23, {1 << 30, 33}, {INT32_MAX, 40}, {1 << 30, 56}),
+      ap(-128, -128, 0, 24, {1 << 30, 33}, {INT32_MAX, 40}, {1 << 30, 56}),
+      ap(0, 0, 0, 20, {1 << 30, 62}, {-(1 << 30), 45}, {1 << 30, 62})};
+  for (const auto& p : cases) {
+    for (size_t n : {5u, 263u}) {
+      const auto a = edge_i8(n, rng), b = edge_i8(n, rng);
+      const auto ga = golden_add(a, b, p);
+      for (uint32_t cores : {1u, 8u})
+        for (uint32_t l1 : {0u, 120u, 64000u})
+          for (uint32_t mis : {0u, 1u})
+            EXPECT_EQ(run_ew(21, cores, a, b, add_par(p), l1, mis), ga)
+                << "zp " << p.a_zp << " " << p.b_zp << " " << p.y_zp << " ls " << p.left_shift << " shifts " << p.a_mul.shift << " "
+                << p.b_mul.shift << " " << p.y_mul.shift << ", n " << n << ", " << cores << " cores, L1 " << l1 << ", misaligned " << mis;
+    }
+  }
+}
+
+// LUT: every input value, leftovers, placements, tiled and untiled, 1 and 8 cores.
+TEST(ClusterOps, SimdLutEdgeCasesEqualGolden) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(83);
+  const auto table = rand_i8(256, rng);
+  for (size_t n : {3u, 5u, 263u}) {
+    auto x = edge_i8(n, rng);
+    if (n == 263)
+      for (int v = 0; v < 256; ++v) x[size_t(v)] = static_cast<int8_t>(v - 128);
+    std::vector<int8_t> gl(n);
+    quant::golden::lut<int8_t>(x.data(), int64_t(n), table.data(), gl.data());
+    for (uint32_t cores : {1u, 8u})
+      for (uint32_t l1 : {0u, 256u + 80u, 64000u})
+        for (uint32_t mis : {0u, 1u})
+          EXPECT_EQ(run_ew(22, cores, x, table, {}, l1, mis), gl) << "n " << n << ", " << cores << " cores, L1 " << l1 << ", misaligned " << mis;
+  }
+}
+
+// The element-wise kernels run their hardware-loop bodies: instructions per element on 1 core
+// (4096 elements, launch subtracted) within the body's count per 4 elements plus 1/4 for the
+// set-up (MUL 51/4, add 83/4, LUT 14/4); the 64-bit path (a shift the 32-bit one does not take)
+// exceeds the bound (about 117 instructions per element for the add before this change).
+TEST(ClusterOps, SimdElementwiseInstructionsPerElement) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(84);
+  const size_t n = 4096;
+  const auto a = rand_i8(n, rng), b = rand_i8(n, rng), table = rand_i8(256, rng);
+  const quant::golden::MulParams mp{3, -7, -2, {1 << 30, 38}};
+  quant::golden::AddParams ap;
+  ap.a_zp = 7, ap.b_zp = -20, ap.y_zp = -3, ap.left_shift = 20;
+  ap.a_mul = {1518500250, 31}, ap.b_mul = {1073741824, 31}, ap.y_mul = {1288490189, 51};
+  const double per_mul = double(kernel_instructions(27, 1, a, b, mul_par(mp))) / n;
+  const double per_add = double(kernel_instructions(21, 1, a, b, add_par(ap))) / n;
+  const double per_lut = double(kernel_instructions(22, 1, a, table, {})) / n;
+  EXPECT_LE(per_mul, 51.0 / 4 + 0.25);
+  EXPECT_LE(per_add, 83.0 / 4 + 0.25);
+  EXPECT_LE(per_lut, 14.0 / 4 + 0.25);
+  auto slow = mp;
+  slow.a_zp = 127, slow.b_zp = 127, slow.mul.shift = 17;  // 255^2 x 2^16 >= 2^31: the 64-bit path
+  EXPECT_GT(double(kernel_instructions(27, 1, a, b, mul_par(slow))) / n, 51.0 / 4 + 0.25);
+  std::printf("instructions per element (1 core): MUL %.2f, add %.2f, LUT %.2f\n", per_mul, per_add, per_lut);
+}
