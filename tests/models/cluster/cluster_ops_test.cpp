@@ -728,3 +728,64 @@ TEST(ClusterOps, SimdElementwiseInstructionsPerElement) {
   EXPECT_GT(double(kernel_instructions(27, 1, a, b, mul_par(slow))) / n, 51.0 / 4 + 0.25);
   std::printf("instructions per element (1 core): MUL %.2f, add %.2f, LUT %.2f\n", per_mul, per_add, per_lut);
 }
+
+// RMSNorm: zero points at -128 and 127, gains at -32768 and 32767, gain shifts at the ends of
+// the 32-bit path (-5: |d gain| 2^8 <= 255 x 2^23 < 2^31; 32: shift 62) and beyond (-6, 33:
+// the 64-bit path), eps 0 and large enough to clamp ms to 2^32 - 1; rows of 101 (misaligned rows,
+// leftovers) and 64; 1, 3 and 9 rows (fewer rows than cores: the row split with partial sums and
+// barriers; at least as many: whole rows by core); x misaligned or not; untiled, 1- and 2-row
+// tiles and one tile; 1 and 8 cores.
+TEST(ClusterOps, SimdRmsNormEdgeCasesEqualGolden) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(85);
+  struct Case {
+    int32_t x_zp, y_zp, gain_shift;
+    int64_t eps_q;
+  };
+  const std::vector<Case> cases = {{-5, 3, 8, 2},      {-128, 127, -5, 0},  {127, -128, -6, 0},
+                                   {0, 0, 32, 1},      {0, 0, 33, 1},       {-128, -128, 8, int64_t{1} << 40}};
+  for (const auto& cs : cases)
+    for (int32_t n : {101, 64})
+      for (int32_t m : {1, 3, 9}) {
+        auto x = edge_i8(size_t(m) * n, rng);
+        std::vector<int16_t> gain(static_cast<size_t>(n));
+        for (auto& g : gain) g = static_cast<int16_t>(rng());
+        gain[0] = -32768, gain[1] = 32767;
+        quant::golden::RmsNormParams rp;
+        rp.x_zp = cs.x_zp, rp.y_zp = cs.y_zp, rp.gain_shift = cs.gain_shift, rp.eps_q = cs.eps_q;
+        const auto gr = golden_rmsnorm(x, m, n, rp, gain);
+        const std::vector<int32_t> par = {static_cast<int32_t>(rp.eps_q & 0xffffffff), static_cast<int32_t>(rp.eps_q >> 32), rp.gain_shift};
+        const uint32_t fixed = 64 + ((uint32_t(n) * 2 + 3) & ~3u);
+        for (uint32_t cores : {1u, 8u})
+          for (uint32_t l1 : {0u, fixed + 4 * uint32_t(n), fixed + 8 * uint32_t(n), 64000u})
+            for (uint32_t mis : {0u, 1u}) {
+              const auto y = run_op(20, cores, {uint32_t(m), uint32_t(n), 0, uint32_t(rp.x_zp), uint32_t(rp.y_zp), l1, kX + mis, kB, kP, kY + 3 * mis, 0},
+                                    {blob(kX + mis, x), blob(kB, gain), blob(kP, par)}, x.size());
+              EXPECT_EQ(y, gr) << "zp " << rp.x_zp << " " << rp.y_zp << " gain shift " << rp.gain_shift << " eps " << rp.eps_q << ", " << m
+                               << " x " << n << ", " << cores << " cores, L1 " << l1 << ", misaligned " << mis;
+            }
+      }
+}
+
+// RMSNorm's loops: on 1 core, one row of 4096, instructions per element within the loop bodies
+// (3 + 46 per 4 elements) plus 0.5 for the row's root and reciprocal (64-bit, libgcc: well below
+// 2048 instructions); the 64-bit path (gain shift -6 with zero point -128) exceeds it.
+TEST(ClusterOps, SimdRmsNormInstructionsPerElement) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(86);
+  const int32_t n = 4096;
+  const auto x = rand_i8(size_t(n), rng);
+  std::vector<int16_t> gain(static_cast<size_t>(n));
+  for (auto& g : gain) g = static_cast<int16_t>(8000 + rng() % 20000);
+  auto per_element = [&](int32_t x_zp, int32_t gain_shift) {
+    const std::vector<int32_t> par = {2, 0, gain_shift};
+    cluster::ClusterResult r, r0;
+    run_op(20, 1, {1, uint32_t(n), 0, uint32_t(x_zp), 0, 0, kX, kB, kP, kY, 0}, {blob(kX, x), blob(kB, gain), blob(kP, par)}, x.size(), &r);
+    run_op(0, 1, {1, uint32_t(n), 0, 0, 0, 0, kX, kB, kP, kY, 0}, {}, 0, &r0);
+    return double(r.instructions - r0.instructions) / n;
+  };
+  const double fast = per_element(-5, 8);
+  EXPECT_LE(fast, 49.0 / 4 + 0.5);
+  EXPECT_GT(per_element(-128, -6), 49.0 / 4 + 0.5);
+  std::printf("RMSNorm instructions per element (1 core, 1 row of %d): %.2f\n", n, fast);
+}

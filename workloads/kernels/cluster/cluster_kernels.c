@@ -418,54 +418,145 @@ static int stream_tiles(uint32_t id, uint32_t nc, int32_t total, int32_t unit, c
   return 0;
 }
 
-/* RMSNorm of m rows of n int8 (golden::rmsnorm): every core sums the squares of its share of
- * a row into L1, a barrier, every core adds the partial sums (in core order) and normalises
- * its share. Params at J(10): int32 {eps_q low, eps_q high, gain_shift}; gain: int16 (n) at J(9).
- * Tiled (J(7) != 0): the gain moves into L1 once, the rows stream through L1 (stream_tiles). */
+/* RMSNorm of m rows of n int8 (golden::rmsnorm). Params at J(10): int32 {eps_q low, eps_q high,
+ * gain_shift}; gain: int16 (n) at J(9). Tiled (J(7) != 0): the gain moves into L1 once, the rows
+ * stream through L1 (stream_tiles). Parallelisation: with at least as many rows as cores (prefill,
+ * large tiles) each core takes whole rows (contiguous ranges; no barrier); with fewer (decode) every
+ * core sums the squares of its share of a row (multiples of 4) into L1, a barrier, every core adds
+ * the partial sums in core order and normalises its share, a second barrier. The row's sum is the
+ * same integer either way, so both give golden's bits.
+ * Fast path (x_zp in [-128, 127], |y_zp| <= 2^30, n <= 65535, a mulh plan for shift 30 + gain_shift
+ * and |x| <= span(x_zp) 2^15):
+ *  - sum of squares: sum (x - zp)^2 = sum x^2 - 2 zp sum x + len zp^2, with sum x^2 (<= len 2^14)
+ *    and sum x (|.| <= len 2^7) exact in int32 for len <= 131071, per word one p.lw and two
+ *    pv.sdotsp.b (x with itself, x with 0x01010101) in a 3-instruction hardware loop; the
+ *    combination in 64 bits once per share;
+ *  - normalisation: round_shift_right(d gain inv, 30 + gain_shift) with |d gain| <= 255 2^15 < 2^23
+ *    (exact int32 product) and inv = 2^46 / root <= 2^30 (an int32 multiplier): the mulh form of
+ *    rq_plan_make, with m = inv per row. Per word of 4 elements a hardware loop of 46 instructions:
+ *    p.lw x, 4 p.lh post-increment of the gain, per lane pv.extract.b, sub, mul, sll, mulh, add,
+ *    sra, add y_zp, p.clip, pv.insert.b; p.sw.
+ * The per-row root and reciprocal stay in 64-bit integers (libgcc): one per row and core. */
 typedef struct {
-  int32_t n, x_zp, y_zp, gain_shift;
+  int32_t n, x_zp, y_zp, gain_shift, fast;
   uint64_t eps_q;
   const int16_t* gain;
   volatile uint64_t* part;
+  rq_plan q;
 } rms_ctx;
+static void rms_sumsq_hw(const int8_t* px, int32_t words, int32_t* s2, int32_t* s1) {
+  uint32_t w;
+  int32_t a = *s2, b = *s1;
+  const uint32_t ones = 0x01010101u;
+  __asm__ volatile(
+      ".option push\n.option norvc\n"
+      ".insn i 0x7b, 4, x0, %[n], 8\n"
+      ".insn i 0x0b, 2, %[w], %[px], 4\n"
+      ".insn r 0x57, 1, 0x5c, %[a], %[w], %[w]\n"
+      ".insn r 0x57, 1, 0x5c, %[b], %[w], %[one]\n"
+      ".option pop\n"
+      : [px] "+r"(px), [a] "+r"(a), [b] "+r"(b), [w] "=&r"(w)
+      : [n] "r"(words), [one] "r"(ones)
+      : "memory");
+  *s2 = a, *s1 = b;
+}
+static void rms_norm_hw(const int8_t* px, const int16_t* pg, int8_t* py, int32_t words, const rms_ctx* c, int32_t inv) {
+  uint32_t xw, yw = 0;
+  int32_t e, g0, g1, g2, g3;
+  const int32_t c127 = 127;
+#define RMS_LANE(L, G) \
+  EXB##L("%[e]", "%[xw]") "sub %[e], %[e], %[zp]\n" "mul %[e], %[e], " G "\n" RQ("%[e]", "q") "add %[e], %[e], %[yz]\n" CLIP8("%[e]") INB##L("%[yw]", "%[e]")
+  __asm__ volatile(
+      ".option push\n.option norvc\n"
+      ".insn i 0x7b, 4, x0, %[n], 94\n"
+      ".insn i 0x0b, 2, %[xw], %[px], 4\n"
+      ".insn i 0x0b, 1, %[g0], %[pg], 2\n"
+      ".insn i 0x0b, 1, %[g1], %[pg], 2\n"
+      ".insn i 0x0b, 1, %[g2], %[pg], 2\n"
+      ".insn i 0x0b, 1, %[g3], %[pg], 2\n"
+      RMS_LANE(0, "%[g0]") RMS_LANE(1, "%[g1]") RMS_LANE(2, "%[g2]") RMS_LANE(3, "%[g3]")
+      ".insn s 0x2b, 2, %[yw], 4(%[py])\n"
+      ".option pop\n"
+      : [px] "+r"(px), [pg] "+r"(pg), [py] "+r"(py), [xw] "=&r"(xw), [e] "=&r"(e), [g0] "=&r"(g0), [g1] "=&r"(g1), [g2] "=&r"(g2),
+        [g3] "=&r"(g3), [yw] "+r"(yw)
+      : [n] "r"(words), [zp] "r"(c->x_zp), [kq] "r"(c->q.k), [mq] "r"(inv), [rq] "r"(c->q.rnd), [sq] "r"(c->q.sh), [yz] "r"(c->y_zp),
+        [c127] "r"(c127)
+      : "memory");
+#undef RMS_LANE
+}
+/* sum over [lo, hi) of row xr of (x - x_zp)^2 (golden's uint64 sum) */
+static uint64_t rms_sumsq(const int8_t* xr, int32_t lo, int32_t hi, const rms_ctx* c) {
+  uint64_t s = 0;
+  if (!c->fast) {
+    for (int32_t i = lo; i < hi; ++i) {
+      const int32_t d = xr[i] - c->x_zp;
+      s += (uint32_t)(d * d);
+    }
+    return s;
+  }
+  const int32_t words = (hi - lo) >> 2;
+  int32_t s2 = 0, s1 = 0;
+  if (words > 0) rms_sumsq_hw(xr + lo, words, &s2, &s1);
+  for (int32_t i = lo + 4 * words; i < hi; ++i) s2 += xr[i] * xr[i], s1 += xr[i];
+  const int64_t zp = c->x_zp;
+  return (uint64_t)((int64_t)s2 - 2 * zp * s1 + (int64_t)(hi - lo) * zp * zp);
+}
+/* golden's inv = 2^46 / isqrt(ms << 32) of the row's sum of squares */
+static int64_t rms_inv(uint64_t sumsq, const rms_ctx* c) {
+  uint64_t ms = (sumsq + (uint64_t)(c->n / 2)) / (uint64_t)c->n + c->eps_q;
+  if (ms == 0) ms = 1;
+  if (ms > 0xFFFFFFFFull) ms = 0xFFFFFFFFull;
+  const int64_t root = (int64_t)isqrt64(ms << 32);
+  return ((int64_t)1 << 46) / root;
+}
+static void rms_norm(const int8_t* xr, int8_t* yr, int32_t lo, int32_t hi, int64_t inv, const rms_ctx* c) {
+  const int16_t* gain = c->gain;
+  if (!c->fast) {
+    for (int32_t i = lo; i < hi; ++i) {
+      const int64_t d = xr[i] - c->x_zp;
+      yr[i] = sat8(rsr64(d * gain[i] * inv, 30 + c->gain_shift) + c->y_zp);
+    }
+    return;
+  }
+  const int32_t words = (hi - lo) >> 2;
+  if (words > 0) rms_norm_hw(xr + lo, gain + lo, yr + lo, words, c, (int32_t)inv);
+  rq_plan q = c->q;
+  q.m = (int32_t)inv;
+  for (int32_t i = lo + 4 * words; i < hi; ++i) yr[i] = clip8(rq_apply((xr[i] - c->x_zp) * gain[i], &q) + c->y_zp);
+}
 static void rmsnorm_rows(const int8_t* x, const int8_t* unused, int8_t* y, int32_t u0, int32_t m, uint32_t id,
                          uint32_t nc, const void* vctx) {
   (void)unused, (void)u0;
   const rms_ctx* c = (const rms_ctx*)vctx;
-  const int32_t n = c->n, x_zp = c->x_zp, y_zp = c->y_zp;
-  const int16_t* gain = c->gain;
+  const int32_t n = c->n;
+  if (m >= (int32_t)nc) { /* whole rows by core */
+    int32_t r0, r1;
+    share(m, id, nc, &r0, &r1);
+    for (int32_t r = r0; r < r1; ++r) rms_norm(x + r * n, y + r * n, 0, n, rms_inv(rms_sumsq(x + r * n, 0, n, c), c), c);
+    return;
+  }
   volatile uint64_t* part = c->part;
   int32_t lo, hi;
-  share(n, id, nc, &lo, &hi);
+  share4(n, id, nc, &lo, &hi);
   for (int32_t r = 0; r < m; ++r) {
     const int8_t* xr = x + r * n;
-    uint64_t s = 0;
-    for (int32_t i = lo; i < hi; ++i) {
-      const int32_t d = xr[i] - x_zp;
-      s += (uint32_t)(d * d);
-    }
-    part[id] = s;
+    part[id] = rms_sumsq(xr, lo, hi, c);
     cl_barrier();
     uint64_t sumsq = 0;
     for (uint32_t k = 0; k < nc; ++k) sumsq += part[k];
-    uint64_t ms = (sumsq + (uint64_t)(n / 2)) / (uint64_t)n + c->eps_q;
-    if (ms == 0) ms = 1;
-    if (ms > 0xFFFFFFFFull) ms = 0xFFFFFFFFull;
-    const int64_t root = (int64_t)isqrt64(ms << 32);
-    const int64_t inv = ((int64_t)1 << 46) / root;
-    for (int32_t i = lo; i < hi; ++i) {
-      const int64_t d = xr[i] - x_zp;
-      y[r * n + i] = sat8(rsr64(d * gain[i] * inv, 30 + c->gain_shift) + y_zp);
-    }
+    rms_norm(xr, y + r * n, lo, hi, rms_inv(sumsq, c), c);
     cl_barrier(); /* the partial sums are reused by the next row */
   }
 }
 static int rmsnorm_par(uint32_t id, uint32_t nc) {
   const int32_t m = (int32_t)J(2), n = (int32_t)J(3);
   const volatile int32_t* par = (const volatile int32_t*)IO(J(10));
-  rms_ctx c = {n, (int32_t)J(5), (int32_t)J(6), par[2],
+  rms_ctx c = {n, (int32_t)J(5), (int32_t)J(6), par[2], 0,
                (uint64_t)(uint32_t)par[0] | ((uint64_t)(uint32_t)par[1] << 32),
-               (const int16_t*)IO(J(9)), (volatile uint64_t*)CL_L1_FREE};
+               (const int16_t*)IO(J(9)), (volatile uint64_t*)CL_L1_FREE, {0, 0, 0, 0}};
+  const uint32_t span = zp_span(c.x_zp);
+  c.fast = span && n <= 65535 && c.y_zp >= -(1 << 30) && c.y_zp <= (1 << 30) && c.gain_shift >= -29 && c.gain_shift <= 32 &&
+           rq_plan_make(span << 15, 0, 30 + c.gain_shift, &c.q);
   const int8_t* x = (const int8_t*)IO(J(8));
   int8_t* y = (int8_t*)IO(J(11));
   const uint32_t budget = J(7);
