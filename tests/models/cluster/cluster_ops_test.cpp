@@ -789,3 +789,72 @@ TEST(ClusterOps, SimdRmsNormInstructionsPerElement) {
   EXPECT_GT(per_element(-128, -6), 49.0 / 4 + 0.5);
   std::printf("RMSNorm instructions per element (1 core, 1 row of %d): %.2f\n", n, fast);
 }
+
+// RoPE: zero points -128/127, cos and sin tables of random int16 (with -32768 and 32767: the
+// |v| < 2^24 bound), multipliers 2^31 - 1 with shift 26 (255 x 2^16 x 2^7 < 2^31: the 32-bit
+// path's smallest) and 25 (the 64-bit path), 45 and 62; heads of 4, 6 and 8; 3 and 16 heads; 1 and
+// 5 tokens after 2 positions; x misaligned or not; untiled, 1-token tiles and one tile; 1 and 8 cores.
+TEST(ClusterOps, SimdRopeEdgeCasesEqualGolden) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(87);
+  struct Case {
+    int32_t x_zp, y_zp;
+    quant::QMul mul;
+  };
+  const std::vector<Case> cases = {{4, -2, {1 << 30, 45}}, {-128, 127, {INT32_MAX, 26}}, {127, -128, {INT32_MAX, 25}}, {0, 0, {1 << 30, 62}}};
+  constexpr uint32_t kSin = 0x10000;
+  const int32_t pos0 = 2;
+  for (const auto& cs : cases)
+    for (int32_t hs : {4, 6, 8})
+      for (int32_t nh : {3, 16})
+        for (int32_t m : {1, 5}) {
+          const int32_t half = hs / 2;
+          std::vector<int16_t> cosq(size_t(pos0 + m) * half), sinq(cosq.size());
+          for (auto& v : cosq) v = static_cast<int16_t>(rng());
+          for (auto& v : sinq) v = static_cast<int16_t>(rng());
+          cosq[size_t(pos0) * half] = -32768, sinq[size_t(pos0) * half] = 32767;
+          const auto x = edge_i8(size_t(m) * nh * hs, rng);
+          quant::golden::RopeParams rp;
+          rp.x_zp = cs.x_zp, rp.y_zp = cs.y_zp, rp.mul = cs.mul;
+          const auto gr = golden_rope(x, m, nh, hs, pos0, rp, cosq, sinq);
+          const uint32_t rows = (uint32_t(m * half) * 2 + 3) & ~3u;
+          for (uint32_t cores : {1u, 8u})
+            for (uint32_t l1 : {0u, 2 * rows + 4 * uint32_t(nh * hs), 64000u})
+              for (uint32_t mis : {0u, 1u}) {
+                const std::vector<int32_t> par = {rp.mul.m, rp.mul.shift, static_cast<int32_t>(kSin), static_cast<int32_t>(l1)};
+                const auto y = run_op(24, cores, {uint32_t(m), uint32_t(nh), uint32_t(hs), uint32_t(rp.x_zp), uint32_t(rp.y_zp), uint32_t(pos0),
+                                                  kX + mis, kB, kP, kY + 3 * mis, 0},
+                                      {blob(kX + mis, x), blob(kB, cosq), blob(kP, par), blob(kSin, sinq)}, x.size());
+                EXPECT_EQ(y, gr) << "zp " << rp.x_zp << " " << rp.y_zp << " mul " << rp.mul.m << " >> " << rp.mul.shift << ", " << m << " x "
+                                 << nh << " x " << hs << ", " << cores << " cores, L1 " << l1 << ", misaligned " << mis;
+              }
+        }
+}
+
+// RoPE's loop: on 1 core, 64 tokens of 16 heads of 4 (microLlama's q), instructions per element
+// within the body's 25 per pair (12.5 per element) plus 1 for the per-token, per-pair set-up
+// (cos and sin, pointers, lp.setup: at most 32 instructions per token and pair, whose loop covers
+// 16 heads x 2 elements; 27 measured); the 64-bit path
+// (shift 25 with zero point -128) exceeds it.
+TEST(ClusterOps, SimdRopeInstructionsPerElement) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(88);
+  const int32_t m = 64, nh = 16, hs = 4, half = 2;
+  constexpr uint32_t kSin = 0x10000;
+  std::vector<int16_t> cosq(size_t(m) * half), sinq(cosq.size());
+  for (auto& v : cosq) v = static_cast<int16_t>(rng());
+  for (auto& v : sinq) v = static_cast<int16_t>(rng());
+  const auto x = rand_i8(size_t(m) * nh * hs, rng);
+  auto per_element = [&](int32_t x_zp, quant::QMul mul) {
+    const std::vector<int32_t> par = {mul.m, mul.shift, static_cast<int32_t>(kSin), 0};
+    cluster::ClusterResult r, r0;
+    run_op(24, 1, {uint32_t(m), uint32_t(nh), uint32_t(hs), uint32_t(x_zp), 0, 0, kX, kB, kP, kY, 0},
+           {blob(kX, x), blob(kB, cosq), blob(kP, par), blob(kSin, sinq)}, x.size(), &r);
+    run_op(0, 1, {1, 1, 0, 0, 0, 0, kX, kB, kP, kY, 0}, {}, 0, &r0);
+    return double(r.instructions - r0.instructions) / double(x.size());
+  };
+  const double fast = per_element(4, {1 << 30, 45});
+  EXPECT_LE(fast, 25.0 / 2 + 1);
+  EXPECT_GT(per_element(-128, {INT32_MAX, 25}), 25.0 / 2 + 1);
+  std::printf("RoPE instructions per element (1 core, 64 x 16 x 4): %.2f\n", fast);
+}

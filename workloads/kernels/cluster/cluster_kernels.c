@@ -959,9 +959,47 @@ static void softmax_par(uint32_t id, uint32_t nc) {
 typedef struct {
   int32_t nh, hs, x_zp, y_zp, mm, ms;
   const int16_t *cs, *sn; /* cos and sin rows of the job's first token (position pos0) */
+  int32_t fast;
+  rq_plan q;
 } rope_ctx;
+/* Pair i of `heads` consecutive heads of one token (x and y at the pair, stride hs bytes), with
+ * its cos c and sin s: a hardware loop of 25 instructions per pair: p.lh x pair, hs(px!) (register
+ * post-increment), 2 pv.extract.b, 2 sub, v0 = d0 c - d1 s (mul, mul, sub), v1 = d0 s + d1 c (mul,
+ * p.mac), per output sll, mulh, add, sra, add y_zp, p.clip, 2 pv.insert.b, p.sh y pair, hs(py!). */
+static inline __attribute__((always_inline)) void rope_pairs_hw(const int8_t* px, int8_t* py, int32_t heads, int32_t hs, int32_t cv,
+                                                                 int32_t sv, int32_t zp, rq_plan q, int32_t yz) {
+  int32_t xh, d0, d1, v0, v1;
+  uint32_t yh = 0;
+  const int32_t c127 = 127;
+  __asm__ volatile(
+      ".option push\n.option norvc\n"
+      ".insn i 0x7b, 4, x0, %[n], 52\n"
+      ".insn r 0x0b, 7, 0x08, %[xh], %[px], %[hs]\n"
+      EXB0("%[d0]", "%[xh]") EXB1("%[d1]", "%[xh]")
+      "sub %[d0], %[d0], %[zp]\n"
+      "sub %[d1], %[d1], %[zp]\n"
+      "mul %[v0], %[d0], %[cv]\n"
+      "mul %[xh], %[d1], %[sv]\n"
+      "sub %[v0], %[v0], %[xh]\n"
+      "mul %[v1], %[d0], %[sv]\n"
+      ".insn r 0x33, 0, 0x21, %[v1], %[d1], %[cv]\n"
+      RQ("%[v0]", "q") "add %[v0], %[v0], %[yz]\n" CLIP8("%[v0]")
+      RQ("%[v1]", "q") "add %[v1], %[v1], %[yz]\n" CLIP8("%[v1]")
+      INB0("%[yh]", "%[v0]") INB1("%[yh]", "%[v1]")
+      ".insn r 0x2b, 5, 0x00, %[hs], %[py], %[yh]\n"
+      ".option pop\n"
+      : [px] "+r"(px), [py] "+r"(py), [xh] "=&r"(xh), [d0] "=&r"(d0), [d1] "=&r"(d1), [v0] "=&r"(v0), [v1] "=&r"(v1), [yh] "+r"(yh)
+      : [n] "r"(heads), [hs] "r"(hs), [cv] "r"(cv), [sv] "r"(sv), [zp] "r"(zp), [kq] "r"(q.k), [mq] "r"(q.m), [rq] "r"(q.rnd),
+        [sq] "r"(q.sh), [yz] "r"(yz), [c127] "r"(c127)
+      : "memory");
+}
 /* RoPE of `tokens` tokens (nh heads of hs each), the first being token u0 of the job; the
- * token x head rows are split by core. */
+ * token x head rows are split by core (contiguous ranges).
+ * Fast path (x_zp in [-128, 127], |y_zp| <= 2^30, hs even, a mulh plan for |v| <= span 2^16):
+ * v0 = d0 cos - d1 sin and v1 = d0 sin + d1 cos are at most 2 x 255 x 2^15 < 2^24 in magnitude
+ * (exact int32, golden's sat32 never acts), requantised with the plan (shift >= 26 suffices).
+ * For every token of the core's rows and every pair i, one hardware loop over the token's heads
+ * (cos and sin of pair i in registers). Else golden's 64-bit arithmetic. */
 static void rope_tokens(const int8_t* x, const int8_t* unused, int8_t* y, int32_t u0, int32_t tokens, uint32_t id,
                         uint32_t nc, const void* vctx) {
   (void)unused;
@@ -969,6 +1007,19 @@ static void rope_tokens(const int8_t* x, const int8_t* unused, int8_t* y, int32_
   const int32_t nh = c->nh, hs = c->hs, x_zp = c->x_zp, y_zp = c->y_zp, mm = c->mm, ms = c->ms, half = hs / 2;
   int32_t lo, hi;
   share(tokens * nh, id, nc, &lo, &hi);
+  if (c->fast) {
+    const rq_plan q = c->q; /* in registers across the loops (the asm clobbers memory) */
+    const int16_t *cs = c->cs, *sn = c->sn;
+    for (int32_t row = lo; row < hi;) {
+      const int32_t r = row / nh, h0 = row - r * nh, cnt = nh - h0 < hi - row ? nh - h0 : hi - row;
+      const int16_t* cr = cs + (u0 + r) * half;
+      const int16_t* sr = sn + (u0 + r) * half;
+      for (int32_t i = 0; i < half; ++i)
+        rope_pairs_hw(x + row * hs + 2 * i, y + row * hs + 2 * i, cnt, hs, cr[i], sr[i], x_zp, q, y_zp);
+      row += cnt;
+    }
+    return;
+  }
   for (int32_t head = lo; head < hi; ++head) {
     const int32_t r = u0 + head / nh;
     const int16_t* cr = c->cs + r * half;
@@ -990,7 +1041,9 @@ static void rope_tokens(const int8_t* x, const int8_t* unused, int8_t* y, int32_
 static int rope_par(uint32_t id, uint32_t nc) {
   const int32_t m = (int32_t)J(2), pos0 = (int32_t)J(7);
   const volatile int32_t* par = (const volatile int32_t*)IO(J(10));
-  rope_ctx c = {(int32_t)J(3), (int32_t)J(4), (int32_t)J(5), (int32_t)J(6), par[0], par[1], 0, 0};
+  rope_ctx c = {(int32_t)J(3), (int32_t)J(4), (int32_t)J(5), (int32_t)J(6), par[0], par[1], 0, 0, 0, {0, 0, 0, 0}};
+  const uint32_t span = zp_span(c.x_zp);
+  c.fast = span && (c.hs & 1) == 0 && c.y_zp >= -(1 << 30) && c.y_zp <= (1 << 30) && rq_plan_make(span << 16, c.mm, c.ms, &c.q);
   const int32_t half = c.hs / 2;
   c.cs = (const int16_t*)IO(J(9)) + pos0 * half;
   c.sn = (const int16_t*)IO((uint32_t)par[2]) + pos0 * half;
