@@ -1265,11 +1265,14 @@ static void values_finish(const int32_t* acc, int32_t hs, int32_t zb, int32_t mm
  * done before tile i+2's input, which reuses the buffers, is). The values keep per-row int32
  * accumulators (hs + 1 words a row) in L1 across the tiles. The rows go in blocks of `bl` rows
  * (tile shape below), each block streaming the cache rows its longest row needs; the next tile
- * (of the block, or the first of the next block) is always in flight while one is computed. q is
- * read from L2 (one word a row and tile); scores beyond a block's longest row are 0, written by
- * the cores to L2.
+ * (of the block, or the first of the next block) is always in flight while one is computed. The
+ * scores' q of a block (bl x hs bytes, contiguous in L2) comes into L1 with the block's first tile
+ * (one more transfer, queued before the tile's K), into one of two buffers by block parity (block
+ * b + 2 reuses block b's buffer after block b's last barrier); scores beyond a block's longest row
+ * are 0, written by the cores to L2.
  * Returns -1 when not even a block of one row with one cache row fits (the caller then runs
- * untiled). Job words 13, 14: T and the number of tiles moved (each tile: two DMA transfers). */
+ * untiled). Job words 13, 14: T and the number of tiles moved (each tile: two DMA transfers; the
+ * scores: one more per block for q). */
 static int attn_tiled(uint32_t id, uint32_t nc, int values) {
   const int32_t m = (int32_t)J(2), nh = (int32_t)J(3), hs = (int32_t)J(4), pos0 = (int32_t)J(5), nkv = (int32_t)J(6);
   const uint32_t budget = J(7);
@@ -1287,14 +1290,16 @@ static int attn_tiled(uint32_t id, uint32_t nc, int values) {
    * (or 1) with the most cache rows T that fit: the per-row work of a tile is then as long as it can
    * be (each row's set-up is paid once per tile). */
   const int32_t bmin = rows < (int32_t)nc ? rows : (int32_t)nc;
-  const uint32_t whole = 16u + 2u * (uint32_t)(tt * kv_dim);
-  int32_t bl = budget > whole ? (int32_t)((budget - whole) / (acc_row + 2u * (uint32_t)tt * el)) : 0, tr = tt;
+  /* scores: q of the block's rows in L1 too, two buffers (the next block's q arrives with its first tile) */
+  const uint32_t q_row = values ? 0u : 2u * (uint32_t)hs, q_slack = values ? 0u : 8u;
+  const uint32_t whole = 16u + q_slack + 2u * (uint32_t)(tt * kv_dim);
+  int32_t bl = budget > whole ? (int32_t)((budget - whole) / (acc_row + q_row + 2u * (uint32_t)tt * el)) : 0, tr = tt;
   if (bl >= bmin) {
     if (bl > rows) bl = rows;
     if (bl < rows && bl >= (int32_t)nc) bl -= bl % (int32_t)nc;
   } else {
     for (bl = bmin;; bl = 1) {
-      const uint32_t accb = (uint32_t)bl * acc_row;
+      const uint32_t accb = (uint32_t)bl * acc_row + (values ? 0u : 2u * ALIGN4((uint32_t)(bl * hs)));
       tr = budget > accb + 16u ? (int32_t)((budget - accb - 16u) / (2u * ((uint32_t)kv_dim + (uint32_t)bl * el))) : 0;
       if (tr >= 1 || bl == 1) break;
     }
@@ -1305,6 +1310,8 @@ static int attn_tiled(uint32_t id, uint32_t nc, int values) {
   const uint32_t tile_b = ALIGN4((uint32_t)(tr * kv_dim)), ob_b = ALIGN4((uint32_t)bl * (uint32_t)tr * el);
   uint8_t* kb[2] = {(uint8_t*)CL_L1_FREE + ALIGN4((uint32_t)bl * acc_row), (uint8_t*)CL_L1_FREE + ALIGN4((uint32_t)bl * acc_row) + tile_b};
   uint8_t* ob[2] = {kb[1] + tile_b, kb[1] + tile_b + ob_b};
+  const uint32_t qb_b = values ? 0u : ALIGN4((uint32_t)(bl * hs));
+  int8_t* qb[2] = {(int8_t*)ob[1] + ob_b, (int8_t*)ob[1] + ob_b + qb_b}; /* scores: q of block b in qb[b & 1] */
   const int32_t blocks = (rows + bl - 1) / bl;
   uint32_t moved = 0, last_out = 0, ids[2] = {0, 0}, it = 0; /* it: tiles so far (buffer it & 1) */
   /* core 0 starts the transfers of tile i of block b into buffer k */
@@ -1312,6 +1319,7 @@ static int attn_tiled(uint32_t id, uint32_t nc, int values) {
   do {                                                                                                               \
     const int32_t r0_ = (b_) * bl, bt_ = rows - r0_ < bl ? rows - r0_ : bl, te_ = pos0 + (r0_ + bt_ - 1) / nh + 1; \
     const int32_t t1_ = (i_) * tr, tn1_ = te_ - t1_ < tr ? te_ - t1_ : tr;                                           \
+    if (!values && (i_) == 0) cl_dma_in(qb[(b_) & 1], a + r0_ * hs, (uint32_t)(bt_ * hs));                          \
     ids[k_] = cl_dma_in(kb[k_], cache2 + (uint32_t)(t1_ * kv_dim), (uint32_t)(tn1_ * kv_dim));                     \
     if (values)                                                                                                      \
       ids[k_] = cl_dma_2d((uint32_t)ob[k_], (uint32_t)(a + r0_ * tt + t1_), (uint32_t)tn1_, (uint32_t)bt_,          \
@@ -1322,14 +1330,19 @@ static int attn_tiled(uint32_t id, uint32_t nc, int values) {
     const int32_t row0 = b * bl, bt = rows - row0 < bl ? rows - row0 : bl;
     const int32_t t_end = pos0 + (row0 + bt - 1) / nh + 1; /* the block's longest row */
     const int32_t tiles = (t_end + tr - 1) / tr;
+    /* scores: the last tile's output also carries the masked entries after t_end, as far as its
+     * buffer reaches (tr entries a row: all of them with whole cache rows), as zeros written in L1
+     * and moved by the DMA; the cores store only what lies beyond it in L2 (8 cores storing to L2
+     * at once queue at its port) */
+    const int32_t t_last = (tiles - 1) * tr, z0 = t_last + (tt - t_last < tr ? tt - t_last : tr);
     moved += (uint32_t)tiles;
     if (values) FOR_SNAKE_ROWS(lr, bt, id, nc) for (int32_t i = 0; i <= hs; ++i) accs[lr * (hs + 1) + i] = 0;
     else FOR_SNAKE_ROWS(lr, bt, id, nc) { /* entries no tile of this block covers */
       int32_t* sr = (int32_t*)out2 + (row0 + lr) * tt;
-      for (int32_t t = t_end; t < tt; ++t) sr[t] = 0;
+      for (int32_t t = z0; t < tt; ++t) sr[t] = 0;
     }
     for (int32_t i = 0; i < tiles; ++i, ++it) {
-      const int32_t t0 = i * tr, tn = t_end - t0 < tr ? t_end - t0 : tr;
+      const int32_t t0 = i * tr, tn = t_end - t0 < tr ? t_end - t0 : tr, tw = i + 1 < tiles ? tn : z0 - t0; /* tw: scores' width out */
       const uint32_t k = it & 1u;
       if (id == 0) { /* the next tile: of this block, else the first of the next block */
         if (i + 1 < tiles) ATTN_FETCH(b, i + 1, k ^ 1u);
@@ -1342,22 +1355,22 @@ static int attn_tiled(uint32_t id, uint32_t nc, int values) {
         const int32_t n = (len < t0 + tn ? len : t0 + tn) - t0;
         const int8_t* kt = (const int8_t*)kb[k] + (h / kv_mul) * hs;
         if (!values) {
-          int32_t* so = (int32_t*)ob[k] + lr * tn;
+          int32_t* so = (int32_t*)ob[k] + lr * tw;
           if (n > 0) {
-            const int8_t* qh = a + row * hs;
+            const int8_t* qh = qb[b & 1] + lr * hs;
             int32_t qsum = 0;
             for (int32_t q = 0; q < hs; ++q) qsum += qh[q];
             scores_run(qh, kt, kv_dim, hs, n, hs * za * zb - zb * qsum, nzw1, nz2 ? nzw2 : 0u, mm, ms, so);
           }
-          for (int32_t t = n > 0 ? n : 0; t < tn; ++t) so[t] = 0;
+          for (int32_t t = n > 0 ? n : 0; t < tw; ++t) so[t] = 0;
         } else if (n > 0) {
           values_run((const int8_t*)ob[k] + lr * tn, kt, kv_dim, hs, n, za, accs + lr * (hs + 1));
         }
       }
       cl_barrier(); /* tile i is computed: its buffers are free again (scores: once sent back) */
       if (!values && id == 0)
-        last_out = cl_dma_2d((uint32_t)ob[k], (uint32_t)(out2 + (uint32_t)(row0 * tt + t0) * 4u), 4u * (uint32_t)tn, (uint32_t)bt,
-                             4u * (uint32_t)tn, 4u * (uint32_t)tt, 0);
+        last_out = cl_dma_2d((uint32_t)ob[k], (uint32_t)(out2 + (uint32_t)(row0 * tt + t0) * 4u), 4u * (uint32_t)tw, (uint32_t)bt,
+                             4u * (uint32_t)tw, 4u * (uint32_t)tt, 0);
     }
     if (values) FOR_SNAKE_ROWS(lr, bt, id, nc) values_finish(accs + lr * (hs + 1), hs, zb, mm, ms, y_zp, (int8_t*)out2 + (row0 + lr) * hs);
   }
