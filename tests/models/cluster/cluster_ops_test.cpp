@@ -11,6 +11,7 @@
 #include "workloads/eval/prepare.h"
 #include "workloads/llama2/load.h"
 #include "workloads/quant/quant_model.h"
+#include "workloads/kernels/cluster/rms_root.h"
 
 using namespace slm;
 using namespace slm::test;
@@ -783,7 +784,7 @@ TEST(ClusterOps, SimdRmsNormEdgeCasesEqualGolden) {
 }
 
 // RMSNorm's loops: on 1 core, one row of 4096, instructions per element within the loop bodies
-// (3 + 46 per 4 elements) plus 0.5 for the row's root and reciprocal (64-bit, libgcc: well below
+// (3 + 46 per 4 elements) plus 0.5 for the row's mean, root and reciprocal (about 530 here, well below
 // 2048 instructions); the 64-bit path (gain shift -6 with zero point -128) exceeds it.
 TEST(ClusterOps, SimdRmsNormInstructionsPerElement) {
   SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
@@ -938,4 +939,28 @@ TEST(ClusterOps, Stories260KParametersTakeTheSimdPaths) {
     EXPECT_LE(double(r.instructions - r0.instructions) / n, 49.0 / 4 + 0.5) << op;
     EXPECT_EQ(y, golden_rmsnorm(a, 1, int32_t(n), rp, gain)) << op;
   }
+}
+
+// RMSNorm's root in 32-bit steps (workloads/kernels/cluster/rms_root.h, the C the cluster runs,
+// compiled here for the host) equals golden's isqrt64(ms << 32): every ms below 2^20, the
+// perfect squares and their neighbours, the top of the range, random values.
+TEST(ClusterOps, RmsRootIn32BitStepsEqualsIsqrt64) {
+  auto check = [](uint32_t ms) {
+    const uint32_t r = slm_isqrt_shl32(ms);
+    if (uint64_t{r} != quant::isqrt64(uint64_t{ms} << 32)) {
+      ADD_FAILURE() << "ms " << ms << ": " << r << " != " << quant::isqrt64(uint64_t{ms} << 32);
+      return false;
+    }
+    return true;
+  };
+  for (uint32_t ms = 0; ms < (1u << 20); ++ms)
+    if (!check(ms)) return;
+  for (uint64_t k = 1; k < 65536; k += 7)
+    for (int64_t d : {-1, 0, 1})
+      if (!check(static_cast<uint32_t>(k * k + uint64_t(d)))) return;
+  for (uint32_t ms : {0xFFFFFFFFu, 0xFFFFFFFEu, 0xFFFE0001u, 0xFFFE0000u, 0x80000000u, 0x7FFFFFFFu})
+    if (!check(ms)) return;
+  std::mt19937 rng(90);
+  for (int i = 0; i < 200000; ++i)
+    if (!check(static_cast<uint32_t>(rng()))) return;
 }

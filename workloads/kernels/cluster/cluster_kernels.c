@@ -25,6 +25,7 @@
 #include <limits.h>
 
 #include "cluster_rt.h"
+#include "rms_root.h"
 #include "gemv_i8.h"
 #include "pulp_simd.h"
 
@@ -290,20 +291,6 @@ static inline int64_t rsr64(int64_t x, int32_t s) { return s <= 0 ? x : (x + ((i
 static inline int8_t sat8(int64_t v) { return (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v); }
 static inline int32_t sat32(int64_t v) { return v < INT32_MIN ? INT32_MIN : v > INT32_MAX ? INT32_MAX : (int32_t)v; }
 static inline int64_t rq32(int32_t x, int32_t m, int32_t shift) { return rsr64((int64_t)x * m, shift); }
-static uint64_t isqrt64(uint64_t x) {
-  uint64_t res = 0, bit = (uint64_t)1 << 62;
-  while (bit > x) bit >>= 2;
-  while (bit != 0) {
-    if (x >= res + bit) {
-      x -= res + bit;
-      res = (res >> 1) + bit;
-    } else {
-      res >>= 1;
-    }
-    bit >>= 2;
-  }
-  return res;
-}
 
 /* ---- Exact 32-bit requantisation for the element-wise kernels ----------------------------
  * rq32(x, m, s) = round_shift_right(x m, s) = floor((x m + 2^(s-1)) / 2^s) (golden's requant32),
@@ -436,7 +423,8 @@ static int stream_tiles(uint32_t id, uint32_t nc, int32_t total, int32_t unit, c
  *    rq_plan_make, with m = inv per row. Per word of 4 elements a hardware loop of 46 instructions:
  *    p.lw x, 4 p.lh post-increment of the gain, per lane pv.extract.b, sub, mul, sll, mulh, add,
  *    sra, add y_zp, p.clip, pv.insert.b; p.sw.
- * The per-row root and reciprocal stay in 64-bit integers (libgcc): one per row and core. */
+ * Per row and core: the root in 32-bit steps (rms_root.h) and the reciprocal 2^46 / root as a
+ * 64-bit division (libgcc). */
 typedef struct {
   int32_t n, x_zp, y_zp, gain_shift, fast;
   uint64_t eps_q;
@@ -501,12 +489,15 @@ static uint64_t rms_sumsq(const int8_t* xr, int32_t lo, int32_t hi, const rms_ct
   const int64_t zp = c->x_zp;
   return (uint64_t)((int64_t)s2 - 2 * zp * s1 + (int64_t)(hi - lo) * zp * zp);
 }
-/* golden's inv = 2^46 / isqrt(ms << 32) of the row's sum of squares */
+/* golden's inv = 2^46 / isqrt(ms << 32) of the row's sum of squares; the root in 32-bit steps
+ * (rms_root.h: the same value as isqrt64, 1 <= ms <= 2^32 - 1), the mean by a 32-bit divu when
+ * sumsq + n/2 fits in 32 bits (always for rows up to 66051 elements) */
 static int64_t rms_inv(uint64_t sumsq, const rms_ctx* c) {
-  uint64_t ms = (sumsq + (uint64_t)(c->n / 2)) / (uint64_t)c->n + c->eps_q;
+  const uint64_t num = sumsq + (uint64_t)(c->n / 2);
+  uint64_t ms = (num >> 32 ? num / (uint64_t)c->n : (uint64_t)((uint32_t)num / (uint32_t)c->n)) + c->eps_q;
   if (ms == 0) ms = 1;
   if (ms > 0xFFFFFFFFull) ms = 0xFFFFFFFFull;
-  const int64_t root = (int64_t)isqrt64(ms << 32);
+  const int64_t root = (int64_t)slm_isqrt_shl32((uint32_t)ms);
   return ((int64_t)1 << 46) / root;
 }
 static void rms_norm(const int8_t* xr, int8_t* yr, int32_t lo, int32_t hi, int64_t inv, const rms_ctx* c) {
