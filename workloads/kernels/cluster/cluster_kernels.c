@@ -1259,11 +1259,13 @@ static void values_finish(const int32_t* acc, int32_t hs, int32_t zb, int32_t mm
  * (of the block, or the first of the next block) is always in flight while one is computed. The
  * scores' q of a block (bl x hs bytes, contiguous in L2) comes into L1 with the block's first tile
  * (one more transfer, queued before the tile's K), into one of two buffers by block parity (block
- * b + 2 reuses block b's buffer after block b's last barrier); scores beyond a block's longest row
- * are 0, written by the cores to L2.
+ * b + 2 reuses block b's buffer after block b's last barrier). The scores' tiles cover all tt
+ * entries of the block's rows: the masked ones are written as zeros in L1 and go back with the
+ * tile (tiles past the block's longest row fetch nothing), so the cores store nothing to L2.
  * Returns -1 when not even a block of one row with one cache row fits (the caller then runs
- * untiled). Job words 13, 14: T and the number of tiles moved (each tile: two DMA transfers; the
- * scores: one more per block for q). */
+ * untiled). Job words 13, 14: T and the number of tiles moved (values: two DMA transfers each;
+ * scores: the scores out, the K rows in unless the tile is past the block's longest row, and q once
+ * per block). */
 static int attn_tiled(uint32_t id, uint32_t nc, int values) {
   const int32_t m = (int32_t)J(2), nh = (int32_t)J(3), hs = (int32_t)J(4), pos0 = (int32_t)J(5), nkv = (int32_t)J(6);
   const uint32_t budget = J(7);
@@ -1311,6 +1313,10 @@ static int attn_tiled(uint32_t id, uint32_t nc, int values) {
     const int32_t r0_ = (b_) * bl, bt_ = rows - r0_ < bl ? rows - r0_ : bl, te_ = pos0 + (r0_ + bt_ - 1) / nh + 1; \
     const int32_t t1_ = (i_) * tr, tn1_ = te_ - t1_ < tr ? te_ - t1_ : tr;                                           \
     if (!values && (i_) == 0) cl_dma_in(qb[(b_) & 1], a + r0_ * hs, (uint32_t)(bt_ * hs));                          \
+    if (tn1_ <= 0) { /* a scores tile of masked entries only: nothing to fetch */                                    \
+      ids[k_] = ids[(k_) ^ 1u];                                                                                      \
+      break;                                                                                                         \
+    }                                                                                                                \
     ids[k_] = cl_dma_in(kb[k_], cache2 + (uint32_t)(t1_ * kv_dim), (uint32_t)(tn1_ * kv_dim));                     \
     if (values)                                                                                                      \
       ids[k_] = cl_dma_2d((uint32_t)ob[k_], (uint32_t)(a + r0_ * tt + t1_), (uint32_t)tn1_, (uint32_t)bt_,          \
@@ -1320,20 +1326,16 @@ static int attn_tiled(uint32_t id, uint32_t nc, int values) {
   for (int32_t b = 0; b < blocks; ++b) {
     const int32_t row0 = b * bl, bt = rows - row0 < bl ? rows - row0 : bl;
     const int32_t t_end = pos0 + (row0 + bt - 1) / nh + 1; /* the block's longest row */
-    const int32_t tiles = (t_end + tr - 1) / tr;
-    /* scores: the last tile's output also carries the masked entries after t_end, as far as its
-     * buffer reaches (tr entries a row: all of them with whole cache rows), as zeros written in L1
-     * and moved by the DMA; the cores store only what lies beyond it in L2 (8 cores storing to L2
-     * at once queue at its port) */
-    const int32_t t_last = (tiles - 1) * tr, z0 = t_last + (tt - t_last < tr ? tt - t_last : tr);
+    /* values: the tiles of the cache rows the block's longest row needs; scores: tiles over all tt
+     * entries, the masked ones after t_end written as zeros in L1 and moved by the DMA (tiles past
+     * t_end fetch nothing): the cores never store to L2 (8 cores storing to L2 at once queue at
+     * its port) */
+    const int32_t tiles = ((values ? t_end : tt) + tr - 1) / tr;
     moved += (uint32_t)tiles;
     if (values) FOR_SNAKE_ROWS(lr, bt, id, nc) for (int32_t i = 0; i <= hs; ++i) accs[lr * (hs + 1) + i] = 0;
-    else FOR_SNAKE_ROWS(lr, bt, id, nc) { /* entries no tile of this block covers */
-      int32_t* sr = (int32_t*)out2 + (row0 + lr) * tt;
-      for (int32_t t = z0; t < tt; ++t) sr[t] = 0;
-    }
     for (int32_t i = 0; i < tiles; ++i, ++it) {
-      const int32_t t0 = i * tr, tn = t_end - t0 < tr ? t_end - t0 : tr, tw = i + 1 < tiles ? tn : z0 - t0; /* tw: scores' width out */
+      const int32_t t0 = i * tr, tn = t_end - t0 <= 0 ? 0 : t_end - t0 < tr ? t_end - t0 : tr; /* cache rows in L1 */
+      const int32_t tw = values ? tn : tt - t0 < tr ? tt - t0 : tr;                            /* scores' width out */
       const uint32_t k = it & 1u;
       if (id == 0) { /* the next tile: of this block, else the first of the next block */
         if (i + 1 < tiles) ATTN_FETCH(b, i + 1, k ^ 1u);
