@@ -11,6 +11,7 @@
 #include "workloads/eval/prepare.h"
 #include "workloads/llama2/load.h"
 #include "workloads/quant/quant_model.h"
+#include "workloads/kernels/cluster/rms_root.h"
 
 using namespace slm;
 using namespace slm::test;
@@ -487,12 +488,31 @@ TEST(ClusterOps, TiledAttentionAndSoftmaxWithSeveralTilesEqualGolden) {
     cluster::ClusterResult r;
     std::array<uint32_t, 2> tiles{};
     const bool c8 = cores == 8;
+    // Scores (128 rows, 21 cache rows of 16 B, 4-B scores; q of a block in L1, 2 x 4 B a row):
+    // 4500 B: whole cache rows, bl = (4500 - 16 - 8 - 2 x 21 x 16) / (2 x 4 + 2 x 21 x 4) = 21 rows
+    // (16 on 8 cores); 8 or 7 blocks of one tile; DMA: q, K in and scores out per block.
     EXPECT_EQ(cluster_scores(cores, a, q, k, sp, &r, 4500, &tiles), gs) << cores;
-    EXPECT_EQ(tiles, (std::array<uint32_t, 2>{21, c8 ? 8u : 6u}));
-    EXPECT_EQ(r.dma.transfers, c8 ? 16u : 12u);
+    EXPECT_EQ(tiles, (std::array<uint32_t, 2>{21, c8 ? 8u : 7u}));
+    EXPECT_EQ(r.dma.transfers, c8 ? 24u : 21u);
+    // q and the masked zeros move by DMA: the cores store nothing to L2 but core 0's job words 13
+    // and 14, and load only the job and parameter words (32 here; q from L2 added 5 loads a row,
+    // 80 per core on 8 cores, and the zeros 448 stores per core).
+    uint64_t l2_stores = 0;
+    for (const auto& c : r.cores) {
+      l2_stores += c.l2_accesses - c.l2_loads;
+      EXPECT_LE(c.l2_loads, 40u);
+    }
+    EXPECT_EQ(l2_stores, 2u);
+    // 1500 B: 4 rows of whole cache rows: enough on 1 core (32 blocks of one tile, 3 transfers
+    // each); on 8 cores blocks of 8 rows (one token) with T = (1500 - 16 - 2 x 32) / (2 x (16 + 8 x
+    // 4)) = 14: two tiles a block over the 21 entries (32 out); K rows for tokens 0-8 (up to 14
+    // cache rows) in one tile, 9-15 in two (23 in); q once per block (16): 71 transfers.
     EXPECT_EQ(cluster_scores(cores, a, q, k, sp, &r, 1500, &tiles), gs) << cores;
-    EXPECT_EQ(tiles, (std::array<uint32_t, 2>{c8 ? 15u : 21u, c8 ? 22u : 32u}));
-    EXPECT_EQ(r.dma.transfers, c8 ? 44u : 64u);
+    EXPECT_EQ(tiles, (std::array<uint32_t, 2>{c8 ? 14u : 21u, 32u}));
+    EXPECT_EQ(r.dma.transfers, c8 ? 71u : 96u);
+    uint64_t stores_1500 = 0;  // the masked entries go back by DMA: no core stores to L2 (but job words)
+    for (const auto& c : r.cores) stores_1500 += c.l2_accesses - c.l2_loads;
+    EXPECT_EQ(stores_1500, 2u);
     EXPECT_EQ(cluster_values(cores, a, p, v, vp, &r, 1000, &tiles), gv) << cores;
     EXPECT_EQ(tiles, (std::array<uint32_t, 2>{c8 ? 17u : 21u, c8 ? 20u : 26u}));
     EXPECT_EQ(r.dma.transfers, c8 ? 40u : 52u);
@@ -593,4 +613,358 @@ TEST(ClusterOps, TiledKernelsRefuseABudgetBelowOneUnit) {
     ASSERT_EQ(r.stop, rv32::Stop::exit) << op << " " << r.error;
     EXPECT_EQ(r.exit_code, op == 28 ? 0 : 3) << "op " << op;  // the copy streams 1 byte twice in 4 B
   }
+}
+
+// ---- The XpulpV2 element-wise kernels (MUL, add, LUT, RMSNorm, RoPE): exact 32-bit paths ----
+namespace {
+// Random int8 with -128 and 127 in every lane position (every third element, alternating).
+std::vector<int8_t> edge_i8(size_t n, std::mt19937& rng) {
+  auto v = rand_i8(n, rng);
+  for (size_t i = 0; i < n; i += 3) v[i] = (i / 3) % 2 ? 127 : -128;
+  return v;
+}
+// One element-wise op (21 add, 22 LUT, 27 MUL) with its operands at kX + mis, kB + 2 mis and y at
+// kY + 3 mis (mis = 1: no operand word-aligned in L2), untiled (l1 = 0) or tiled.
+std::vector<int8_t> run_ew(uint32_t op, uint32_t cores, const std::vector<int8_t>& a, const std::vector<int8_t>& b,
+                           const std::vector<int32_t>& par, uint32_t l1, uint32_t mis, cluster::ClusterResult* r = nullptr) {
+  const uint32_t xa = kX + mis, xb = kB + 2 * mis, xy = kY + 3 * mis;
+  std::vector<Blob> blobs = {blob(xa, a), blob(xb, b)};
+  if (!par.empty()) blobs.push_back(blob(kP, par));
+  return run_op(op, cores, {1, uint32_t(a.size()), 0, 0, 0, l1, xa, xb, par.empty() ? 0 : kP, xy, 0}, blobs, a.size(), r);
+}
+std::vector<int32_t> add_par(const quant::golden::AddParams& p) {
+  return {p.a_zp, p.b_zp, p.y_zp, p.left_shift, p.a_mul.m, p.a_mul.shift, p.b_mul.m, p.b_mul.shift, p.y_mul.m, p.y_mul.shift};
+}
+std::vector<int32_t> mul_par(const quant::golden::MulParams& p) { return {p.a_zp, p.b_zp, p.y_zp, p.mul.m, p.mul.shift}; }
+// Instructions the op retires beyond the bare launch (op 0), all cores.
+uint64_t kernel_instructions(uint32_t op, uint32_t cores, const std::vector<int8_t>& a, const std::vector<int8_t>& b,
+                             const std::vector<int32_t>& par) {
+  cluster::ClusterResult r, r0;
+  run_ew(op, cores, a, b, par, 0, 0, &r);
+  run_op(0, cores, {1, uint32_t(a.size()), 0, 0, 0, 0, kX, kB, kP, kY, 0}, {}, 0, &r0);
+  return r.instructions - r0.instructions;
+}
+}  // namespace
+
+// MUL: zero points at -128 and 127, multipliers 2^31 - 1, 2^30, negative and 0, shifts at the ends
+// of the 32-bit path (18 with products up to 255^2: 65025 x 2^15 < 2^31; 17 with zero points 0:
+// 128^2 x 2^16 = 2^30) and beyond it (17 with 255^2, zero points outside int8, y_zp beyond 2^30:
+// the 64-bit path), 62; lengths with 1-3 leftover elements and cores without elements; operands
+// aligned and not; untiled and tiled (several tiles, one tile); 1 and 8 cores.
+TEST(ClusterOps, SimdMulEdgeCasesEqualGolden) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(81);
+  const std::vector<quant::golden::MulParams> cases = {
+      {-128, -128, -128, {INT32_MAX, 18}}, {127, 127, 127, {1 << 30, 17}},   {0, 0, 0, {1 << 30, 17}},
+      {-128, 127, 5, {1518500250, 62}},     {3, -7, -2, {1 << 30, 38}},      {127, -128, 0, {-(1 << 30), 37}},
+      {4, 4, 4, {0, 31}},                   {200, 0, 0, {1 << 30, 38}},      {1, 2, (1 << 30) + 1, {1 << 30, 38}}};
+  for (const auto& mp : cases) {
+    for (size_t n : {5u, 263u}) {
+      const auto a = edge_i8(n, rng), b = edge_i8(n, rng);
+      std::vector<int8_t> gm(n);
+      quant::golden::mul<int8_t>(a.data(), b.data(), int64_t(n), mp, gm.data());
+      for (uint32_t cores : {1u, 8u})
+        for (uint32_t l1 : {0u, 120u, 64000u})
+          for (uint32_t mis : {0u, 1u})
+            EXPECT_EQ(run_ew(27, cores, a, b, mul_par(mp), l1, mis), gm)
+                << "zp " << mp.a_zp << " " << mp.b_zp << " " << mp.y_zp << " mul " << mp.mul.m << " >> " << mp.mul.shift << ", n " << n
+                << ", " << cores << " cores, L1 " << l1 << ", misaligned " << mis;
+    }
+  }
+}
+
+// Residual add: zero points at the limits, the left shift at 20, 23 (the largest the 32-bit path
+// takes) and 24 (golden saturates (a - zp) 2^24: the 64-bit path), multipliers 2^31 - 1 with the
+// smallest shifts the bounds allow (inputs 31: 255 x 2^22 < 2^31; output 33) and one below (output
+// 30: the 64-bit path), shifts 62; lengths and placements as for MUL.
+TEST(ClusterOps, SimdAddEdgeCasesEqualGolden) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(82);
+  auto ap = [](int32_t az, int32_t bz, int32_t yz, int32_t ls, quant::QMul am, quant::QMul bm, quant::QMul ym) {
+    quant::golden::AddParams p;
+    p.a_zp = az, p.b_zp = bz, p.y_zp = yz, p.left_shift = ls, p.a_mul = am, p.b_mul = bm, p.y_mul = ym;
+    return p;
+  };
+  const std::vector<quant::golden::AddParams> cases = {
+      ap(7, -20, -3, 20, {1518500250, 31}, {1073741824, 31}, {1288490189, 51}),
+      ap(-128, 127, 127, 20, {INT32_MAX, 31}, {INT32_MAX, 31}, {INT32_MAX, 33}),
+      ap(127, -128, -128, 20, {INT32_MAX, 31}, {INT32_MAX, 31}, {INT32_MAX, 30}),
+      ap(-128, -128, 0, 23, {1 << 30, 33}, {INT32_MAX, 40}, {1 << 30, 56}),
+      ap(-128, -128, 0, 24, {1 << 30, 33}, {INT32_MAX, 40}, {1 << 30, 56}),
+      ap(0, 0, 0, 20, {1 << 30, 62}, {-(1 << 30), 45}, {1 << 30, 62})};
+  for (const auto& p : cases) {
+    for (size_t n : {5u, 263u}) {
+      const auto a = edge_i8(n, rng), b = edge_i8(n, rng);
+      const auto ga = golden_add(a, b, p);
+      for (uint32_t cores : {1u, 8u})
+        for (uint32_t l1 : {0u, 120u, 64000u})
+          for (uint32_t mis : {0u, 1u})
+            EXPECT_EQ(run_ew(21, cores, a, b, add_par(p), l1, mis), ga)
+                << "zp " << p.a_zp << " " << p.b_zp << " " << p.y_zp << " ls " << p.left_shift << " shifts " << p.a_mul.shift << " "
+                << p.b_mul.shift << " " << p.y_mul.shift << ", n " << n << ", " << cores << " cores, L1 " << l1 << ", misaligned " << mis;
+    }
+  }
+}
+
+// LUT: every input value, leftovers, placements, tiled and untiled, 1 and 8 cores.
+TEST(ClusterOps, SimdLutEdgeCasesEqualGolden) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(83);
+  const auto table = rand_i8(256, rng);
+  for (size_t n : {3u, 5u, 263u}) {
+    auto x = edge_i8(n, rng);
+    if (n == 263)
+      for (int v = 0; v < 256; ++v) x[size_t(v)] = static_cast<int8_t>(v - 128);
+    std::vector<int8_t> gl(n);
+    quant::golden::lut<int8_t>(x.data(), int64_t(n), table.data(), gl.data());
+    for (uint32_t cores : {1u, 8u})
+      for (uint32_t l1 : {0u, 256u + 80u, 64000u})
+        for (uint32_t mis : {0u, 1u})
+          EXPECT_EQ(run_ew(22, cores, x, table, {}, l1, mis), gl) << "n " << n << ", " << cores << " cores, L1 " << l1 << ", misaligned " << mis;
+  }
+}
+
+// The element-wise kernels run their hardware-loop bodies: instructions per element on 1 core
+// (4096 elements, launch subtracted) within the body's count per 4 elements plus 1/4 for the
+// set-up (MUL 51/4, add 83/4, LUT 14/4); the 64-bit path (a shift the 32-bit one does not take)
+// exceeds the bound (about 117 instructions per element for the add before this change).
+TEST(ClusterOps, SimdElementwiseInstructionsPerElement) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(84);
+  const size_t n = 4096;
+  const auto a = rand_i8(n, rng), b = rand_i8(n, rng), table = rand_i8(256, rng);
+  const quant::golden::MulParams mp{3, -7, -2, {1 << 30, 38}};
+  quant::golden::AddParams ap;
+  ap.a_zp = 7, ap.b_zp = -20, ap.y_zp = -3, ap.left_shift = 20;
+  ap.a_mul = {1518500250, 31}, ap.b_mul = {1073741824, 31}, ap.y_mul = {1288490189, 51};
+  const double per_mul = double(kernel_instructions(27, 1, a, b, mul_par(mp))) / n;
+  const double per_add = double(kernel_instructions(21, 1, a, b, add_par(ap))) / n;
+  const double per_lut = double(kernel_instructions(22, 1, a, table, {})) / n;
+  EXPECT_LE(per_mul, 51.0 / 4 + 0.25);
+  EXPECT_LE(per_add, 83.0 / 4 + 0.25);
+  EXPECT_LE(per_lut, 14.0 / 4 + 0.25);
+  auto slow = mp;
+  slow.a_zp = 127, slow.b_zp = 127, slow.mul.shift = 17;  // 255^2 x 2^16 >= 2^31: the 64-bit path
+  EXPECT_GT(double(kernel_instructions(27, 1, a, b, mul_par(slow))) / n, 51.0 / 4 + 0.25);
+  std::printf("instructions per element (1 core): MUL %.2f, add %.2f, LUT %.2f\n", per_mul, per_add, per_lut);
+}
+
+// RMSNorm: zero points at -128 and 127, gains at -32768 and 32767, gain shifts at the ends of
+// the 32-bit path (-5: |d gain| 2^8 <= 255 x 2^23 < 2^31; 32: shift 62) and beyond (-6, 33:
+// the 64-bit path), eps 0 and large enough to clamp ms to 2^32 - 1; rows of 101 (misaligned rows,
+// leftovers) and 64; 1, 3 and 9 rows (fewer rows than cores: the row split with partial sums and
+// barriers; at least as many: whole rows by core); x misaligned or not; untiled, 1- and 2-row
+// tiles and one tile; 1 and 8 cores.
+TEST(ClusterOps, SimdRmsNormEdgeCasesEqualGolden) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(85);
+  struct Case {
+    int32_t x_zp, y_zp, gain_shift;
+    int64_t eps_q;
+  };
+  const std::vector<Case> cases = {{-5, 3, 8, 2},      {-128, 127, -5, 0},  {127, -128, -6, 0},
+                                   {0, 0, 32, 1},      {0, 0, 33, 1},       {-128, -128, 8, int64_t{1} << 40}};
+  for (const auto& cs : cases)
+    for (int32_t n : {101, 64})
+      for (int32_t m : {1, 3, 9}) {
+        auto x = edge_i8(size_t(m) * n, rng);
+        std::vector<int16_t> gain(static_cast<size_t>(n));
+        for (auto& g : gain) g = static_cast<int16_t>(rng());
+        gain[0] = -32768, gain[1] = 32767;
+        quant::golden::RmsNormParams rp;
+        rp.x_zp = cs.x_zp, rp.y_zp = cs.y_zp, rp.gain_shift = cs.gain_shift, rp.eps_q = cs.eps_q;
+        const auto gr = golden_rmsnorm(x, m, n, rp, gain);
+        const std::vector<int32_t> par = {static_cast<int32_t>(rp.eps_q & 0xffffffff), static_cast<int32_t>(rp.eps_q >> 32), rp.gain_shift};
+        const uint32_t fixed = 64 + ((uint32_t(n) * 2 + 3) & ~3u);
+        for (uint32_t cores : {1u, 8u})
+          for (uint32_t l1 : {0u, fixed + 4 * uint32_t(n), fixed + 8 * uint32_t(n), 64000u})
+            for (uint32_t mis : {0u, 1u}) {
+              const auto y = run_op(20, cores, {uint32_t(m), uint32_t(n), 0, uint32_t(rp.x_zp), uint32_t(rp.y_zp), l1, kX + mis, kB, kP, kY + 3 * mis, 0},
+                                    {blob(kX + mis, x), blob(kB, gain), blob(kP, par)}, x.size());
+              EXPECT_EQ(y, gr) << "zp " << rp.x_zp << " " << rp.y_zp << " gain shift " << rp.gain_shift << " eps " << rp.eps_q << ", " << m
+                               << " x " << n << ", " << cores << " cores, L1 " << l1 << ", misaligned " << mis;
+            }
+      }
+}
+
+// RMSNorm's loops: on 1 core, one row of 4096, instructions per element within the loop bodies
+// (3 + 46 per 4 elements) plus 0.5 for the row's mean, root and reciprocal (about 530 here, well below
+// 2048 instructions); the 64-bit path (gain shift -6 with zero point -128) exceeds it.
+TEST(ClusterOps, SimdRmsNormInstructionsPerElement) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(86);
+  const int32_t n = 4096;
+  const auto x = rand_i8(size_t(n), rng);
+  std::vector<int16_t> gain(static_cast<size_t>(n));
+  for (auto& g : gain) g = static_cast<int16_t>(8000 + rng() % 20000);
+  auto per_element = [&](int32_t x_zp, int32_t gain_shift) {
+    const std::vector<int32_t> par = {2, 0, gain_shift};
+    cluster::ClusterResult r, r0;
+    run_op(20, 1, {1, uint32_t(n), 0, uint32_t(x_zp), 0, 0, kX, kB, kP, kY, 0}, {blob(kX, x), blob(kB, gain), blob(kP, par)}, x.size(), &r);
+    run_op(0, 1, {1, uint32_t(n), 0, 0, 0, 0, kX, kB, kP, kY, 0}, {}, 0, &r0);
+    return double(r.instructions - r0.instructions) / n;
+  };
+  const double fast = per_element(-5, 8);
+  EXPECT_LE(fast, 49.0 / 4 + 0.5);
+  EXPECT_GT(per_element(-128, -6), 49.0 / 4 + 0.5);
+  std::printf("RMSNorm instructions per element (1 core, 1 row of %d): %.2f\n", n, fast);
+}
+
+// RoPE: zero points -128/127, cos and sin tables of random int16 (with -32768 and 32767: the
+// |v| < 2^24 bound), multipliers 2^31 - 1 with shift 26 (255 x 2^16 x 2^7 < 2^31: the 32-bit
+// path's smallest) and 25 (the 64-bit path), 45 and 62; heads of 4, 6 and 8; 3 and 16 heads; 1 and
+// 5 tokens after 2 positions; x misaligned or not; untiled, 1-token tiles and one tile; 1 and 8 cores.
+TEST(ClusterOps, SimdRopeEdgeCasesEqualGolden) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(87);
+  struct Case {
+    int32_t x_zp, y_zp;
+    quant::QMul mul;
+  };
+  const std::vector<Case> cases = {{4, -2, {1 << 30, 45}}, {-128, 127, {INT32_MAX, 26}}, {127, -128, {INT32_MAX, 25}}, {0, 0, {1 << 30, 62}}};
+  constexpr uint32_t kSin = 0x10000;
+  const int32_t pos0 = 2;
+  for (const auto& cs : cases)
+    for (int32_t hs : {4, 6, 8})
+      for (int32_t nh : {3, 16})
+        for (int32_t m : {1, 5}) {
+          const int32_t half = hs / 2;
+          std::vector<int16_t> cosq(size_t(pos0 + m) * half), sinq(cosq.size());
+          for (auto& v : cosq) v = static_cast<int16_t>(rng());
+          for (auto& v : sinq) v = static_cast<int16_t>(rng());
+          cosq[size_t(pos0) * half] = -32768, sinq[size_t(pos0) * half] = 32767;
+          const auto x = edge_i8(size_t(m) * nh * hs, rng);
+          quant::golden::RopeParams rp;
+          rp.x_zp = cs.x_zp, rp.y_zp = cs.y_zp, rp.mul = cs.mul;
+          const auto gr = golden_rope(x, m, nh, hs, pos0, rp, cosq, sinq);
+          const uint32_t rows = (uint32_t(m * half) * 2 + 3) & ~3u;
+          for (uint32_t cores : {1u, 8u})
+            for (uint32_t l1 : {0u, 2 * rows + 4 * uint32_t(nh * hs), 64000u})
+              for (uint32_t mis : {0u, 1u}) {
+                const std::vector<int32_t> par = {rp.mul.m, rp.mul.shift, static_cast<int32_t>(kSin), static_cast<int32_t>(l1)};
+                const auto y = run_op(24, cores, {uint32_t(m), uint32_t(nh), uint32_t(hs), uint32_t(rp.x_zp), uint32_t(rp.y_zp), uint32_t(pos0),
+                                                  kX + mis, kB, kP, kY + 3 * mis, 0},
+                                      {blob(kX + mis, x), blob(kB, cosq), blob(kP, par), blob(kSin, sinq)}, x.size());
+                EXPECT_EQ(y, gr) << "zp " << rp.x_zp << " " << rp.y_zp << " mul " << rp.mul.m << " >> " << rp.mul.shift << ", " << m << " x "
+                                 << nh << " x " << hs << ", " << cores << " cores, L1 " << l1 << ", misaligned " << mis;
+              }
+        }
+}
+
+// RoPE's loop: on 1 core, 64 tokens of 16 heads of 4 (microLlama's q), instructions per element
+// within the body's 25 per pair (12.5 per element) plus 1 for the per-token, per-pair set-up
+// (cos and sin, pointers, lp.setup: at most 32 instructions per token and pair, whose loop covers
+// 16 heads x 2 elements; 27 measured); the 64-bit path
+// (shift 25 with zero point -128) exceeds it.
+TEST(ClusterOps, SimdRopeInstructionsPerElement) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  std::mt19937 rng(88);
+  const int32_t m = 64, nh = 16, hs = 4, half = 2;
+  constexpr uint32_t kSin = 0x10000;
+  std::vector<int16_t> cosq(size_t(m) * half), sinq(cosq.size());
+  for (auto& v : cosq) v = static_cast<int16_t>(rng());
+  for (auto& v : sinq) v = static_cast<int16_t>(rng());
+  const auto x = rand_i8(size_t(m) * nh * hs, rng);
+  auto per_element = [&](int32_t x_zp, quant::QMul mul) {
+    const std::vector<int32_t> par = {mul.m, mul.shift, static_cast<int32_t>(kSin), 0};
+    cluster::ClusterResult r, r0;
+    run_op(24, 1, {uint32_t(m), uint32_t(nh), uint32_t(hs), uint32_t(x_zp), 0, 0, kX, kB, kP, kY, 0},
+           {blob(kX, x), blob(kB, cosq), blob(kP, par), blob(kSin, sinq)}, x.size(), &r);
+    run_op(0, 1, {1, 1, 0, 0, 0, 0, kX, kB, kP, kY, 0}, {}, 0, &r0);
+    return double(r.instructions - r0.instructions) / double(x.size());
+  };
+  const double fast = per_element(4, {1 << 30, 45});
+  EXPECT_LE(fast, 25.0 / 2 + 1);
+  EXPECT_GT(per_element(-128, {INT32_MAX, 25}), 25.0 / 2 + 1);
+  std::printf("RoPE instructions per element (1 core, 64 x 16 x 4): %.2f\n", fast);
+}
+
+// The real stories260K parameters of every layer take the 32-bit SIMD paths: with them, on 4096
+// random elements on 1 core, the kernels stay within the instruction bounds of the tests above
+// (which the 64-bit paths exceed) and equal golden.
+TEST(ClusterOps, Stories260KParametersTakeTheSimdPaths) {
+  SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
+  const auto* q = model();
+  if (!q) GTEST_SKIP() << "../shared/models/stories260K.bin not found";
+  std::mt19937 rng(89);
+  const size_t n = 4096;
+  const auto a = rand_i8(n, rng), b = rand_i8(n, rng);
+  for (int l = 0; l < q->config.n_layers; ++l) {
+    std::string p = "l";  // "l<layer>." (appended: GCC 12 warns falsely on "l" + std::to_string(l))
+    p += std::to_string(l);
+    p += '.';
+    for (const char* name : {"add_att", "add_ffn"}) {
+      const std::string op = p + name;
+      const auto& j = q->op(op);
+      quant::golden::AddParams ap;
+      ap.a_zp = j.at("a_zp").get<int32_t>(), ap.b_zp = j.at("b_zp").get<int32_t>(), ap.y_zp = j.at("y_zp").get<int32_t>();
+      ap.left_shift = j.at("left_shift").get<int32_t>();
+      ap.a_mul = quant::qmul_from_json(j.at("a_mul"), op), ap.b_mul = quant::qmul_from_json(j.at("b_mul"), op);
+      ap.y_mul = quant::qmul_from_json(j.at("y_mul"), op);
+      EXPECT_LE(double(kernel_instructions(21, 1, a, b, add_par(ap))) / n, 83.0 / 4 + 0.25) << op;
+      EXPECT_EQ(run_ew(21, 1, a, b, add_par(ap), 0, 0), golden_add(a, b, ap)) << op;
+    }
+    const auto& jm = q->op(p + "mul");
+    const quant::golden::MulParams mp{jm.at("a_zp").get<int32_t>(), jm.at("b_zp").get<int32_t>(), jm.at("y_zp").get<int32_t>(),
+                                      quant::qmul_from_json(jm.at("mul"), "mul")};
+    EXPECT_LE(double(kernel_instructions(27, 1, a, b, mul_par(mp))) / n, 51.0 / 4 + 0.25) << p << "mul";
+    std::vector<int8_t> gm(n);
+    quant::golden::mul<int8_t>(a.data(), b.data(), int64_t(n), mp, gm.data());
+    EXPECT_EQ(run_ew(27, 1, a, b, mul_par(mp), 0, 0), gm) << p << "mul";
+    for (const char* name : {"rope_q", "rope_k"}) {
+      const std::string op = p + name;
+      const auto& j = q->op(op);
+      quant::golden::RopeParams rp;
+      rp.x_zp = j.at("x_zp").get<int32_t>(), rp.y_zp = j.at("y_zp").get<int32_t>(), rp.mul = quant::qmul_from_json(j.at("mul"), op);
+      const int32_t m = 64, nh = 16, hs = 4;  // microLlama's q shape (the parameters are what matter)
+      std::vector<int16_t> cosq(size_t(m) * 2), sinq(cosq.size());
+      for (auto& v : cosq) v = static_cast<int16_t>(rng());
+      for (auto& v : sinq) v = static_cast<int16_t>(rng());
+      constexpr uint32_t kSin = 0x10000;
+      const std::vector<int32_t> par = {rp.mul.m, rp.mul.shift, static_cast<int32_t>(kSin), 0};
+      cluster::ClusterResult r, r0;
+      const auto y = run_op(24, 1, {uint32_t(m), uint32_t(nh), uint32_t(hs), uint32_t(rp.x_zp), uint32_t(rp.y_zp), 0, kX, kB, kP, kY, 0},
+                            {blob(kX, a), blob(kB, cosq), blob(kP, par), blob(kSin, sinq)}, n, &r);
+      run_op(0, 1, {1, 1, 0, 0, 0, 0, kX, kB, kP, kY, 0}, {}, 0, &r0);
+      EXPECT_LE(double(r.instructions - r0.instructions) / n, 25.0 / 2 + 1) << op;
+      EXPECT_EQ(y, golden_rope(a, m, nh, hs, 0, rp, cosq, sinq)) << op;
+    }
+  }
+  for (const std::string op : {"l0.att_norm", "l0.ffn_norm", "final.rmsnorm"}) {
+    const auto rp = rms_params(*q, op);
+    const int16_t* g = q->tensor(op + ".gain").as<int16_t>();
+    std::vector<int16_t> gain(n);
+    for (size_t i = 0; i < n; ++i) gain[i] = g[i % size_t(q->config.dim)];
+    const std::vector<int32_t> par = {static_cast<int32_t>(rp.eps_q & 0xffffffff), static_cast<int32_t>(rp.eps_q >> 32), rp.gain_shift};
+    cluster::ClusterResult r, r0;
+    const auto y = run_op(20, 1, {1, uint32_t(n), 0, uint32_t(rp.x_zp), uint32_t(rp.y_zp), 0, kX, kB, kP, kY, 0},
+                          {blob(kX, a), blob(kB, gain), blob(kP, par)}, n, &r);
+    run_op(0, 1, {1, uint32_t(n), 0, 0, 0, 0, kX, kB, kP, kY, 0}, {}, 0, &r0);
+    EXPECT_LE(double(r.instructions - r0.instructions) / n, 49.0 / 4 + 0.5) << op;
+    EXPECT_EQ(y, golden_rmsnorm(a, 1, int32_t(n), rp, gain)) << op;
+  }
+}
+
+// RMSNorm's root in 32-bit steps (workloads/kernels/cluster/rms_root.h, the C the cluster runs,
+// compiled here for the host) equals golden's isqrt64(ms << 32): every ms below 2^20, the
+// perfect squares and their neighbours, the top of the range, random values.
+TEST(ClusterOps, RmsRootIn32BitStepsEqualsIsqrt64) {
+  auto check = [](uint32_t ms) {
+    const uint32_t r = slm_isqrt_shl32(ms);
+    if (uint64_t{r} != quant::isqrt64(uint64_t{ms} << 32)) {
+      ADD_FAILURE() << "ms " << ms << ": " << r << " != " << quant::isqrt64(uint64_t{ms} << 32);
+      return false;
+    }
+    return true;
+  };
+  for (uint32_t ms = 0; ms < (1u << 20); ++ms)
+    if (!check(ms)) return;
+  for (uint64_t k = 1; k < 65536; k += 7)
+    for (int64_t d : {-1, 0, 1})
+      if (!check(static_cast<uint32_t>(k * k + uint64_t(d)))) return;
+  for (uint32_t ms : {0xFFFFFFFFu, 0xFFFFFFFEu, 0xFFFE0001u, 0xFFFE0000u, 0x80000000u, 0x7FFFFFFFu})
+    if (!check(ms)) return;
+  std::mt19937 rng(90);
+  for (int i = 0; i < 200000; ++i)
+    if (!check(static_cast<uint32_t>(rng()))) return;
 }

@@ -25,6 +25,7 @@
 #include <limits.h>
 
 #include "cluster_rt.h"
+#include "rms_root.h"
 #include "gemv_i8.h"
 #include "pulp_simd.h"
 
@@ -290,20 +291,67 @@ static inline int64_t rsr64(int64_t x, int32_t s) { return s <= 0 ? x : (x + ((i
 static inline int8_t sat8(int64_t v) { return (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v); }
 static inline int32_t sat32(int64_t v) { return v < INT32_MIN ? INT32_MIN : v > INT32_MAX ? INT32_MAX : (int32_t)v; }
 static inline int64_t rq32(int32_t x, int32_t m, int32_t shift) { return rsr64((int64_t)x * m, shift); }
-static uint64_t isqrt64(uint64_t x) {
-  uint64_t res = 0, bit = (uint64_t)1 << 62;
-  while (bit > x) bit >>= 2;
-  while (bit != 0) {
-    if (x >= res + bit) {
-      x -= res + bit;
-      res = (res >> 1) + bit;
-    } else {
-      res >>= 1;
-    }
-    bit >>= 2;
-  }
-  return res;
+
+/* ---- Exact 32-bit requantisation for the element-wise kernels ----------------------------
+ * rq32(x, m, s) = round_shift_right(x m, s) = floor((x m + 2^(s-1)) / 2^s) (golden's requant32),
+ * for every |x| <= xmax, as one mulh: with k = max(0, 33 - s) and S = s + k (33 <= S <= 62),
+ *   rq32(x, m, s) = (mulh(x 2^k, m) + 2^(S-33)) >> (S-32)
+ * provided xmax 2^k < 2^31 (x 2^k exact in int32). Proof: multiplying numerator and denominator
+ * by 2^k, rq32(x, m, s) = floor((x' m + 2^(S-1)) / 2^S) with x' = x 2^k; x' m = hi 2^32 + lo
+ * (hi = mulh(x', m), 0 <= lo < 2^32), so this is floor((hi + 2^(S-33) + lo / 2^32) / 2^(S-32)),
+ * and adding lo / 2^32 < 1 to an integer before a floor division by the integer 2^(S-32) changes
+ * nothing. No overflow: |x'| < 2^31 and |m| <= 2^31 give |hi| <= 2^30, and 2^(S-33) <= 2^29, so
+ * hi + 2^(S-33) < 2^31; the result is below 2^30 in magnitude. Any int32 m (golden's m is in
+ * [2^30, 2^31) or 0, but nothing here relies on it). rq_plan_make checks 1 <= s <= 62 and the
+ * xmax bound once per op; when they fail the kernel keeps golden's 64-bit arithmetic. */
+typedef struct {
+  int32_t m, k, rnd, sh;
+} rq_plan;
+static int rq_plan_make(uint32_t xmax, int32_t m, int32_t s, rq_plan* p) {
+  if (s < 1 || s > 62) return 0;
+  const int32_t k = s < 33 ? 33 - s : 0;
+  if (k > 31 || ((uint64_t)xmax << k) >= 0x80000000ull) return 0;
+  p->m = m, p->k = k, p->rnd = 1 << (s + k - 33), p->sh = s + k - 32;
+  return 1;
 }
+static inline int32_t rq_apply(int32_t x, const rq_plan* p) {
+  const int32_t hi = (int32_t)(((int64_t)(int32_t)((uint32_t)x << p->k) * p->m) >> 32); /* mulh */
+  return (hi + p->rnd) >> p->sh;
+}
+/* |rq32(x, m, s)| <= xmax |m| / 2^s + 1 for |x| <= xmax (round_shift_right adds at most 1/2). */
+static inline uint32_t rq_bound(uint32_t xmax, int32_t m, int32_t s) {
+  const uint64_t am = m < 0 ? (uint64_t)(-(int64_t)m) : (uint64_t)m;
+  return (uint32_t)(((uint64_t)xmax * am) >> s) + 1u;
+}
+/* max |v - zp| over int8 v, for a zero point in [-128, 127]; 0 (not usable) outside. */
+static inline uint32_t zp_span(int32_t zp) { return zp < -128 || zp > 127 ? 0u : (uint32_t)(zp < 0 ? 127 - zp : zp + 128); }
+static inline int8_t clip8(int32_t v) { return (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v); }
+
+/* Contiguous share of n elements in multiples of 4 (the SIMD loops take one word of 4 int8 per
+ * iteration; only the last core's share may end in 1-3 leftover elements). */
+static void share4(int32_t n, uint32_t id, uint32_t nc, int32_t* lo, int32_t* hi) {
+  const int32_t chunk = (((n + (int32_t)nc - 1) / (int32_t)nc) + 3) & ~3;
+  *lo = (int32_t)id * chunk;
+  if (*lo > n) *lo = n;
+  *hi = *lo + chunk < n ? *lo + chunk : n;
+}
+
+/* XpulpV2 building blocks of the element-wise hardware-loop bodies (all .insn, no compressed
+ * instructions inside a loop): pv.extract.b rd, rs1, lane (sign-extended byte; the lane's bit 0 in
+ * instruction bit 25, bit 1 in the rs2 field), pv.insert.b rd, rs1, lane (rs1's low byte into lane
+ * `lane` of rd, the other lanes kept), p.clip rd, rs1, rs2 (clip to [-rs2 - 1, rs2]; rs2 = 127:
+ * int8 saturation). */
+#define EXB0(d, s) ".insn r 0x57, 7, 0x3c, " d ", " s ", x0\n"
+#define EXB1(d, s) ".insn r 0x57, 7, 0x3d, " d ", " s ", x0\n"
+#define EXB2(d, s) ".insn r 0x57, 7, 0x3c, " d ", " s ", x1\n"
+#define EXB3(d, s) ".insn r 0x57, 7, 0x3d, " d ", " s ", x1\n"
+#define INB0(d, s) ".insn r 0x57, 7, 0x58, " d ", " s ", x0\n"
+#define INB1(d, s) ".insn r 0x57, 7, 0x59, " d ", " s ", x0\n"
+#define INB2(d, s) ".insn r 0x57, 7, 0x58, " d ", " s ", x1\n"
+#define INB3(d, s) ".insn r 0x57, 7, 0x59, " d ", " s ", x1\n"
+#define CLIP8(d) ".insn r 0x33, 5, 0x0a, " d ", " d ", %[c127]\n"
+/* requantise register d in place with a plan held in %[k<t>], %[m<t>], %[r<t>], %[s<t>] */
+#define RQ(d, t) "sll " d ", " d ", %[k" t "]\n" "mulh " d ", " d ", %[m" t "]\n" "add " d ", " d ", %[r" t "]\n" "sra " d ", " d ", %[s" t "]\n"
 
 /* ---- Operands streamed through L1 (tiled non-GEMM ops; job word 7 = L1 budget, 0 = untiled) ----
  * A tile is `units` units of `unit` bytes of each streamed operand (a, and b if not NULL) and of
@@ -357,54 +405,149 @@ static int stream_tiles(uint32_t id, uint32_t nc, int32_t total, int32_t unit, c
   return 0;
 }
 
-/* RMSNorm of m rows of n int8 (golden::rmsnorm): every core sums the squares of its share of
- * a row into L1, a barrier, every core adds the partial sums (in core order) and normalises
- * its share. Params at J(10): int32 {eps_q low, eps_q high, gain_shift}; gain: int16 (n) at J(9).
- * Tiled (J(7) != 0): the gain moves into L1 once, the rows stream through L1 (stream_tiles). */
+/* RMSNorm of m rows of n int8 (golden::rmsnorm). Params at J(10): int32 {eps_q low, eps_q high,
+ * gain_shift}; gain: int16 (n) at J(9). Tiled (J(7) != 0): the gain moves into L1 once, the rows
+ * stream through L1 (stream_tiles). Parallelisation: with at least as many rows as cores (prefill,
+ * large tiles) each core takes whole rows (contiguous ranges; no barrier); with fewer (decode) every
+ * core sums the squares of its share of a row (multiples of 4) into L1, a barrier, every core adds
+ * the partial sums in core order and normalises its share, a second barrier. The row's sum is the
+ * same integer either way, so both give golden's bits.
+ * Fast path (x_zp in [-128, 127], |y_zp| <= 2^30, n <= 65535, a mulh plan for shift 30 + gain_shift
+ * and |x| <= span(x_zp) 2^15):
+ *  - sum of squares: sum (x - zp)^2 = sum x^2 - 2 zp sum x + len zp^2, with sum x^2 (<= len 2^14)
+ *    and sum x (|.| <= len 2^7) exact in int32 for len <= 131071, per word one p.lw and two
+ *    pv.sdotsp.b (x with itself, x with 0x01010101) in a 3-instruction hardware loop; the
+ *    combination in 64 bits once per share;
+ *  - normalisation: round_shift_right(d gain inv, 30 + gain_shift) with |d gain| <= 255 2^15 < 2^23
+ *    (exact int32 product) and inv = 2^46 / root <= 2^30 (an int32 multiplier): the mulh form of
+ *    rq_plan_make, with m = inv per row. Per word of 4 elements a hardware loop of 46 instructions:
+ *    p.lw x, 4 p.lh post-increment of the gain, per lane pv.extract.b, sub, mul, sll, mulh, add,
+ *    sra, add y_zp, p.clip, pv.insert.b; p.sw.
+ * Per row and core: the root in 32-bit steps (rms_root.h) and the reciprocal 2^46 / root as a
+ * 64-bit division (libgcc). */
 typedef struct {
-  int32_t n, x_zp, y_zp, gain_shift;
+  int32_t n, x_zp, y_zp, gain_shift, fast;
   uint64_t eps_q;
   const int16_t* gain;
   volatile uint64_t* part;
+  rq_plan q;
 } rms_ctx;
+static void rms_sumsq_hw(const int8_t* px, int32_t words, int32_t* s2, int32_t* s1) {
+  uint32_t w;
+  int32_t a = *s2, b = *s1;
+  const uint32_t ones = 0x01010101u;
+  __asm__ volatile(
+      ".option push\n.option norvc\n"
+      ".insn i 0x7b, 4, x0, %[n], 8\n"
+      ".insn i 0x0b, 2, %[w], %[px], 4\n"
+      ".insn r 0x57, 1, 0x5c, %[a], %[w], %[w]\n"
+      ".insn r 0x57, 1, 0x5c, %[b], %[w], %[one]\n"
+      ".option pop\n"
+      : [px] "+r"(px), [a] "+r"(a), [b] "+r"(b), [w] "=&r"(w)
+      : [n] "r"(words), [one] "r"(ones)
+      : "memory");
+  *s2 = a, *s1 = b;
+}
+static void rms_norm_hw(const int8_t* px, const int16_t* pg, int8_t* py, int32_t words, const rms_ctx* c, int32_t inv) {
+  uint32_t xw, yw = 0;
+  int32_t e, g0, g1, g2, g3;
+  const int32_t c127 = 127;
+#define RMS_LANE(L, G) \
+  EXB##L("%[e]", "%[xw]") "sub %[e], %[e], %[zp]\n" "mul %[e], %[e], " G "\n" RQ("%[e]", "q") "add %[e], %[e], %[yz]\n" CLIP8("%[e]") INB##L("%[yw]", "%[e]")
+  __asm__ volatile(
+      ".option push\n.option norvc\n"
+      ".insn i 0x7b, 4, x0, %[n], 94\n"
+      ".insn i 0x0b, 2, %[xw], %[px], 4\n"
+      ".insn i 0x0b, 1, %[g0], %[pg], 2\n"
+      ".insn i 0x0b, 1, %[g1], %[pg], 2\n"
+      ".insn i 0x0b, 1, %[g2], %[pg], 2\n"
+      ".insn i 0x0b, 1, %[g3], %[pg], 2\n"
+      RMS_LANE(0, "%[g0]") RMS_LANE(1, "%[g1]") RMS_LANE(2, "%[g2]") RMS_LANE(3, "%[g3]")
+      ".insn s 0x2b, 2, %[yw], 4(%[py])\n"
+      ".option pop\n"
+      : [px] "+r"(px), [pg] "+r"(pg), [py] "+r"(py), [xw] "=&r"(xw), [e] "=&r"(e), [g0] "=&r"(g0), [g1] "=&r"(g1), [g2] "=&r"(g2),
+        [g3] "=&r"(g3), [yw] "+r"(yw)
+      : [n] "r"(words), [zp] "r"(c->x_zp), [kq] "r"(c->q.k), [mq] "r"(inv), [rq] "r"(c->q.rnd), [sq] "r"(c->q.sh), [yz] "r"(c->y_zp),
+        [c127] "r"(c127)
+      : "memory");
+#undef RMS_LANE
+}
+/* sum over [lo, hi) of row xr of (x - x_zp)^2 (golden's uint64 sum) */
+static uint64_t rms_sumsq(const int8_t* xr, int32_t lo, int32_t hi, const rms_ctx* c) {
+  uint64_t s = 0;
+  if (!c->fast) {
+    for (int32_t i = lo; i < hi; ++i) {
+      const int32_t d = xr[i] - c->x_zp;
+      s += (uint32_t)(d * d);
+    }
+    return s;
+  }
+  const int32_t words = (hi - lo) >> 2;
+  int32_t s2 = 0, s1 = 0;
+  if (words > 0) rms_sumsq_hw(xr + lo, words, &s2, &s1);
+  for (int32_t i = lo + 4 * words; i < hi; ++i) s2 += xr[i] * xr[i], s1 += xr[i];
+  const int64_t zp = c->x_zp;
+  return (uint64_t)((int64_t)s2 - 2 * zp * s1 + (int64_t)(hi - lo) * zp * zp);
+}
+/* golden's inv = 2^46 / isqrt(ms << 32) of the row's sum of squares; the root in 32-bit steps
+ * (rms_root.h: the same value as isqrt64, 1 <= ms <= 2^32 - 1), the mean by a 32-bit divu when
+ * sumsq + n/2 fits in 32 bits (always for rows up to 66051 elements) */
+static int64_t rms_inv(uint64_t sumsq, const rms_ctx* c) {
+  const uint64_t num = sumsq + (uint64_t)(c->n / 2);
+  uint64_t ms = (num >> 32 ? num / (uint64_t)c->n : (uint64_t)((uint32_t)num / (uint32_t)c->n)) + c->eps_q;
+  if (ms == 0) ms = 1;
+  if (ms > 0xFFFFFFFFull) ms = 0xFFFFFFFFull;
+  const int64_t root = (int64_t)slm_isqrt_shl32((uint32_t)ms);
+  return ((int64_t)1 << 46) / root;
+}
+static void rms_norm(const int8_t* xr, int8_t* yr, int32_t lo, int32_t hi, int64_t inv, const rms_ctx* c) {
+  const int16_t* gain = c->gain;
+  if (!c->fast) {
+    for (int32_t i = lo; i < hi; ++i) {
+      const int64_t d = xr[i] - c->x_zp;
+      yr[i] = sat8(rsr64(d * gain[i] * inv, 30 + c->gain_shift) + c->y_zp);
+    }
+    return;
+  }
+  const int32_t words = (hi - lo) >> 2;
+  if (words > 0) rms_norm_hw(xr + lo, gain + lo, yr + lo, words, c, (int32_t)inv);
+  rq_plan q = c->q;
+  q.m = (int32_t)inv;
+  for (int32_t i = lo + 4 * words; i < hi; ++i) yr[i] = clip8(rq_apply((xr[i] - c->x_zp) * gain[i], &q) + c->y_zp);
+}
 static void rmsnorm_rows(const int8_t* x, const int8_t* unused, int8_t* y, int32_t u0, int32_t m, uint32_t id,
                          uint32_t nc, const void* vctx) {
   (void)unused, (void)u0;
   const rms_ctx* c = (const rms_ctx*)vctx;
-  const int32_t n = c->n, x_zp = c->x_zp, y_zp = c->y_zp;
-  const int16_t* gain = c->gain;
+  const int32_t n = c->n;
+  if (m >= (int32_t)nc) { /* whole rows by core */
+    int32_t r0, r1;
+    share(m, id, nc, &r0, &r1);
+    for (int32_t r = r0; r < r1; ++r) rms_norm(x + r * n, y + r * n, 0, n, rms_inv(rms_sumsq(x + r * n, 0, n, c), c), c);
+    return;
+  }
   volatile uint64_t* part = c->part;
   int32_t lo, hi;
-  share(n, id, nc, &lo, &hi);
+  share4(n, id, nc, &lo, &hi);
   for (int32_t r = 0; r < m; ++r) {
     const int8_t* xr = x + r * n;
-    uint64_t s = 0;
-    for (int32_t i = lo; i < hi; ++i) {
-      const int32_t d = xr[i] - x_zp;
-      s += (uint32_t)(d * d);
-    }
-    part[id] = s;
+    part[id] = rms_sumsq(xr, lo, hi, c);
     cl_barrier();
     uint64_t sumsq = 0;
     for (uint32_t k = 0; k < nc; ++k) sumsq += part[k];
-    uint64_t ms = (sumsq + (uint64_t)(n / 2)) / (uint64_t)n + c->eps_q;
-    if (ms == 0) ms = 1;
-    if (ms > 0xFFFFFFFFull) ms = 0xFFFFFFFFull;
-    const int64_t root = (int64_t)isqrt64(ms << 32);
-    const int64_t inv = ((int64_t)1 << 46) / root;
-    for (int32_t i = lo; i < hi; ++i) {
-      const int64_t d = xr[i] - x_zp;
-      y[r * n + i] = sat8(rsr64(d * gain[i] * inv, 30 + c->gain_shift) + y_zp);
-    }
+    rms_norm(xr, y + r * n, lo, hi, rms_inv(sumsq, c), c);
     cl_barrier(); /* the partial sums are reused by the next row */
   }
 }
 static int rmsnorm_par(uint32_t id, uint32_t nc) {
   const int32_t m = (int32_t)J(2), n = (int32_t)J(3);
   const volatile int32_t* par = (const volatile int32_t*)IO(J(10));
-  rms_ctx c = {n, (int32_t)J(5), (int32_t)J(6), par[2],
+  rms_ctx c = {n, (int32_t)J(5), (int32_t)J(6), par[2], 0,
                (uint64_t)(uint32_t)par[0] | ((uint64_t)(uint32_t)par[1] << 32),
-               (const int16_t*)IO(J(9)), (volatile uint64_t*)CL_L1_FREE};
+               (const int16_t*)IO(J(9)), (volatile uint64_t*)CL_L1_FREE, {0, 0, 0, 0}};
+  const uint32_t span = zp_span(c.x_zp);
+  c.fast = span && n <= 65535 && c.y_zp >= -(1 << 30) && c.y_zp <= (1 << 30) && c.gain_shift >= -29 && c.gain_shift <= 32 &&
+           rq_plan_make(span << 15, 0, 30 + c.gain_shift, &c.q);
   const int8_t* x = (const int8_t*)IO(J(8));
   int8_t* y = (int8_t*)IO(J(11));
   const uint32_t budget = J(7);
@@ -437,15 +580,60 @@ static int elementwise(uint32_t id, uint32_t nc, tile_fn fn, int two_inputs, con
 }
 
 /* Residual add (golden::add). Params at J(10): int32 {a_zp, b_zp, y_zp, left_shift, a_mul.m,
- * a_mul.shift, b_mul.m, b_mul.shift, y_mul.m, y_mul.shift}; a at J(8), b at J(9). */
+ * a_mul.shift, b_mul.m, b_mul.shift, y_mul.m, y_mul.shift}; a at J(8), b at J(9).
+ * Exact in 32 bits when the zero points are in [-128, 127], 0 <= left_shift and each input's
+ * requantisation has a mulh plan (above) for |x| <= span(zp) 2^left_shift, which also makes
+ * golden's sat32((v - zp) 2^ls) a no-op; the left shift and the plan's pre-shift k are one sll by
+ * ls + k. Each requantised input is at most span 2^ls |m| / 2^s + 1 (rq_bound), so the sum is
+ * below 2^31 (golden's sat32 does not act) and the output's plan is made for that bound; |y_zp| <=
+ * 2^30 as for MUL. With the int8 model's parameters (ls 20, input shifts >= 31, output shift ~50)
+ * this always holds. Per word of 4 elements, a hardware loop of 83 instructions (per lane: 2
+ * pv.extract.b, 2 sub, 3 requantisations of 4, add, add y_zp, p.clip, pv.insert.b). Otherwise
+ * golden's 64-bit arithmetic. */
+typedef struct {
+  int32_t p[10];
+  int32_t fast;
+  rq_plan qa, qb, qy;
+} add_ctx;
+static void add4_hw(const int8_t* pa, const int8_t* pb, int8_t* py, int32_t words, const add_ctx* c) {
+  uint32_t aw, bw, yw = 0;
+  int32_t ea, eb;
+  const int32_t c127 = 127;
+#define ADD_LANE(L)                                                                                                  \
+  EXB##L("%[ea]", "%[aw]") EXB##L("%[eb]", "%[bw]") "sub %[ea], %[ea], %[za]\n" "sub %[eb], %[eb], %[zb]\n"         \
+  RQ("%[ea]", "a") RQ("%[eb]", "b") "add %[ea], %[ea], %[eb]\n" RQ("%[ea]", "y") "add %[ea], %[ea], %[yz]\n" \
+  CLIP8("%[ea]") INB##L("%[yw]", "%[ea]")
+  __asm__ volatile(
+      ".option push\n.option norvc\n"
+      ".insn i 0x7b, 4, x0, %[n], 168\n"
+      ".insn i 0x0b, 2, %[aw], %[pa], 4\n"
+      ".insn i 0x0b, 2, %[bw], %[pb], 4\n"
+      ADD_LANE(0) ADD_LANE(1) ADD_LANE(2) ADD_LANE(3)
+      ".insn s 0x2b, 2, %[yw], 4(%[py])\n"
+      ".option pop\n"
+      : [pa] "+r"(pa), [pb] "+r"(pb), [py] "+r"(py), [aw] "=&r"(aw), [bw] "=&r"(bw), [ea] "=&r"(ea), [eb] "=&r"(eb), [yw] "+r"(yw)
+      : [n] "r"(words), [za] "r"(c->p[0]), [zb] "r"(c->p[1]), [yz] "r"(c->p[2]), [ka] "r"(c->qa.k), [ma] "r"(c->qa.m),
+        [ra] "r"(c->qa.rnd), [sa] "r"(c->qa.sh), [kb] "r"(c->qb.k), [mb] "r"(c->qb.m), [rb] "r"(c->qb.rnd), [sb] "r"(c->qb.sh),
+        [ky] "r"(c->qy.k), [my] "r"(c->qy.m), [ry] "r"(c->qy.rnd), [sy] "r"(c->qy.sh), [c127] "r"(c127)
+      : "memory");
+#undef ADD_LANE
+}
 static void add_fn(const int8_t* a, const int8_t* b, int8_t* y, int32_t u0, int32_t n, uint32_t id, uint32_t nc,
                    const void* ctx) {
   (void)u0;
-  const int32_t* p = (const int32_t*)ctx;
+  const add_ctx* c = (const add_ctx*)ctx;
+  const int32_t* p = c->p;
   const int32_t a_zp = p[0], b_zp = p[1], y_zp = p[2], ls = p[3];
   const int32_t am = p[4], as_ = p[5], bm = p[6], bs_ = p[7], ym = p[8], ys = p[9];
   int32_t lo, hi;
-  share(n, id, nc, &lo, &hi);
+  share4(n, id, nc, &lo, &hi);
+  if (c->fast) {
+    const int32_t words = (hi - lo) >> 2;
+    if (words > 0) add4_hw(a + lo, b + lo, y + lo, words, c);
+    for (int32_t i = lo + 4 * words; i < hi; ++i)
+      y[i] = clip8(rq_apply(rq_apply(a[i] - a_zp, &c->qa) + rq_apply(b[i] - b_zp, &c->qb), &c->qy) + y_zp);
+    return;
+  }
   for (int32_t i = lo; i < hi; ++i) {
     const int32_t av = sat32((int64_t)(a[i] - a_zp) * ((int64_t)1 << ls));
     const int32_t bv = sat32((int64_t)(b[i] - b_zp) * ((int64_t)1 << ls));
@@ -454,20 +642,48 @@ static void add_fn(const int8_t* a, const int8_t* b, int8_t* y, int32_t u0, int3
   }
 }
 static int add_par(uint32_t id, uint32_t nc) {
-  int32_t p[10];
-  for (int i = 0; i < 10; ++i) p[i] = ((const volatile int32_t*)IO(J(10)))[i];
-  return elementwise(id, nc, add_fn, 1, p, 0);
+  add_ctx c;
+  for (int i = 0; i < 10; ++i) c.p[i] = ((const volatile int32_t*)IO(J(10)))[i];
+  const int32_t ls = c.p[3];
+  const uint32_t sa = zp_span(c.p[0]), sb = zp_span(c.p[1]);
+  c.fast = sa && sb && ls >= 0 && ls <= 23 && c.p[2] >= -(1 << 30) && c.p[2] <= (1 << 30) &&
+           rq_plan_make(sa << ls, c.p[4], c.p[5], &c.qa) && rq_plan_make(sb << ls, c.p[6], c.p[7], &c.qb) &&
+           rq_plan_make(rq_bound(sa << ls, c.p[4], c.p[5]) + rq_bound(sb << ls, c.p[6], c.p[7]), c.p[8], c.p[9], &c.qy);
+  c.qa.k += ls, c.qb.k += ls; /* the left shift and the pre-shift in one sll (sa 2^(ls + k) < 2^31, checked) */
+  return elementwise(id, nc, add_fn, 1, &c, 0);
 }
 
 /* Table lookup (golden::lut, e.g. SiLU): y = table[x + 128], table (256 int8) at J(9); tiled,
- * the table moves into L1 once. */
+ * the table moves into L1 once. Per word of 4 elements, a hardware loop of 14 instructions: p.lw
+ * x, 4 pv.extract.b (signed lanes), 4 register-offset p.lb from table + 128, 4 pv.insert.b, p.sw. */
+static void lut4_hw(const int8_t* px, int8_t* py, int32_t words, const int8_t* t128) {
+  uint32_t xw, yw = 0;
+  int32_t e0, e1, e2, e3;
+  __asm__ volatile(
+      ".option push\n.option norvc\n"
+      ".insn i 0x7b, 4, x0, %[n], 30\n"
+      ".insn i 0x0b, 2, %[xw], %[px], 4\n"
+      EXB0("%[e0]", "%[xw]") EXB1("%[e1]", "%[xw]") EXB2("%[e2]", "%[xw]") EXB3("%[e3]", "%[xw]")
+      ".insn r 0x03, 7, 0x00, %[e0], %[t], %[e0]\n"
+      ".insn r 0x03, 7, 0x00, %[e1], %[t], %[e1]\n"
+      ".insn r 0x03, 7, 0x00, %[e2], %[t], %[e2]\n"
+      ".insn r 0x03, 7, 0x00, %[e3], %[t], %[e3]\n"
+      INB0("%[yw]", "%[e0]") INB1("%[yw]", "%[e1]") INB2("%[yw]", "%[e2]") INB3("%[yw]", "%[e3]")
+      ".insn s 0x2b, 2, %[yw], 4(%[py])\n"
+      ".option pop\n"
+      : [px] "+r"(px), [py] "+r"(py), [xw] "=&r"(xw), [e0] "=&r"(e0), [e1] "=&r"(e1), [e2] "=&r"(e2), [e3] "=&r"(e3), [yw] "+r"(yw)
+      : [n] "r"(words), [t] "r"(t128)
+      : "memory");
+}
 static void lut_fn(const int8_t* x, const int8_t* unused, int8_t* y, int32_t u0, int32_t n, uint32_t id, uint32_t nc,
                    const void* ctx) {
   (void)unused, (void)u0;
   const int8_t* table = (const int8_t*)ctx;
   int32_t lo, hi;
-  share(n, id, nc, &lo, &hi);
-  for (int32_t i = lo; i < hi; ++i) y[i] = table[x[i] + 128];
+  share4(n, id, nc, &lo, &hi);
+  const int32_t words = (hi - lo) >> 2;
+  if (words > 0) lut4_hw(x + lo, y + lo, words, table + 128);
+  for (int32_t i = lo + 4 * words; i < hi; ++i) y[i] = table[x[i] + 128];
 }
 static int lut_par(uint32_t id, uint32_t nc) {
   const int8_t* table = (const int8_t*)IO(J(9));
@@ -734,9 +950,47 @@ static void softmax_par(uint32_t id, uint32_t nc) {
 typedef struct {
   int32_t nh, hs, x_zp, y_zp, mm, ms;
   const int16_t *cs, *sn; /* cos and sin rows of the job's first token (position pos0) */
+  int32_t fast;
+  rq_plan q;
 } rope_ctx;
+/* Pair i of `heads` consecutive heads of one token (x and y at the pair, stride hs bytes), with
+ * its cos c and sin s: a hardware loop of 25 instructions per pair: p.lh x pair, hs(px!) (register
+ * post-increment), 2 pv.extract.b, 2 sub, v0 = d0 c - d1 s (mul, mul, sub), v1 = d0 s + d1 c (mul,
+ * p.mac), per output sll, mulh, add, sra, add y_zp, p.clip, 2 pv.insert.b, p.sh y pair, hs(py!). */
+static inline __attribute__((always_inline)) void rope_pairs_hw(const int8_t* px, int8_t* py, int32_t heads, int32_t hs, int32_t cv,
+                                                                 int32_t sv, int32_t zp, rq_plan q, int32_t yz) {
+  int32_t xh, d0, d1, v0, v1;
+  uint32_t yh = 0;
+  const int32_t c127 = 127;
+  __asm__ volatile(
+      ".option push\n.option norvc\n"
+      ".insn i 0x7b, 4, x0, %[n], 52\n"
+      ".insn r 0x0b, 7, 0x08, %[xh], %[px], %[hs]\n"
+      EXB0("%[d0]", "%[xh]") EXB1("%[d1]", "%[xh]")
+      "sub %[d0], %[d0], %[zp]\n"
+      "sub %[d1], %[d1], %[zp]\n"
+      "mul %[v0], %[d0], %[cv]\n"
+      "mul %[xh], %[d1], %[sv]\n"
+      "sub %[v0], %[v0], %[xh]\n"
+      "mul %[v1], %[d0], %[sv]\n"
+      ".insn r 0x33, 0, 0x21, %[v1], %[d1], %[cv]\n"
+      RQ("%[v0]", "q") "add %[v0], %[v0], %[yz]\n" CLIP8("%[v0]")
+      RQ("%[v1]", "q") "add %[v1], %[v1], %[yz]\n" CLIP8("%[v1]")
+      INB0("%[yh]", "%[v0]") INB1("%[yh]", "%[v1]")
+      ".insn r 0x2b, 5, 0x00, %[hs], %[py], %[yh]\n"
+      ".option pop\n"
+      : [px] "+r"(px), [py] "+r"(py), [xh] "=&r"(xh), [d0] "=&r"(d0), [d1] "=&r"(d1), [v0] "=&r"(v0), [v1] "=&r"(v1), [yh] "+r"(yh)
+      : [n] "r"(heads), [hs] "r"(hs), [cv] "r"(cv), [sv] "r"(sv), [zp] "r"(zp), [kq] "r"(q.k), [mq] "r"(q.m), [rq] "r"(q.rnd),
+        [sq] "r"(q.sh), [yz] "r"(yz), [c127] "r"(c127)
+      : "memory");
+}
 /* RoPE of `tokens` tokens (nh heads of hs each), the first being token u0 of the job; the
- * token x head rows are split by core. */
+ * token x head rows are split by core (contiguous ranges).
+ * Fast path (x_zp in [-128, 127], |y_zp| <= 2^30, hs even, a mulh plan for |v| <= span 2^16):
+ * v0 = d0 cos - d1 sin and v1 = d0 sin + d1 cos are at most 2 x 255 x 2^15 < 2^24 in magnitude
+ * (exact int32, golden's sat32 never acts), requantised with the plan (shift >= 26 suffices).
+ * For every token of the core's rows and every pair i, one hardware loop over the token's heads
+ * (cos and sin of pair i in registers). Else golden's 64-bit arithmetic. */
 static void rope_tokens(const int8_t* x, const int8_t* unused, int8_t* y, int32_t u0, int32_t tokens, uint32_t id,
                         uint32_t nc, const void* vctx) {
   (void)unused;
@@ -744,6 +998,19 @@ static void rope_tokens(const int8_t* x, const int8_t* unused, int8_t* y, int32_
   const int32_t nh = c->nh, hs = c->hs, x_zp = c->x_zp, y_zp = c->y_zp, mm = c->mm, ms = c->ms, half = hs / 2;
   int32_t lo, hi;
   share(tokens * nh, id, nc, &lo, &hi);
+  if (c->fast) {
+    const rq_plan q = c->q; /* in registers across the loops (the asm clobbers memory) */
+    const int16_t *cs = c->cs, *sn = c->sn;
+    for (int32_t row = lo; row < hi;) {
+      const int32_t r = row / nh, h0 = row - r * nh, cnt = nh - h0 < hi - row ? nh - h0 : hi - row;
+      const int16_t* cr = cs + (u0 + r) * half;
+      const int16_t* sr = sn + (u0 + r) * half;
+      for (int32_t i = 0; i < half; ++i)
+        rope_pairs_hw(x + row * hs + 2 * i, y + row * hs + 2 * i, cnt, hs, cr[i], sr[i], x_zp, q, y_zp);
+      row += cnt;
+    }
+    return;
+  }
   for (int32_t head = lo; head < hi; ++head) {
     const int32_t r = u0 + head / nh;
     const int16_t* cr = c->cs + r * half;
@@ -765,7 +1032,9 @@ static void rope_tokens(const int8_t* x, const int8_t* unused, int8_t* y, int32_
 static int rope_par(uint32_t id, uint32_t nc) {
   const int32_t m = (int32_t)J(2), pos0 = (int32_t)J(7);
   const volatile int32_t* par = (const volatile int32_t*)IO(J(10));
-  rope_ctx c = {(int32_t)J(3), (int32_t)J(4), (int32_t)J(5), (int32_t)J(6), par[0], par[1], 0, 0};
+  rope_ctx c = {(int32_t)J(3), (int32_t)J(4), (int32_t)J(5), (int32_t)J(6), par[0], par[1], 0, 0, 0, {0, 0, 0, 0}};
+  const uint32_t span = zp_span(c.x_zp);
+  c.fast = span && (c.hs & 1) == 0 && c.y_zp >= -(1 << 30) && c.y_zp <= (1 << 30) && rq_plan_make(span << 16, c.mm, c.ms, &c.q);
   const int32_t half = c.hs / 2;
   c.cs = (const int16_t*)IO(J(9)) + pos0 * half;
   c.sn = (const int16_t*)IO((uint32_t)par[2]) + pos0 * half;
@@ -987,11 +1256,16 @@ static void values_finish(const int32_t* acc, int32_t hs, int32_t zb, int32_t mm
  * done before tile i+2's input, which reuses the buffers, is). The values keep per-row int32
  * accumulators (hs + 1 words a row) in L1 across the tiles. The rows go in blocks of `bl` rows
  * (tile shape below), each block streaming the cache rows its longest row needs; the next tile
- * (of the block, or the first of the next block) is always in flight while one is computed. q is
- * read from L2 (one word a row and tile); scores beyond a block's longest row are 0, written by
- * the cores to L2.
+ * (of the block, or the first of the next block) is always in flight while one is computed. The
+ * scores' q of a block (bl x hs bytes, contiguous in L2) comes into L1 with the block's first tile
+ * (one more transfer, queued before the tile's K), into one of two buffers by block parity (block
+ * b + 2 reuses block b's buffer after block b's last barrier). The scores' tiles cover all tt
+ * entries of the block's rows: the masked ones are written as zeros in L1 and go back with the
+ * tile (tiles past the block's longest row fetch nothing), so the cores store nothing to L2.
  * Returns -1 when not even a block of one row with one cache row fits (the caller then runs
- * untiled). Job words 13, 14: T and the number of tiles moved (each tile: two DMA transfers). */
+ * untiled). Job words 13, 14: T and the number of tiles moved (values: two DMA transfers each;
+ * scores: the scores out, the K rows in unless the tile is past the block's longest row, and q once
+ * per block). */
 static int attn_tiled(uint32_t id, uint32_t nc, int values) {
   const int32_t m = (int32_t)J(2), nh = (int32_t)J(3), hs = (int32_t)J(4), pos0 = (int32_t)J(5), nkv = (int32_t)J(6);
   const uint32_t budget = J(7);
@@ -1009,14 +1283,16 @@ static int attn_tiled(uint32_t id, uint32_t nc, int values) {
    * (or 1) with the most cache rows T that fit: the per-row work of a tile is then as long as it can
    * be (each row's set-up is paid once per tile). */
   const int32_t bmin = rows < (int32_t)nc ? rows : (int32_t)nc;
-  const uint32_t whole = 16u + 2u * (uint32_t)(tt * kv_dim);
-  int32_t bl = budget > whole ? (int32_t)((budget - whole) / (acc_row + 2u * (uint32_t)tt * el)) : 0, tr = tt;
+  /* scores: q of the block's rows in L1 too, two buffers (the next block's q arrives with its first tile) */
+  const uint32_t q_row = values ? 0u : 2u * (uint32_t)hs, q_slack = values ? 0u : 8u;
+  const uint32_t whole = 16u + q_slack + 2u * (uint32_t)(tt * kv_dim);
+  int32_t bl = budget > whole ? (int32_t)((budget - whole) / (acc_row + q_row + 2u * (uint32_t)tt * el)) : 0, tr = tt;
   if (bl >= bmin) {
     if (bl > rows) bl = rows;
     if (bl < rows && bl >= (int32_t)nc) bl -= bl % (int32_t)nc;
   } else {
     for (bl = bmin;; bl = 1) {
-      const uint32_t accb = (uint32_t)bl * acc_row;
+      const uint32_t accb = (uint32_t)bl * acc_row + (values ? 0u : 2u * ALIGN4((uint32_t)(bl * hs)));
       tr = budget > accb + 16u ? (int32_t)((budget - accb - 16u) / (2u * ((uint32_t)kv_dim + (uint32_t)bl * el))) : 0;
       if (tr >= 1 || bl == 1) break;
     }
@@ -1027,6 +1303,8 @@ static int attn_tiled(uint32_t id, uint32_t nc, int values) {
   const uint32_t tile_b = ALIGN4((uint32_t)(tr * kv_dim)), ob_b = ALIGN4((uint32_t)bl * (uint32_t)tr * el);
   uint8_t* kb[2] = {(uint8_t*)CL_L1_FREE + ALIGN4((uint32_t)bl * acc_row), (uint8_t*)CL_L1_FREE + ALIGN4((uint32_t)bl * acc_row) + tile_b};
   uint8_t* ob[2] = {kb[1] + tile_b, kb[1] + tile_b + ob_b};
+  const uint32_t qb_b = values ? 0u : ALIGN4((uint32_t)(bl * hs));
+  int8_t* qb[2] = {(int8_t*)ob[1] + ob_b, (int8_t*)ob[1] + ob_b + qb_b}; /* scores: q of block b in qb[b & 1] */
   const int32_t blocks = (rows + bl - 1) / bl;
   uint32_t moved = 0, last_out = 0, ids[2] = {0, 0}, it = 0; /* it: tiles so far (buffer it & 1) */
   /* core 0 starts the transfers of tile i of block b into buffer k */
@@ -1034,6 +1312,11 @@ static int attn_tiled(uint32_t id, uint32_t nc, int values) {
   do {                                                                                                               \
     const int32_t r0_ = (b_) * bl, bt_ = rows - r0_ < bl ? rows - r0_ : bl, te_ = pos0 + (r0_ + bt_ - 1) / nh + 1; \
     const int32_t t1_ = (i_) * tr, tn1_ = te_ - t1_ < tr ? te_ - t1_ : tr;                                           \
+    if (!values && (i_) == 0) cl_dma_in(qb[(b_) & 1], a + r0_ * hs, (uint32_t)(bt_ * hs));                          \
+    if (tn1_ <= 0) { /* a scores tile of masked entries only: nothing to fetch */                                    \
+      ids[k_] = ids[(k_) ^ 1u];                                                                                      \
+      break;                                                                                                         \
+    }                                                                                                                \
     ids[k_] = cl_dma_in(kb[k_], cache2 + (uint32_t)(t1_ * kv_dim), (uint32_t)(tn1_ * kv_dim));                     \
     if (values)                                                                                                      \
       ids[k_] = cl_dma_2d((uint32_t)ob[k_], (uint32_t)(a + r0_ * tt + t1_), (uint32_t)tn1_, (uint32_t)bt_,          \
@@ -1043,15 +1326,16 @@ static int attn_tiled(uint32_t id, uint32_t nc, int values) {
   for (int32_t b = 0; b < blocks; ++b) {
     const int32_t row0 = b * bl, bt = rows - row0 < bl ? rows - row0 : bl;
     const int32_t t_end = pos0 + (row0 + bt - 1) / nh + 1; /* the block's longest row */
-    const int32_t tiles = (t_end + tr - 1) / tr;
+    /* values: the tiles of the cache rows the block's longest row needs; scores: tiles over all tt
+     * entries, the masked ones after t_end written as zeros in L1 and moved by the DMA (tiles past
+     * t_end fetch nothing): the cores never store to L2 (8 cores storing to L2 at once queue at
+     * its port) */
+    const int32_t tiles = ((values ? t_end : tt) + tr - 1) / tr;
     moved += (uint32_t)tiles;
     if (values) FOR_SNAKE_ROWS(lr, bt, id, nc) for (int32_t i = 0; i <= hs; ++i) accs[lr * (hs + 1) + i] = 0;
-    else FOR_SNAKE_ROWS(lr, bt, id, nc) { /* entries no tile of this block covers */
-      int32_t* sr = (int32_t*)out2 + (row0 + lr) * tt;
-      for (int32_t t = t_end; t < tt; ++t) sr[t] = 0;
-    }
     for (int32_t i = 0; i < tiles; ++i, ++it) {
-      const int32_t t0 = i * tr, tn = t_end - t0 < tr ? t_end - t0 : tr;
+      const int32_t t0 = i * tr, tn = t_end - t0 <= 0 ? 0 : t_end - t0 < tr ? t_end - t0 : tr; /* cache rows in L1 */
+      const int32_t tw = values ? tn : tt - t0 < tr ? tt - t0 : tr;                            /* scores' width out */
       const uint32_t k = it & 1u;
       if (id == 0) { /* the next tile: of this block, else the first of the next block */
         if (i + 1 < tiles) ATTN_FETCH(b, i + 1, k ^ 1u);
@@ -1064,22 +1348,22 @@ static int attn_tiled(uint32_t id, uint32_t nc, int values) {
         const int32_t n = (len < t0 + tn ? len : t0 + tn) - t0;
         const int8_t* kt = (const int8_t*)kb[k] + (h / kv_mul) * hs;
         if (!values) {
-          int32_t* so = (int32_t*)ob[k] + lr * tn;
+          int32_t* so = (int32_t*)ob[k] + lr * tw;
           if (n > 0) {
-            const int8_t* qh = a + row * hs;
+            const int8_t* qh = qb[b & 1] + lr * hs;
             int32_t qsum = 0;
             for (int32_t q = 0; q < hs; ++q) qsum += qh[q];
             scores_run(qh, kt, kv_dim, hs, n, hs * za * zb - zb * qsum, nzw1, nz2 ? nzw2 : 0u, mm, ms, so);
           }
-          for (int32_t t = n > 0 ? n : 0; t < tn; ++t) so[t] = 0;
+          for (int32_t t = n > 0 ? n : 0; t < tw; ++t) so[t] = 0;
         } else if (n > 0) {
           values_run((const int8_t*)ob[k] + lr * tn, kt, kv_dim, hs, n, za, accs + lr * (hs + 1));
         }
       }
       cl_barrier(); /* tile i is computed: its buffers are free again (scores: once sent back) */
       if (!values && id == 0)
-        last_out = cl_dma_2d((uint32_t)ob[k], (uint32_t)(out2 + (uint32_t)(row0 * tt + t0) * 4u), 4u * (uint32_t)tn, (uint32_t)bt,
-                             4u * (uint32_t)tn, 4u * (uint32_t)tt, 0);
+        last_out = cl_dma_2d((uint32_t)ob[k], (uint32_t)(out2 + (uint32_t)(row0 * tt + t0) * 4u), 4u * (uint32_t)tw, (uint32_t)bt,
+                             4u * (uint32_t)tw, 4u * (uint32_t)tt, 0);
     }
     if (values) FOR_SNAKE_ROWS(lr, bt, id, nc) values_finish(accs + lr * (hs + 1), hs, zb, mm, ms, y_zp, (int8_t*)out2 + (row0 + lr) * hs);
   }
@@ -1147,20 +1431,60 @@ static void attn_par(uint32_t id, uint32_t nc, int values) {
   }
 }
 
-/* MUL (golden::mul, the SwiGLU gate). Params at J(10): int32 {a_zp, b_zp, y_zp, mul.m, mul.shift}. */
+/* MUL (golden::mul, the SwiGLU gate). Params at J(10): int32 {a_zp, b_zp, y_zp, mul.m, mul.shift}.
+ * Exact in 32 bits when the zero points are in [-128, 127] (the int8 ones always are): the product
+ * (a - a_zp)(b - b_zp) is at most span(a_zp) span(b_zp) <= 255^2 < 2^16 in magnitude (golden's
+ * sat32 never acts), its requantisation is the mulh form above when that bound times 2^k fits in
+ * 31 bits (shift >= 18 always does), and |y_zp| <= 2^30 keeps the output's sum in int32. Per word of
+ * 4 elements, a hardware loop of 51 instructions: p.lw a, p.lw b, per lane pv.extract.b a and b,
+ * two sub, mul, sll, mulh, add, sra, add y_zp, p.clip, pv.insert.b into the output word; p.sw.
+ * Other parameters keep golden's 64-bit arithmetic. */
+typedef struct {
+  int32_t a_zp, b_zp, y_zp, mm, ms, fast;
+  rq_plan q;
+} mul_ctx;
+static void mul4_hw(const int8_t* pa, const int8_t* pb, int8_t* py, int32_t words, const mul_ctx* c) {
+  uint32_t aw, bw, yw = 0;
+  int32_t ea, eb;
+  const int32_t c127 = 127;
+#define MUL_LANE(L)                                                                                              \
+  EXB##L("%[ea]", "%[aw]") EXB##L("%[eb]", "%[bw]") "sub %[ea], %[ea], %[za]\n" "sub %[eb], %[eb], %[zb]\n" \
+  "mul %[ea], %[ea], %[eb]\n" RQ("%[ea]", "q") "add %[ea], %[ea], %[yz]\n" CLIP8("%[ea]") INB##L("%[yw]", "%[ea]")
+  __asm__ volatile(
+      ".option push\n.option norvc\n"
+      ".insn i 0x7b, 4, x0, %[n], 104\n"
+      ".insn i 0x0b, 2, %[aw], %[pa], 4\n"
+      ".insn i 0x0b, 2, %[bw], %[pb], 4\n"
+      MUL_LANE(0) MUL_LANE(1) MUL_LANE(2) MUL_LANE(3)
+      ".insn s 0x2b, 2, %[yw], 4(%[py])\n"
+      ".option pop\n"
+      : [pa] "+r"(pa), [pb] "+r"(pb), [py] "+r"(py), [aw] "=&r"(aw), [bw] "=&r"(bw), [ea] "=&r"(ea), [eb] "=&r"(eb), [yw] "+r"(yw)
+      : [n] "r"(words), [za] "r"(c->a_zp), [zb] "r"(c->b_zp), [kq] "r"(c->q.k), [mq] "r"(c->q.m), [rq] "r"(c->q.rnd),
+        [sq] "r"(c->q.sh), [yz] "r"(c->y_zp), [c127] "r"(c127)
+      : "memory");
+#undef MUL_LANE
+}
 static void mul_fn(const int8_t* a, const int8_t* b, int8_t* y, int32_t u0, int32_t n, uint32_t id, uint32_t nc,
                    const void* ctx) {
   (void)u0;
-  const int32_t* p = (const int32_t*)ctx;
-  const int32_t a_zp = p[0], b_zp = p[1], y_zp = p[2], mm = p[3], ms = p[4];
+  const mul_ctx* c = (const mul_ctx*)ctx;
+  const int32_t a_zp = c->a_zp, b_zp = c->b_zp, y_zp = c->y_zp, mm = c->mm, ms = c->ms;
   int32_t lo, hi;
-  share(n, id, nc, &lo, &hi);
+  share4(n, id, nc, &lo, &hi);
+  if (c->fast) {
+    const int32_t words = (hi - lo) >> 2;
+    if (words > 0) mul4_hw(a + lo, b + lo, y + lo, words, c);
+    for (int32_t i = lo + 4 * words; i < hi; ++i) y[i] = clip8(rq_apply((a[i] - a_zp) * (b[i] - b_zp), &c->q) + y_zp);
+    return;
+  }
   for (int32_t i = lo; i < hi; ++i) y[i] = sat8(rq32(sat32((int64_t)(a[i] - a_zp) * (b[i] - b_zp)), mm, ms) + y_zp);
 }
 static int mul_par(uint32_t id, uint32_t nc) {
-  int32_t p[5];
-  for (int i = 0; i < 5; ++i) p[i] = ((const volatile int32_t*)IO(J(10)))[i];
-  return elementwise(id, nc, mul_fn, 1, p, 0);
+  const volatile int32_t* p = (const volatile int32_t*)IO(J(10));
+  mul_ctx c = {p[0], p[1], p[2], p[3], p[4], 0, {0, 0, 0, 0}};
+  const uint32_t sa = zp_span(c.a_zp), sb = zp_span(c.b_zp);
+  c.fast = sa && sb && c.y_zp >= -(1 << 30) && c.y_zp <= (1 << 30) && rq_plan_make(sa * sb, c.mm, c.ms, &c.q);
+  return elementwise(id, nc, mul_fn, 1, &c, 0);
 }
 
 /* Copy of n bytes (the KV-cache write): x at J(8) -> y at J(11). Untiled: split by core; words
