@@ -63,9 +63,9 @@ function(slmsim_rv32_program name)
     set(obj ${dir}/${base}.o)
     add_custom_command(OUTPUT ${obj}
       COMMAND ${CMAKE_COMMAND} -E make_directory ${dir}
-      COMMAND ${SLMSIM_RV32_GCC} -march=rv32imc_zicsr_zifencei ${common} -c ${src} -o ${obj}
+      COMMAND ${SLMSIM_RV32_GCC} -march=rv32imc_zicsr_zifencei ${common} -MD -MF ${obj}.d -c ${src} -o ${obj}
       DEPENDS ${src} ${SLMSIM_RV32_RT}/htif.h
-      IMPLICIT_DEPENDS C ${src}
+      DEPFILE ${obj}.d  # the headers the compiler read (Ninja and Makefiles; IMPLICIT_DEPENDS was Makefiles only)
       COMMENT "RV32 cc ${base} (${name})" VERBATIM)
     list(APPEND objs ${obj})
   endforeach()
