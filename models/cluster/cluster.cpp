@@ -54,6 +54,7 @@ void Cluster::ICache::clear() {
   tag.assign(size_t{sets} * ways, ~0u);
   ready.assign(size_t{sets} * ways, 0);
   lfsr = 0;
+  std::fill(std::begin(memo), std::end(memo), ~0u);
   refills.clear();
 }
 
@@ -72,13 +73,6 @@ uint64_t Cluster::ICache::reserve(uint64_t t, uint64_t dur, uint64_t horizon) {
   return s;
 }
 
-int Cluster::ICache::find(uint32_t line) const {
-  const uint32_t* t = tag.data() + size_t{line & (sets - 1)} * ways;
-  for (uint32_t w = 0; w < ways; ++w)
-    if (t[w] == line) return static_cast<int>(w);
-  return -1;
-}
-
 // GVSoC's cache_impl.cpp replacement: an 8-bit LFSR (feedback = NOT of bits 7, 3, 2, 1 XORed,
 // shifted in at bit 0), stepped on every refill; the victim is bits 1.. of the state. An
 // empty way is not preferred (as there).
@@ -94,8 +88,11 @@ uint32_t Cluster::fetch_line(uint32_t line_addr, uint64_t t) {
   CoreStats& s = stats_[cur_];
   ICache& l0 = l0i_[cur_];
   const uint32_t line = line_addr >> iline_bits_;
-  if (l0.find(line) >= 0) {  // the core stalls during its own refills: an L0 line is ready when hit
+  // The core stalls during its own refills: an L0 line is ready when hit.
+  uint32_t& m = l0.memo[line & 63];
+  if (m == line || l0.has(line)) {
     ++s.icache_l0_hits;
+    m = line;
     return 0;
   }
   ++s.icache_l0_misses;
@@ -116,7 +113,10 @@ uint32_t Cluster::fetch_line(uint32_t line_addr, uint64_t t) {
     b.ready[k] = t + lat;
   }
   lat += cfg_.icache_l0_refill_cycles;
-  l0.tag[l0.refill_slot(line)] = line;
+  uint32_t& victim = l0.tag[l0.refill_slot(line)];
+  if (l0.memo[victim & 63] == victim) l0.memo[victim & 63] = ~0u;  // evicted: no longer resident
+  victim = line;
+  l0.memo[line & 63] = line;
   s.icache_stall_cycles += lat;
   return static_cast<uint32_t>(lat);
 }

@@ -241,8 +241,22 @@ class Cluster : public rv32::MemoryPort {
     std::vector<std::pair<uint64_t, uint64_t>> refills;
     uint64_t reserve(uint64_t t, uint64_t dur, uint64_t horizon);  // the refill's start (>= t)
     void init(uint32_t s, uint32_t w) { sets = s, ways = w, clear(); }
+    // Lines known resident, direct-mapped by line mod 64 (exact: a refill clears its victim's
+    // entry): most lookups of an L0 are one compare (the L0 is private, only its refills evict).
+    uint32_t memo[64];
     void clear();
-    int find(uint32_t line) const;
+    int find(uint32_t line) const {
+      const uint32_t* t = tag.data() + size_t{line & (sets - 1)} * ways;
+      for (uint32_t w = 0; w < ways; ++w)
+        if (t[w] == line) return static_cast<int>(w);
+      return -1;
+    }
+    bool has(uint32_t line) const {  // find(line) >= 0 without a data-dependent branch per way
+      const uint32_t* t = tag.data() + size_t{line & (sets - 1)} * ways;
+      uint32_t hit = 0;
+      for (uint32_t w = 0; w < ways; ++w) hit |= static_cast<uint32_t>(t[w] == line);
+      return hit != 0;
+    }
     size_t refill_slot(uint32_t line);  // the victim's index (the LFSR's next way in line's set)
   };
   uint64_t l1_grant(uint32_t addr, uint64_t t);  // arbitrates one L1 access at cycle t, returns the grant cycle
