@@ -32,6 +32,7 @@ void ClusterConfig::validate() const {
     throw bad("wmem_size_bytes", wmem_size_bytes, "must be a multiple of 4, at most 8 MiB (the weight-memory window)");
   if (wmem_latency_cycles > 1000) throw bad("wmem_latency_cycles", wmem_latency_cycles, "must be 0..1000");
   if (icache > 1) throw bad("icache.enabled", icache, "must be 0 (ideal fetch) or 1 (the instruction cache)");
+  if (icache_warm > 1) throw bad("icache.warm_between_runs", icache_warm, "must be 0 (every run starts cold) or 1 (restart keeps the lines)");
   auto pow2 = [&](const char* key, uint32_t v, uint32_t lo, uint32_t hi) {
     if (v < lo || v > hi || (v & (v - 1)))
       throw err("cluster: ", key, " = ", v, ": must be a power of two in ", lo, "..", hi);
@@ -215,8 +216,8 @@ void Cluster::restart() {
   slept_at_.assign(nb_, 0);
   for (auto& d : dispatch_) d.clear();
   stats_.assign(nb_, CoreStats{});
-  for (auto& c : l0i_) c.clear();  // every run starts with cold instruction caches
-  for (auto& b : l1i_) b.clear();
+  for (auto& c : l0i_) cfg_.icache_warm ? c.settle() : c.clear();  // a run starts with cold instruction caches (or warm: icache_warm)
+  for (auto& b : l1i_) cfg_.icache_warm ? b.settle() : b.clear();
   dma_stats_ = {};
   cur_ = 0;
   running_ = nb_;

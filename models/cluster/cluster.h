@@ -32,7 +32,8 @@
 // L1 icache, banked by line (hit: icache_l0_refill_cycles), else refilled from L2 (the shared
 // bank's refill: l2_latency_cycles + icache_shared_refill_cycles, one refill at a time per bank,
 // a line being refilled is ready only when its refill ends; plus the L0's refill cycles).
-// Replacement: pseudo-random (8-bit LFSR per cache). A run starts cold (restart() flushes).
+// Replacement: pseudo-random (8-bit LFSR per cache). A run starts cold (restart() flushes),
+// unless icache_warm = 1 (restart() keeps the lines and the LFSR states, refills in flight end).
 // N-EUREKA (neureka = 1, models/neureka): a core programs a job through NeReg and triggers it;
 // jobs run one after the other. A job's values are computed from L1 (and the weight memory) as
 // they are when it starts and written to L1 when it ends. Its TCDM accesses are arbitrated
@@ -136,6 +137,7 @@ struct ClusterConfig {
   uint32_t icache_shared_banks = 2;        // shared L1 icache banks, interleaved by line (power of two)
   uint32_t icache_shared_sets = 32, icache_shared_ways = 4;  // per bank (powers of two)
   uint32_t icache_shared_refill_cycles = 2;  // a shared miss: l2_latency_cycles + this (+ waiting for the bank's previous refill)
+  uint32_t icache_warm = 0;                // 1: restart() keeps the cached lines (the next run starts warm, as kernels of one program); 0: cold
   uint32_t quantum_cycles = 0;         // 0/1: lockstep (one instruction per core per cycle step); N: windows of N cycles (faster)
   rv32::Timing timing;                 // core timing (configs/iss/rv32.yaml keys)
   void validate() const;               // throws slm::Error naming the field and value
@@ -245,6 +247,7 @@ class Cluster : public rv32::MemoryPort {
     // entry): most lookups of an L0 are one compare (the L0 is private, only its refills evict).
     uint32_t memo[64];
     void clear();
+    void settle() { std::fill(ready.begin(), ready.end(), uint64_t{0}), refills.clear(); }  // a new run: every refill has ended
     int find(uint32_t line) const {
       const uint32_t* t = tag.data() + size_t{line & (sets - 1)} * ways;
       for (uint32_t w = 0; w < ways; ++w)

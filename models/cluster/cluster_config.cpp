@@ -42,6 +42,7 @@ const std::vector<Binding>& bindings() {
         C("icache.shared.banks", icache_shared_banks, "banks", "banks of the shared L1 icache, interleaved by line (power of two)", 1, 16),
         C("icache.shared.sets", icache_shared_sets, "sets", "sets per shared-icache bank (power of two)", 1, 1024),
         C("icache.shared.ways", icache_shared_ways, "ways", "ways of the shared icache (power of two)", 1, 16),
+        C("icache.warm_between_runs", icache_warm, "0/1", "1: a restart (the cluster engine's next kernel run) keeps the cached lines, as kernels of one program would; 0: every run starts cold", 0, 1),
         C("icache.shared.refill_cycles", icache_shared_refill_cycles, "cycles", "a shared-icache miss: l2.latency_cycles + these cycles, one refill at a time per bank", 0, 1000),
     };
     // The core's timing table (rv32::timing_keys) except the flat RAM's latency: in the cluster

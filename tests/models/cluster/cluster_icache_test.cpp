@@ -295,3 +295,29 @@ TEST(ClusterIcache, BadConfigsAreClearErrors) {
   EXPECT_EQ(r.status, 2) << r.out << r.err;
   EXPECT_NE(r.err.find("icache.l0_controller.sets = 12"), std::string::npos) << r.err;
 }
+
+// icache.warm_between_runs 1: a restart keeps the lines, so the second run of a straight line
+// that fits the shared cache misses nowhere there; 0 (the default): both runs start cold.
+TEST(ClusterIcache, WarmBetweenRunsKeepsTheLinesAcrossARestart) {
+  const auto prog = straight(200);
+  const uint32_t lines = lines_of(prog.size());
+  for (uint32_t warm : {0u, 1u}) {
+    auto cfg = cfg_of(1);
+    cfg.icache_warm = warm;
+    cluster::Cluster cl(cfg);
+    cl.load(raw(prog));
+    const auto first = cl.run(100000);
+    cl.restart();
+    const auto second = cl.run(100000);
+    ASSERT_EQ(second.stop, rv32::Stop::exit) << second.error;
+    EXPECT_EQ(first.cores[0].icache_shared_misses, lines);
+    if (warm) {
+      EXPECT_EQ(second.cores[0].icache_shared_misses, 0u);
+      EXPECT_EQ(second.cores[0].icache_shared_hits, second.cores[0].icache_l0_misses);
+      EXPECT_EQ(second.cores[0].cycles, 203u + kL0Miss * second.cores[0].icache_l0_misses);
+    } else {
+      EXPECT_EQ(second.cores[0].cycles, first.cores[0].cycles);
+      EXPECT_EQ(second.cores[0].icache_shared_misses, lines);
+    }
+  }
+}
