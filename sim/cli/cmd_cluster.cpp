@@ -148,8 +148,9 @@ void register_cluster(CLI::App& app) {
       }
     }
 
-    std::printf("cluster: %u cores, %s, %u token%s, L1 %u B (%u banks, kernel budget %u B), L2 latency %u cycles, %s\n", cfg.cores,
-                o->variant.c_str(), o->tokens, o->tokens == 1 ? "" : "s", cfg.l1_size_bytes, cfg.l1_banks, budget, cfg.l2_latency_cycles,
+    std::printf("cluster: %u cores, %s, %u token%s, L1 %u B (%u banks, kernel budget %u B), L2 latency %u cycles, icache %s, %s\n",
+                cfg.cores, o->variant.c_str(), o->tokens, o->tokens == 1 ? "" : "s", cfg.l1_size_bytes, cfg.l1_banks, budget,
+                cfg.l2_latency_cycles, cfg.icache ? "on" : "off (ideal fetch)",
                 cfg.quantum_cycles <= 1 ? "lockstep" : ("quantum " + std::to_string(cfg.quantum_cycles) + " cycles").c_str());
     std::printf("%-10s %6s %6s %12s %13s %8s %11s %11s %11s %6s %9s\n", "shape", "n", "k", "cycles", "instructions", "IPC/core",
                 "bank-stall", "barrier", "dma-wait", "tiles", "bit-exact");
