@@ -19,7 +19,7 @@ shipped configuration with only cores / gemm / l1_budget_bytes set as the case s
 The AR step with 128 cached tokens is the decode step at position 128 of a run with a
 1-token prefill and 128 decode steps (the KV cache filled by the cluster itself).
 
-usage: scripts/siracusa_gvsoc.py [--slmsim build/slmsim] [--out build/siracusa_gvsoc] [--summary FILE] [--only NAME] [--tables-only]
+usage: scripts/siracusa_gvsoc.py [--slmsim build/slmsim] [--out build/siracusa_gvsoc] [--summary FILE] [--only NAME] [--tables-only] [--cluster-config FILE]
 
 The totals go to docs/siracusa/gvsoc_summary.json (tests/regression/siracusa_gvsoc_test.cpp
 checks that the model still gives the recorded prefill cycles).
@@ -83,24 +83,27 @@ def table(out, name, gvsoc, phase):
     lines = [f"### {name}: {total:,} cycles ({total / 1e6:.2f} M), GVSoC {gvsoc / 1e6:.1f} M, "
              f"model / GVSoC = {total / gvsoc:.2f}",
              "",
-             "| op kind | ops | cycles | share | instructions | launch | DMA wait / core | barrier wait / core | bank stalls / core | L2 extra / core |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| op kind | ops | cycles | share | instructions | launch | DMA wait / core | barrier wait / core | bank stalls / core | L2 extra / core | I-cache stall / core |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     summary = {"case": name, "gvsoc_cycles": gvsoc, "cycles": total, "ratio": total / gvsoc, "groups": {}}
     for label, kinds in GROUPS:
         g = [r for r in rows if r["kind"] in kinds]
         if not g:
             continue
-        s = lambda k: sum(int(r[k] or 0) for r in g)
+        s = lambda k: sum(int(r.get(k) or 0) for r in g)
         c = s("cluster_cycles")
         summary["groups"][label] = {"ops": len(g), "cycles": c}
         lines.append(f"| {label} | {len(g)} | {c:,} | {100 * c / total:.1f} % | {s('instructions'):,} | {s('launch_cycles'):,} | "
                      f"{s('dma_wait_cycles') // cores:,} | {s('barrier_wait_cycles') // cores:,} | "
-                     f"{s('bank_stall_cycles') // cores:,} | {s('l2_extra_cycles') // cores:,} |")
-    s = lambda k: sum(int(r[k] or 0) for r in rows)
+                     f"{s('bank_stall_cycles') // cores:,} | {s('l2_extra_cycles') // cores:,} | "
+                     f"{s('icache_stall_cycles') // cores:,} |")
+    s = lambda k: sum(int(r.get(k) or 0) for r in rows)
     lines.append(f"| **all** | {len(rows)} | **{total:,}** | 100 % | {s('instructions'):,} | {s('launch_cycles'):,} | "
                  f"{s('dma_wait_cycles') // cores:,} | {s('barrier_wait_cycles') // cores:,} | "
-                 f"{s('bank_stall_cycles') // cores:,} | {s('l2_extra_cycles') // cores:,} |")
-    for k in ("launch_cycles", "dma_wait_cycles", "barrier_wait_cycles", "bank_stall_cycles", "l2_extra_cycles", "instructions"):
+                 f"{s('bank_stall_cycles') // cores:,} | {s('l2_extra_cycles') // cores:,} | "
+                 f"{s('icache_stall_cycles') // cores:,} |")
+    for k in ("launch_cycles", "dma_wait_cycles", "barrier_wait_cycles", "bank_stall_cycles", "l2_extra_cycles",
+              "icache_stall_cycles", "instructions"):
         summary[k] = s(k) if k in ("launch_cycles", "instructions") else s(k) // cores
     return "\n".join(lines), summary
 
@@ -114,6 +117,8 @@ def main():
                     help="where the per-case totals and groups go (written when every case is tabled)")
     ap.add_argument("--only", help="run one case (by name)")
     ap.add_argument("--tables-only", action="store_true", help="read the CSVs of an earlier run")
+    ap.add_argument("--cluster-config", help="another cluster config (e.g. an icache variant) for every case "
+                    "(--set cores.cluster_config=FILE); with it, write the summary elsewhere (--summary)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     summaries = []
@@ -121,7 +126,8 @@ def main():
         if a.only and a.only != name:
             continue
         if not a.tables_only:
-            wall = run(a.slmsim, root, a.out, name, args)
+            extra = ["--set", "cores.cluster_config=" + os.path.abspath(a.cluster_config)] if a.cluster_config else []
+            wall = run(a.slmsim, root, a.out, name, args + extra)
             print(f"[{name}: {wall:.0f} s of wall time]", file=sys.stderr)
         text, summ = table(a.out, name, gvsoc, phase)
         summaries.append(summ)

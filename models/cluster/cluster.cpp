@@ -31,6 +31,95 @@ void ClusterConfig::validate() const {
   if (wmem_size_bytes > kWmemMaxBytes || wmem_size_bytes % 4 != 0)
     throw bad("wmem_size_bytes", wmem_size_bytes, "must be a multiple of 4, at most 8 MiB (the weight-memory window)");
   if (wmem_latency_cycles > 1000) throw bad("wmem_latency_cycles", wmem_latency_cycles, "must be 0..1000");
+  if (icache > 1) throw bad("icache.enabled", icache, "must be 0 (ideal fetch) or 1 (the instruction cache)");
+  if (icache_warm > 1) throw bad("icache.warm_between_runs", icache_warm, "must be 0 (every run starts cold) or 1 (restart keeps the lines)");
+  auto pow2 = [&](const char* key, uint32_t v, uint32_t lo, uint32_t hi) {
+    if (v < lo || v > hi || (v & (v - 1)))
+      throw err("cluster: ", key, " = ", v, ": must be a power of two in ", lo, "..", hi);
+  };
+  pow2("icache.line_bytes", icache_line_bytes, 16, 64);
+  pow2("icache.l0.sets", icache_l0_sets, 1, 1024);
+  pow2("icache.l0.ways", icache_l0_ways, 1, 16);
+  pow2("icache.l0_controller.sets", icache_l0_ctl_sets, 1, 1024);
+  pow2("icache.l0_controller.ways", icache_l0_ctl_ways, 1, 16);
+  pow2("icache.shared.banks", icache_shared_banks, 1, 16);
+  pow2("icache.shared.sets", icache_shared_sets, 1, 1024);
+  pow2("icache.shared.ways", icache_shared_ways, 1, 16);
+  if (icache_l0_refill_cycles > 1000) throw bad("icache.l0.refill_cycles", icache_l0_refill_cycles, "must be 0..1000");
+  if (icache_shared_refill_cycles > 1000)
+    throw bad("icache.shared.refill_cycles", icache_shared_refill_cycles, "must be 0..1000");
+}
+
+// ---- instruction cache -------------------------------------------------------------------
+void Cluster::ICache::clear() {
+  tag.assign(size_t{sets} * ways, ~0u);
+  ready.assign(size_t{sets} * ways, 0);
+  lfsr = 0;
+  std::fill(std::begin(memo), std::end(memo), ~0u);
+  refills.clear();
+}
+
+uint64_t Cluster::ICache::reserve(uint64_t t, uint64_t dur, uint64_t horizon) {
+  size_t drop = 0;  // refills that ended before anything can still ask: t - horizon
+  while (drop < refills.size() && refills[drop].second + horizon <= t) ++drop;
+  if (drop) refills.erase(refills.begin(), refills.begin() + static_cast<std::ptrdiff_t>(drop));
+  uint64_t s = t;
+  size_t i = 0;
+  for (; i < refills.size(); ++i) {
+    if (refills[i].second <= s) continue;        // ends before s
+    if (refills[i].first >= s + dur) break;      // the gap before it fits
+    s = refills[i].second;
+  }
+  refills.insert(refills.begin() + static_cast<std::ptrdiff_t>(i), {s, s + dur});
+  return s;
+}
+
+// GVSoC's cache_impl.cpp replacement: an 8-bit LFSR (feedback = NOT of bits 7, 3, 2, 1 XORed,
+// shifted in at bit 0), stepped on every refill; the victim is bits 1.. of the state. An
+// empty way is not preferred (as there).
+size_t Cluster::ICache::refill_slot(uint32_t line) {
+  const unsigned fb = !(((lfsr >> 7) ^ (lfsr >> 3) ^ (lfsr >> 2) ^ (lfsr >> 1)) & 1u);
+  lfsr = static_cast<uint8_t>((lfsr << 1) | fb);
+  const uint32_t way = (uint32_t{lfsr} >> 1) & (ways - 1);
+  return size_t{line & (sets - 1)} * ways + way;
+}
+
+// A 16-byte fetch window of the current core at cycle t (its issue cycle): the stall cycles.
+uint32_t Cluster::fetch_line(uint32_t line_addr, uint64_t t) {
+  CoreStats& s = stats_[cur_];
+  ICache& l0 = l0i_[cur_];
+  const uint32_t line = line_addr >> iline_bits_;
+  // The core stalls during its own refills: an L0 line is ready when hit.
+  uint32_t& m = l0.memo[line & 63];
+  if (m == line || l0.has(line)) {
+    ++s.icache_l0_hits;
+    m = line;
+    return 0;
+  }
+  ++s.icache_l0_misses;
+  ICache& b = l1i_[line & ((1u << ibank_bits_) - 1)];
+  const uint32_t bl = line >> ibank_bits_;  // the line number inside its bank
+  uint64_t lat = 0;                         // the shared cache's latency
+  if (const int w = b.find(bl); w >= 0) {
+    ++s.icache_shared_hits;
+    const uint64_t rdy = b.ready[size_t{bl & (b.sets - 1)} * b.ways + static_cast<uint32_t>(w)];
+    lat = rdy > t ? rdy - t : 0;  // a line another core is still refilling
+  } else {
+    ++s.icache_shared_misses;
+    const uint64_t dur = uint64_t{cfg_.l2_latency_cycles} + cfg_.icache_shared_refill_cycles;
+    const uint64_t horizon = cfg_.quantum_cycles > 1 ? 2 * uint64_t{cfg_.quantum_cycles} + 1024 : 0;
+    lat = b.reserve(t, dur, horizon) + dur - t;
+    const size_t k = b.refill_slot(bl);
+    b.tag[k] = bl;
+    b.ready[k] = t + lat;
+  }
+  lat += cfg_.icache_l0_refill_cycles;
+  uint32_t& victim = l0.tag[l0.refill_slot(line)];
+  if (l0.memo[victim & 63] == victim) l0.memo[victim & 63] = ~0u;  // evicted: no longer resident
+  victim = line;
+  l0.memo[line & 63] = line;
+  s.icache_stall_cycles += lat;
+  return static_cast<uint32_t>(lat);
 }
 
 Cluster::Cluster(const ClusterConfig& cfg) : cfg_(cfg) {
@@ -48,6 +137,14 @@ Cluster::Cluster(const ClusterConfig& cfg) : cfg_(cfg) {
   dma_waiting_for_.assign(nb_, 0);
   team_mask_ = (1u << cfg_.cores) - 1;
   running_ = nb_;
+  iline_bits_ = static_cast<uint32_t>(__builtin_ctz(cfg_.icache_line_bytes));
+  ibank_bits_ = static_cast<uint32_t>(__builtin_ctz(cfg_.icache_shared_banks));
+  l0i_.resize(nb_);
+  for (uint32_t c = 0; c < nb_; ++c)
+    if (c == cfg_.cores) l0i_[c].init(cfg_.icache_l0_ctl_sets, cfg_.icache_l0_ctl_ways);
+    else l0i_[c].init(cfg_.icache_l0_sets, cfg_.icache_l0_ways);
+  l1i_.resize(cfg_.icache_shared_banks);
+  for (auto& b : l1i_) b.init(cfg_.icache_shared_sets, cfg_.icache_shared_ways);
   wmem_.assign(cfg_.wmem_size_bytes, 0);
   if (cfg_.neureka) {
     ne_ = std::make_unique<neureka::Neureka>(cfg_.ne);
@@ -119,6 +216,8 @@ void Cluster::restart() {
   slept_at_.assign(nb_, 0);
   for (auto& d : dispatch_) d.clear();
   stats_.assign(nb_, CoreStats{});
+  for (auto& c : l0i_) cfg_.icache_warm ? c.settle() : c.clear();  // a run starts with cold instruction caches (or warm: icache_warm)
+  for (auto& b : l1i_) cfg_.icache_warm ? b.settle() : b.clear();
   dma_stats_ = {};
   cur_ = 0;
   running_ = nb_;

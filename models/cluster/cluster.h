@@ -24,8 +24,16 @@
 // rotating order). Losing cycles count as bank-conflict stalls. quantum_cycles N > 1: windows
 // of N cycles, each core runs through the window, then the DMA; the same reservation rule,
 // same-cycle claims ordered by window instead (faster; cycles within ~1-2 %). L2 data
-// accesses from cores cost l2_latency_cycles extra (no L2 contention modelled); instruction
-// fetch is free (a perfect instruction cache, assumption).
+// accesses from cores cost l2_latency_cycles extra (no L2 contention modelled).
+// Instruction cache (icache = 1; GVSoC's siracusa hierarchical icache, docs/siracusa.md "The
+// instruction cache"): tags only (the bytes come from L2 through the decoded-instruction cache).
+// A core fetches a 16-byte window each time its pc leaves the one it holds (rv32::MemoryPort::
+// fetch_line); the window is looked up in the core's private L0 (hit: free), then in the shared
+// L1 icache, banked by line (hit: icache_l0_refill_cycles), else refilled from L2 (the shared
+// bank's refill: l2_latency_cycles + icache_shared_refill_cycles, one refill at a time per bank,
+// a line being refilled is ready only when its refill ends; plus the L0's refill cycles).
+// Replacement: pseudo-random (8-bit LFSR per cache). A run starts cold (restart() flushes),
+// unless icache_warm = 1 (restart() keeps the lines and the LFSR states, refills in flight end).
 // N-EUREKA (neureka = 1, models/neureka): a core programs a job through NeReg and triggers it;
 // jobs run one after the other. A job's values are computed from L1 (and the weight memory) as
 // they are when it starts and written to L1 when it ends. Its TCDM accesses are arbitrated
@@ -120,6 +128,16 @@ struct ClusterConfig {
   uint32_t wmem_size_bytes = 4u << 20; // weight memory (MRAM) at kWmemBase, 0 = none (at most 8 MiB)
   uint32_t wmem_latency_cycles = 4;    // extra cycles of a core's load/store in the weight memory (GVSoC: cluster_ico 2 + wmem ico 2)
   neureka::NeurekaConfig ne;           // the engine's parameters (models/neureka, anchors C2)
+  // Instruction cache (GVSoC siracusa cluster.json "icache"; cache_impl.cpp, hierarchical_cache.py)
+  uint32_t icache = 1;                     // 0: ideal fetch (no fetch stalls: the cycles before the cache was modelled)
+  uint32_t icache_line_bytes = 16;         // line of both levels (16, 32 or 64)
+  uint32_t icache_l0_sets = 8, icache_l0_ways = 4;          // per worker core (powers of two)
+  uint32_t icache_l0_ctl_sets = 32, icache_l0_ctl_ways = 4;  // the controller core's L0
+  uint32_t icache_l0_refill_cycles = 2;    // an L0 miss: this + the shared cache's latency
+  uint32_t icache_shared_banks = 2;        // shared L1 icache banks, interleaved by line (power of two)
+  uint32_t icache_shared_sets = 32, icache_shared_ways = 4;  // per bank (powers of two)
+  uint32_t icache_shared_refill_cycles = 2;  // a shared miss: l2_latency_cycles + this (+ waiting for the bank's previous refill)
+  uint32_t icache_warm = 0;                // 1: restart() keeps the cached lines (the next run starts warm, as kernels of one program); 0: cold
   uint32_t quantum_cycles = 0;         // 0/1: lockstep (one instruction per core per cycle step); N: windows of N cycles (faster)
   rv32::Timing timing;                 // core timing (configs/iss/rv32.yaml keys)
   void validate() const;               // throws slm::Error naming the field and value
@@ -129,6 +147,9 @@ struct CoreStats {
   uint64_t instructions = 0, cycles = 0;
   uint64_t bank_stall_cycles = 0;      // lost L1 bank arbitration
   uint64_t l2_cycles = 0;              // extra cycles of L2 data accesses
+  uint64_t icache_l0_hits = 0, icache_l0_misses = 0;          // 16-byte fetches looked up in the core's L0
+  uint64_t icache_shared_hits = 0, icache_shared_misses = 0;  // the L0 misses, looked up in the shared L1 icache
+  uint64_t icache_stall_cycles = 0;    // fetch stall cycles (L0 misses)
   uint64_t barrier_wait_cycles = 0;    // asleep in a barrier
   uint64_t dma_wait_cycles = 0;        // asleep waiting for a DMA transfer
   uint64_t dispatch_wait_cycles = 0;   // asleep on an empty dispatch FIFO
@@ -195,6 +216,8 @@ class Cluster : public rv32::MemoryPort {
   rv32::DmiRegion dmi() override;
   uint8_t* dmi_page(uint32_t) override { return nullptr; }
   uint8_t* fetch_page(uint32_t page_addr) override;
+  bool fetch_timing() const override { return cfg_.icache != 0; }
+  uint32_t fetch_line(uint32_t line_addr, uint64_t cycles) override;
   bool load(uint32_t addr, unsigned size, uint32_t& value, uint64_t& cycles) override;
   bool store(uint32_t addr, unsigned size, uint32_t value, uint64_t& cycles) override;
   void watched_store(uint32_t addr, rv32::Core& core) override;
@@ -206,6 +229,38 @@ class Cluster : public rv32::MemoryPort {
     uint32_t id, l1, l2, len, rows, l1_stride, l2_stride;
     bool to_l1;
     uint64_t enqueued;
+  };
+  // One cache of the instruction-cache model: tags only, set-associative, pseudo-random
+  // replacement (an 8-bit LFSR stepped on every refill), one refill at a time.
+  struct ICache {
+    uint32_t sets = 0, ways = 0;
+    std::vector<uint32_t> tag;     // [set * ways + way]: line number (address >> line bits), ~0u = empty
+    std::vector<uint64_t> ready;   // cycle at which that line's refill completes
+    uint8_t lfsr = 0;
+    // Refills reserved, [start, end), sorted by start: one refill at a time. In lockstep the
+    // requests come in time order and a refill starts at the end of the previous one; in quantum
+    // mode a core behind in time takes the first gap after its request (as the TCDM banks do).
+    std::vector<std::pair<uint64_t, uint64_t>> refills;
+    uint64_t reserve(uint64_t t, uint64_t dur, uint64_t horizon);  // the refill's start (>= t)
+    void init(uint32_t s, uint32_t w) { sets = s, ways = w, clear(); }
+    // Lines known resident, direct-mapped by line mod 64 (exact: a refill clears its victim's
+    // entry): most lookups of an L0 are one compare (the L0 is private, only its refills evict).
+    uint32_t memo[64];
+    void clear();
+    void settle() { std::fill(ready.begin(), ready.end(), uint64_t{0}), refills.clear(); }  // a new run: every refill has ended
+    int find(uint32_t line) const {
+      const uint32_t* t = tag.data() + size_t{line & (sets - 1)} * ways;
+      for (uint32_t w = 0; w < ways; ++w)
+        if (t[w] == line) return static_cast<int>(w);
+      return -1;
+    }
+    bool has(uint32_t line) const {  // find(line) >= 0 without a data-dependent branch per way
+      const uint32_t* t = tag.data() + size_t{line & (sets - 1)} * ways;
+      uint32_t hit = 0;
+      for (uint32_t w = 0; w < ways; ++w) hit |= static_cast<uint32_t>(t[w] == line);
+      return hit != 0;
+    }
+    size_t refill_slot(uint32_t line);  // the victim's index (the LFSR's next way in line's set)
   };
   uint64_t l1_grant(uint32_t addr, uint64_t t);  // arbitrates one L1 access at cycle t, returns the grant cycle
   bool eu_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles);
@@ -243,6 +298,9 @@ class Cluster : public rv32::MemoryPort {
   std::vector<uint64_t> bank_slot_;  // per bank: 2^kSlotBits slots, cycle + 1 when reserved
   uint64_t last_arrival_ = 0;        // latest barrier arrival (cycles) of the current barrier
   std::vector<CoreStats> stats_;
+  std::vector<ICache> l0i_;          // per core (the controller's is l0_ctl)
+  std::vector<ICache> l1i_;          // shared L1 icache banks
+  uint32_t iline_bits_ = 4, ibank_bits_ = 1;
   DmaStats dma_stats_;
   uint32_t cur_ = 0;                 // core being stepped
   uint32_t running_ = 0;             // cores in State::run

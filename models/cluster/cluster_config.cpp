@@ -32,6 +32,18 @@ const std::vector<Binding>& bindings() {
         C("neureka.enabled", neureka, "0/1", "the N-EUREKA engine is present (job registers at 0x1020_1000)", 0, 1),
         C("wmem.size_bytes", wmem_size_bytes, "bytes", "weight memory (MRAM) at 0x1040_0000 behind N-EUREKA's direct port; 0 = none (multiple of 4, at most 8 MiB)", 0, 8u << 20),
         C("wmem.latency_cycles", wmem_latency_cycles, "cycles", "extra cycles of a core's load/store in the weight memory", 0, 1000),
+        C("icache.enabled", icache, "0/1", "the instruction cache: per-core L0 + shared banked L1 icache, fetch stalls on misses; 0 = ideal fetch (no stalls)", 0, 1),
+        C("icache.line_bytes", icache_line_bytes, "bytes", "line size of the L0s and the shared icache (16, 32 or 64); a core fetches 16-byte windows", 16, 64),
+        C("icache.l0.sets", icache_l0_sets, "sets", "sets of each worker core's L0 (power of two)", 1, 1024),
+        C("icache.l0.ways", icache_l0_ways, "ways", "ways of each worker core's L0 (power of two)", 1, 16),
+        C("icache.l0.refill_cycles", icache_l0_refill_cycles, "cycles", "an L0 miss: these cycles + the shared icache's latency (0 on a hit)", 0, 1000),
+        C("icache.l0_controller.sets", icache_l0_ctl_sets, "sets", "sets of the controller core's L0 (power of two)", 1, 1024),
+        C("icache.l0_controller.ways", icache_l0_ctl_ways, "ways", "ways of the controller core's L0 (power of two)", 1, 16),
+        C("icache.shared.banks", icache_shared_banks, "banks", "banks of the shared L1 icache, interleaved by line (power of two)", 1, 16),
+        C("icache.shared.sets", icache_shared_sets, "sets", "sets per shared-icache bank (power of two)", 1, 1024),
+        C("icache.shared.ways", icache_shared_ways, "ways", "ways of the shared icache (power of two)", 1, 16),
+        C("icache.warm_between_runs", icache_warm, "0/1", "1: a restart (the cluster engine's next kernel run) keeps the cached lines, as kernels of one program would; 0: every run starts cold", 0, 1),
+        C("icache.shared.refill_cycles", icache_shared_refill_cycles, "cycles", "a shared-icache miss: l2.latency_cycles + these cycles, one refill at a time per bank", 0, 1000),
     };
     // The core's timing table (rv32::timing_keys) except the flat RAM's latency: in the cluster
     // the memory latency comes from the banks, L2 and the peripherals above.

@@ -148,8 +148,9 @@ void register_cluster(CLI::App& app) {
       }
     }
 
-    std::printf("cluster: %u cores, %s, %u token%s, L1 %u B (%u banks, kernel budget %u B), L2 latency %u cycles, %s\n", cfg.cores,
-                o->variant.c_str(), o->tokens, o->tokens == 1 ? "" : "s", cfg.l1_size_bytes, cfg.l1_banks, budget, cfg.l2_latency_cycles,
+    std::printf("cluster: %u cores, %s, %u token%s, L1 %u B (%u banks, kernel budget %u B), L2 latency %u cycles, icache %s, %s\n",
+                cfg.cores, o->variant.c_str(), o->tokens, o->tokens == 1 ? "" : "s", cfg.l1_size_bytes, cfg.l1_banks, budget,
+                cfg.l2_latency_cycles, cfg.icache ? "on" : "off (ideal fetch)",
                 cfg.quantum_cycles <= 1 ? "lockstep" : ("quantum " + std::to_string(cfg.quantum_cycles) + " cycles").c_str());
     std::printf("%-10s %6s %6s %12s %13s %8s %11s %11s %11s %6s %9s\n", "shape", "n", "k", "cycles", "instructions", "IPC/core",
                 "bank-stall", "barrier", "dma-wait", "tiles", "bit-exact");
@@ -166,7 +167,10 @@ void register_cluster(CLI::App& app) {
                             {"barrier_wait_cycles", k.barrier_wait_cycles}, {"dma_wait_cycles", k.dma_wait_cycles},
                             {"dispatch_wait_cycles", k.dispatch_wait_cycles}, {"neureka_wait_cycles", k.neureka_wait_cycles},
                             {"l1_accesses", k.l1_accesses},
-                            {"l2_accesses", k.l2_accesses}};
+                            {"l2_accesses", k.l2_accesses},
+                            {"icache_l0_hits", k.icache_l0_hits}, {"icache_l0_misses", k.icache_l0_misses},
+                            {"icache_shared_hits", k.icache_shared_hits}, {"icache_shared_misses", k.icache_shared_misses},
+                            {"icache_stall_cycles", k.icache_stall_cycles}};
     };
     for (size_t si = 0; si < shapes.size(); ++si) {
       const Shape& s = shapes[si];
@@ -220,6 +224,9 @@ void register_cluster(CLI::App& app) {
         a.dma_wait_cycles += k.dma_wait_cycles;
         a.dispatch_wait_cycles += k.dispatch_wait_cycles;
         a.neureka_wait_cycles += k.neureka_wait_cycles;
+        a.icache_l0_hits += k.icache_l0_hits, a.icache_l0_misses += k.icache_l0_misses;
+        a.icache_shared_hits += k.icache_shared_hits, a.icache_shared_misses += k.icache_shared_misses;
+        a.icache_stall_cycles += k.icache_stall_cycles;
       }
       uint32_t tiles = 0;
       std::memcpy(&tiles, cl.host(cluster::kIoBase + cluster::kJobTiles * 4, 4), 4);
@@ -245,15 +252,17 @@ void register_cluster(CLI::App& app) {
     if (status == 0) {
       std::printf("%-10s %6s %6s %12llu %13llu\n", "total", "", "", static_cast<unsigned long long>(all_cycles),
                   static_cast<unsigned long long>(all_instr));
-      std::printf("\n%-5s %13s %12s %6s %11s %11s %11s %11s\n", "core", "instructions", "cycles", "IPC", "bank-stall", "l2-extra",
-                  "barrier", "dma-wait");
+      std::printf("\n%-5s %13s %12s %6s %11s %11s %11s %11s %11s %9s %9s\n", "core", "instructions", "cycles", "IPC", "bank-stall",
+                  "l2-extra", "barrier", "dma-wait", "fetch-stall", "L0-miss", "L1i-miss");
       for (uint32_t c = 0; c < total.size(); ++c) {
         const auto& a = total[c];
-        std::printf("%-5s %13llu %12llu %6.3f %11llu %11llu %11llu %11llu\n", c < cfg.cores ? std::to_string(c).c_str() : "ctl",
+        std::printf("%-5s %13llu %12llu %6.3f %11llu %11llu %11llu %11llu %11llu %9llu %9llu\n", c < cfg.cores ? std::to_string(c).c_str() : "ctl",
                     static_cast<unsigned long long>(a.instructions),
                     static_cast<unsigned long long>(a.cycles), a.cycles ? double(a.instructions) / double(a.cycles) : 0.0,
                     static_cast<unsigned long long>(a.bank_stall_cycles), static_cast<unsigned long long>(a.l2_cycles),
-                    static_cast<unsigned long long>(a.barrier_wait_cycles), static_cast<unsigned long long>(a.dma_wait_cycles));
+                    static_cast<unsigned long long>(a.barrier_wait_cycles), static_cast<unsigned long long>(a.dma_wait_cycles),
+                    static_cast<unsigned long long>(a.icache_stall_cycles), static_cast<unsigned long long>(a.icache_l0_misses),
+                    static_cast<unsigned long long>(a.icache_shared_misses));
       }
       std::printf("\nwall %.3f s, %.1f M simulated instructions/s (all cores), %.1f M simulated cycles/s\n", wall,
                   wall > 0 ? double(all_instr) / wall / 1e6 : 0.0, wall > 0 ? double(all_cycles) / wall / 1e6 : 0.0);

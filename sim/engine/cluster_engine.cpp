@@ -491,6 +491,8 @@ void ClusterEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
     for (const auto& c : r.cores) {
       sum.bank_stall_cycles += c.bank_stall_cycles, sum.l2_cycles += c.l2_cycles, sum.barrier_wait_cycles += c.barrier_wait_cycles;
       sum.dma_wait_cycles += c.dma_wait_cycles, sum.dispatch_wait_cycles += c.dispatch_wait_cycles;
+      sum.icache_stall_cycles += c.icache_stall_cycles, sum.icache_l0_misses += c.icache_l0_misses;
+      sum.icache_shared_misses += c.icache_shared_misses;
     }
     res.detail = {{"cluster_cycles", r.cycles},
                   {"instructions", r.instructions},
@@ -504,6 +506,9 @@ void ClusterEngine::execute(const StepInfo& step, std::span<const BoundOp> ops, 
                   {"l2_extra_cycles", sum.l2_cycles},
                   {"barrier_wait_cycles", sum.barrier_wait_cycles},
                   {"dma_wait_cycles", sum.dma_wait_cycles},
+                  {"icache_stall_cycles", sum.icache_stall_cycles},
+                  {"icache_l0_misses", sum.icache_l0_misses},
+                  {"icache_shared_misses", sum.icache_shared_misses},
                   {"barriers", r.barriers},
                   {"dma_transfers", r.dma.transfers},
                   {"dma_bytes", r.dma.bytes},

@@ -340,6 +340,7 @@ void Core::reset(uint32_t start_pc) {
   lmask_prev = wmask_prev = 0;
   stop_ = Stop::none;
   trap_ = {};
+  fetch_base_ = kNoWindow;
 }
 
 bool Core::read16(uint32_t addr, uint32_t& v) {
@@ -367,6 +368,8 @@ void Core::refresh_dmi() {
   pages_.resize((static_cast<uint64_t>(dmi_.size) + 4095) >> 12);
   code_page_.assign(pages_.size() + 1, 0);
   decoded_ = 0;
+  fetch_timing_ = mem_.fetch_timing();
+  fetch_base_ = kNoWindow;
 }
 
 // Drops page p's decoded instructions. The instruction executing now (a store into its own
@@ -382,6 +385,7 @@ void Core::retire_page(size_t p) {
 }
 
 void Core::flush_decode_cache() {
+  fetch_base_ = kNoWindow;  // fence.i also empties the fetch window
   for (size_t p = 0; p < pages_.size(); ++p)
     if (code_page_[p]) retire_page(p);
 }
@@ -649,7 +653,16 @@ const Insn* Core::fetch_miss(uint32_t p, Insn& tmp) {
   return &slot;
 }
 
-template <bool kLog>
+// The fetch window(s) the instruction at pc_at needs, when it is not inside the one held: the
+// window of pc_at (unless held) and, for a 32-bit instruction straddling two, the next one.
+void Core::fetch_window(uint32_t pc_at, uint32_t len) {
+  const uint32_t lo = pc_at & ~(kFetchLineBytes - 1), hi = (pc_at + len - 1) & ~(kFetchLineBytes - 1);
+  if (lo != fetch_base_) cycles += mem_.fetch_line(lo, cycles);
+  if (hi != lo) cycles += mem_.fetch_line(hi, cycles);
+  fetch_base_ = hi;
+}
+
+template <bool kLog, bool kFetch>
 Stop Core::run_loop(uint64_t max_instructions) {
   stop_ = Stop::none;
   uint32_t p = pc;
@@ -671,6 +684,9 @@ Stop Core::run_loop(uint64_t max_instructions) {
         if (stop_ != Stop::none) break;
         continue;
       }
+    }
+    if constexpr (kFetch) {  // outside the fetch window held: [base, base + 16 - len] holds the whole instruction
+      if (__builtin_expect(uint64_t{p} - fetch_base_ > kFetchLineBytes - in->len, 0)) fetch_window(p, in->len);
     }
     cycles += in->cycles + ((in->src_mask & lmask_prev) ? load_use : 0);
     pc = p;  // visible to CSR reads and traps
@@ -715,7 +731,8 @@ Stop Core::run_loop(uint64_t max_instructions) {
 
 Stop Core::run(uint64_t max_instructions) {
   if (stop_ == Stop::exit || stop_ == Stop::trap) return stop_;
-  return log_ ? run_loop<true>(max_instructions) : run_loop<false>(max_instructions);
+  if (fetch_timing_) return log_ ? run_loop<true, true>(max_instructions) : run_loop<false, true>(max_instructions);
+  return log_ ? run_loop<true, false>(max_instructions) : run_loop<false, false>(max_instructions);
 }
 
 }  // namespace slm::rv32

@@ -12,7 +12,8 @@
 // configs/iss/rv32.yaml (CV32E40P user manual, "Pipeline details") + load-use and jalr
 // hazards + taken-branch penalty + divider cycles by divisor leading zeros + memory latency
 // reported by the memory interface. Not modelled: interrupts (mie/mip are plain registers,
-// nothing raises them), user/supervisor modes, PMP, instruction-fetch stalls, the +1 cycle of
+// nothing raises them), user/supervisor modes, PMP, instruction-fetch stalls (unless the memory
+// times fetches: MemoryPort::fetch_timing, the cluster's instruction cache), the +1 cycle of
 // a jump to a non-word-aligned 32-bit target. Misaligned loads/stores are done in hardware as
 // on CV32E40P (two bus transactions when they cross a word boundary, +1 cycle), or trap.
 //
@@ -122,6 +123,7 @@ std::span<const TimingKey> timing_keys();
 // The DMI window: [base, base + size), made of 64 KiB pages that each may have a host
 // pointer (a TLM memory grants DMI page by page; a flat RAM has them all).
 constexpr uint32_t kDmiPageBits = 16;
+constexpr uint32_t kFetchLineBytes = 16;  // the fetch window (GVSoC's ISS prefetch buffer: 4 x 4 B)
 struct DmiRegion {
   uint32_t base = 0;
   uint32_t size = 0;          // 0 = no fast path
@@ -138,6 +140,14 @@ class MemoryPort {
   // then takes the slow path while code still runs from the decoded-instruction cache.
   // Stores through the slow path do not invalidate decoded code (no self-modifying code there).
   virtual uint8_t* fetch_page(uint32_t page_addr) { return dmi_page(page_addr); }
+  // Instruction-fetch timing (an instruction cache, models/cluster): when true (read at
+  // refresh_dmi()), the core calls fetch_line() each time the pc leaves its current
+  // kFetchLineBytes-aligned fetch window, as a core with a one-line prefetch buffer refills it
+  // (a 32-bit instruction straddling two windows fetches both); the returned stall cycles are
+  // added to the core's cycles before the instruction issues. Off (the default) costs nothing:
+  // the run loop is a separate instantiation. The bytes still come from fetch_page().
+  virtual bool fetch_timing() const { return false; }
+  virtual uint32_t fetch_line(uint32_t /*line_addr*/, uint64_t /*cycles*/) { return 0; }
   // Slow path (MMIO, timed or non-DMI memory): false = access fault. Adds latency to cycles.
   virtual bool load(uint32_t addr, unsigned size, uint32_t& value, uint64_t& cycles) = 0;
   virtual bool store(uint32_t addr, unsigned size, uint32_t value, uint64_t& cycles) = 0;
@@ -202,7 +212,8 @@ class Core {
 
  private:
   struct Page;
-  template <bool kLog> Stop run_loop(uint64_t max_instructions);
+  template <bool kLog, bool kFetch> Stop run_loop(uint64_t max_instructions);
+  void fetch_window(uint32_t pc_at, uint32_t len);  // MemoryPort::fetch_line for the window(s) of [pc_at, pc_at + len)
   const Insn* fetch_slow(uint32_t pc, Insn& tmp);
   const Insn* fetch_miss(uint32_t pc, Insn& tmp);
   bool csr_read(uint32_t csr, uint32_t& v) const;
@@ -227,6 +238,9 @@ class Core {
   uint64_t retired_instret_ = ~0ull;           // instret when retired_ was last filled
   std::vector<uint8_t> code_page_;            // page holds decoded instructions
   uint64_t decoded_ = 0;
+  bool fetch_timing_ = false;                 // MemoryPort::fetch_timing() at refresh_dmi()
+  static constexpr uint64_t kNoWindow = uint64_t{1} << 40;  // never within 16 B of a 32-bit pc
+  uint64_t fetch_base_ = kNoWindow;           // base of the fetch window held (kFetch runs)
   uint32_t watch_base_ = 0xffffffffu;
   std::FILE* log_ = nullptr;
   Stop stop_ = Stop::none;

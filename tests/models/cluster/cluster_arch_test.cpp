@@ -28,8 +28,11 @@ std::vector<uint32_t> hammer(int shift, int loads) {
   return p;
 }
 
+// With ideal fetch (icache.enabled 0): these tests count the bank policy's cycles exactly; fetch
+// stalls are counted in cluster_icache_test.cpp.
 cluster::ClusterResult run_raw(const std::vector<uint32_t>& prog, uint32_t cores, cluster::ClusterConfig cfg = {}) {
   cfg.cores = cores;
+  cfg.icache = 0;
   cfg.controller = 0;  // raw SPMD programs: every core runs them
   cluster::Cluster cl(cfg);
   cl.load(raw(prog));
@@ -247,7 +250,9 @@ DmaRun run_dma(uint32_t n, uint32_t m, uint32_t k, uint32_t stride, bool hammer_
   DmaRun d;
   const auto elf = rv32_program("cluster_kernels");
   if (elf.empty()) return d;
-  cluster::Cluster cl(cluster::ClusterConfig{});
+  cluster::ClusterConfig cfg;
+  cfg.icache = 0;  // ideal fetch: core 0's programming between transfers takes its instruction cycles only (the wait bound below)
+  cluster::Cluster cl(cfg);
   cl.load(rv32::read_elf(elf));
   const uint32_t ox = 0x100, ow = 0x4000, oy = 0x20000;
   uint8_t* io = cl.host(kClIo, 0x40000);

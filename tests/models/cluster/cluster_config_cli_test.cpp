@@ -61,6 +61,7 @@ TEST(ClusterConfigFile, ShippedFileEqualsDefaultsAndEveryKeyIsDocumented) {
   EXPECT_EQ(f.dma_setup_cycles, d.dma_setup_cycles);
   EXPECT_EQ(f.dma_bytes_per_cycle, d.dma_bytes_per_cycle);
   EXPECT_EQ(f.quantum_cycles, d.quantum_cycles);
+  EXPECT_EQ(f.icache, d.icache);  // the other icache keys: ClusterIcache.DefaultsAreGvsocsSiracusaCacheAndTheShippedFile
   EXPECT_TRUE(f.timing == d.timing);
   const std::string yaml = read_file(path), doc = read_file(src("docs/siracusa.md"));
   for (const auto& k : cluster::config_keys()) {
