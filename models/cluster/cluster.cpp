@@ -375,7 +375,7 @@ bool Cluster::eu_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles)
         for (uint32_t c = 0; c < cfg_.cores; ++c) {
           if (c == cur_ || !(team_mask_ >> c & 1)) continue;
           dispatch_[c].push_back(v);
-          if (state_[c] == State::dispatch) wake(c, cycles + 1, &CoreStats::dispatch_wait_cycles);
+          if (state_[c] == State::dispatch) wake(c, cycles + std::max<uint64_t>(1, cfg_.barrier_wake_cycles), &CoreStats::dispatch_wait_cycles);
         }
         return true;
     }

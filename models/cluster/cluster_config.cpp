@@ -25,7 +25,7 @@ const std::vector<Binding>& bindings() {
         C("l2.size_bytes", l2_size_bytes, "bytes", "L2 size (multiple of 64 KiB; holds code, data and the tensors)", 65536, 64u << 20),
         C("l2.latency_cycles", l2_latency_cycles, "cycles", "extra cycles of a core's L2 load/store; also the DMA's start latency", 0, 1000),
         C("periph_latency_cycles", periph_latency_cycles, "cycles", "extra cycles of an event-unit or DMA register access", 0, 1000),
-        C("event_unit.barrier_wake_cycles", barrier_wake_cycles, "cycles", "last barrier arrival -> team running again", 0, 1000),
+        C("event_unit.barrier_wake_cycles", barrier_wake_cycles, "cycles", "the event ends a core's event-unit sleep (the last barrier arrival, the last worker's end for the join, a dispatch push) -> the core runs again (at least 1 for a dispatch pop)", 0, 1000),
         C("dma.setup_cycles", dma_setup_cycles, "cycles", "transfer enqueued -> first beat (plus l2.latency_cycles)", 0, 100000),
         C("quantum_cycles", quantum_cycles, "cycles", "0 or 1: lockstep, cores step one instruction at a time in global cycle order; N > 1: windows of N cycles (faster, same arbitration rule, equal claims ordered by window)", 0, 100000),
         C("dma.bytes_per_cycle", dma_bytes_per_cycle, "bytes/cycle", "DMA beat size: bytes moved per cycle", 1, 64),
