@@ -163,13 +163,16 @@ uint8_t* Cluster::fetch_page(uint32_t page_addr) {
 }
 
 uint8_t* Cluster::host(uint32_t addr, uint32_t n) {
-  if (addr >= kL1Base && uint64_t{addr} - kL1Base + n <= cfg_.l1_size_bytes) return l1_.data() + (addr - kL1Base);
+  if (addr >= kL1Base && uint64_t{addr} - kL1Base + n <= cfg_.l1_size_bytes) {
+    mark(l1_dirty_, addr - kL1Base, n);
+    return l1_.data() + (addr - kL1Base);
+  }
   if (addr >= kL2Base && uint64_t{addr} - kL2Base + n <= cfg_.l2_size_bytes) {
     mark_l2(addr - kL2Base, n);
     return l2_.data() + (addr - kL2Base);
   }
   if (addr >= kWmemBase && uint64_t{addr} - kWmemBase + n <= wmem_.size()) {
-    wmem_dirty_ = true;
+    mark(wmem_dirty_, addr - kWmemBase, n);
     return wmem_.data() + (addr - kWmemBase);
   }
   throw err("cluster: [0x", std::hex, addr, ", +0x", n, ") is neither in L1, L2 nor the weight memory");
@@ -187,8 +190,7 @@ void Cluster::load(const rv32::ElfImage& elf) {
   }
   segments_ = elf.segments;
   entry_ = elf.entry;
-  l2_dirty_lo_ = ~0u;  // L2 now holds zeros and the segments: what restart() restores
-  l2_dirty_hi_ = 0;
+  l2_dirty_ = {};  // L2 now holds zeros and the segments: what restart() restores
   tohost_ = elf.symbol("tohost");
   if (tohost_ && (*tohost_ < kL2Base || *tohost_ - kL2Base + 8 > cfg_.l2_size_bytes)) tohost_.reset();
   for (auto& c : cores_) {
@@ -202,16 +204,22 @@ void Cluster::load(const rv32::ElfImage& elf) {
 }
 
 void Cluster::restart() {
-  std::fill(l1_.begin(), l1_.end(), uint8_t{0});
-  if (l2_dirty_lo_ < l2_dirty_hi_)  // only what was written since: the rest still holds zeros or the segments
-    std::fill(l2_.begin() + l2_dirty_lo_, l2_.begin() + l2_dirty_hi_, uint8_t{0});
-  l2_dirty_lo_ = ~0u;
-  l2_dirty_hi_ = 0;
-  if (wmem_dirty_) std::fill(wmem_.begin(), wmem_.end(), uint8_t{0});
-  wmem_dirty_ = false;
-  for (const auto& s : segments_)
-    if (!s.data.empty()) std::memcpy(l2_.data() + (s.addr - kL2Base), s.data.data(), s.data.size());
-  std::fill(bank_slot_.begin(), bank_slot_.end(), uint64_t{0});
+  // Only what was written since load()/restart(): the rest still holds zeros (or the segments).
+  auto zero = [](std::vector<uint8_t>& m, Dirty& d) {
+    if (d.lo < d.hi) std::fill(m.begin() + d.lo, m.begin() + d.hi, uint8_t{0});
+    d = {};
+  };
+  zero(l1_, l1_dirty_);
+  zero(wmem_, wmem_dirty_);
+  const Dirty d = l2_dirty_;
+  zero(l2_, l2_dirty_);
+  for (const auto& s : segments_) {  // the segments' bytes inside the range zeroed
+    const uint32_t off = s.addr - kL2Base, lo = std::max(off, d.lo);
+    const uint32_t hi = std::min(off + static_cast<uint32_t>(s.data.size()), d.hi);
+    if (lo < hi) std::memcpy(l2_.data() + lo, s.data.data() + (lo - off), hi - lo);
+  }
+  slot_base_ = std::max(slot_base_, slot_max_);  // every reservation made so far is now in the past
+  slot_max_ = 0;
   state_.assign(nb_, State::run);
   slept_at_.assign(nb_, 0);
   for (auto& d : dispatch_) d.clear();
@@ -274,8 +282,10 @@ uint64_t Cluster::l1_grant(uint32_t addr, uint64_t t) {
   uint64_t* tab = bank_slot_.data() + (size_t{(addr >> 2) & bank_mask_} << kSlotBits);
   constexpr uint64_t mask = (uint64_t{1} << kSlotBits) - 1;
   uint64_t g = t;
-  while (tab[g & mask] == g + 1) ++g;
-  tab[g & mask] = g + 1;
+  const uint64_t b = slot_base_ + 1;
+  while (tab[g & mask] == g + b) ++g;
+  tab[g & mask] = g + b;
+  slot_max_ = std::max(slot_max_, g + b);
   return g;
 }
 
@@ -309,7 +319,7 @@ uint8_t* Cluster::mem_access(uint32_t addr, unsigned size, bool store, uint64_t&
     cycles += g - t;
     s.bank_stall_cycles += g - t;
     ++s.l1_accesses;
-    if (store) s.l1_write_bytes += size;
+    if (store) s.l1_write_bytes += size, mark(l1_dirty_, addr - kL1Base, size);
     else ++s.l1_loads, s.l1_read_bytes += size;
     return l1_.data() + (addr - kL1Base);
   }
@@ -322,7 +332,7 @@ uint8_t* Cluster::mem_access(uint32_t addr, unsigned size, bool store, uint64_t&
     return l2_.data() + (addr - kL2Base);
   }
   if (addr - kWmemBase < wmem_.size()) {  // counted with L2 (the cores' accesses outside the cluster)
-    if (store) wmem_dirty_ = true;
+    if (store) mark(wmem_dirty_, addr - kWmemBase, size);
     cycles += cfg_.wmem_latency_cycles;
     s.l2_cycles += cfg_.wmem_latency_cycles;
     ++s.l2_accesses;
@@ -497,6 +507,7 @@ void Cluster::dma_step(uint64_t t) {
   uint8_t* p2 = l2_.data() + (a2 - kL2Base);
   if (j.to_l1) {
     std::memcpy(p1, p2, chunk);
+    mark(l1_dirty_, a1 - kL1Base, chunk);
     dma_stats_.bytes_to_l1 += chunk;
   } else {
     std::memcpy(p2, p1, chunk);

@@ -203,8 +203,8 @@ class Cluster : public rv32::MemoryPort {
   // core traps, an error (deadlock, bad DMA/event-unit request) or max_cycles global cycles.
   ClusterResult run(uint64_t max_cycles = ~uint64_t{0});
 
-  uint8_t* l1() { return l1_.data(); }
-  uint8_t* l2() { return l2_.data(); }
+  uint8_t* l1() { mark(l1_dirty_, 0, cfg_.l1_size_bytes); return l1_.data(); }  // the caller may write anywhere
+  uint8_t* l2() { mark_l2(0, cfg_.l2_size_bytes); return l2_.data(); }
   // Host pointer of [addr, addr + n) in L1, L2 or the weight memory; throws if outside.
   uint8_t* host(uint32_t addr, uint32_t n);
   rv32::Core& core(size_t i) { return *cores_[i]; }
@@ -347,12 +347,20 @@ class Cluster : public rv32::MemoryPort {
   std::optional<uint32_t> tohost_;
   std::vector<rv32::ElfSegment> segments_;  // of the last load(), for restart()
   uint32_t entry_ = 0;
-  bool wmem_dirty_ = false;                  // the weight memory may hold non-zero bytes
-  uint32_t l2_dirty_lo_ = ~0u, l2_dirty_hi_ = 0;  // L2 offsets written since load()/restart() (host, cores, DMA)
-  void mark_l2(uint32_t off, uint32_t n) {
-    l2_dirty_lo_ = std::min(l2_dirty_lo_, off);
-    l2_dirty_hi_ = std::max(l2_dirty_hi_, off + n);
+  // Offsets [lo, hi) written since load()/restart() (host, cores, DMA, N-EUREKA): restart()
+  // restores only those (the rest still holds zeros or, in L2, the segments).
+  struct Dirty {
+    uint32_t lo = ~0u, hi = 0;
+  };
+  Dirty l1_dirty_, l2_dirty_, wmem_dirty_;
+  static void mark(Dirty& d, uint32_t off, uint32_t n) {
+    d.lo = std::min(d.lo, off);
+    d.hi = std::max(d.hi, off + n);
   }
+  void mark_l2(uint32_t off, uint32_t n) { mark(l2_dirty_, off, n); }
+  // Bank reservations of earlier runs: a slot holds (cycle + slot_base_ + 1) when reserved, so
+  // restart() forgets them all by moving slot_base_ past every value stored (no clearing).
+  uint64_t slot_base_ = 0, slot_max_ = 0;  // slot_max_: the largest value stored since restart()
   rv32::HtifState htif_;
   std::string error_;
 };
