@@ -122,10 +122,19 @@ uint32_t Cluster::fetch_line(uint32_t line_addr, uint64_t t) {
   return static_cast<uint32_t>(lat);
 }
 
+// The core's L0 memo: a line found there is an L0 hit (no stall, nothing but the hit counted,
+// which the core counts: Core::fetch_hits(), added to icache_l0_hits by run()).
+const uint32_t* Cluster::fetch_hit_lines(uint32_t hart, uint32_t& line_bits) {
+  line_bits = iline_bits_;
+  return hart < l0i_.size() ? l0i_[hart].memo : nullptr;
+}
+
 Cluster::Cluster(const ClusterConfig& cfg) : cfg_(cfg) {
   cfg_.validate();
   l1_.assign(cfg_.l1_size_bytes, 0);
   l2_.assign(cfg_.l2_size_bytes, 0);
+  l1_dirty_.init(l1_.size());
+  l2_dirty_.init(l2_.size());
   bank_mask_ = cfg_.l1_banks - 1;
   bank_slot_.assign(size_t{cfg_.l1_banks} << kSlotBits, 0);
   nb_ = cfg_.cores + cfg_.controller;
@@ -146,6 +155,7 @@ Cluster::Cluster(const ClusterConfig& cfg) : cfg_(cfg) {
   l1i_.resize(cfg_.icache_shared_banks);
   for (auto& b : l1i_) b.init(cfg_.icache_shared_sets, cfg_.icache_shared_ways);
   wmem_.assign(cfg_.wmem_size_bytes, 0);
+  wmem_dirty_.init(wmem_.size());
   if (cfg_.neureka) {
     ne_ = std::make_unique<neureka::Neureka>(cfg_.ne);
     ne_waiting_for_.assign(nb_, 0);
@@ -190,7 +200,7 @@ void Cluster::load(const rv32::ElfImage& elf) {
   }
   segments_ = elf.segments;
   entry_ = elf.entry;
-  l2_dirty_ = {};  // L2 now holds zeros and the segments: what restart() restores
+  l2_dirty_.init(l2_.size());  // L2 now holds zeros and the segments: what restart() restores
   tohost_ = elf.symbol("tohost");
   if (tohost_ && (*tohost_ < kL2Base || *tohost_ - kL2Base + 8 > cfg_.l2_size_bytes)) tohost_.reset();
   for (auto& c : cores_) {
@@ -205,19 +215,23 @@ void Cluster::load(const rv32::ElfImage& elf) {
 
 void Cluster::restart() {
   // Only what was written since load()/restart(): the rest still holds zeros (or the segments).
-  auto zero = [](std::vector<uint8_t>& m, Dirty& d) {
-    if (d.lo < d.hi) std::fill(m.begin() + d.lo, m.begin() + d.hi, uint8_t{0});
-    d = {};
+  auto zero = [this](std::vector<uint8_t>& m, Dirty& d, bool segments) {
+    for (const uint32_t b : d.blocks) {
+      const uint32_t lo = b << Dirty::kBits, hi = std::min<uint32_t>(lo + (1u << Dirty::kBits), static_cast<uint32_t>(m.size()));
+      std::memset(m.data() + lo, 0, hi - lo);
+      d.is[b] = 0;
+      if (segments)
+        for (const auto& s : segments_) {  // the segments' bytes inside the block
+          const uint32_t off = s.addr - kL2Base, a = std::max(off, lo);
+          const uint32_t e = std::min(off + static_cast<uint32_t>(s.data.size()), hi);
+          if (a < e) std::memcpy(m.data() + a, s.data.data() + (a - off), e - a);
+        }
+    }
+    d.blocks.clear();
   };
-  zero(l1_, l1_dirty_);
-  zero(wmem_, wmem_dirty_);
-  const Dirty d = l2_dirty_;
-  zero(l2_, l2_dirty_);
-  for (const auto& s : segments_) {  // the segments' bytes inside the range zeroed
-    const uint32_t off = s.addr - kL2Base, lo = std::max(off, d.lo);
-    const uint32_t hi = std::min(off + static_cast<uint32_t>(s.data.size()), d.hi);
-    if (lo < hi) std::memcpy(l2_.data() + lo, s.data.data() + (lo - off), hi - lo);
-  }
+  zero(l1_, l1_dirty_, false);
+  zero(wmem_, wmem_dirty_, false);
+  zero(l2_, l2_dirty_, true);
   slot_base_ = std::max(slot_base_, slot_max_);  // every reservation made so far is now in the past
   slot_max_ = 0;
   state_.assign(nb_, State::run);
@@ -691,6 +705,7 @@ ClusterResult Cluster::run(uint64_t max_cycles) {
   for (uint32_t c = 0; c < n; ++c) {
     CoreStats s = stats_[c];
     s.instructions = cores_[c]->instret;
+    s.icache_l0_hits += cores_[c]->fetch_hits();
     s.cycles = cores_[c]->cycles;
     r.instructions += s.instructions;
     if (c < cfg_.cores) r.cores.push_back(s);

@@ -218,6 +218,7 @@ class Cluster : public rv32::MemoryPort {
   uint8_t* fetch_page(uint32_t page_addr) override;
   bool fetch_timing() const override { return cfg_.icache != 0; }
   uint32_t fetch_line(uint32_t line_addr, uint64_t cycles) override;
+  const uint32_t* fetch_hit_lines(uint32_t hart, uint32_t& line_bits) override;
   bool load(uint32_t addr, unsigned size, uint32_t& value, uint64_t& cycles) override;
   bool store(uint32_t addr, unsigned size, uint32_t value, uint64_t& cycles) override;
   void watched_store(uint32_t addr, rv32::Core& core) override;
@@ -245,6 +246,7 @@ class Cluster : public rv32::MemoryPort {
     void init(uint32_t s, uint32_t w) { sets = s, ways = w, clear(); }
     // Lines known resident, direct-mapped by line mod 64 (exact: a refill clears its victim's
     // entry): most lookups of an L0 are one compare (the L0 is private, only its refills evict).
+    // The core reads its L0's memo (MemoryPort::fetch_hit_lines) and counts those hits itself.
     uint32_t memo[64];
     void clear();
     void settle() { std::fill(ready.begin(), ready.end(), uint64_t{0}), refills.clear(); }  // a new run: every refill has ended
@@ -347,15 +349,21 @@ class Cluster : public rv32::MemoryPort {
   std::optional<uint32_t> tohost_;
   std::vector<rv32::ElfSegment> segments_;  // of the last load(), for restart()
   uint32_t entry_ = 0;
-  // Offsets [lo, hi) written since load()/restart() (host, cores, DMA, N-EUREKA): restart()
+  // The 1 KiB blocks written since load()/restart() (host, cores, DMA, N-EUREKA): restart()
   // restores only those (the rest still holds zeros or, in L2, the segments).
   struct Dirty {
-    uint32_t lo = ~0u, hi = 0;
+    static constexpr unsigned kBits = 10;
+    std::vector<uint8_t> is;       // per block: written
+    std::vector<uint32_t> blocks;  // the blocks written, in the order of their first write
+    void init(size_t bytes) { is.assign((bytes >> kBits) + 1, 0), blocks.clear(); }
+    void set(uint32_t b) {
+      if (!is[b]) is[b] = 1, blocks.push_back(b);
+    }
   };
   Dirty l1_dirty_, l2_dirty_, wmem_dirty_;
   static void mark(Dirty& d, uint32_t off, uint32_t n) {
-    d.lo = std::min(d.lo, off);
-    d.hi = std::max(d.hi, off + n);
+    if (n == 0) return;
+    for (uint32_t b = off >> Dirty::kBits; b <= (off + n - 1) >> Dirty::kBits; ++b) d.set(b);
   }
   void mark_l2(uint32_t off, uint32_t n) { mark(l2_dirty_, off, n); }
   // Bank reservations of earlier runs: a slot holds (cycle + slot_base_ + 1) when reserved, so
