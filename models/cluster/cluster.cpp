@@ -57,14 +57,22 @@ void Cluster::ICache::clear() {
   lfsr = 0;
   std::fill(std::begin(memo), std::end(memo), ~0u);
   refills.clear();
+  head = 0;
 }
 
 uint64_t Cluster::ICache::reserve(uint64_t t, uint64_t dur, uint64_t horizon) {
-  size_t drop = 0;  // refills that ended before anything can still ask: t - horizon
-  while (drop < refills.size() && refills[drop].second + horizon <= t) ++drop;
-  if (drop) refills.erase(refills.begin(), refills.begin() + static_cast<std::ptrdiff_t>(drop));
+  // Refills that ended before anything can still ask (t - horizon) leave the live range; the
+  // vector is compacted now and then.
+  while (head < refills.size() && refills[head].second + horizon <= t) ++head;
+  if (head >= 64 && 2 * head >= refills.size()) {
+    refills.erase(refills.begin(), refills.begin() + static_cast<std::ptrdiff_t>(head));
+    head = 0;
+  }
   uint64_t s = t;
-  size_t i = 0;
+  // The first refill ending after t (the ends are sorted): those before it end before s.
+  size_t i = static_cast<size_t>(std::upper_bound(refills.begin() + static_cast<std::ptrdiff_t>(head), refills.end(), t,
+                                                  [](uint64_t v, const std::pair<uint64_t, uint64_t>& r) { return v < r.second; }) -
+                                 refills.begin());
   for (; i < refills.size(); ++i) {
     if (refills[i].second <= s) continue;        // ends before s
     if (refills[i].first >= s + dur) break;      // the gap before it fits
@@ -74,15 +82,15 @@ uint64_t Cluster::ICache::reserve(uint64_t t, uint64_t dur, uint64_t horizon) {
   return s;
 }
 
-// GVSoC's cache_impl.cpp replacement: an 8-bit LFSR (feedback = NOT of bits 7, 3, 2, 1 XORed,
-// shifted in at bit 0), stepped on every refill; the victim is bits 1.. of the state. An
-// empty way is not preferred (as there).
-size_t Cluster::ICache::refill_slot(uint32_t line) {
-  const unsigned fb = !(((lfsr >> 7) ^ (lfsr >> 3) ^ (lfsr >> 2) ^ (lfsr >> 1)) & 1u);
-  lfsr = static_cast<uint8_t>((lfsr << 1) | fb);
-  const uint32_t way = (uint32_t{lfsr} >> 1) & (ways - 1);
-  return size_t{line & (sets - 1)} * ways + way;
-}
+// The LFSR's next state for each state (see refill_slot).
+const std::array<uint8_t, 256> Cluster::ICache::kLfsrNext = [] {
+  std::array<uint8_t, 256> n{};
+  for (unsigned v = 0; v < 256; ++v) {
+    const unsigned fb = !(((v >> 7) ^ (v >> 3) ^ (v >> 2) ^ (v >> 1)) & 1u);
+    n[v] = static_cast<uint8_t>((v << 1) | fb);
+  }
+  return n;
+}();
 
 // A 16-byte fetch window of the current core at cycle t (its issue cycle): the stall cycles.
 uint32_t Cluster::fetch_line(uint32_t line_addr, uint64_t t) {

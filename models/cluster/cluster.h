@@ -43,6 +43,7 @@
 // cycle, the engine claims after the cores and the DMA [A]. Its weight-memory port is private.
 #pragma once
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -241,7 +242,8 @@ class Cluster : public rv32::MemoryPort {
     // Refills reserved, [start, end), sorted by start: one refill at a time. In lockstep the
     // requests come in time order and a refill starts at the end of the previous one; in quantum
     // mode a core behind in time takes the first gap after its request (as the TCDM banks do).
-    std::vector<std::pair<uint64_t, uint64_t>> refills;
+    std::vector<std::pair<uint64_t, uint64_t>> refills;  // [head, end) live; ends sorted too (no overlap)
+    size_t head = 0;
     uint64_t reserve(uint64_t t, uint64_t dur, uint64_t horizon);  // the refill's start (>= t)
     void init(uint32_t s, uint32_t w) { sets = s, ways = w, clear(); }
     // Lines known resident, direct-mapped by line mod 64 (exact: a refill clears its victim's
@@ -249,7 +251,7 @@ class Cluster : public rv32::MemoryPort {
     // The core reads its L0's memo (MemoryPort::fetch_hit_lines) and counts those hits itself.
     uint32_t memo[64];
     void clear();
-    void settle() { std::fill(ready.begin(), ready.end(), uint64_t{0}), refills.clear(); }  // a new run: every refill has ended
+    void settle() { std::fill(ready.begin(), ready.end(), uint64_t{0}), refills.clear(), head = 0; }  // a new run: every refill has ended
     int find(uint32_t line) const {
       const uint32_t* t = tag.data() + size_t{line & (sets - 1)} * ways;
       for (uint32_t w = 0; w < ways; ++w)
@@ -262,7 +264,14 @@ class Cluster : public rv32::MemoryPort {
       for (uint32_t w = 0; w < ways; ++w) hit |= static_cast<uint32_t>(t[w] == line);
       return hit != 0;
     }
-    size_t refill_slot(uint32_t line);  // the victim's index (the LFSR's next way in line's set)
+    // The victim's index (the LFSR's next way in line's set). GVSoC's cache_impl.cpp replacement:
+    // an 8-bit LFSR (feedback = NOT of bits 7, 3, 2, 1 XORed, shifted in at bit 0), stepped on
+    // every refill; the victim is bits 1.. of the state. An empty way is not preferred (as there).
+    size_t refill_slot(uint32_t line) {
+      lfsr = kLfsrNext[lfsr];
+      return size_t{line & (sets - 1)} * ways + ((uint32_t{lfsr} >> 1) & (ways - 1));
+    }
+    static const std::array<uint8_t, 256> kLfsrNext;
   };
   uint64_t l1_grant(uint32_t addr, uint64_t t);  // arbitrates one L1 access at cycle t, returns the grant cycle
   bool eu_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles);
