@@ -325,6 +325,7 @@ void Cluster::wake(uint32_t c, uint64_t at, uint64_t CoreStats::*counter) {
   stats_[c].*counter += k.cycles - slept_at_[c];
   if (state_[c] != State::run) ++running_;
   state_[c] = State::run;
+  ready_[c] = k.cycles;
   wake_min_ = std::min(wake_min_, k.cycles);
   if (c != cur_) cores_[cur_]->request_stop(rv32::Stop::limit);  // another core runs again: end the current burst
 }
@@ -571,6 +572,7 @@ bool Cluster::step_core(uint32_t q, uint64_t n, ClusterResult& r) {
     c.update_hwloop_active();
     rewind_.active = false;
   }
+  set_ready(q);
   if (!error_.empty()) return true;
   if (s == rv32::Stop::trap) {
     r.stop = s;
@@ -611,6 +613,8 @@ ClusterResult Cluster::run(uint64_t max_cycles) {
   const uint32_t n = nb_, req = n + 1;
   uint64_t t = now_;
   bool end = false;
+  ready_.resize(n);
+  for (uint32_t q = 0; q < n; ++q) set_ready(q);
   if (cfg_.quantum_cycles <= 1) {
     // Lockstep: every cycle, the requesters in rotating order; a core runs one instruction
     // when the global cycle reaches its own cycle counter.
@@ -646,14 +650,11 @@ ClusterResult Cluster::run(uint64_t max_cycles) {
           if (!dma_q_.empty() && dma_ready_ <= t) dma_step(dma_ready_);
           continue;
         }
-        if (state_[q] != State::run) continue;
-        rv32::Core& c = *cores_[q];
-        if (c.cycles <= t) {
+        if (ready_[q] <= t) {  // running, and its next instruction is due
           now_ = t;
           end = step_core(q, 1, r);
-          if (state_[q] != State::run) continue;
         }
-        next = std::min(next, c.cycles);
+        next = std::min(next, ready_[q]);  // ~0 when asleep
       }
       if (end) break;
       while (ne_next() <= t && error_.empty()) ne_step();  // the engine claims after the cores and the DMA

@@ -303,6 +303,10 @@ class Cluster : public rv32::MemoryPort {
   std::vector<uint8_t> l1_, l2_;
   std::vector<std::unique_ptr<rv32::Core>> cores_;
   std::vector<State> state_;
+  // Per core: its cycle counter when State::run, ~0 otherwise (kept by step_core and wake; the
+  // lockstep pass reads this flat array instead of each core's state and counter).
+  std::vector<uint64_t> ready_;
+  void set_ready(uint32_t q) { ready_[q] = state_[q] == State::run ? cores_[q]->cycles : ~uint64_t{0}; }
   std::vector<uint64_t> slept_at_;
   std::vector<std::deque<uint32_t>> dispatch_;
   static constexpr unsigned kSlotBits = 11;  // reservation window per bank: 2048 cycles
