@@ -57,14 +57,22 @@ void Cluster::ICache::clear() {
   lfsr = 0;
   std::fill(std::begin(memo), std::end(memo), ~0u);
   refills.clear();
+  head = 0;
 }
 
 uint64_t Cluster::ICache::reserve(uint64_t t, uint64_t dur, uint64_t horizon) {
-  size_t drop = 0;  // refills that ended before anything can still ask: t - horizon
-  while (drop < refills.size() && refills[drop].second + horizon <= t) ++drop;
-  if (drop) refills.erase(refills.begin(), refills.begin() + static_cast<std::ptrdiff_t>(drop));
+  // Refills that ended before anything can still ask (t - horizon) leave the live range; the
+  // vector is compacted now and then.
+  while (head < refills.size() && refills[head].second + horizon <= t) ++head;
+  if (head >= 64 && 2 * head >= refills.size()) {
+    refills.erase(refills.begin(), refills.begin() + static_cast<std::ptrdiff_t>(head));
+    head = 0;
+  }
   uint64_t s = t;
-  size_t i = 0;
+  // The first refill ending after t (the ends are sorted): those before it end before s.
+  size_t i = static_cast<size_t>(std::upper_bound(refills.begin() + static_cast<std::ptrdiff_t>(head), refills.end(), t,
+                                                  [](uint64_t v, const std::pair<uint64_t, uint64_t>& r) { return v < r.second; }) -
+                                 refills.begin());
   for (; i < refills.size(); ++i) {
     if (refills[i].second <= s) continue;        // ends before s
     if (refills[i].first >= s + dur) break;      // the gap before it fits
@@ -74,15 +82,15 @@ uint64_t Cluster::ICache::reserve(uint64_t t, uint64_t dur, uint64_t horizon) {
   return s;
 }
 
-// GVSoC's cache_impl.cpp replacement: an 8-bit LFSR (feedback = NOT of bits 7, 3, 2, 1 XORed,
-// shifted in at bit 0), stepped on every refill; the victim is bits 1.. of the state. An
-// empty way is not preferred (as there).
-size_t Cluster::ICache::refill_slot(uint32_t line) {
-  const unsigned fb = !(((lfsr >> 7) ^ (lfsr >> 3) ^ (lfsr >> 2) ^ (lfsr >> 1)) & 1u);
-  lfsr = static_cast<uint8_t>((lfsr << 1) | fb);
-  const uint32_t way = (uint32_t{lfsr} >> 1) & (ways - 1);
-  return size_t{line & (sets - 1)} * ways + way;
-}
+// The LFSR's next state for each state (see refill_slot).
+const std::array<uint8_t, 256> Cluster::ICache::kLfsrNext = [] {
+  std::array<uint8_t, 256> n{};
+  for (unsigned v = 0; v < 256; ++v) {
+    const unsigned fb = !(((v >> 7) ^ (v >> 3) ^ (v >> 2) ^ (v >> 1)) & 1u);
+    n[v] = static_cast<uint8_t>((v << 1) | fb);
+  }
+  return n;
+}();
 
 // A 16-byte fetch window of the current core at cycle t (its issue cycle): the stall cycles.
 uint32_t Cluster::fetch_line(uint32_t line_addr, uint64_t t) {
@@ -122,10 +130,19 @@ uint32_t Cluster::fetch_line(uint32_t line_addr, uint64_t t) {
   return static_cast<uint32_t>(lat);
 }
 
+// The core's L0 memo: a line found there is an L0 hit (no stall, nothing but the hit counted,
+// which the core counts: Core::fetch_hits(), added to icache_l0_hits by run()).
+const uint32_t* Cluster::fetch_hit_lines(uint32_t hart, uint32_t& line_bits) {
+  line_bits = iline_bits_;
+  return hart < l0i_.size() ? l0i_[hart].memo : nullptr;
+}
+
 Cluster::Cluster(const ClusterConfig& cfg) : cfg_(cfg) {
   cfg_.validate();
   l1_.assign(cfg_.l1_size_bytes, 0);
   l2_.assign(cfg_.l2_size_bytes, 0);
+  l1_dirty_.init(l1_.size());
+  l2_dirty_.init(l2_.size());
   bank_mask_ = cfg_.l1_banks - 1;
   bank_slot_.assign(size_t{cfg_.l1_banks} << kSlotBits, 0);
   nb_ = cfg_.cores + cfg_.controller;
@@ -146,6 +163,7 @@ Cluster::Cluster(const ClusterConfig& cfg) : cfg_(cfg) {
   l1i_.resize(cfg_.icache_shared_banks);
   for (auto& b : l1i_) b.init(cfg_.icache_shared_sets, cfg_.icache_shared_ways);
   wmem_.assign(cfg_.wmem_size_bytes, 0);
+  wmem_dirty_.init(wmem_.size());
   if (cfg_.neureka) {
     ne_ = std::make_unique<neureka::Neureka>(cfg_.ne);
     ne_waiting_for_.assign(nb_, 0);
@@ -163,13 +181,16 @@ uint8_t* Cluster::fetch_page(uint32_t page_addr) {
 }
 
 uint8_t* Cluster::host(uint32_t addr, uint32_t n) {
-  if (addr >= kL1Base && uint64_t{addr} - kL1Base + n <= cfg_.l1_size_bytes) return l1_.data() + (addr - kL1Base);
+  if (addr >= kL1Base && uint64_t{addr} - kL1Base + n <= cfg_.l1_size_bytes) {
+    mark(l1_dirty_, addr - kL1Base, n);
+    return l1_.data() + (addr - kL1Base);
+  }
   if (addr >= kL2Base && uint64_t{addr} - kL2Base + n <= cfg_.l2_size_bytes) {
     mark_l2(addr - kL2Base, n);
     return l2_.data() + (addr - kL2Base);
   }
   if (addr >= kWmemBase && uint64_t{addr} - kWmemBase + n <= wmem_.size()) {
-    wmem_dirty_ = true;
+    mark(wmem_dirty_, addr - kWmemBase, n);
     return wmem_.data() + (addr - kWmemBase);
   }
   throw err("cluster: [0x", std::hex, addr, ", +0x", n, ") is neither in L1, L2 nor the weight memory");
@@ -187,8 +208,7 @@ void Cluster::load(const rv32::ElfImage& elf) {
   }
   segments_ = elf.segments;
   entry_ = elf.entry;
-  l2_dirty_lo_ = ~0u;  // L2 now holds zeros and the segments: what restart() restores
-  l2_dirty_hi_ = 0;
+  l2_dirty_.init(l2_.size());  // L2 now holds zeros and the segments: what restart() restores
   tohost_ = elf.symbol("tohost");
   if (tohost_ && (*tohost_ < kL2Base || *tohost_ - kL2Base + 8 > cfg_.l2_size_bytes)) tohost_.reset();
   for (auto& c : cores_) {
@@ -202,16 +222,26 @@ void Cluster::load(const rv32::ElfImage& elf) {
 }
 
 void Cluster::restart() {
-  std::fill(l1_.begin(), l1_.end(), uint8_t{0});
-  if (l2_dirty_lo_ < l2_dirty_hi_)  // only what was written since: the rest still holds zeros or the segments
-    std::fill(l2_.begin() + l2_dirty_lo_, l2_.begin() + l2_dirty_hi_, uint8_t{0});
-  l2_dirty_lo_ = ~0u;
-  l2_dirty_hi_ = 0;
-  if (wmem_dirty_) std::fill(wmem_.begin(), wmem_.end(), uint8_t{0});
-  wmem_dirty_ = false;
-  for (const auto& s : segments_)
-    if (!s.data.empty()) std::memcpy(l2_.data() + (s.addr - kL2Base), s.data.data(), s.data.size());
-  std::fill(bank_slot_.begin(), bank_slot_.end(), uint64_t{0});
+  // Only what was written since load()/restart(): the rest still holds zeros (or the segments).
+  auto zero = [this](std::vector<uint8_t>& m, Dirty& d, bool segments) {
+    for (const uint32_t b : d.blocks) {
+      const uint32_t lo = b << Dirty::kBits, hi = std::min<uint32_t>(lo + (1u << Dirty::kBits), static_cast<uint32_t>(m.size()));
+      std::memset(m.data() + lo, 0, hi - lo);
+      d.is[b] = 0;
+      if (segments)
+        for (const auto& s : segments_) {  // the segments' bytes inside the block
+          const uint32_t off = s.addr - kL2Base, a = std::max(off, lo);
+          const uint32_t e = std::min(off + static_cast<uint32_t>(s.data.size()), hi);
+          if (a < e) std::memcpy(m.data() + a, s.data.data() + (a - off), e - a);
+        }
+    }
+    d.blocks.clear();
+  };
+  zero(l1_, l1_dirty_, false);
+  zero(wmem_, wmem_dirty_, false);
+  zero(l2_, l2_dirty_, true);
+  slot_base_ = std::max(slot_base_, slot_max_);  // every reservation made so far is now in the past
+  slot_max_ = 0;
   state_.assign(nb_, State::run);
   slept_at_.assign(nb_, 0);
   for (auto& d : dispatch_) d.clear();
@@ -274,8 +304,10 @@ uint64_t Cluster::l1_grant(uint32_t addr, uint64_t t) {
   uint64_t* tab = bank_slot_.data() + (size_t{(addr >> 2) & bank_mask_} << kSlotBits);
   constexpr uint64_t mask = (uint64_t{1} << kSlotBits) - 1;
   uint64_t g = t;
-  while (tab[g & mask] == g + 1) ++g;
-  tab[g & mask] = g + 1;
+  const uint64_t b = slot_base_ + 1;
+  while (tab[g & mask] == g + b) ++g;
+  tab[g & mask] = g + b;
+  slot_max_ = std::max(slot_max_, g + b);
   return g;
 }
 
@@ -293,6 +325,7 @@ void Cluster::wake(uint32_t c, uint64_t at, uint64_t CoreStats::*counter) {
   stats_[c].*counter += k.cycles - slept_at_[c];
   if (state_[c] != State::run) ++running_;
   state_[c] = State::run;
+  ready_[c] = k.cycles;
   wake_min_ = std::min(wake_min_, k.cycles);
   if (c != cur_) cores_[cur_]->request_stop(rv32::Stop::limit);  // another core runs again: end the current burst
 }
@@ -309,7 +342,7 @@ uint8_t* Cluster::mem_access(uint32_t addr, unsigned size, bool store, uint64_t&
     cycles += g - t;
     s.bank_stall_cycles += g - t;
     ++s.l1_accesses;
-    if (store) s.l1_write_bytes += size;
+    if (store) s.l1_write_bytes += size, mark(l1_dirty_, addr - kL1Base, size);
     else ++s.l1_loads, s.l1_read_bytes += size;
     return l1_.data() + (addr - kL1Base);
   }
@@ -322,7 +355,7 @@ uint8_t* Cluster::mem_access(uint32_t addr, unsigned size, bool store, uint64_t&
     return l2_.data() + (addr - kL2Base);
   }
   if (addr - kWmemBase < wmem_.size()) {  // counted with L2 (the cores' accesses outside the cluster)
-    if (store) wmem_dirty_ = true;
+    if (store) mark(wmem_dirty_, addr - kWmemBase, size);
     cycles += cfg_.wmem_latency_cycles;
     s.l2_cycles += cfg_.wmem_latency_cycles;
     ++s.l2_accesses;
@@ -497,6 +530,7 @@ void Cluster::dma_step(uint64_t t) {
   uint8_t* p2 = l2_.data() + (a2 - kL2Base);
   if (j.to_l1) {
     std::memcpy(p1, p2, chunk);
+    mark(l1_dirty_, a1 - kL1Base, chunk);
     dma_stats_.bytes_to_l1 += chunk;
   } else {
     std::memcpy(p2, p1, chunk);
@@ -538,6 +572,7 @@ bool Cluster::step_core(uint32_t q, uint64_t n, ClusterResult& r) {
     c.update_hwloop_active();
     rewind_.active = false;
   }
+  set_ready(q);
   if (!error_.empty()) return true;
   if (s == rv32::Stop::trap) {
     r.stop = s;
@@ -578,6 +613,8 @@ ClusterResult Cluster::run(uint64_t max_cycles) {
   const uint32_t n = nb_, req = n + 1;
   uint64_t t = now_;
   bool end = false;
+  ready_.resize(n);
+  for (uint32_t q = 0; q < n; ++q) set_ready(q);
   if (cfg_.quantum_cycles <= 1) {
     // Lockstep: every cycle, the requesters in rotating order; a core runs one instruction
     // when the global cycle reaches its own cycle counter.
@@ -613,14 +650,11 @@ ClusterResult Cluster::run(uint64_t max_cycles) {
           if (!dma_q_.empty() && dma_ready_ <= t) dma_step(dma_ready_);
           continue;
         }
-        if (state_[q] != State::run) continue;
-        rv32::Core& c = *cores_[q];
-        if (c.cycles <= t) {
+        if (ready_[q] <= t) {  // running, and its next instruction is due
           now_ = t;
           end = step_core(q, 1, r);
-          if (state_[q] != State::run) continue;
         }
-        next = std::min(next, c.cycles);
+        next = std::min(next, ready_[q]);  // ~0 when asleep
       }
       if (end) break;
       while (ne_next() <= t && error_.empty()) ne_step();  // the engine claims after the cores and the DMA
@@ -680,6 +714,7 @@ ClusterResult Cluster::run(uint64_t max_cycles) {
   for (uint32_t c = 0; c < n; ++c) {
     CoreStats s = stats_[c];
     s.instructions = cores_[c]->instret;
+    s.icache_l0_hits += cores_[c]->fetch_hits();
     s.cycles = cores_[c]->cycles;
     r.instructions += s.instructions;
     if (c < cfg_.cores) r.cores.push_back(s);

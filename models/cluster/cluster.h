@@ -43,6 +43,7 @@
 // cycle, the engine claims after the cores and the DMA [A]. Its weight-memory port is private.
 #pragma once
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -203,8 +204,8 @@ class Cluster : public rv32::MemoryPort {
   // core traps, an error (deadlock, bad DMA/event-unit request) or max_cycles global cycles.
   ClusterResult run(uint64_t max_cycles = ~uint64_t{0});
 
-  uint8_t* l1() { return l1_.data(); }
-  uint8_t* l2() { return l2_.data(); }
+  uint8_t* l1() { mark(l1_dirty_, 0, cfg_.l1_size_bytes); return l1_.data(); }  // the caller may write anywhere
+  uint8_t* l2() { mark_l2(0, cfg_.l2_size_bytes); return l2_.data(); }
   // Host pointer of [addr, addr + n) in L1, L2 or the weight memory; throws if outside.
   uint8_t* host(uint32_t addr, uint32_t n);
   rv32::Core& core(size_t i) { return *cores_[i]; }
@@ -218,6 +219,7 @@ class Cluster : public rv32::MemoryPort {
   uint8_t* fetch_page(uint32_t page_addr) override;
   bool fetch_timing() const override { return cfg_.icache != 0; }
   uint32_t fetch_line(uint32_t line_addr, uint64_t cycles) override;
+  const uint32_t* fetch_hit_lines(uint32_t hart, uint32_t& line_bits) override;
   bool load(uint32_t addr, unsigned size, uint32_t& value, uint64_t& cycles) override;
   bool store(uint32_t addr, unsigned size, uint32_t value, uint64_t& cycles) override;
   void watched_store(uint32_t addr, rv32::Core& core) override;
@@ -240,14 +242,16 @@ class Cluster : public rv32::MemoryPort {
     // Refills reserved, [start, end), sorted by start: one refill at a time. In lockstep the
     // requests come in time order and a refill starts at the end of the previous one; in quantum
     // mode a core behind in time takes the first gap after its request (as the TCDM banks do).
-    std::vector<std::pair<uint64_t, uint64_t>> refills;
+    std::vector<std::pair<uint64_t, uint64_t>> refills;  // [head, end) live; ends sorted too (no overlap)
+    size_t head = 0;
     uint64_t reserve(uint64_t t, uint64_t dur, uint64_t horizon);  // the refill's start (>= t)
     void init(uint32_t s, uint32_t w) { sets = s, ways = w, clear(); }
     // Lines known resident, direct-mapped by line mod 64 (exact: a refill clears its victim's
     // entry): most lookups of an L0 are one compare (the L0 is private, only its refills evict).
+    // The core reads its L0's memo (MemoryPort::fetch_hit_lines) and counts those hits itself.
     uint32_t memo[64];
     void clear();
-    void settle() { std::fill(ready.begin(), ready.end(), uint64_t{0}), refills.clear(); }  // a new run: every refill has ended
+    void settle() { std::fill(ready.begin(), ready.end(), uint64_t{0}), refills.clear(), head = 0; }  // a new run: every refill has ended
     int find(uint32_t line) const {
       const uint32_t* t = tag.data() + size_t{line & (sets - 1)} * ways;
       for (uint32_t w = 0; w < ways; ++w)
@@ -260,7 +264,14 @@ class Cluster : public rv32::MemoryPort {
       for (uint32_t w = 0; w < ways; ++w) hit |= static_cast<uint32_t>(t[w] == line);
       return hit != 0;
     }
-    size_t refill_slot(uint32_t line);  // the victim's index (the LFSR's next way in line's set)
+    // The victim's index (the LFSR's next way in line's set). GVSoC's cache_impl.cpp replacement:
+    // an 8-bit LFSR (feedback = NOT of bits 7, 3, 2, 1 XORed, shifted in at bit 0), stepped on
+    // every refill; the victim is bits 1.. of the state. An empty way is not preferred (as there).
+    size_t refill_slot(uint32_t line) {
+      lfsr = kLfsrNext[lfsr];
+      return size_t{line & (sets - 1)} * ways + ((uint32_t{lfsr} >> 1) & (ways - 1));
+    }
+    static const std::array<uint8_t, 256> kLfsrNext;
   };
   uint64_t l1_grant(uint32_t addr, uint64_t t);  // arbitrates one L1 access at cycle t, returns the grant cycle
   bool eu_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles);
@@ -292,6 +303,10 @@ class Cluster : public rv32::MemoryPort {
   std::vector<uint8_t> l1_, l2_;
   std::vector<std::unique_ptr<rv32::Core>> cores_;
   std::vector<State> state_;
+  // Per core: its cycle counter when State::run, ~0 otherwise (kept by step_core and wake; the
+  // lockstep pass reads this flat array instead of each core's state and counter).
+  std::vector<uint64_t> ready_;
+  void set_ready(uint32_t q) { ready_[q] = state_[q] == State::run ? cores_[q]->cycles : ~uint64_t{0}; }
   std::vector<uint64_t> slept_at_;
   std::vector<std::deque<uint32_t>> dispatch_;
   static constexpr unsigned kSlotBits = 11;  // reservation window per bank: 2048 cycles
@@ -347,12 +362,26 @@ class Cluster : public rv32::MemoryPort {
   std::optional<uint32_t> tohost_;
   std::vector<rv32::ElfSegment> segments_;  // of the last load(), for restart()
   uint32_t entry_ = 0;
-  bool wmem_dirty_ = false;                  // the weight memory may hold non-zero bytes
-  uint32_t l2_dirty_lo_ = ~0u, l2_dirty_hi_ = 0;  // L2 offsets written since load()/restart() (host, cores, DMA)
-  void mark_l2(uint32_t off, uint32_t n) {
-    l2_dirty_lo_ = std::min(l2_dirty_lo_, off);
-    l2_dirty_hi_ = std::max(l2_dirty_hi_, off + n);
+  // The 1 KiB blocks written since load()/restart() (host, cores, DMA, N-EUREKA): restart()
+  // restores only those (the rest still holds zeros or, in L2, the segments).
+  struct Dirty {
+    static constexpr unsigned kBits = 10;
+    std::vector<uint8_t> is;       // per block: written
+    std::vector<uint32_t> blocks;  // the blocks written, in the order of their first write
+    void init(size_t bytes) { is.assign((bytes >> kBits) + 1, 0), blocks.clear(); }
+    void set(uint32_t b) {
+      if (!is[b]) is[b] = 1, blocks.push_back(b);
+    }
+  };
+  Dirty l1_dirty_, l2_dirty_, wmem_dirty_;
+  static void mark(Dirty& d, uint32_t off, uint32_t n) {
+    if (n == 0) return;
+    for (uint32_t b = off >> Dirty::kBits; b <= (off + n - 1) >> Dirty::kBits; ++b) d.set(b);
   }
+  void mark_l2(uint32_t off, uint32_t n) { mark(l2_dirty_, off, n); }
+  // Bank reservations of earlier runs: a slot holds (cycle + slot_base_ + 1) when reserved, so
+  // restart() forgets them all by moving slot_base_ past every value stored (no clearing).
+  uint64_t slot_base_ = 0, slot_max_ = 0;  // slot_max_: the largest value stored since restart()
   rv32::HtifState htif_;
   std::string error_;
 };

@@ -148,7 +148,10 @@ void Cluster::ne_step() {
     return;
   }
   // The job's end: its outputs land in L1, waiting cores wake up.
-  for (const auto& [addr, bytes] : ne_writes_) std::memcpy(l1_.data() + (addr - kL1Base), bytes.data(), bytes.size());
+  for (const auto& [addr, bytes] : ne_writes_) {
+    std::memcpy(l1_.data() + (addr - kL1Base), bytes.data(), bytes.size());
+    mark(l1_dirty_, addr - kL1Base, static_cast<uint32_t>(bytes.size()));
+  }
   ne_writes_.clear();
   ne_active_ = false;
   ne_prev_end_ = req;

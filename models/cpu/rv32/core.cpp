@@ -341,6 +341,7 @@ void Core::reset(uint32_t start_pc) {
   stop_ = Stop::none;
   trap_ = {};
   fetch_base_ = kNoWindow;
+  fetch_hits_ = 0;
 }
 
 bool Core::read16(uint32_t addr, uint32_t& v) {
@@ -370,6 +371,7 @@ void Core::refresh_dmi() {
   decoded_ = 0;
   fetch_timing_ = mem_.fetch_timing();
   fetch_base_ = kNoWindow;
+  hit_lines_ = fetch_timing_ ? mem_.fetch_hit_lines(hart_id, hit_line_bits_) : nullptr;
 }
 
 // Drops page p's decoded instructions. The instruction executing now (a store into its own
@@ -686,7 +688,16 @@ Stop Core::run_loop(uint64_t max_instructions) {
       }
     }
     if constexpr (kFetch) {  // outside the fetch window held: [base, base + 16 - len] holds the whole instruction
-      if (__builtin_expect(uint64_t{p} - fetch_base_ > kFetchLineBytes - in->len, 0)) fetch_window(p, in->len);
+      if (__builtin_expect(uint64_t{p} - fetch_base_ > kFetchLineBytes - in->len, 0)) {
+        // One new window whose line the memory lists as a hit: counted here, no call.
+        const uint32_t lo = p & ~(kFetchLineBytes - 1), line = lo >> hit_line_bits_;
+        if (hit_lines_ != nullptr && ((p + in->len - 1) & ~(kFetchLineBytes - 1)) == lo && hit_lines_[line & 63] == line) {
+          ++fetch_hits_;
+          fetch_base_ = lo;
+        } else {
+          fetch_window(p, in->len);
+        }
+      }
     }
     cycles += in->cycles + ((in->src_mask & lmask_prev) ? load_use : 0);
     pc = p;  // visible to CSR reads and traps

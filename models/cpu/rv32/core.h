@@ -148,6 +148,11 @@ class MemoryPort {
   // the run loop is a separate instantiation. The bytes still come from fetch_page().
   virtual bool fetch_timing() const { return false; }
   virtual uint32_t fetch_line(uint32_t /*line_addr*/, uint64_t /*cycles*/) { return 0; }
+  // Optional shortcut of fetch_line() (read at refresh_dmi()): a table of 64 line numbers
+  // (address >> line_bits) the memory keeps for this hart, entry (line & 63) == line only if a
+  // fetch_line() of that line would return 0 and change nothing but count a hit. The core then
+  // counts such a fetch itself (fetch_hits()) instead of calling fetch_line(). nullptr: none.
+  virtual const uint32_t* fetch_hit_lines(uint32_t /*hart*/, uint32_t& /*line_bits*/) { return nullptr; }
   // Slow path (MMIO, timed or non-DMI memory): false = access fault. Adds latency to cycles.
   virtual bool load(uint32_t addr, unsigned size, uint32_t& value, uint64_t& cycles) = 0;
   virtual bool store(uint32_t addr, unsigned size, uint32_t value, uint64_t& cycles) = 0;
@@ -196,6 +201,7 @@ class Core {
   const TrapReport& trap_report() const { return trap_; }
   const Timing& timing() const { return t; }
   uint64_t decoded_slots() const { return decoded_; }
+  uint64_t fetch_hits() const { return fetch_hits_; }  // fetches found in MemoryPort::fetch_hit_lines (since reset)
 
   // ---- used by the semantics (insns.h) ----
   const Timing t;
@@ -241,6 +247,9 @@ class Core {
   bool fetch_timing_ = false;                 // MemoryPort::fetch_timing() at refresh_dmi()
   static constexpr uint64_t kNoWindow = uint64_t{1} << 40;  // never within 16 B of a 32-bit pc
   uint64_t fetch_base_ = kNoWindow;           // base of the fetch window held (kFetch runs)
+  const uint32_t* hit_lines_ = nullptr;       // MemoryPort::fetch_hit_lines() at refresh_dmi()
+  uint32_t hit_line_bits_ = 4;
+  uint64_t fetch_hits_ = 0;
   uint32_t watch_base_ = 0xffffffffu;
   std::FILE* log_ = nullptr;
   Stop stop_ = Stop::none;

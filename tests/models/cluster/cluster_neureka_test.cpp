@@ -5,6 +5,8 @@
 // exactly the bank-conflict delay when cores hammer the same banks.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "tests/models/cluster/cluster_harness.h"
 #include "workloads/common/error.h"
 
@@ -299,6 +301,17 @@ TEST(ClusterRestart, RunsAfterRestartEqualRunsOnANewCluster) {
       EXPECT_EQ(b.first.cores[c].cycles, a.first.cores[c].cycles) << i << " core " << c;
       EXPECT_EQ(b.first.cores[c].bank_stall_cycles, a.first.cores[c].bank_stall_cycles) << i << " core " << c;
     }
+  }
+  // restart() restores only the bytes written since (the ranges the host, the cores, the DMA and
+  // N-EUREKA wrote): every byte of L1, L2 and the weight memory is then that of a new cluster.
+  reused.restart();
+  {
+    cluster::Cluster fresh(ne_config(8));
+    fresh.load(elf);
+    const auto& c = fresh.config();
+    for (const auto& [base, size] : {std::pair{cluster::kL1Base, c.l1_size_bytes}, std::pair{cluster::kL2Base, c.l2_size_bytes},
+                                     std::pair{cluster::kWmemBase, c.wmem_size_bytes}})
+      EXPECT_EQ(std::memcmp(reused.host(base, size), fresh.host(base, size), size), 0) << std::hex << base;
   }
   // The weight memory is cleared: a run after a weight-memory job sees zeros there, as new.
   reused.restart();
