@@ -137,7 +137,8 @@ def test_gil_released_while_simulating(slmsim):
     t = threading.Thread(target=ticker)
     t.start()
     t0 = time.monotonic()
-    slmsim.run(**TINY, ops=False, timeline=False)
+    # 32 steps: long enough (0.24 s on a fast machine) for the ticker to tick many times.
+    slmsim.run(**dict(TINY, steps=32), ops=False, timeline=False)
     t1 = time.monotonic()
     stop.set()
     t.join()
