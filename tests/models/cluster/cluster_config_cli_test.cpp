@@ -9,6 +9,7 @@
 
 #include "models/cluster/cluster_config.h"
 #include "tests/common/cli.h"
+#include "tests/models/cluster/cluster_config_harness.h"
 #include "tests/models/cluster/cluster_harness.h"
 #include "workloads/common/error.h"
 
@@ -19,12 +20,6 @@ using namespace slm::test;
 
 namespace {
 std::string src(const std::string& rel) { return std::string(SLMSIM_SOURCE_DIR) + "/" + rel; }
-std::string write_tmp(const std::string& text) {
-  static int n = 0;
-  const auto p = std::filesystem::temp_directory_path() / ("cluster_cfg_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + ".yaml");
-  std::ofstream(p) << text;
-  return p.string();
-}
 }  // namespace
 
 TEST(ClusterQuantum, SameOutputsCyclesWithinTwoPercentOfLockstepDeterministic) {
@@ -72,17 +67,7 @@ TEST(ClusterConfigFile, ShippedFileEqualsDefaultsAndEveryKeyIsDocumented) {
 }
 
 TEST(ClusterConfigFile, BadInputIsAClearError) {
-  auto expect_error = [](const std::string& text, const std::string& what) {
-    const auto p = write_tmp(text);
-    try {
-      cluster::load_config(p);
-      ADD_FAILURE() << "no error for: " << text;
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
-      EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << "names the file: " << e.what();
-    }
-    std::filesystem::remove(p);
-  };
+  const auto expect_error = expect_cluster_config_error;
   expect_error("cluster:\n  l1:\n    bankz: 16\n", "cluster.l1.bankz: unknown key");
   expect_error("cluster:\n  cores: 12\n", "cluster.cores = 12: must be in [1, 8]");
   expect_error("cluster:\n  l1:\n    banks: 12\n", "l1_banks = 12");

@@ -9,6 +9,7 @@
 
 #include "models/cluster/cluster_config.h"
 #include "tests/common/cli.h"
+#include "tests/models/cluster/cluster_config_harness.h"
 #include "tests/models/cluster/cluster_harness.h"
 #include "workloads/common/error.h"
 
@@ -19,11 +20,6 @@ using namespace slm::test;
 
 namespace {
 std::string src(const std::string& rel) { return std::string(SLMSIM_SOURCE_DIR) + "/" + rel; }
-std::string write_tmp(const std::string& text) {
-  const auto p = std::filesystem::temp_directory_path() / ("icache_cfg_" + std::to_string(::getpid()) + ".yaml");
-  std::ofstream(p) << text;
-  return p.string();
-}
 
 uint32_t nop() { return addi(6, 6, 1); }
 uint32_t bne_back(uint32_t rs1, int32_t bytes) { return b_type(-bytes, 0, rs1, 1); }
@@ -206,7 +202,7 @@ TEST(ClusterIcache, TheSharedCacheRefillsOneLineAtATimePerBank) {
 // outputs; enabled, they grow.
 TEST(ClusterIcache, DisabledGivesTheCyclesOfTheModelBeforeTheCache) {
   SKIP_IF_EMPTY(rv32_program("cluster_kernels"), "cluster_kernels.elf");
-  const std::string off = write_tmp("cluster:\n  icache:\n    enabled: 0\n");
+  const std::string off = write_tmp_cluster_yaml("cluster:\n  icache:\n    enabled: 0\n");
   struct Case {
     const char* args;
     uint64_t cycles;
@@ -275,24 +271,14 @@ TEST(ClusterIcache, DeterministicColdAfterRestartAndQuantumWithinTwoPercent) {
 }
 
 TEST(ClusterIcache, BadConfigsAreClearErrors) {
-  auto expect_error = [](const std::string& text, const std::string& what) {
-    const auto p = write_tmp(text);
-    try {
-      cluster::load_config(p);
-      ADD_FAILURE() << "no error for: " << text;
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
-      EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << "names the file: " << e.what();
-    }
-    std::filesystem::remove(p);
-  };
+  const auto expect_error = expect_cluster_config_error;
   expect_error("cluster:\n  icache:\n    l0:\n      sets: 6\n", "icache.l0.sets = 6: must be a power of two");
   expect_error("cluster:\n  icache:\n    shared:\n      ways: 3\n", "icache.shared.ways = 3: must be a power of two");
   expect_error("cluster:\n  icache:\n    shared:\n      banks: 0\n", "icache.shared.banks = 0");
   expect_error("cluster:\n  icache:\n    line_bytes: 8\n", "icache.line_bytes = 8");
   expect_error("cluster:\n  icache:\n    enabled: 2\n", "icache.enabled = 2");
   expect_error("cluster:\n  icache:\n    l1:\n      sets: 32\n", "cluster.icache.l1.sets: unknown key");
-  const std::string bad = write_tmp("cluster:\n  icache:\n    l0_controller:\n      sets: 12\n");
+  const std::string bad = write_tmp_cluster_yaml("cluster:\n  icache:\n    l0_controller:\n      sets: 12\n");
   const auto r = run_slmsim("cluster --cores 1 --shape 8x8 --config " + bad);
   std::filesystem::remove(bad);
   EXPECT_EQ(r.status, 2) << r.out << r.err;
