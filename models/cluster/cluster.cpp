@@ -21,6 +21,7 @@ void ClusterConfig::validate() const {
     throw bad("l2_size_bytes", l2_size_bytes, "must be a non-zero multiple of 64 KiB, at most 64 MiB");
   if (l2_latency_cycles > 1000) throw bad("l2_latency_cycles", l2_latency_cycles, "must be 0..1000");
   if (periph_latency_cycles > 1000) throw bad("periph_latency_cycles", periph_latency_cycles, "must be 0..1000");
+  if (neureka_reg_latency_cycles > 1000) throw bad("neureka.reg_latency_cycles", neureka_reg_latency_cycles, "must be 0..1000");
   if (barrier_wake_cycles > 1000) throw bad("barrier_wake_cycles", barrier_wake_cycles, "must be 0..1000");
   if (dma_setup_cycles > 100000) throw bad("dma_setup_cycles", dma_setup_cycles, "must be 0..100000");
   if (quantum_cycles > 100000) throw bad("quantum_cycles", quantum_cycles, "must be 0..100000");

@@ -121,7 +121,8 @@ struct ClusterConfig {
   uint32_t l1_banks = 16;              // word-interleaved banks (power of two)
   uint32_t l2_size_bytes = 2u << 20;   // L2 (multiple of 64 KiB)
   uint32_t l2_latency_cycles = 14;     // extra cycles of a core's L2 load/store (GVSoC: cluster_ico 2 + axi_ico 12)
-  uint32_t periph_latency_cycles = 1;  // extra cycles of an event-unit/DMA register access
+  uint32_t periph_latency_cycles = 0;  // extra cycles of an event-unit/DMA register access (GVSoC: per-core pe_ico, latency 0)
+  uint32_t neureka_reg_latency_cycles = 2;  // extra cycles of an N-EUREKA register access (GVSoC: through cluster_ico, latency 2)
   uint32_t barrier_wake_cycles = 8;    // an event-unit sleep (barrier, join, dispatch pop) ends -> the core runs again (GVSoC eu_v3: 2 + 6)
   uint32_t dma_setup_cycles = 3;       // enqueue -> first beat, before the L2 route latency (GVSoC mchan_v7: three 1-cycle events)
   uint32_t dma_bytes_per_cycle = 8;    // one beat per cycle (GVSoC mchan_v7: 2 local ports x 4 B per direction)

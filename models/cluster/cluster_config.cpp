@@ -30,6 +30,7 @@ const std::vector<Binding>& bindings() {
         C("quantum_cycles", quantum_cycles, "cycles", "0 or 1: lockstep, cores step one instruction at a time in global cycle order; N > 1: windows of N cycles (faster, same arbitration rule, equal claims ordered by window)", 0, 100000),
         C("dma.bytes_per_cycle", dma_bytes_per_cycle, "bytes/cycle", "DMA beat size: bytes moved per cycle", 1, 64),
         C("neureka.enabled", neureka, "0/1", "the N-EUREKA engine is present (job registers at 0x1020_1000)", 0, 1),
+        C("neureka.reg_latency_cycles", neureka_reg_latency_cycles, "cycles", "extra cycles of a core's access to an N-EUREKA register", 0, 1000),
         C("wmem.size_bytes", wmem_size_bytes, "bytes", "weight memory (MRAM) at 0x1040_0000 behind N-EUREKA's direct port; 0 = none (multiple of 4, at most 8 MiB)", 0, 8u << 20),
         C("wmem.latency_cycles", wmem_latency_cycles, "cycles", "extra cycles of a core's load/store in the weight memory", 0, 1000),
         C("icache.enabled", icache, "0/1", "the instruction cache: per-core L0 + shared banked L1 icache, fetch stalls on misses; 0 = ideal fetch (no stalls)", 0, 1),

@@ -42,7 +42,7 @@ int32_t s8(uint32_t v) { return static_cast<int8_t>(static_cast<uint8_t>(v)); }
 
 bool Cluster::ne_access(uint32_t off, bool write, uint32_t& v, uint64_t& cycles) {
   if (!ne_) return false;
-  cycles += cfg_.periph_latency_cycles;
+  cycles += cfg_.neureka_reg_latency_cycles;
   auto fail = [&](const std::string& what) { return refuse("N-EUREKA", what); };
   if (write) {
     if (off <= kNeSpatialW) {

@@ -52,6 +52,9 @@ TEST(ClusterConfigFile, ShippedFileEqualsDefaultsAndEveryKeyIsDocumented) {
   EXPECT_EQ(f.l2_size_bytes, d.l2_size_bytes);
   EXPECT_EQ(f.l2_latency_cycles, d.l2_latency_cycles);
   EXPECT_EQ(f.periph_latency_cycles, d.periph_latency_cycles);
+  EXPECT_EQ(f.neureka_reg_latency_cycles, d.neureka_reg_latency_cycles);
+  EXPECT_EQ(d.periph_latency_cycles, 0u) << "GVSoC: pe_ico latency 0, the event unit and MCHAN answer at once";
+  EXPECT_EQ(d.neureka_reg_latency_cycles, 2u) << "GVSoC: cluster_ico latency 2";
   EXPECT_EQ(f.barrier_wake_cycles, d.barrier_wake_cycles);
   EXPECT_EQ(f.dma_setup_cycles, d.dma_setup_cycles);
   EXPECT_EQ(f.dma_bytes_per_cycle, d.dma_bytes_per_cycle);
@@ -70,6 +73,7 @@ TEST(ClusterConfigFile, BadInputIsAClearError) {
   const auto expect_error = expect_cluster_config_error;
   expect_error("cluster:\n  l1:\n    bankz: 16\n", "cluster.l1.bankz: unknown key");
   expect_error("cluster:\n  cores: 12\n", "cluster.cores = 12: must be in [1, 8]");
+  expect_error("cluster:\n  neureka:\n    reg_latency_cycles: 2000\n", "cluster.neureka.reg_latency_cycles = 2000");
   expect_error("cluster:\n  l1:\n    banks: 12\n", "l1_banks = 12");
   expect_error("cluster:\n  dma:\n    bytes_per_cycle: fast\n", "cluster.dma.bytes_per_cycle = 'fast'");
   expect_error("iss:\n  cores: 1\n", "expected a top-level 'cluster:'");

@@ -195,8 +195,10 @@ TEST(ClusterNeureka, JobCyclesAreTheFormulaAloneAndGrowByTheBankDelayUnderConten
 
 // The quantum mode runs the engine in its windows with the same rule, after the cores' whole
 // window: same outputs; under this adversarial contention (7 cores on the job's banks every
-// cycle) the engine loses more claims than in lockstep: +8 % run cycles, +11 % job cycles
-// measured (docs/siracusa.md); with a tiny job the runs are cycle-identical.
+// cycle) the engine loses more claims than in lockstep: +8 % run cycles (3,019 -> 3,253), +20 %
+// job cycles (972 -> 1,167) measured; how many it loses depends on where the cores' loads fall in
+// the window (+11 % with the 1-cycle register latency before 2026-12-04) (docs/siracusa.md); with
+// a tiny job the runs are cycle-identical.
 TEST(ClusterNeureka, QuantumModeSameOutputsCyclesWithinTwoPercent) {
   const Gemm g = random_gemm(36, 64, 64, 21);
   const auto gold = golden_gemm(g);
@@ -211,7 +213,7 @@ TEST(ClusterNeureka, QuantumModeSameOutputsCyclesWithinTwoPercent) {
     busy[quantum ? 1 : 0] = r.neureka.busy_cycles;
   }
   EXPECT_NEAR(double(cyc[1]), double(cyc[0]), 0.10 * double(cyc[0]));
-  EXPECT_NEAR(double(busy[1]), double(busy[0]), 0.15 * double(busy[0])) << "the job's own cycles under contention";
+  EXPECT_NEAR(double(busy[1]), double(busy[0]), 0.25 * double(busy[0])) << "the job's own cycles under contention";
   EXPECT_GE(busy[1], busy[0]) << "the engine claims after the cores' window: it cannot win more than in lockstep";
 }
 
@@ -317,4 +319,27 @@ TEST(ClusterRestart, RunsAfterRestartEqualRunsOnANewCluster) {
   reused.restart();
   EXPECT_EQ(reused.host(cluster::kWmemBase, 4)[0], 0);
   EXPECT_EQ(reused.host(cluster::kL1Base + 0x4000, 4)[0], 0);
+}
+
+// neureka.reg_latency_cycles (GVSoC: 2, the route through cluster_ico) is charged on every core
+// access to the job registers: 13 register writes and the trigger read come before the job
+// starts, so the job, core 0's wake-up and the run end that many latencies later; the wait
+// store finds the job running and sleeps (its latency is inside the sleep).
+TEST(ClusterNeureka, RegisterLatencyIsChargedPerRegisterAccess) {
+  const Gemm g = random_gemm(1, 64, 64, 5);
+  const auto gold = golden_gemm(g);
+  uint64_t cycles[2] = {};
+  for (uint32_t lat : {2u, 7u}) {
+    cluster::ClusterConfig cfg = raw_ne_config(1);
+    cfg.icache = 0;
+    cfg.neureka_reg_latency_cycles = lat;
+    cluster::Cluster cl(cfg);
+    cl.load(raw(ne_program(g, 0)));
+    put_job_data(cl, g);
+    const auto r = cl.run(1'000'000);
+    ASSERT_EQ(r.stop, rv32::Stop::exit) << r.error;
+    EXPECT_EQ(y_of(cl, g), gold);
+    cycles[lat == 7u] = r.cycles;
+  }
+  EXPECT_EQ(cycles[1] - cycles[0], 5u * 14u);
 }
